@@ -1,0 +1,3 @@
+from incidentlog.cli import main
+
+main()

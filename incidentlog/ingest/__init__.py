@@ -1,0 +1,390 @@
+"""Ingest: every input shape into the `logs` and `events` frames of schema.py.
+
+`iter_ingest` streams batches (bounded memory, for the store); `read_inputs`
+collects them (for commands that work on files directly). Every input line is
+accounted for in the `IngestSummary`: kept, or rejected with a reason.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from incidentlog.errors import FormatError, InputError
+from incidentlog.ingest.compose import parse_compose_lines, parse_raw_lines
+from incidentlog.ingest.events import parse_event_lines
+from incidentlog.ingest.jsonfile import (
+    identity_for_log_path,
+    parse_jsonfile_lines,
+    rejoin_partials,
+)
+from incidentlog.ingest.levels import level_expr
+from incidentlog.ingest.lines import CHUNK_BYTES, STDIN, open_input, read_line_batches
+from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
+from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, sniff_format
+from incidentlog.ingest.stitch import stitch_records
+from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, conform, empty
+
+__all__ = [
+    "Batch",
+    "IngestOptions",
+    "IngestResult",
+    "IngestSummary",
+    "InputFormat",
+    "SourceSummary",
+    "iter_ingest",
+    "read_inputs",
+]
+
+_ID_SEED = 0x1D_C1DE
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    fmt: InputFormat | None = None
+    service: str | None = None
+    project: str | None = None
+    host: str = field(default_factory=socket.gethostname)
+    chunk_bytes: int = CHUNK_BYTES
+
+
+@dataclass
+class Rejected:
+    count: int = 0
+    sample_line: int = 0
+    sample: str = ""
+
+
+@dataclass
+class SourceSummary:
+    """What one input yielded; `lines == kept_lines + sum(rejected counts)`."""
+
+    source: str
+    format: InputFormat
+    lines: int = 0
+    kept_lines: int = 0
+    records: int = 0
+    events: int = 0
+    invalid_utf8: int = 0
+    rejected: dict[str, Rejected] = field(default_factory=dict)
+    services: set[str] = field(default_factory=set)
+    first_ts: datetime | None = None
+    last_ts: datetime | None = None
+    note: str = ""
+
+    @property
+    def rejected_lines(self) -> int:
+        return sum(r.count for r in self.rejected.values())
+
+    def reject(self, reason: str, count: int, line: int, sample: str) -> None:
+        entry = self.rejected.setdefault(reason, Rejected(sample_line=line, sample=sample[:200]))
+        entry.count += count
+
+    def saw(self, frame: pl.DataFrame) -> None:
+        if frame.is_empty():
+            return
+        self.services.update(frame.get_column("service").drop_nulls().unique().to_list())
+        ts = frame.get_column("ts").drop_nulls()
+        if ts.len():
+            lo, hi = ts.min(), ts.max()
+            assert isinstance(lo, datetime) and isinstance(hi, datetime)
+            self.first_ts = lo if self.first_ts is None else min(self.first_ts, lo)
+            self.last_ts = hi if self.last_ts is None else max(self.last_ts, hi)
+
+
+@dataclass
+class IngestSummary:
+    sources: list[SourceSummary] = field(default_factory=list)
+    already_stored: int = 0
+    """Records and events skipped because the store already held them."""
+
+    @property
+    def records(self) -> int:
+        return sum(s.records for s in self.sources)
+
+    @property
+    def events(self) -> int:
+        return sum(s.events for s in self.sources)
+
+    @property
+    def lines(self) -> int:
+        return sum(s.lines for s in self.sources)
+
+    @property
+    def rejected_lines(self) -> int:
+        return sum(s.rejected_lines for s in self.sources)
+
+
+@dataclass(frozen=True)
+class Batch:
+    logs: pl.DataFrame
+    events: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    logs: pl.DataFrame
+    events: pl.DataFrame
+    summary: IngestSummary
+
+
+def read_inputs(
+    sources: Sequence[str | Path],
+    *,
+    service: str | None = None,
+    fmt: InputFormat | str | None = None,
+    project: str | None = None,
+    host: str | None = None,
+) -> IngestResult:
+    """Parse `sources` (paths, or `-` for stdin) into in-memory frames."""
+    options = IngestOptions(
+        fmt=InputFormat(fmt) if fmt else None,
+        service=service,
+        project=project,
+        **({"host": host} if host else {}),
+    )
+    summary = IngestSummary()
+    logs: list[pl.DataFrame] = []
+    events: list[pl.DataFrame] = []
+    for batch in iter_ingest(sources, options, summary):
+        logs.append(batch.logs)
+        events.append(batch.events)
+    return IngestResult(
+        logs=pl.concat(logs) if logs else empty(LOGS_SCHEMA),
+        events=pl.concat(events) if events else empty(EVENTS_SCHEMA),
+        summary=summary,
+    )
+
+
+def iter_ingest(
+    sources: Sequence[str | Path], options: IngestOptions, summary: IngestSummary
+) -> Iterator[Batch]:
+    """Yield frames batch by batch, filling `summary` as it goes.
+
+    Structured sources (inspect, events, ps) are read first: their compose
+    labels name the project and service of each container, which then
+    completes the log records that carry only a replica name.
+    """
+    if not sources:
+        raise InputError("no input given (pass files, or - for standard input)")
+    opened = [_open(str(source), options) for source in sources]
+    opened.sort(
+        key=lambda item: item[1] in (InputFormat.COMPOSE, InputFormat.RAW, InputFormat.JSONFILE)
+    )
+    identities = pl.DataFrame(
+        schema={"container": pl.String, "project": pl.String, "service": pl.String}
+    )
+    seq = 0
+    for source, fmt, stream, head in opened:
+        source_summary = SourceSummary(source=source, format=fmt)
+        summary.sources.append(source_summary)
+        try:
+            for batch in _read_source(source, fmt, stream, head, options, source_summary, seq):
+                batch = _apply_identities(batch, identities, options)
+                seq += batch.logs.height + batch.events.height
+                source_summary.records += batch.logs.height
+                source_summary.events += batch.events.height
+                source_summary.saw(batch.logs)
+                source_summary.saw(batch.events)
+                if fmt in (InputFormat.INSPECT, InputFormat.EVENTS, InputFormat.PS):
+                    identities = _learn_identities(identities, batch.events)
+                yield batch
+        finally:
+            if source != STDIN:
+                stream.close()
+
+
+def _open(source: str, options: IngestOptions) -> tuple[str, InputFormat, object, bytes]:
+    stream = open_input(source)
+    head = stream.read(SNIFF_BYTES)
+    fmt = options.fmt or sniff_format(head)
+    if fmt is None:
+        if source != STDIN:
+            stream.close()
+        if not head.strip():
+            raise InputError(f"{source}: empty input")
+        raise FormatError(
+            f"{source}: format not recognised "
+            f"(expected one of {', '.join(f.value for f in InputFormat)}; force one with --format)"
+        )
+    return source, fmt, stream, head
+
+
+def _read_source(
+    source: str,
+    fmt: InputFormat,
+    stream: object,
+    head: bytes,
+    options: IngestOptions,
+    summary: SourceSummary,
+    seq0: int,
+) -> Iterator[Batch]:
+    from typing import BinaryIO, cast
+
+    binary = cast(BinaryIO, stream)
+    if fmt in (InputFormat.INSPECT, InputFormat.PS):
+        document = head + binary.read()
+        text = document.decode("utf-8", errors="replace")
+        summary.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+        if fmt is InputFormat.INSPECT:
+            rows, rejects = inspect_rows(text, source), []
+        else:
+            rows, rejects = ps_rows(text, source)
+        for number, reason, line in rejects:
+            summary.reject(reason, 1, number, line)
+        summary.kept_lines = summary.lines - summary.rejected_lines
+        frame = rows_to_frame(rows).with_columns(
+            seq=pl.int_range(seq0, seq0 + len(rows), dtype=pl.UInt64)
+        )
+        yield Batch(empty(LOGS_SCHEMA), _finish_events(frame, options))
+        return
+    service = options.service or (Path(source).stem if source != STDIN else "stdin")
+    if fmt is InputFormat.RAW and not options.service:
+        summary.note = (
+            f"no service prefix: records attributed to service {service!r} (set --service)"
+        )
+    identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
+    carry: pl.DataFrame | None = None
+    seq = seq0
+    for batch in read_line_batches(binary, head=head, chunk_bytes=options.chunk_bytes):
+        n = batch.lines.len()
+        summary.lines += n
+        summary.invalid_utf8 += batch.invalid_utf8
+        lines = pl.DataFrame(
+            {
+                "line": batch.lines,
+                "seq": pl.int_range(seq, seq + n, dtype=pl.UInt64, eager=True),
+                "lineno": pl.int_range(
+                    batch.first_line, batch.first_line + n, dtype=pl.UInt64, eager=True
+                ),
+            }
+        )
+        seq += n
+        if fmt is InputFormat.EVENTS:
+            parsed = _keep(parse_event_lines(lines), summary)
+            yield Batch(empty(LOGS_SCHEMA), _finish_events(parsed, options))
+            continue
+        if fmt is InputFormat.COMPOSE:
+            parsed = parse_compose_lines(lines).with_columns(stream=pl.lit("unknown"))
+        elif fmt is InputFormat.RAW:
+            parsed = parse_raw_lines(lines, service).with_columns(stream=pl.lit("unknown"))
+        else:
+            assert identity is not None
+            parsed = rejoin_partials(_keep(parse_jsonfile_lines(lines, identity), summary))
+        kept = _keep(parsed, summary).select(
+            "seq",
+            "lineno",
+            "ts",
+            "container",
+            "service",
+            "stream",
+            "text",
+            *(["project"] if "project" in parsed.columns else []),
+        )
+        if carry is not None:
+            kept = pl.concat([carry, kept], how="diagonal_relaxed")
+        records, carry = stitch_records(kept, final=False)
+        yield Batch(_finish_logs(records, options), empty(EVENTS_SCHEMA))
+    if carry is not None and carry.height:
+        records, _ = stitch_records(carry, final=True)
+        yield Batch(_finish_logs(records, options), empty(EVENTS_SCHEMA))
+
+
+def _keep(parsed: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
+    """Rows without a reject reason; the others are tallied with a sample."""
+    if "reject" not in parsed.columns:
+        return parsed
+    bad = parsed.filter(pl.col("reject").is_not_null())
+    if bad.height:
+        tally = bad.group_by("reject").agg(
+            pl.len().alias("n"), pl.col("lineno").first(), pl.col("line").first()
+        )
+        for reason, n, lineno, line in tally.iter_rows():
+            summary.reject(reason, n, lineno, line)
+    good = parsed.filter(pl.col("reject").is_null())
+    summary.kept_lines += good.height
+    return good.drop("reject")
+
+
+def _finish_logs(records: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
+    """Add host, project, level and the content id; conform to LOGS_SCHEMA."""
+    if "project" not in records.columns:
+        records = records.with_columns(project=pl.lit(None, dtype=pl.String))
+    frame = records.with_columns(
+        host=pl.lit(options.host),
+        project=pl.coalesce(pl.col("project"), pl.lit(options.project, dtype=pl.String)),
+        level=level_expr(pl.col("message")),
+    )
+    content = pl.struct("host", "container", "ts", "stream", "message").hash(_ID_SEED)
+    # identical records at the same instant are told apart by occurrence; without a
+    # time, by their line in the input, so re-ingesting the same input is a no-op
+    occurrence = (
+        pl.when(pl.col("ts").is_null())
+        .then(pl.col("lineno"))
+        .otherwise(pl.int_range(pl.len(), dtype=pl.UInt64).over(content))
+    )
+    frame = frame.with_columns(id=pl.struct(content, occurrence.alias("k")).hash(_ID_SEED))
+    return conform(frame, LOGS_SCHEMA, "ingest")
+
+
+def _finish_events(frame: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
+    frame = frame.with_columns(
+        host=pl.lit(options.host),
+        project=pl.coalesce(pl.col("project"), pl.lit(options.project, dtype=pl.String)),
+    )
+    content = pl.struct("host", "container", "ts", "action", "status", "exit_code", "output").hash(
+        _ID_SEED
+    )
+    frame = frame.with_columns(id=content)
+    return conform(frame, EVENTS_SCHEMA, "ingest")
+
+
+def _learn_identities(known: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """Container → (project, service) pairs that compose labels vouch for."""
+    labelled = events.filter(pl.col("project").is_not_null()).select(
+        "container", "project", "service"
+    )
+    return pl.concat([known, labelled]).unique("container", keep="last")
+
+
+def _apply_identities(batch: Batch, known: pl.DataFrame, options: IngestOptions) -> Batch:
+    """Complete project and service from labelled sources seen earlier.
+
+    `docker ps` names (`mcp-web-1`) and compose log prefixes (`web-1`) carry no
+    labels; a labelled container of the same name, or the project prefix of a
+    known project, tells which compose service they belong to.
+    """
+    if known.is_empty():
+        return batch
+    projects = known.get_column("project").unique().drop_nulls().to_list()
+
+    def complete(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+        if frame.is_empty():
+            return frame
+        joined = frame.join(known, on="container", how="left", suffix="_known")
+        service = pl.col("service")
+        for project in projects:
+            service = (
+                pl.when(
+                    pl.col("project_known").is_null()
+                    & pl.col("container").str.starts_with(f"{project}-")
+                )
+                .then(pl.col("service").str.strip_prefix(f"{project}-"))
+                .otherwise(service)
+            )
+        joined = joined.with_columns(
+            service=pl.coalesce(pl.col("service_known"), service),
+            project=pl.coalesce(
+                pl.col("project"),
+                pl.col("project_known"),
+                pl.lit(projects[0] if len(projects) == 1 else None, dtype=pl.String),
+            ),
+        )
+        return conform(joined, schema, "ingest")
+
+    return Batch(complete(batch.logs, LOGS_SCHEMA), complete(batch.events, EVENTS_SCHEMA))

@@ -1,0 +1,63 @@
+"""Parse `docker events --format '{{json .}}'` lines into the `events` frame.
+
+Both shapes are read: the current one (`Type`, `Action`, `Actor.Attributes`,
+`timeNano`) and the legacy one (`status`, `id`, `from`, `time`), which the
+engine still prints alongside. Compose labels on the actor give project and
+service. Only container lifecycle and health actions are kept; the rest
+(exec_*, attach, network events...) are counted as ignored.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from incidentlog.ingest.compose import service_from_container
+from incidentlog.schema import ACTION_DTYPE, STATUS_DTYPE, TS_DTYPE, EventAction
+
+_KEPT = [a.value for a in EventAction if a not in (EventAction.PROBE, EventAction.SNAPSHOT)]
+
+
+def _field(path: str) -> pl.Expr:
+    return pl.col("line").str.json_path_match(path)
+
+
+def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """From `line` (+ `seq`) to events columns and a `reject` reason per line."""
+    action_text = pl.coalesce(_field("$.Action"), _field("$.status"))
+    kind = pl.coalesce(_field("$.Type"), pl.lit("container"))
+    action = action_text.str.extract(r"^([a-z_]+)", 1)
+    status = action_text.str.extract(r"^health_status: *(\w+)", 1)
+    attrs = "$.Actor.Attributes"
+    name = pl.coalesce(_field(f"{attrs}.name"), _field("$.id").str.slice(0, 12))
+    service = pl.coalesce(
+        _field(f"{attrs}['com.docker.compose.service']"), service_from_container(name)
+    )
+    nanos = pl.coalesce(
+        _field("$.timeNano").cast(pl.Int64, strict=False),
+        _field("$.time").cast(pl.Int64, strict=False) * 1_000_000_000,
+    )
+    parsed = lines.with_columns(
+        ts=pl.from_epoch(nanos, time_unit="ns").dt.replace_time_zone("UTC").cast(TS_DTYPE),
+        project=_field(f"{attrs}['com.docker.compose.project']"),
+        service=service,
+        container=name,
+        action=pl.when(action.is_in(_KEPT)).then(action),
+        status=status.cast(STATUS_DTYPE, strict=False),
+        exit_code=_field(f"{attrs}.exitCode").cast(pl.Int32, strict=False),
+        restart_count=pl.lit(None, dtype=pl.Int32),
+        output=pl.lit(None, dtype=pl.String),
+        _kind=kind,
+        _action_text=action_text,
+    )
+    reject = (
+        pl.when(pl.col("_action_text").is_null())
+        .then(pl.lit("not a docker event (no Action/status)"))
+        .when(pl.col("_kind") != "container")
+        .then(pl.lit("ignored: not a container event"))
+        .when(pl.col("action").is_null())
+        .then(pl.lit("ignored: action not tracked (exec, attach, ...)"))
+        .otherwise(None)
+    )
+    return parsed.with_columns(
+        reject=reject, action=pl.col("action").cast(ACTION_DTYPE, strict=False)
+    ).drop("_kind", "_action_text")

@@ -1,0 +1,115 @@
+"""Infer a record's level from the shapes real software prints.
+
+One expression, compiled once: a few leftmost-match regex extractions over
+the head of each message (structured fields first, then fixed layouts, then
+a level word), mapped to the canonical `Level` enum. Most specific wins.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from incidentlog.schema import LEVEL_DTYPE, Level
+
+HEAD_CHARS = 160
+"""Only the start of a record decides its level: a word deep inside a
+message or a stack trace ("... ERROR ...") must not change it."""
+
+_WORDS: dict[str, Level] = {
+    "trace": Level.TRACE,
+    "trc": Level.TRACE,
+    "debug": Level.DEBUG,
+    "dbg": Level.DEBUG,
+    "verbose": Level.DEBUG,
+    "info": Level.INFO,
+    "inf": Level.INFO,
+    "information": Level.INFO,
+    "notice": Level.INFO,
+    "log": Level.INFO,
+    "warn": Level.WARN,
+    "warning": Level.WARN,
+    "wrn": Level.WARN,
+    "error": Level.ERROR,
+    "err": Level.ERROR,
+    "eror": Level.ERROR,
+    "severe": Level.ERROR,
+    "fatal": Level.FATAL,
+    "ftl": Level.FATAL,
+    "critical": Level.FATAL,
+    "crit": Level.FATAL,
+    "alert": Level.FATAL,
+    "emerg": Level.FATAL,
+    "emergency": Level.FATAL,
+    "panic": Level.FATAL,
+    "dpanic": Level.FATAL,
+    # single letters: glog/klog (`E0801 ...`) and redis (`#` warning, `*` notice)
+    "t": Level.TRACE,
+    "d": Level.DEBUG,
+    "i": Level.INFO,
+    "w": Level.WARN,
+    "e": Level.ERROR,
+    "f": Level.FATAL,
+    ".": Level.DEBUG,
+    "-": Level.DEBUG,
+    "*": Level.INFO,
+    "#": Level.WARN,
+    # pino / bunyan numeric levels
+    "10": Level.TRACE,
+    "20": Level.DEBUG,
+    "30": Level.INFO,
+    "40": Level.WARN,
+    "50": Level.ERROR,
+    "60": Level.FATAL,
+}
+
+_STRUCTURED = (
+    r'(?i)(?:"(?:level|severity|lvl|loglevel|log\.level|levelname|@l)"\s*:\s*"?|'
+    r"\b(?:level|lvl|severity)=\"?)([a-z]+|[1-6]0)\b"
+)
+"""JSON (`"level":"error"`, pino `"level":50`) and logfmt (`level=error`)."""
+
+_LAYOUT = (
+    r"^(?:([IWEF])\d{4} \d\d:\d\d:\d\d"  # glog / klog: E0801 12:30:00.123456 ...
+    r"|\d+:[XCSM] \d\d \w{3} \d{4} [\d:.]+ ([.*#-]) )"  # redis: 1:M 01 Aug 2025 12:30:00.123 # ...
+)
+
+_START = (
+    r"^(?:(Traceback \(most recent call last\)|Exception in thread|"
+    r"(?:[A-Za-z_][\w$]*\.)*(?:[A-Z][\w$]*)?(?:Error|Exception)(?::|$))"  # ValueError: x, Error: y
+    r"|(panic: |fatal error: ))"  # Go runtime
+)
+
+_WORD = (
+    r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|SEVERE|"
+    r"EMERG|ALERT|LOG)\b|\[(?i:(trace|debug|info|notice|warn|warning|error|crit|alert|emerg|fatal))\]"
+)
+"""An upper-case level word (Python logging, uvicorn `ERROR:`, postgres
+`FATAL:`, Java, logrus text) or a bracketed one in any case (nginx `[error]`)."""
+
+
+def _canonical(token: pl.Expr) -> pl.Expr:
+    return token.str.to_lowercase().replace_strict(
+        {k: v.value for k, v in _WORDS.items()}, default=None, return_dtype=pl.String
+    )
+
+
+def level_expr(message: pl.Expr) -> pl.Expr:
+    """The `level` column for records whose text is `message`."""
+    head = message.str.slice(0, HEAD_CHARS)
+    layout = head.str.extract_groups(_LAYOUT)
+    start = head.str.extract_groups(_START)
+    word = head.str.extract_groups(_WORD)
+    return (
+        pl.coalesce(
+            _canonical(head.str.extract(_STRUCTURED, 1)),
+            _canonical(pl.coalesce(layout.struct.field("1"), layout.struct.field("2"))),
+            pl.when(start.struct.field("1").is_not_null())
+            .then(pl.lit(Level.ERROR.value))
+            .when(start.struct.field("2").is_not_null())
+            .then(pl.lit(Level.FATAL.value)),
+            _canonical(pl.coalesce(word.struct.field("1"), word.struct.field("2"))),
+            pl.lit(Level.UNKNOWN.value),
+        )
+        .cast(LEVEL_DTYPE)
+        .alias("level")
+    )

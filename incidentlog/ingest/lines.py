@@ -1,0 +1,95 @@
+"""Read any input as batches of text lines, in bounded memory.
+
+Bytes are read in fixed-size chunks cut at the last newline, decoded once
+(invalid UTF-8 is replaced and counted, never fatal) and split into a Polars
+column in one vectorised call, so no Python code runs per line.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from incidentlog.errors import InputError
+
+CHUNK_BYTES = 32 * 1024 * 1024
+"""Bytes per batch: large enough to amortise Polars calls, small enough that
+a batch and its parsed frame stay well under the 1 GiB memory target."""
+
+STDIN = "-"
+_REPLACEMENT = "\ufffd"
+_REPLACEMENT_BYTES = _REPLACEMENT.encode()
+
+
+@dataclass(frozen=True)
+class LineBatch:
+    """Consecutive lines of one input; `first_line` is 1-based."""
+
+    lines: pl.Series
+    first_line: int
+    invalid_utf8: int
+    """Byte sequences that were not UTF-8 and became U+FFFD in this batch."""
+
+
+def open_input(source: str) -> BinaryIO:
+    """Open a path (or `-` for stdin) for binary reading, with a one-line error."""
+    if source == STDIN:
+        return sys.stdin.buffer
+    path = Path(source)
+    if path.is_dir():
+        raise InputError(f"{source}: is a directory (give the log files inside it)")
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{source}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read ({exc.strerror})") from None
+
+
+def split_lines(text: str) -> pl.Series:
+    """Split decoded text into a `line` column; a final newline adds no empty line."""
+    if text.endswith("\n"):
+        text = text[:-1]
+    lines = pl.Series("line", [text]).str.split("\n").explode()
+    return lines.str.strip_suffix("\r")
+
+
+def decode(chunk: bytes) -> tuple[str, int]:
+    """Decode UTF-8, replacing invalid bytes; return the text and how many were replaced."""
+    text = chunk.decode("utf-8", errors="replace")
+    replaced = text.count(_REPLACEMENT) - chunk.count(_REPLACEMENT_BYTES)
+    return text, replaced
+
+
+def read_line_batches(
+    stream: BinaryIO, *, head: bytes = b"", chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[LineBatch]:
+    """Yield the lines of `stream` (after the already-read `head`) in batches."""
+    pending = head
+    next_line = 1
+    while True:
+        chunk = stream.read(chunk_bytes)
+        if not chunk:
+            break
+        pending += chunk
+        cut = pending.rfind(b"\n")
+        if cut < 0:
+            continue  # one line longer than a chunk: keep reading until it ends
+        body, pending = pending[: cut + 1], pending[cut + 1 :]
+        batch = _batch(body, next_line)
+        next_line += batch.lines.len()
+        yield batch
+    if pending:
+        yield _batch(pending, next_line)
+
+
+def _batch(body: bytes, first_line: int) -> LineBatch:
+    text, replaced = decode(body)
+    return LineBatch(split_lines(text), first_line, replaced)

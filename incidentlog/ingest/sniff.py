@@ -1,0 +1,76 @@
+"""Recognise an input's format from its first bytes."""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+
+from incidentlog.ingest.compose import COMPOSE_OWN
+
+SNIFF_BYTES = 64 * 1024
+_SAMPLE_LINES = 200
+_PREFIXED = re.compile(
+    r"^(?:\x1b\[[0-9;]*m)*[A-Za-z0-9][A-Za-z0-9_.-]*?[ \t]*(?:\x1b\[[0-9;]*m)*\| "
+)
+_OWN = re.compile(COMPOSE_OWN)
+_PS_HEADER = re.compile(r"^(?:NAME|NAMES|CONTAINER ID)\s{2,}")
+
+
+class InputFormat(StrEnum):
+    COMPOSE = "compose"
+    RAW = "raw"
+    JSONFILE = "json-file"
+    EVENTS = "events"
+    INSPECT = "inspect"
+    PS = "ps"
+
+
+def _json_kind(obj: object) -> InputFormat | None:
+    if not isinstance(obj, dict):
+        return None
+    keys = set(obj)
+    if "log" in keys and ({"stream", "time"} & keys):
+        return InputFormat.JSONFILE
+    if {"Type", "Action"} <= keys or {"status", "id"} <= keys:
+        return InputFormat.EVENTS
+    if "State" in keys and ("Id" in keys or "Config" in keys):
+        return InputFormat.INSPECT
+    if ({"Names", "Name"} & keys) and ({"Status", "State"} & keys):
+        return InputFormat.PS
+    return None
+
+
+def sniff_format(head: bytes) -> InputFormat | None:
+    """The format of an input starting with `head`, or None when nothing fits."""
+    text = head.decode("utf-8", errors="replace")
+    lines = [line for line in text.splitlines()[:_SAMPLE_LINES] if line.strip()]
+    if not lines:
+        return None
+    first = lines[0].strip()
+    if first.startswith(("{", "[")):
+        try:
+            kind = _json_kind(json.loads(first))
+        except json.JSONDecodeError:
+            kind = None
+        if kind is None and first.startswith("["):
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError:
+                items = None
+            if isinstance(items, list) and items:
+                kind = _json_kind(items[0])
+            elif '"State"' in text and '"Id"' in text:
+                kind = InputFormat.INSPECT  # a list longer than the sniffed head
+        if kind is None and first == "{" and '"State"' in text:
+            kind = InputFormat.INSPECT
+        if kind is not None:
+            return kind
+    if _PS_HEADER.match(lines[0]):
+        return InputFormat.PS
+    compose_like = sum(1 for line in lines if _PREFIXED.match(line) or _OWN.match(line))
+    if compose_like * 2 >= len(lines):
+        return InputFormat.COMPOSE
+    if first.startswith("[") or first == "{":
+        return None  # a JSON document of a shape we do not know: better an error than raw text
+    return InputFormat.RAW  # plain or structured (JSON lines) application output

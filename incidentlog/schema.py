@@ -1,0 +1,158 @@
+"""The only place where frame columns and dtypes are defined.
+
+Every stage returns frames of these schemas; `conform` checks (and casts) at
+stage boundaries so a drifting column fails loudly instead of downstream.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import polars as pl
+
+from incidentlog.errors import SchemaError
+
+
+class Level(StrEnum):
+    """Log level, least to most severe (the Enum order is the severity order)."""
+
+    TRACE = "trace"
+    DEBUG = "debug"
+    INFO = "info"
+    WARN = "warn"
+    ERROR = "error"
+    FATAL = "fatal"
+    UNKNOWN = "unknown"
+
+
+class Stream(StrEnum):
+    STDOUT = "stdout"
+    STDERR = "stderr"
+    UNKNOWN = "unknown"
+
+
+class Severity(StrEnum):
+    """Finding severity, least to most severe."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Category(StrEnum):
+    """Failure taxonomy: the ids are a public contract (DESIGN.md)."""
+
+    MISSING_BINARY = "missing-binary"
+    EVENT_LOOP_CONFLICT = "event-loop-conflict"
+    HEALTHCHECK_FAILED = "healthcheck-failed"
+    OOM_KILLED = "oom-killed"
+    CONNECTION_REFUSED = "connection-refused"
+    DNS_RESOLUTION = "dns-resolution"
+    PORT_IN_USE = "port-in-use"
+    PERMISSION_DENIED = "permission-denied"
+    MISSING_MODULE = "missing-module"
+    DISK_FULL = "disk-full"
+    AUTH_FAILURE = "auth-failure"
+    TLS_ERROR = "tls-error"
+    TIMEOUT = "timeout"
+    CRASH_LOOP = "crash-loop"
+    SEGFAULT = "segfault"
+    RESOURCE_EXHAUSTED = "resource-exhausted"
+    CONFIG_ERROR = "config-error"
+    UNHANDLED_EXCEPTION = "unhandled-exception"
+
+
+class EventAction(StrEnum):
+    """Lifecycle and health actions kept in the `events` frame."""
+
+    CREATE = "create"
+    START = "start"
+    RESTART = "restart"
+    STOP = "stop"
+    KILL = "kill"
+    DIE = "die"
+    OOM = "oom"
+    DESTROY = "destroy"
+    HEALTH_STATUS = "health_status"
+    PROBE = "probe"
+    SNAPSHOT = "snapshot"
+
+
+class HealthStatus(StrEnum):
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    STARTING = "starting"
+
+
+LEVEL_DTYPE = pl.Enum([lvl.value for lvl in Level])
+STREAM_DTYPE = pl.Enum([s.value for s in Stream])
+ACTION_DTYPE = pl.Enum([a.value for a in EventAction])
+STATUS_DTYPE = pl.Enum([s.value for s in HealthStatus])
+TS_DTYPE = pl.Datetime("ns", "UTC")
+
+LOGS_SCHEMA = pl.Schema(
+    {
+        "ts": TS_DTYPE,
+        "seq": pl.UInt64,
+        "host": pl.String,
+        "project": pl.String,
+        "service": pl.String,
+        "container": pl.String,
+        "stream": STREAM_DTYPE,
+        "level": LEVEL_DTYPE,
+        "message": pl.String,
+        "id": pl.UInt64,
+    }
+)
+
+EVENTS_SCHEMA = pl.Schema(
+    {
+        "ts": TS_DTYPE,
+        "seq": pl.UInt64,
+        "host": pl.String,
+        "project": pl.String,
+        "service": pl.String,
+        "container": pl.String,
+        "action": ACTION_DTYPE,
+        "status": STATUS_DTYPE,
+        "exit_code": pl.Int32,
+        "restart_count": pl.Int32,
+        "output": pl.String,
+        "id": pl.UInt64,
+    }
+)
+"""`probe` rows are health-check results from `docker inspect` (`output` is
+what the probe printed). `snapshot` rows are container state from `docker
+ps`/`inspect`: `output` holds the state text (`Up 3 minutes (unhealthy)`),
+`exit_code` the last exit code, `restart_count` the engine's restart counter
+and `status` the health at that moment."""
+
+FINDINGS_SCHEMA = pl.Schema(
+    {
+        "id": pl.UInt64,
+        "rule": pl.String,
+        "category": pl.String,
+        "severity": pl.Enum([s.value for s in Severity]),
+        "fields": pl.String,
+    }
+)
+"""`id` is the matched log record or event; `fields` is a JSON object of what
+the rule extracted."""
+
+
+def conform(frame: pl.DataFrame, schema: pl.Schema, stage: str) -> pl.DataFrame:
+    """Return `frame` with exactly `schema`'s columns, in order, cast to its dtypes.
+
+    A missing column is a bug in the stage that produced the frame, so it
+    raises `SchemaError` naming the stage rather than filling with nulls.
+    """
+    missing = [name for name in schema.names() if name not in frame.columns]
+    if missing:
+        raise SchemaError(f"{stage} produced a frame without {', '.join(missing)}")
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+
+
+def empty(schema: pl.Schema) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
