@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -30,6 +31,9 @@ from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, sniff_format
 from incidentlog.ingest.stitch import stitch_records
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, conform, empty
 
+if TYPE_CHECKING:
+    from incidentlog.store import AppendResult
+
 __all__ = [
     "Batch",
     "IngestOptions",
@@ -37,6 +41,7 @@ __all__ = [
     "IngestSummary",
     "InputFormat",
     "SourceSummary",
+    "ingest_into_store",
     "iter_ingest",
     "read_inputs",
 ]
@@ -119,6 +124,62 @@ class IngestSummary:
     def rejected_lines(self) -> int:
         return sum(s.rejected_lines for s in self.sources)
 
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "lines": self.lines,
+            "records": self.records,
+            "events": self.events,
+            "rejected_lines": self.rejected_lines,
+            "sources": [
+                {
+                    "source": s.source,
+                    "format": s.format.value,
+                    "lines": s.lines,
+                    "records": s.records,
+                    "events": s.events,
+                    "invalid_utf8": s.invalid_utf8,
+                    "services": sorted(s.services),
+                    "first_ts": s.first_ts.isoformat() if s.first_ts else None,
+                    "last_ts": s.last_ts.isoformat() if s.last_ts else None,
+                    "rejected": {
+                        reason: {"count": r.count, "line": r.sample_line, "sample": r.sample}
+                        for reason, r in s.rejected.items()
+                    },
+                    "note": s.note,
+                }
+                for s in self.sources
+            ],
+        }
+
+    def describe(self) -> str:
+        """The human summary: per source what was read, kept and rejected (with a sample)."""
+        out: list[str] = []
+        for s in self.sources:
+            span = (
+                f"{s.first_ts:%Y-%m-%d %H:%M:%S} .. {s.last_ts:%Y-%m-%d %H:%M:%S} UTC"
+                if s.first_ts and s.last_ts
+                else "no timestamps"
+            )
+            out.append(
+                f"{s.source} ({s.format.value}): {s.lines} lines -> {s.records} records, "
+                f"{s.events} events; {len(s.services)} services; {span}"
+            )
+            if s.services:
+                out.append(f"  services: {', '.join(sorted(s.services))}")
+            if s.invalid_utf8:
+                out.append(f"  {s.invalid_utf8} invalid UTF-8 sequences replaced with U+FFFD")
+            for reason, r in sorted(s.rejected.items(), key=lambda item: -item[1].count):
+                out.append(
+                    f"  rejected {r.count} lines: {reason}; e.g. line {r.sample_line}: {r.sample[:120]!r}"
+                )
+            if s.note:
+                out.append(f"  note: {s.note}")
+        out.append(
+            f"total: {self.lines} lines -> {self.records} records, {self.events} events, "
+            f"{self.rejected_lines} lines rejected"
+        )
+        return "\n".join(out)
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -161,8 +222,44 @@ def read_inputs(
     )
 
 
+def ingest_into_store(
+    sources: Sequence[str | Path],
+    *,
+    store: Path | None = None,
+    fmt: InputFormat | str | None = None,
+    service: str | None = None,
+    project: str | None = None,
+    host: str | None = None,
+    progress: bool = False,
+) -> tuple[IngestSummary, AppendResult]:
+    """Stream `sources` into the history store (created on first use)."""
+    from incidentlog.store import Store
+
+    options = IngestOptions(
+        fmt=InputFormat(fmt) if fmt else None,
+        service=service,
+        project=project,
+        **({"host": host} if host else {}),
+    )
+    history = Store.open(store, create=True)
+    summary = IngestSummary()
+
+    def frames() -> Iterator[tuple[str, pl.DataFrame]]:
+        for batch in iter_ingest(sources, options, summary, progress=progress):
+            yield "logs", batch.logs
+            yield "events", batch.events
+
+    written = history.append(frames())
+    summary.already_stored = written.duplicates
+    return summary, written
+
+
 def iter_ingest(
-    sources: Sequence[str | Path], options: IngestOptions, summary: IngestSummary
+    sources: Sequence[str | Path],
+    options: IngestOptions,
+    summary: IngestSummary,
+    *,
+    progress: bool = False,
 ) -> Iterator[Batch]:
     """Yield frames batch by batch, filling `summary` as it goes.
 
@@ -172,7 +269,10 @@ def iter_ingest(
     """
     if not sources:
         raise InputError("no input given (pass files, or - for standard input)")
+    if options.fmt is not None and not isinstance(options.fmt, InputFormat):
+        raise FormatError(f"unknown --format {options.fmt!r}")
     opened = [_open(str(source), options) for source in sources]
+    bar = _Progress(opened) if progress else None
     opened.sort(
         key=lambda item: item[1] in (InputFormat.COMPOSE, InputFormat.RAW, InputFormat.JSONFILE)
     )
@@ -193,10 +293,50 @@ def iter_ingest(
                 source_summary.saw(batch.events)
                 if fmt in (InputFormat.INSPECT, InputFormat.EVENTS, InputFormat.PS):
                     identities = _learn_identities(identities, batch.events)
+                if bar:
+                    bar.advance(stream)
                 yield batch
         finally:
             if source != STDIN:
                 stream.close()
+    if bar:
+        bar.close()
+
+
+class _Progress:
+    """A byte-based progress bar on stderr for long inputs (terminals only)."""
+
+    MIN_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, opened: list[tuple[str, InputFormat, object, bytes]]) -> None:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        sizes = [Path(src).stat().st_size for src, *_ in opened if src != STDIN]
+        self.total = sum(sizes)
+        self.done = 0
+        self.last: dict[int, int] = {}
+        self.bar: Progress | None = None
+        if self.total >= self.MIN_BYTES:
+            self.bar = Progress(
+                "ingest", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True
+            )
+            self.task = self.bar.add_task("ingest", total=self.total)
+            self.bar.start()
+
+    def advance(self, stream: object) -> None:
+        if self.bar is None:
+            return
+        try:
+            position = stream.tell()  # type: ignore[attr-defined]
+        except (OSError, AttributeError, ValueError):
+            return
+        delta = position - self.last.get(id(stream), 0)
+        self.last[id(stream)] = position
+        self.bar.advance(self.task, delta)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _open(source: str, options: IngestOptions) -> tuple[str, InputFormat, object, bytes]:

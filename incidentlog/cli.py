@@ -1,0 +1,153 @@
+"""The command line: thin Typer wiring over the library.
+
+Each command parses its options, calls one library function and prints the
+result. Library errors (`IncidentlogError`) become one `Error: ...` line and
+a non-zero exit; heavy modules (polars) are imported inside commands so that
+`--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from incidentlog.errors import IncidentlogError
+
+app = typer.Typer(
+    name="incidentlog",
+    help="Post-incident reports, error digests and a greppable history from Docker Compose logs.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+store_app = typer.Typer(
+    help="What the history store holds, and merging its small files.", no_args_is_help=True
+)
+app.add_typer(store_app, name="store")
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="History store directory (default: $INCIDENTLOG_STORE or the user data dir).",
+    ),
+]
+ServiceOption = Annotated[
+    str | None,
+    typer.Option("--service", help="Service name for input without a compose `name |` prefix."),
+]
+
+
+@contextmanager
+def cli_errors() -> Iterator[None]:
+    """Turn library errors into one `Error: ...` line and the error's exit code."""
+    try:
+        yield
+    except IncidentlogError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("Error: interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+def emit_json(obj: object) -> None:
+    typer.echo(json.dumps(obj, default=str, ensure_ascii=False))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files to read; - reads standard input.")],
+    store: StoreOption = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="Force the input format: compose, raw, json-file, events, inspect, ps (default: sniffed).",
+        ),
+    ] = None,
+    service: ServiceOption = None,
+    project: Annotated[
+        str | None, typer.Option(help="Compose project, when the input does not say.")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Docker host the input came from (default: this machine).")
+    ] = None,
+    output: Annotated[str, typer.Option("--output", help="Summary format: text or json.")] = "text",
+) -> None:
+    """Parse logs, events, inspect and ps output into the history store."""
+    from incidentlog.ingest import ingest_into_store
+
+    with cli_errors():
+        summary, written = ingest_into_store(
+            paths,
+            store=store,
+            fmt=fmt,
+            service=service,
+            project=project,
+            host=host,
+            progress=sys.stderr.isatty(),
+        )
+    if output == "json":
+        emit_json(
+            summary.to_dict() | {"written": written.written, "already_stored": written.duplicates}
+        )
+    else:
+        typer.echo(summary.describe())
+        typer.echo(
+            f"store: {written.written['logs']} records and {written.written['events']} events added, "
+            f"{written.duplicates} already stored"
+        )
+    if summary.records + summary.events == 0 and summary.rejected_lines:
+        typer.echo(
+            "Error: nothing could be read from the input (see the rejected lines above)", err=True
+        )
+        raise typer.Exit(1)
+
+
+@store_app.command("info")
+def store_info(
+    store: StoreOption = None,
+    output: Annotated[str, typer.Option("--output", help="text or json.")] = "text",
+) -> None:
+    """Size, time span, services and counts of the history store."""
+    from incidentlog.store import Store
+
+    with cli_errors():
+        info = Store.open(store).info()
+    if output == "json":
+        emit_json({"path": str(info.path), "logs": vars(info.logs), "events": vars(info.events)})
+        return
+    typer.echo(f"store: {info.path}")
+    for name, data in (("logs", info.logs), ("events", info.events)):
+        typer.echo(
+            f"{name}: {data.rows} rows in {data.files} files ({data.bytes / 1e6:.1f} MB), "
+            f"{data.first_ts or '-'} .. {data.last_ts or '-'}"
+        )
+        for service_name, count in data.services.items():
+            typer.echo(f"  {service_name}: {count}")
+
+
+@store_app.command("compact")
+def store_compact(store: StoreOption = None) -> None:
+    """Merge each day's small files into one, dropping duplicate rows."""
+    from incidentlog.store import Store
+
+    with cli_errors():
+        before, after = Store.open(store).compact()
+    typer.echo(f"compacted: {before} files -> {after}")
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except IncidentlogError as exc:  # raised outside a command body (option parsing)
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,249 @@
+"""The history store: plain hive-partitioned Parquet, append-only and idempotent.
+
+    <store>/incidentlog-store.json       marker (format version)
+    <store>/logs/day=2025-08-01/<writer>.parquet
+    <store>/events/day=2025-08-01/<writer>.parquet
+    <store>/logs/day=undated/...         records whose input had no time
+
+Files are immutable and named by their writer (host, pid, random), so
+several writers — later several Docker hosts on shared object storage —
+never edit the same file. Each file is written under a temporary name and
+renamed into place, so a crash never leaves a half file visible. Rows are
+sorted by (service, ts) so Parquet row-group statistics prune service and
+time queries. Ingesting the same input again adds nothing: rows whose `id`
+is already stored are skipped (under a lock file, so concurrent ingests on
+one machine cannot both add the same row).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from incidentlog.errors import StoreError
+from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, conform
+
+STORE_ENV = "INCIDENTLOG_STORE"
+MARKER = "incidentlog-store.json"
+FORMAT_VERSION = 1
+UNDATED = "undated"
+ROW_GROUP_ROWS = 64 * 1024
+DATASETS: dict[str, pl.Schema] = {"logs": LOGS_SCHEMA, "events": EVENTS_SCHEMA}
+
+
+def default_store_path() -> Path:
+    """`$INCIDENTLOG_STORE`, else the user's data directory."""
+    env = os.environ.get(STORE_ENV)
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("incidentlog")) / "store"
+
+
+@dataclass
+class DatasetInfo:
+    rows: int = 0
+    files: int = 0
+    bytes: int = 0
+    first_ts: datetime | None = None
+    last_ts: datetime | None = None
+    services: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class StoreInfo:
+    path: Path
+    logs: DatasetInfo
+    events: DatasetInfo
+
+
+@dataclass
+class AppendResult:
+    written: dict[str, int] = field(default_factory=lambda: {"logs": 0, "events": 0})
+    duplicates: int = 0
+    files: int = 0
+
+
+class Store:
+    """A history store directory; `Store.open` checks it, `Store.create` makes it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def open(cls, root: Path | None = None, *, create: bool = False) -> Store:
+        path = root or default_store_path()
+        marker = path / MARKER
+        if marker.is_file():
+            try:
+                version = json.loads(marker.read_text()).get("format")
+            except (OSError, ValueError):
+                raise StoreError(f"{path}: unreadable store marker {MARKER}") from None
+            if version != FORMAT_VERSION:
+                raise StoreError(
+                    f"{path}: store format {version}, this incidentlog reads {FORMAT_VERSION}"
+                )
+            return cls(path)
+        if not create:
+            raise StoreError(
+                f"{path}: no incidentlog store here (ingest something first, or pass --store)"
+            )
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise StoreError(
+                f"{path}: exists and is not an incidentlog store; choose another --store"
+            )
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            _atomic_write_bytes(marker, json.dumps({"format": FORMAT_VERSION}).encode())
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create store ({exc.strerror})") from None
+        return cls(path)
+
+    # ---- writing -------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with (self.root / ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def append(self, batches: Iterable[tuple[str, pl.DataFrame]]) -> AppendResult:
+        """Write (dataset, frame) batches, skipping rows whose id is already stored."""
+        result = AppendResult()
+        known: dict[tuple[str, str], pl.DataFrame] = {}
+        writer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        with self._locked():
+            for dataset, frame in batches:
+                if frame.is_empty():
+                    continue
+                frame = conform(frame, DATASETS[dataset], "store").with_columns(day=_day_expr())
+                for (day,), part in frame.partition_by("day", as_dict=True).items():
+                    key = (dataset, str(day))
+                    if key not in known:
+                        known[key] = self._stored_ids(dataset, str(day))
+                    fresh = part.unique("id", keep="first", maintain_order=True).join(
+                        known[key], on="id", how="anti"
+                    )
+                    result.duplicates += part.height - fresh.height
+                    if fresh.is_empty():
+                        continue
+                    self._write(dataset, str(day), fresh.drop("day"), f"{writer}-{result.files}")
+                    known[key] = pl.concat([known[key], fresh.select("id")])
+                    result.files += 1
+                    result.written[dataset] += fresh.height
+        return result
+
+    def _stored_ids(self, dataset: str, day: str) -> pl.DataFrame:
+        files = sorted((self.root / dataset / f"day={day}").glob("*.parquet"))
+        if not files:
+            return pl.DataFrame(schema={"id": pl.UInt64})
+        return pl.scan_parquet(files).select("id").collect()
+
+    def _write(self, dataset: str, day: str, frame: pl.DataFrame, name: str) -> Path:
+        folder = self.root / dataset / f"day={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{name}.parquet"
+        temporary = folder / f".{name}.parquet.tmp"
+        frame.sort(["service", "ts", "seq"], nulls_last=True).write_parquet(
+            temporary, compression="zstd", statistics=True, row_group_size=ROW_GROUP_ROWS
+        )
+        temporary.replace(target)
+        return target
+
+    # ---- reading -------------------------------------------------------------
+
+    def scan(
+        self,
+        dataset: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        services: Iterable[str] = (),
+    ) -> pl.LazyFrame:
+        """A lazy frame of one dataset, pruned by day partition, time and service."""
+        folder = self.root / dataset
+        days = sorted(p.name.removeprefix("day=") for p in folder.glob("day=*") if p.is_dir())
+        if since or until:
+            lo = since.strftime("%Y-%m-%d") if since else ""
+            hi = until.strftime("%Y-%m-%d") if until else "9999"
+            days = [d for d in days if d != UNDATED and lo <= d <= hi]
+        files = [f for d in days for f in sorted((folder / f"day={d}").glob("*.parquet"))]
+        if not files:
+            return pl.LazyFrame(schema=DATASETS[dataset])
+        frame = pl.scan_parquet(files, schema=DATASETS[dataset], hive_partitioning=False)
+        if since:
+            frame = frame.filter(pl.col("ts") >= since)
+        if until:
+            frame = frame.filter(pl.col("ts") <= until)
+        wanted = list(services)
+        if wanted:
+            frame = frame.filter(pl.col("service").is_in(wanted))
+        return frame
+
+    def info(self) -> StoreInfo:
+        return StoreInfo(self.root, self._dataset_info("logs"), self._dataset_info("events"))
+
+    def _dataset_info(self, dataset: str) -> DatasetInfo:
+        files = list((self.root / dataset).glob("day=*/*.parquet"))
+        info = DatasetInfo(files=len(files), bytes=sum(f.stat().st_size for f in files))
+        if not files:
+            return info
+        frame = self.scan(dataset)
+        totals = frame.select(
+            pl.len(), pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")
+        ).collect()
+        info.rows, info.first_ts, info.last_ts = totals.row(0)
+        per_service = frame.group_by("service").len().sort("service").collect()
+        info.services = dict(per_service.iter_rows())
+        return info
+
+    def compact(self) -> tuple[int, int]:
+        """Merge each day's files into one (dropping duplicate ids); returns (before, after) file counts."""
+        before = after = 0
+        with self._locked():
+            for dataset in DATASETS:
+                for folder in sorted((self.root / dataset).glob("day=*")):
+                    files = sorted(folder.glob("*.parquet"))
+                    before += len(files)
+                    if len(files) <= 1:
+                        after += len(files)
+                        continue
+                    merged = (
+                        pl.scan_parquet(files, schema=DATASETS[dataset], hive_partitioning=False)
+                        .unique("id", keep="first")
+                        .collect()
+                    )
+                    name = f"compact-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+                    self._write(dataset, folder.name.removeprefix("day="), merged, name)
+                    for old in files:
+                        old.unlink()
+                    after += 1
+        return before, after
+
+
+def _day_expr() -> pl.Expr:
+    return pl.col("ts").dt.strftime("%Y-%m-%d").fill_null(UNDATED)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def span(first: datetime | None, last: datetime | None) -> timedelta | None:
+    return last - first if first and last else None

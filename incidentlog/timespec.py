@@ -1,0 +1,63 @@
+"""`--since`/`--until` values, with the meanings `docker compose logs` gives them.
+
+RFC 3339 (`2025-08-01T12:30:00Z`, a date alone, a naive time taken as UTC),
+Unix seconds (`1754051400`, fractions allowed), or a duration counted back
+from now (`90m`, `1h30m`, `2d`, `45s`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from incidentlog.errors import TimeSpecError
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(w|d|h|m|s|ms))+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|w|d|h|m|s)")
+_UNIT = {
+    "w": timedelta(weeks=1),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "m": timedelta(minutes=1),
+    "s": timedelta(seconds=1),
+    "ms": timedelta(milliseconds=1),
+}
+
+
+def parse_duration(value: str) -> timedelta:
+    """`1h30m` → 90 minutes; raises TimeSpecError on anything else."""
+    text = value.strip().lower()
+    if not text or not _DURATION.match(text):
+        raise TimeSpecError(f"{value!r} is not a duration (use e.g. 45s, 90m, 1h30m, 2d)")
+    return sum((float(n) * _UNIT[u] for n, u in _PART.findall(text)), timedelta())
+
+
+def parse_time(value: str, *, now: datetime | None = None) -> datetime:
+    """An aware UTC datetime for a --since/--until value."""
+    text = value.strip()
+    now = now or datetime.now(UTC)
+    if re.fullmatch(r"\d+(?:\.\d+)?", text) and len(text.split(".")[0]) >= 9:
+        return datetime.fromtimestamp(float(text), tz=UTC)
+    try:
+        return now - parse_duration(text)
+    except TimeSpecError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise TimeSpecError(
+            f"{value!r} is not a time: use RFC 3339 (2025-08-01T12:30:00Z), "
+            "Unix seconds (1754051400) or a duration back from now (90m, 1h30m, 2d)"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_window(
+    since: str | None, until: str | None, *, now: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """Both ends of a window; `since` after `until` is an error, not an empty result."""
+    start = parse_time(since, now=now) if since else None
+    end = parse_time(until, now=now) if until else None
+    if start and end and start > end:
+        raise TimeSpecError(f"--since {since} is after --until {until}")
+    return start, end
