@@ -92,36 +92,46 @@ ACTION_DTYPE = pl.Enum([a.value for a in EventAction])
 STATUS_DTYPE = pl.Enum([s.value for s in HealthStatus])
 TS_DTYPE = pl.Datetime("ns", "UTC")
 
+
+def _columns(spec: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
+    """Typed identity, so mypy sees the schema mapping's value type."""
+    return spec
+
+
 LOGS_SCHEMA = pl.Schema(
-    {
-        "ts": TS_DTYPE,
-        "seq": pl.UInt64,
-        "host": pl.String,
-        "project": pl.String,
-        "service": pl.String,
-        "container": pl.String,
-        "stream": STREAM_DTYPE,
-        "level": LEVEL_DTYPE,
-        "message": pl.String,
-        "id": pl.UInt64,
-    }
+    _columns(
+        {
+            "ts": TS_DTYPE,
+            "seq": pl.UInt64(),
+            "host": pl.String(),
+            "project": pl.String(),
+            "service": pl.String(),
+            "container": pl.String(),
+            "stream": STREAM_DTYPE,
+            "level": LEVEL_DTYPE,
+            "message": pl.String(),
+            "id": pl.UInt64(),
+        }
+    )
 )
 
 EVENTS_SCHEMA = pl.Schema(
-    {
-        "ts": TS_DTYPE,
-        "seq": pl.UInt64,
-        "host": pl.String,
-        "project": pl.String,
-        "service": pl.String,
-        "container": pl.String,
-        "action": ACTION_DTYPE,
-        "status": STATUS_DTYPE,
-        "exit_code": pl.Int32,
-        "restart_count": pl.Int32,
-        "output": pl.String,
-        "id": pl.UInt64,
-    }
+    _columns(
+        {
+            "ts": TS_DTYPE,
+            "seq": pl.UInt64(),
+            "host": pl.String(),
+            "project": pl.String(),
+            "service": pl.String(),
+            "container": pl.String(),
+            "action": ACTION_DTYPE,
+            "status": STATUS_DTYPE,
+            "exit_code": pl.Int32(),
+            "restart_count": pl.Int32(),
+            "output": pl.String(),
+            "id": pl.UInt64(),
+        }
+    )
 )
 """`probe` rows are health-check results from `docker inspect` (`output` is
 what the probe printed). `snapshot` rows are container state from `docker
@@ -130,13 +140,15 @@ ps`/`inspect`: `output` holds the state text (`Up 3 minutes (unhealthy)`),
 and `status` the health at that moment."""
 
 FINDINGS_SCHEMA = pl.Schema(
-    {
-        "id": pl.UInt64,
-        "rule": pl.String,
-        "category": pl.String,
-        "severity": pl.Enum([s.value for s in Severity]),
-        "fields": pl.String,
-    }
+    _columns(
+        {
+            "id": pl.UInt64(),
+            "rule": pl.String(),
+            "category": pl.String(),
+            "severity": pl.Enum([s.value for s in Severity]),
+            "fields": pl.String(),
+        }
+    )
 )
 """`id` is the matched log record or event; `fields` is a JSON object of what
 the rule extracted."""

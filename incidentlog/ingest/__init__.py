@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
@@ -207,7 +207,7 @@ def read_inputs(
         fmt=InputFormat(fmt) if fmt else None,
         service=service,
         project=project,
-        **({"host": host} if host else {}),
+        host=host or socket.gethostname(),
     )
     summary = IngestSummary()
     logs: list[pl.DataFrame] = []
@@ -239,7 +239,7 @@ def ingest_into_store(
         fmt=InputFormat(fmt) if fmt else None,
         service=service,
         project=project,
-        **({"host": host} if host else {}),
+        host=host or socket.gethostname(),
     )
     history = Store.open(store, create=True)
     summary = IngestSummary()
@@ -308,7 +308,7 @@ class _Progress:
 
     MIN_BYTES = 64 * 1024 * 1024
 
-    def __init__(self, opened: list[tuple[str, InputFormat, object, bytes]]) -> None:
+    def __init__(self, opened: list[tuple[str, InputFormat, BinaryIO, bytes]]) -> None:
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
         sizes = [Path(src).stat().st_size for src, *_ in opened if src != STDIN]
@@ -323,11 +323,11 @@ class _Progress:
             self.task = self.bar.add_task("ingest", total=self.total)
             self.bar.start()
 
-    def advance(self, stream: object) -> None:
+    def advance(self, stream: BinaryIO) -> None:
         if self.bar is None:
             return
         try:
-            position = stream.tell()  # type: ignore[attr-defined]
+            position = stream.tell()
         except (OSError, AttributeError, ValueError):
             return
         delta = position - self.last.get(id(stream), 0)
@@ -339,7 +339,7 @@ class _Progress:
             self.bar.stop()
 
 
-def _open(source: str, options: IngestOptions) -> tuple[str, InputFormat, object, bytes]:
+def _open(source: str, options: IngestOptions) -> tuple[str, InputFormat, BinaryIO, bytes]:
     stream = open_input(source)
     head = stream.read(SNIFF_BYTES)
     fmt = options.fmt or sniff_format(head)
@@ -358,21 +358,18 @@ def _open(source: str, options: IngestOptions) -> tuple[str, InputFormat, object
 def _read_source(
     source: str,
     fmt: InputFormat,
-    stream: object,
+    binary: BinaryIO,
     head: bytes,
     options: IngestOptions,
     summary: SourceSummary,
     seq0: int,
 ) -> Iterator[Batch]:
-    from typing import BinaryIO, cast
-
-    binary = cast(BinaryIO, stream)
     if fmt in (InputFormat.INSPECT, InputFormat.PS):
         document = head + binary.read()
         text = document.decode("utf-8", errors="replace")
         summary.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
         if fmt is InputFormat.INSPECT:
-            rows, rejects = inspect_rows(text, source), []
+            rows, rejects = inspect_rows(text, source), list[tuple[int, str, str]]()
         else:
             rows, rejects = ps_rows(text, source)
         for number, reason, line in rejects:
@@ -460,15 +457,24 @@ def _finish_logs(records: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
         project=pl.coalesce(pl.col("project"), pl.lit(options.project, dtype=pl.String)),
         level=level_expr(pl.col("message")),
     )
-    content = pl.struct("host", "container", "ts", "stream", "message").hash(_ID_SEED)
+    frame = frame.with_columns(
+        _content=pl.struct("host", "container", "ts", "stream", "message").hash(_ID_SEED)
+    )
     # identical records at the same instant are told apart by occurrence; without a
     # time, by their line in the input, so re-ingesting the same input is a no-op
-    occurrence = (
-        pl.when(pl.col("ts").is_null())
-        .then(pl.col("lineno"))
-        .otherwise(pl.int_range(pl.len(), dtype=pl.UInt64).over(content))
+    content = pl.col("_content")
+    occurrence = pl.when(pl.col("ts").is_null()).then(pl.col("lineno")).otherwise(0)
+    if frame.get_column("_content").is_duplicated().any():
+        occurrence = (
+            pl.when(pl.col("ts").is_null())
+            .then(pl.col("lineno"))
+            .otherwise(pl.int_range(pl.len(), dtype=pl.UInt64).over(content))
+        )
+    frame = frame.with_columns(
+        id=pl.when(occurrence == 0)
+        .then(content)
+        .otherwise(pl.struct(content, occurrence.cast(pl.UInt64).alias("k")).hash(_ID_SEED))
     )
-    frame = frame.with_columns(id=pl.struct(content, occurrence.alias("k")).hash(_ID_SEED))
     return conform(frame, LOGS_SCHEMA, "ingest")
 
 

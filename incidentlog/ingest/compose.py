@@ -19,12 +19,8 @@ COMPOSE_SERVICE = "compose"
 
 ANSI = r"\x1b\[[0-9;?]*[ -/]*[@-~]"
 
-_PREFIX = r"^(?P<container>[A-Za-z0-9][A-Za-z0-9_.-]*?)[ \t]*\| ?(?P<rest>.*)$"
+_PREFIX = r"^([A-Za-z0-9][A-Za-z0-9_.-]*?[ \t]*\| ?)"
 """`name<padding> | message`; compose pads the name column to align `|`."""
-
-TIMESTAMP = (
-    r"^(?P<stamp>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)) ?(?P<body>.*)$"
-)
 
 COMPOSE_OWN = (
     r"^(?:Attaching to |Gracefully stopping|Aborting on container exit|"
@@ -58,13 +54,25 @@ def parse_timestamp(stamp: pl.Expr) -> pl.Expr:
     ).cast(TS_DTYPE)
 
 
-def split_timestamp(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(ts, body): a leading engine timestamp parsed, and the text after it."""
-    parts = text.str.extract_groups(TIMESTAMP)
-    stamp = parts.struct.field("stamp")
-    ts = parse_timestamp(stamp)
-    body = pl.when(ts.is_not_null()).then(parts.struct.field("body")).otherwise(text)
-    return ts, body
+def parse_timestamps(stamps: pl.Series) -> pl.Series:
+    """`parse_timestamp` for a whole column, fast when all stamps are engine-style `...Z`."""
+    fast = stamps.str.to_datetime(
+        format="%Y-%m-%dT%H:%M:%S%.fZ", time_unit="ns", time_zone="UTC", strict=False
+    ).cast(TS_DTYPE)
+    if fast.null_count() == stamps.null_count():
+        return fast
+    return pl.select(parse_timestamp(pl.lit(stamps))).to_series()
+
+
+_STAMP = r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d))(?: |$)"
+
+
+def with_timestamp(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Split a leading engine timestamp off `column` into `ts` (UTC ns); the rest stays."""
+    stamp = frame.get_column(column).str.extract(_STAMP, 1)
+    ts = parse_timestamps(stamp)
+    cut = pl.when(pl.lit(ts).is_not_null()).then(pl.lit(stamp).str.len_bytes() + 1).otherwise(0)
+    return frame.with_columns(ts=ts, **{column: pl.col(column).str.slice(cut)})
 
 
 def service_from_container(container: pl.Expr) -> pl.Expr:
@@ -81,38 +89,38 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
 
     A line is rejected only when it has no `name |` prefix and is not one of
     compose's own lines; blank lines between records are kept as text.
+    Built step by step: each regex runs once over the batch.
     """
-    clean = strip_ansi(pl.col("line"))
-    parts = clean.str.extract_groups(_PREFIX)
-    container = parts.struct.field("container")
-    rest = parts.struct.field("rest")
-    own = container.is_null() & clean.str.contains(COMPOSE_OWN)
-    ts, body = split_timestamp(pl.when(container.is_not_null()).then(rest).otherwise(clean))
-    frame = lines.with_columns(
-        container=pl.when(own).then(pl.lit(COMPOSE_SERVICE)).otherwise(container),
-        ts=ts,
-        text=body,
-        reject=pl.when(container.is_null() & ~own & (clean.str.strip_chars() != ""))
-        .then(pl.lit("no `service |` prefix (for --no-log-prefix output pass --service NAME)"))
-        .when(container.is_null() & ~own)
-        .then(pl.lit("blank line"))
-        .otherwise(None),
+    frame = lines.with_columns(text=strip_ansi(pl.col("line")))
+    prefix = frame.get_column("text").str.extract(_PREFIX, 1)
+    frame = frame.with_columns(
+        container=prefix.str.extract(r"^([^ \t|]+)", 1),
+        text=pl.col("text").str.slice(prefix.str.len_chars().fill_null(0)),
     )
+    unprefixed = pl.col("container").is_null()
+    frame = frame.with_columns(own=unprefixed & pl.col("text").str.contains(COMPOSE_OWN))
+    frame = with_timestamp(frame, "text")
     return frame.with_columns(
-        service=pl.when(pl.col("container") == COMPOSE_SERVICE)
+        container=pl.when(pl.col("own"))
+        .then(pl.lit(COMPOSE_SERVICE))
+        .otherwise(pl.col("container")),
+        service=pl.when(pl.col("own"))
         .then(pl.lit(COMPOSE_SERVICE))
         .otherwise(service_from_container(pl.col("container"))),
-    )
+        reject=pl.when(unprefixed & ~pl.col("own") & (pl.col("text").str.strip_chars() != ""))
+        .then(pl.lit("no `service |` prefix (for --no-log-prefix output pass --service NAME)"))
+        .when(unprefixed & ~pl.col("own"))
+        .then(pl.lit("blank line"))
+        .otherwise(None),
+    ).drop("own")
 
 
 def parse_raw_lines(lines: pl.DataFrame, service: str) -> pl.DataFrame:
     """Lines with no compose prefix (`--no-log-prefix`, a plain log file): one service."""
-    clean = strip_ansi(pl.col("line"))
-    ts, body = split_timestamp(clean)
-    return lines.with_columns(
+    frame = lines.with_columns(
+        text=strip_ansi(pl.col("line")),
         container=pl.lit(service),
         service=pl.lit(service),
-        ts=ts,
-        text=body,
         reject=pl.lit(None, dtype=pl.String),
     )
+    return with_timestamp(frame, "text")

@@ -63,8 +63,8 @@ _WORDS: dict[str, Level] = {
 }
 
 _STRUCTURED = (
-    r'(?i)(?:"(?:level|severity|lvl|loglevel|log\.level|levelname|@l)"\s*:\s*"?|'
-    r"\b(?:level|lvl|severity)=\"?)([a-z]+|[1-6]0)\b"
+    r'(?i:(?:"(?:level|severity|lvl|loglevel|log\.level|levelname|@l)"\s*:\s*"?|'
+    r"\b(?:level|lvl|severity)=\"?)([a-z]+|[1-6]0)\b)"
 )
 """JSON (`"level":"error"`, pino `"level":50`) and logfmt (`level=error`)."""
 
@@ -93,21 +93,23 @@ def _canonical(token: pl.Expr) -> pl.Expr:
     )
 
 
+_ALL = f"{_LAYOUT}|{_START}|{_STRUCTURED}|{_WORD}"
+"""One leftmost-first pass: anchored layouts win at position 0; otherwise the
+first level-bearing token in the head decides."""
+
+
 def level_expr(message: pl.Expr) -> pl.Expr:
     """The `level` column for records whose text is `message`."""
-    head = message.str.slice(0, HEAD_CHARS)
-    layout = head.str.extract_groups(_LAYOUT)
-    start = head.str.extract_groups(_START)
-    word = head.str.extract_groups(_WORD)
+    groups = message.str.slice(0, HEAD_CHARS).str.extract_groups(_ALL)
+    field = groups.struct.field
     return (
         pl.coalesce(
-            _canonical(head.str.extract(_STRUCTURED, 1)),
-            _canonical(pl.coalesce(layout.struct.field("1"), layout.struct.field("2"))),
-            pl.when(start.struct.field("1").is_not_null())
+            _canonical(pl.coalesce(field("1"), field("2"))),
+            pl.when(field("3").is_not_null())
             .then(pl.lit(Level.ERROR.value))
-            .when(start.struct.field("2").is_not_null())
+            .when(field("4").is_not_null())
             .then(pl.lit(Level.FATAL.value)),
-            _canonical(pl.coalesce(word.struct.field("1"), word.struct.field("2"))),
+            _canonical(pl.coalesce(field("5"), field("6"), field("7"))),
             pl.lit(Level.UNKNOWN.value),
         )
         .cast(LEVEL_DTYPE)

@@ -172,12 +172,12 @@ def ps_rows(document: str, source: str) -> tuple[list[dict[str, Any]], list[tupl
             col: line[start:end].strip()
             for col, start, end in zip(columns, starts, [*starts[1:], len(line) + 1], strict=True)
         }
-        name = cells.get("NAME") or cells.get("NAMES")
-        status = cells.get("STATUS", "")
-        if not name or not _PS_STATUS.match(status):
+        row_name = cells.get("NAME") or cells.get("NAMES")
+        row_status = cells.get("STATUS") or ""
+        if not row_name or not _PS_STATUS.match(row_status):
             rejects.append((number, "not a docker ps row (no NAME/STATUS)", line))
             continue
-        rows.append(_ps_row(name, cells.get("SERVICE"), None, status))
+        rows.append(_ps_row(row_name, cells.get("SERVICE"), None, row_status))
     return rows, rejects
 
 

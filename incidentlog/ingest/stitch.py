@@ -48,70 +48,121 @@ _PY_TAIL = r"^[A-Za-z_][\w.]*(?::|$)"
 _GO_FRAME = r"^[\w./*()\[\]-]+\(.*\)$"
 
 
-def continuation_expr(text: pl.Expr) -> pl.Expr:
-    """True where a line continues the record of the line before it (same key)."""
+_CANDIDATE = "|".join(
+    f"(?:{pattern})" for pattern in (_STRONG, _HEAD_AFTER_CHAIN, _GO_FRAME, r"^Traceback ")
+)
+"""Any line that could continue a record for a reason other than layout."""
+
+
+def _mark_continuations(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add `_start` (True where a line begins a record) to a frame sorted by key, seq.
+
+    Most lines are plain single-line records, so one cheap pass picks the few
+    candidates (indented, blank, after an indented line, or shaped like a
+    stack line); the detailed rules then run on those rows and the
+    neighbours they need, gathered by position. Nothing crosses a key.
+    """
     key = list(KEY)
-    prev = text.shift(1).over(key)
-    prev2 = text.shift(2).over(key)
+    text = frame.get_column("text")
+    n = frame.height
+    same = frame.select(
+        pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in key).fill_null(False)
+    ).to_series()
     indented = text.str.contains(r"^[ \t]")
     blank = text.str.len_bytes() == 0
-    # the latest unindented, non-blank line strictly before this one
-    anchor = pl.when(~indented & ~blank).then(text).forward_fill().shift(1).over(key)
-    anchor_is_context = anchor.str.contains(_CONTEXT).fill_null(False)
-    prev_indented = prev.str.contains(r"^[ \t]").fill_null(False)
-    has_prev = prev.is_not_null()
-    chained = prev.str.contains(_CHAIN).fill_null(False) | (
-        (prev.str.len_bytes() == 0) & prev2.str.contains(_CHAIN).fill_null(False)
+    layout = indented | blank
+    candidate = same & (layout | layout.shift(1).fill_null(False) | text.str.contains(_CANDIDATE))
+    if not candidate.any():
+        return frame.with_columns(_start=pl.repeat(True, n, eager=True))
+    position = pl.int_range(n, eager=True)
+    # the latest unindented, non-blank line before each row (its "anchor")
+    anchor = (
+        pl.select(pl.when(~layout).then(position).otherwise(None).forward_fill().shift(1))
+        .to_series()
+        .fill_null(0)
     )
-    return has_prev & (
-        text.str.contains(_STRONG)
-        | ((indented | blank) & (anchor_is_context | prev_indented & blank))
-        | (text.str.contains(_PY_TAIL) & prev_indented & anchor.str.starts_with("Traceback"))
-        | (text.str.contains(_HEAD_AFTER_CHAIN) & chained)
+    block = (~same).cum_sum()  # key blocks: an anchor in another block does not count
+    rows = pl.DataFrame(
+        {
+            "pos": position,
+            "same2": same & same.shift(1).fill_null(False),
+            "anchor_ok": block == block.gather(anchor),
+            "text": text,
+            "prev": text.shift(1),
+            "prev2": text.shift(2),
+            "anchor": text.gather(anchor),
+        }
+    ).filter(candidate)
+    t, p, p2, a = pl.col("text"), pl.col("prev"), pl.col("prev2"), pl.col("anchor")
+    t_layout = t.str.contains(r"^[ \t]") | (t.str.len_bytes() == 0)
+    p_indented = p.str.contains(r"^[ \t]")
+    a_ok = pl.col("anchor_ok")
+    chained = p.str.contains(_CHAIN) | (
+        (p.str.len_bytes() == 0) & pl.col("same2") & p2.str.contains(_CHAIN)
+    )
+    cont = (
+        t.str.contains(_STRONG)
+        | (t_layout & a_ok & a.str.contains(_CONTEXT))
+        | ((t.str.len_bytes() == 0) & p_indented)
+        | (t.str.contains(_PY_TAIL) & p_indented & a_ok & a.str.starts_with("Traceback"))
+        | (t.str.contains(_HEAD_AFTER_CHAIN) & chained)
         | (
-            text.str.starts_with("Traceback (most recent call last)")
-            & prev.str.contains(_LOGGED_TRACEBACK_PREV).fill_null(False)
+            t.str.starts_with("Traceback (most recent call last)")
+            & p.str.contains(_LOGGED_TRACEBACK_PREV)
         )
         | (
-            text.str.contains(_GO_FRAME)
-            & (prev.str.contains(r"^goroutine \d+ \[") | prev.str.starts_with("\t")).fill_null(
-                False
-            )
+            t.str.contains(_GO_FRAME)
+            & (p.str.contains(r"^goroutine \d+ \[") | p.str.starts_with("\t"))
         )
     ).fill_null(False)
+    continued = rows.filter(cont).get_column("pos")
+    start = pl.repeat(True, n, eager=True).scatter(continued, False)
+    return frame.with_columns(_start=start)
 
 
 def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Join continuation lines into records.
 
-    `lines` holds one row per input line in arrival order with a `text`
-    column, `seq`, the key columns and per-record attributes (`ts`, ...).
-    Returns (records, carry): each record takes the attributes of its first
-    line and `message` = its lines joined by `\\n`. Unless `final`, the last
-    record of every key may still grow, so its lines are returned as `carry`
-    to be prepended to the next batch.
+    `lines` holds one row per input line with a `text` column, `seq` (arrival
+    order), the key columns and per-record attributes (`ts`, ...). Returns
+    (records, carry): each record takes the attributes of its first line and
+    `message` = its lines joined by `\\n`. Unless `final`, the last record of
+    every key may still grow, so its lines are returned as `carry` to be
+    prepended to the next batch.
     """
     key = list(KEY)
-    marked = lines.with_columns(_cont=continuation_expr(pl.col("text")))
-    marked = marked.with_columns(_record=(~pl.col("_cont")).cum_sum().over(key))
+    order = lines.select(
+        pl.arg_sort_by(
+            [*(pl.col(k).cast(pl.Categorical).to_physical() for k in key), pl.col("seq")]
+        )
+    ).to_series()
+    ordered = _mark_continuations(lines[order])
+    start = pl.col("_start")
+    ordered = ordered.with_columns(_record=start.cum_sum())
     # cut runaway records
-    marked = marked.with_columns(
-        _cont=pl.col("_cont")
-        & (pl.int_range(pl.len()).over([*key, "_record"]) % MAX_RECORD_LINES != 0)
-    ).with_columns(_record=(~pl.col("_cont")).cum_sum().over(key))
+    position = pl.int_range(pl.len()).over("_record")
+    ordered = ordered.with_columns(_start=start | (position % MAX_RECORD_LINES == 0))
+    ordered = ordered.with_columns(_record=start.cum_sum())
     if final:
-        closed, carry = marked, marked.clear()
+        closed, carry = ordered, ordered.clear()
     else:
-        is_last = pl.col("_record") == pl.col("_record").max().over(key)
-        closed, carry = marked.filter(~is_last), marked.filter(is_last)
-    attrs = [c for c in lines.columns if c not in (*key, "text")]
-    records = (
-        closed.group_by([*key, "_record"], maintain_order=True)
+        key_end = ~pl.all_horizontal(pl.col(k) == pl.col(k).shift(-1) for k in key).fill_null(False)
+        last_record = pl.when(key_end).then(pl.col("_record")).backward_fill()
+        ordered = ordered.with_columns(_open=pl.col("_record") == last_record)
+        closed, carry = ordered.filter(~pl.col("_open")), ordered.filter(pl.col("_open"))
+        closed, carry = closed.drop("_open"), carry.drop("_open")
+    single = start & start.shift(-1).fill_null(True)
+    closed = closed.with_columns(_single=single)
+    attrs = [c for c in lines.columns if c != "text"]
+    singles = closed.filter(pl.col("_single")).select(*attrs, pl.col("text").alias("message"))
+    multis = (
+        closed.filter(~pl.col("_single"))
+        .group_by("_record", maintain_order=True)
         .agg(
             *(pl.col(c).first() for c in attrs),
             pl.col("text").str.join("\n").str.strip_chars_end("\n").alias("message"),
         )
         .drop("_record")
-        .sort("seq")
     )
-    return records, carry.drop("_cont", "_record")
+    records = pl.concat([singles, multis]).sort("seq")
+    return records, carry.select(lines.columns)
