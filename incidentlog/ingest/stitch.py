@@ -33,7 +33,7 @@ _STRONG = (
 _CONTEXT = (
     r"^(?:Traceback \(most recent call last\)|Exception in thread|panic: |fatal error: "
     r"|goroutine \d+ \[|\[signal |Caused by: |Suppressed: |During handling|The above exception"
-    r"|Require stack:|[{\[]$|[}\]],?$|/\S+:\d+$"
+    r"|Require stack:|[{\[]$|[}\]],?$|(?:/|node:|file:)\S+:\d+$|\S+\.py:\d+: \w*Warning: "
     r"|(?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*(?:Error|Exception|Throwable|Warning|Exit)\b"
     r"|[\w./*()\[\]-]+\(.*\)$"
     r"|.*:$)"
@@ -44,6 +44,8 @@ the same record: traceback heads, exception lines, Go frames, `Key:` lines."""
 _CHAIN = r"^(?:During handling of the above exception|The above exception was|[ \t]+\^+[ \t]*$)"
 _HEAD_AFTER_CHAIN = r"^(?:Traceback \(most recent call last\)|(?:[A-Za-z_$][\w$.]*)?Error\b)"
 _LOGGED_TRACEBACK_PREV = r"(?:\b(?:ERROR|CRITICAL|FATAL|Exception|exception|error)\b|:$)"
+_CLOSE = r"^[}\]]\)?[,;]?$"
+"""The closing brace of an object printed after a stack (Node's `{ code: ... }`)."""
 _PY_TAIL = r"^[A-Za-z_][\w.]*(?::|$)"
 _GO_FRAME = r"^[\w./*()\[\]-]+\(.*\)$"
 
@@ -76,8 +78,10 @@ def _mark_continuations(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(_start=pl.repeat(True, n, eager=True))
     position = pl.int_range(n, eager=True)
     # the latest unindented, non-blank line before each row (its "anchor")
+    # (Node's `- /path` require-stack entries are part of the record, not anchors)
+    anchorable = ~layout & ~text.str.starts_with("- /")
     anchor = (
-        pl.select(pl.when(~layout).then(position).otherwise(None).forward_fill().shift(1))
+        pl.select(pl.when(anchorable).then(position).otherwise(None).forward_fill().shift(1))
         .to_series()
         .fill_null(0)
     )
@@ -104,6 +108,7 @@ def _mark_continuations(frame: pl.DataFrame) -> pl.DataFrame:
         t.str.contains(_STRONG)
         | (t_layout & a_ok & a.str.contains(_CONTEXT))
         | ((t.str.len_bytes() == 0) & p_indented)
+        | (t.str.contains(_CLOSE) & p_indented & a_ok & a.str.contains(_CONTEXT))
         | (t.str.contains(_PY_TAIL) & p_indented & a_ok & a.str.starts_with("Traceback"))
         | (t.str.contains(_HEAD_AFTER_CHAIN) & chained)
         | (
