@@ -17,9 +17,14 @@ from typing import TYPE_CHECKING, BinaryIO
 import polars as pl
 
 from incidentlog.errors import FormatError, InputError
-from incidentlog.ingest.compose import parse_compose_lines, parse_raw_lines
+from incidentlog.ingest.compose import (
+    parse_compose_lines,
+    parse_raw_lines,
+    service_from_container,
+)
 from incidentlog.ingest.events import parse_event_lines
 from incidentlog.ingest.jsonfile import (
+    hold_open_partials,
     identity_for_log_path,
     parse_jsonfile_lines,
     rejoin_partials,
@@ -387,6 +392,7 @@ def _read_source(
         )
     identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
     carry: pl.DataFrame | None = None
+    held: pl.DataFrame | None = None  # pieces of a split json-file line still to be completed
     seq = seq0
     for batch in read_line_batches(binary, head=head, chunk_bytes=options.chunk_bytes):
         n = batch.lines.len()
@@ -412,24 +418,28 @@ def _read_source(
             parsed = parse_raw_lines(lines, service).with_columns(stream=pl.lit("unknown"))
         else:
             assert identity is not None
-            parsed = rejoin_partials(_keep(parse_jsonfile_lines(lines, identity), summary))
+            entries = _keep(parse_jsonfile_lines(lines, identity), summary)
+            if held is not None:
+                entries = pl.concat([held, entries])
+            entries, held = hold_open_partials(entries)
+            parsed = rejoin_partials(entries)
         kept = _keep(parsed, summary).select(
-            "seq",
-            "lineno",
-            "ts",
-            "container",
-            "service",
-            "stream",
-            "text",
-            *(["project"] if "project" in parsed.columns else []),
+            *_STITCHED, *(["project"] if "project" in parsed.columns else [])
         )
         if carry is not None:
             kept = pl.concat([carry, kept], how="diagonal_relaxed")
         records, carry = stitch_records(kept, final=False)
         yield Batch(_finish_logs(records, options), empty(EVENTS_SCHEMA))
+    if held is not None and held.height:  # the input ended inside a split line
+        tail = rejoin_partials(held).select(*_STITCHED, "project")
+        carry = tail if carry is None else pl.concat([carry, tail], how="diagonal_relaxed")
     if carry is not None and carry.height:
         records, _ = stitch_records(carry, final=True)
         yield Batch(_finish_logs(records, options), empty(EVENTS_SCHEMA))
+
+
+_STITCHED = ("seq", "lineno", "ts", "container", "service", "stream", "text")
+"""Columns of a parsed line that stitching needs (plus `project` when known)."""
 
 
 def _keep(parsed: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
@@ -482,6 +492,13 @@ def _finish_events(frame: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
     frame = frame.with_columns(
         host=pl.lit(options.host),
         project=pl.coalesce(pl.col("project"), pl.lit(options.project, dtype=pl.String)),
+    )
+    # a service guessed from an unlabelled name (`shop_web_1`) loses the project prefix
+    guessed = pl.col("service") == service_from_container(pl.col("container"))
+    frame = frame.with_columns(
+        service=pl.when(guessed.fill_null(False))
+        .then(service_from_container(pl.col("container"), pl.col("project")))
+        .otherwise(pl.col("service"))
     )
     content = pl.struct("host", "container", "ts", "action", "status", "exit_code", "output").hash(
         _ID_SEED

@@ -75,12 +75,23 @@ def with_timestamp(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     return frame.with_columns(ts=ts, **{column: pl.col(column).str.slice(cut)})
 
 
-def service_from_container(container: pl.Expr) -> pl.Expr:
-    """Compose service of a replica name: `web-1` (v2) or `web_1` (v1) → `web`."""
-    return (
+def service_from_container(container: pl.Expr, project: pl.Expr | None = None) -> pl.Expr:
+    """Compose service of a container name: `web-1` (v2) or `web_1` (v1) → `web`.
+
+    With the project known, its prefix goes too: `shop-web-1` / `shop_web_1` → `web`.
+    """
+    service = (
         pl.when(container.str.contains(r"-\d+$"))
         .then(container.str.replace(r"-\d+$", ""))
         .otherwise(container.str.replace(r"_\d+$", ""))
+    )
+    if project is None:
+        return service
+    prefixed = service.str.starts_with(project + "-") | service.str.starts_with(project + "_")
+    return (
+        pl.when(prefixed.fill_null(False))
+        .then(service.str.slice(project.str.len_chars() + 1))
+        .otherwise(service)
     )
 
 

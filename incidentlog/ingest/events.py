@@ -30,7 +30,8 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
     attrs = "$.Actor.Attributes"
     name = pl.coalesce(_field(f"{attrs}.name"), _field("$.id").str.slice(0, 12))
     service = pl.coalesce(
-        _field(f"{attrs}['com.docker.compose.service']"), service_from_container(name)
+        _field(f"{attrs}['com.docker.compose.service']"),
+        service_from_container(name, _field(f"{attrs}['com.docker.compose.project']")),
     )
     nanos = pl.coalesce(
         _field("$.timeNano").cast(pl.Int64, strict=False),

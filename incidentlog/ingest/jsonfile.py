@@ -68,6 +68,20 @@ def parse_jsonfile_lines(lines: pl.DataFrame, identity: ContainerIdentity) -> pl
     )
 
 
+def hold_open_partials(entries: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split off each stream's trailing pieces of a line whose last piece is yet to come.
+
+    A split line can straddle a batch boundary; its pieces are held back and
+    prepended to the next batch, so `rejoin_partials` always sees whole lines.
+    """
+    complete_after = (~pl.col("partial")).cast(pl.UInt32).cum_sum(reverse=True).over("stream")
+    flagged = entries.with_columns(_open=complete_after == 0)
+    return (
+        flagged.filter(~pl.col("_open")).drop("_open"),
+        flagged.filter(pl.col("_open")).drop("_open"),
+    )
+
+
 def rejoin_partials(entries: pl.DataFrame) -> pl.DataFrame:
     """Join entries Docker split at 16 KiB back into one line, per stream.
 

@@ -20,6 +20,7 @@ _WORDS: dict[str, Level] = {
     "trc": Level.TRACE,
     "debug": Level.DEBUG,
     "dbg": Level.DEBUG,
+    "dbug": Level.DEBUG,  # log15 / geth
     "verbose": Level.DEBUG,
     "info": Level.INFO,
     "inf": Level.INFO,
@@ -81,10 +82,11 @@ _START = (
 
 _WORD = (
     r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|SEVERE|"
-    r"EMERG|ALERT|LOG)\b|\[(?i:(trace|debug|info|notice|warn|warning|error|crit|alert|emerg|fatal))\]"
+    r"EMERG|ALERT|LOG|TRC|DBG|INF|WRN|FTL)\b|\[(?i:(trace|debug|info|notice|warn|warning|error|crit|alert|emerg|fatal))\]"
 )
 """An upper-case level word (Python logging, uvicorn `ERROR:`, postgres
-`FATAL:`, Java, logrus text) or a bracketed one in any case (nginx `[error]`)."""
+`FATAL:`, Java, logrus text, zerolog console `INF`/`ERR` as cloudflared prints)
+or a bracketed one in any case (nginx `[error]`)."""
 
 
 def _canonical(token: pl.Expr) -> pl.Expr:

@@ -160,7 +160,10 @@ def ps_rows(document: str, source: str) -> tuple[list[dict[str, Any]], list[tupl
         for obj in objects:
             name = str(obj.get("Name") or obj.get("Names") or "?")
             status = str(obj.get("Status") or obj.get("State") or "")
-            rows.append(_ps_row(name, obj.get("Service"), obj.get("Project"), status))
+            labels = _ps_labels(obj.get("Labels"))
+            service = obj.get("Service") or labels.get(SERVICE_LABEL)
+            project = obj.get("Project") or labels.get(PROJECT_LABEL)
+            rows.append(_ps_row(name, service, project, status))
         return rows, rejects
     header = lines[0] if lines else ""
     columns = re.split(r"\s{2,}", header.strip())
@@ -179,6 +182,26 @@ def ps_rows(document: str, source: str) -> tuple[list[dict[str, Any]], list[tupl
             continue
         rows.append(_ps_row(row_name, cells.get("SERVICE"), None, row_status))
     return rows, rejects
+
+
+def _ps_labels(labels: Any) -> dict[str, str]:
+    """`docker ps --format json` prints labels as one `k=v,k=v` string."""
+    if isinstance(labels, dict):
+        return {str(k): str(v) for k, v in labels.items()}
+    if not isinstance(labels, str):
+        return {}
+    pairs = (item.partition("=") for item in labels.split(","))
+    return {key: value for key, sep, value in pairs if sep}
+
+
+def _label_string(labels: Any) -> dict[str, str]:
+    """`docker ps --format json` gives labels as `k=v,k=v` (compose: a dict)."""
+    if isinstance(labels, dict):
+        return {str(k): str(v) for k, v in labels.items()}
+    if not isinstance(labels, str):
+        return {}
+    pairs = (item.split("=", 1) for item in labels.split(",") if "=" in item)
+    return {key: value for key, value in pairs}
 
 
 def _ps_row(name: str, service: Any, project: Any, status: str) -> dict[str, Any]:
@@ -212,5 +235,7 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     )
     return frame.with_columns(
         ts=parse_timestamp(pl.col("stamp")),
-        service=pl.coalesce(pl.col("service"), service_from_container(pl.col("container"))),
+        service=pl.coalesce(
+            pl.col("service"), service_from_container(pl.col("container"), pl.col("project"))
+        ),
     ).drop("stamp")
