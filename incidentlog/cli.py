@@ -144,6 +144,88 @@ def store_compact(store: StoreOption = None) -> None:
     typer.echo(f"compacted: {before} files -> {after}")
 
 
+rules_app = typer.Typer(help="List and check rule packs.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="Extra rule pack (TOML file or directory); repeatable."),
+]
+
+
+@app.command()
+def detect(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Files to read (- for standard input); none reads the store."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Start: RFC 3339, Unix time or a duration back (90m).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="End, same forms as --since.")] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="Only findings about this service.")
+    ] = None,
+    rules: RulesOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or jsonl.")] = "text",
+    fail_on: Annotated[
+        str | None,
+        typer.Option(help="Exit 3 when a finding reaches this severity (info..critical)."),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Failure signatures found in logs, probes and events, per service and rule."""
+    from incidentlog.detect.command import (
+        FAIL_EXIT_CODE,
+        check_options,
+        detect_jsonl,
+        detect_text,
+        fails_at,
+        run_detect,
+    )
+    from incidentlog.timespec import parse_window
+
+    with cli_errors():
+        check_options(fmt, fail_on)
+        start, end = parse_window(since, until)
+        result = run_detect(
+            paths or [],
+            since=start,
+            until=end,
+            services=service or [],
+            service_hint=service[0] if service and len(service) == 1 else None,
+            rule_paths=rules or [],
+            store=store,
+        )
+    typer.echo(
+        detect_jsonl(result.summary) if fmt == "jsonl" else detect_text(result.summary), nl=False
+    )
+    if fails_at(result.summary, fail_on):
+        raise typer.Exit(FAIL_EXIT_CODE)
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesOption = None) -> None:
+    """Every rule of the built-in packs (and --rules packs)."""
+    from incidentlog.detect.command import list_rules_text
+
+    with cli_errors():
+        text = list_rules_text(rules or [])
+    typer.echo(text, nl=False)
+
+
+@rules_app.command("check")
+def rules_check(
+    paths: Annotated[list[Path], typer.Argument(help="Rule pack files or directories.")],
+) -> None:
+    """Validate rule packs: every problem at once, with file and rule id."""
+    from incidentlog.detect.command import run_rules_check
+
+    with cli_errors():
+        text, code = run_rules_check(paths)
+    typer.echo(text, nl=False)
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Console entry point."""
     try:

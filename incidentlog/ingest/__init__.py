@@ -34,7 +34,7 @@ from incidentlog.ingest.lines import CHUNK_BYTES, STDIN, open_input, read_line_b
 from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
 from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, sniff_format
 from incidentlog.ingest.stitch import stitch_records
-from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, conform, empty
+from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, TS_DTYPE, conform, empty
 
 if TYPE_CHECKING:
     from incidentlog.store import AppendResult
@@ -393,6 +393,7 @@ def _read_source(
     identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
     carry: pl.DataFrame | None = None
     held: pl.DataFrame | None = None  # pieces of a split json-file line still to be completed
+    seen = _Seen()
     seq = seq0
     for batch in read_line_batches(binary, head=head, chunk_bytes=options.chunk_bytes):
         n = batch.lines.len()
@@ -429,13 +430,13 @@ def _read_source(
         if carry is not None:
             kept = pl.concat([carry, kept], how="diagonal_relaxed")
         records, carry = stitch_records(kept, final=False)
-        yield Batch(_finish_logs(records, options), empty(EVENTS_SCHEMA))
+        yield Batch(_finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
     if held is not None and held.height:  # the input ended inside a split line
         tail = rejoin_partials(held).select(*_STITCHED, "project")
         carry = tail if carry is None else pl.concat([carry, tail], how="diagonal_relaxed")
     if carry is not None and carry.height:
         records, _ = stitch_records(carry, final=True)
-        yield Batch(_finish_logs(records, options), empty(EVENTS_SCHEMA))
+        yield Batch(_finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
 
 
 _STITCHED = ("seq", "lineno", "ts", "container", "service", "stream", "text")
@@ -458,7 +459,27 @@ def _keep(parsed: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
     return good.drop("reject")
 
 
-def _finish_logs(records: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
+_SEEN_SCHEMA = pl.Schema(
+    {"_content": pl.UInt64(), "container": pl.String(), "ts": TS_DTYPE, "_seen": pl.UInt64()}
+)
+
+
+@dataclass
+class _Seen:
+    """How often each record at a container's latest instant was already emitted.
+
+    Occurrence numbers must not restart at a batch boundary (nor at the
+    stitching carry-over, which emits each container's last record one batch
+    later), or two identical records at the same instant would get the same
+    id and the store would drop one. Identical records share container and
+    ts, and a container's records arrive in order, so only the counts at each
+    container's latest instant need to be kept: a few rows per container.
+    """
+
+    latest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_SEEN_SCHEMA))
+
+
+def _finish_logs(records: pl.DataFrame, options: IngestOptions, seen: _Seen) -> pl.DataFrame:
     """Add host, project, level and the content id; conform to LOGS_SCHEMA."""
     if "project" not in records.columns:
         records = records.with_columns(project=pl.lit(None, dtype=pl.String))
@@ -473,19 +494,44 @@ def _finish_logs(records: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
     # identical records at the same instant are told apart by occurrence; without a
     # time, by their line in the input, so re-ingesting the same input is a no-op
     content = pl.col("_content")
+    counts = seen.latest.select("_content", "_seen")
+    frame = frame.join(counts, on="_content", how="left", maintain_order="left")
     occurrence = pl.when(pl.col("ts").is_null()).then(pl.col("lineno")).otherwise(0)
-    if frame.get_column("_content").is_duplicated().any():
+    if (
+        frame.get_column("_seen").is_not_null().any()
+        or frame.get_column("_content").is_duplicated().any()
+    ):
         occurrence = (
             pl.when(pl.col("ts").is_null())
             .then(pl.col("lineno"))
-            .otherwise(pl.int_range(pl.len(), dtype=pl.UInt64).over(content))
+            .otherwise(
+                pl.col("_seen").fill_null(0) + pl.int_range(pl.len(), dtype=pl.UInt64).over(content)
+            )
         )
+    frame = frame.with_columns(_k=occurrence.cast(pl.UInt64))
     frame = frame.with_columns(
-        id=pl.when(occurrence == 0)
+        id=pl.when(pl.col("_k") == 0)
         .then(content)
-        .otherwise(pl.struct(content, occurrence.cast(pl.UInt64).alias("k")).hash(_ID_SEED))
+        .otherwise(pl.struct(content, pl.col("_k").alias("k")).hash(_ID_SEED))
     )
+    _remember_latest(frame, seen)
     return conform(frame, LOGS_SCHEMA, "ingest")
+
+
+def _remember_latest(frame: pl.DataFrame, seen: _Seen) -> None:
+    """Keep the occurrence counts of each container's records at its latest instant."""
+    timed = frame.filter(pl.col("ts") == pl.col("ts").max().over("container"))
+    if timed.is_empty():
+        return
+    emitted = timed.group_by("_content").agg(
+        pl.col("container").first(), pl.col("ts").first(), (pl.col("_k").max() + 1).alias("_seen")
+    )
+    merged = (
+        pl.concat([seen.latest, emitted.select(seen.latest.columns)])
+        .group_by("_content")
+        .agg(pl.col("container").first(), pl.col("ts").first(), pl.col("_seen").max())
+    )
+    seen.latest = merged.filter(pl.col("ts") == pl.col("ts").max().over("container"))
 
 
 def _finish_events(frame: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:

@@ -23,7 +23,7 @@ grow one record (and the batch carry-over) without bound."""
 KEY = ("container", "stream")
 
 _STRONG = (
-    r"^(?:[ \t]+(?:at |File \"|\.\.\. \d+ (?:more|common frames omitted)|\^+[ \t]*$)"
+    r"^(?:\t|[ \t]+(?:at |File \"|\.\.\. \d+ (?:more|common frames omitted)|\^+[ \t]*$)"
     r"|Caused by: |Suppressed: |During handling of the above exception"
     r"|The above exception was the direct cause|goroutine \d+ \[|\[signal |created by "
     r"|Require stack:|- /|Node\.js v\d)"
@@ -33,8 +33,8 @@ _STRONG = (
 _CONTEXT = (
     r"^(?:Traceback \(most recent call last\)|Exception in thread|panic: |fatal error: "
     r"|goroutine \d+ \[|\[signal |Caused by: |Suppressed: |During handling|The above exception"
-    r"|Require stack:|[{\[]$|[}\]],?$|(?:/|node:|file:)\S+:\d+$|\S+\.py:\d+: \w*Warning: "
-    r"|(?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*(?:Error|Exception|Throwable|Warning|Exit)\b"
+    r"|Require stack:|created by |[{\[]$|[}\]],?$|(?:/|node:|file:)\S+:\d+$|\S+\.py:\d+: \w*Warning: "
+    r"|(?:[A-Za-z_$][\w$]*\.)*(?:[A-Za-z_$][\w$]*)?(?:Error|Exception|Throwable|Warning|Exit)\b"
     r"|[\w./*()\[\]-]+\(.*\)$"
     r"|.*:$)"
 )
@@ -44,6 +44,8 @@ the same record: traceback heads, exception lines, Go frames, `Key:` lines."""
 _CHAIN = r"^(?:During handling of the above exception|The above exception was|[ \t]+\^+[ \t]*$)"
 _HEAD_AFTER_CHAIN = r"^(?:Traceback \(most recent call last\)|(?:[A-Za-z_$][\w$.]*)?Error\b)"
 _LOGGED_TRACEBACK_PREV = r"(?:\b(?:ERROR|CRITICAL|FATAL|Exception|exception|error)\b|:$)"
+_JAVA_EXCEPTION = r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::|$)"
+"""`org.example.FooException: ...`, which a logger prints on the line after its message."""
 _CLOSE = r"^[}\]]\)?[,;]?$"
 """The closing brace of an object printed after a stack (Node's `{ code: ... }`)."""
 _PY_TAIL = r"^[A-Za-z_][\w.]*(?::|$)"
@@ -51,7 +53,8 @@ _GO_FRAME = r"^[\w./*()\[\]-]+\(.*\)$"
 
 
 _CANDIDATE = "|".join(
-    f"(?:{pattern})" for pattern in (_STRONG, _HEAD_AFTER_CHAIN, _GO_FRAME, r"^Traceback ")
+    f"(?:{pattern})"
+    for pattern in (_STRONG, _HEAD_AFTER_CHAIN, _JAVA_EXCEPTION, _GO_FRAME, r"^Traceback ")
 )
 """Any line that could continue a record for a reason other than layout."""
 
@@ -111,6 +114,7 @@ def _mark_continuations(frame: pl.DataFrame) -> pl.DataFrame:
         | (t.str.contains(_CLOSE) & p_indented & a_ok & a.str.contains(_CONTEXT))
         | (t.str.contains(_PY_TAIL) & p_indented & a_ok & a.str.starts_with("Traceback"))
         | (t.str.contains(_HEAD_AFTER_CHAIN) & chained)
+        | (t.str.contains(_JAVA_EXCEPTION) & p.str.contains(_LOGGED_TRACEBACK_PREV))
         | (
             t.str.starts_with("Traceback (most recent call last)")
             & p.str.contains(_LOGGED_TRACEBACK_PREV)

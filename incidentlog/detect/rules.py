@@ -1,0 +1,441 @@
+"""Rule packs: TOML read with `tomllib`, validated into frozen dataclasses.
+
+Every problem in every pack is gathered and reported at once (file, rule id,
+what is wrong, what is allowed) as one `RuleError`; a pack is never half
+loaded. Regexes are checked with Polars itself because Polars (Rust `regex`)
+is what runs them: look-arounds and backreferences are rejected here rather
+than at detection time.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import polars as pl
+
+from incidentlog.errors import RuleError
+from incidentlog.schema import Category, EventAction, HealthStatus, Level, Severity
+
+__all__ = [
+    "ENGINE_FIELDS",
+    "Fix",
+    "Rule",
+    "RuleSet",
+    "Source",
+    "When",
+    "check_rules",
+    "load_rules",
+    "pattern_groups",
+]
+
+
+class Source(StrEnum):
+    """What a rule reads: log messages, health-probe output, or lifecycle rows."""
+
+    LOGS = "logs"
+    PROBE = "probe"
+    EVENTS = "events"
+
+
+class Fix(StrEnum):
+    """The kind of action a finding implies, so the action plan can group commands."""
+
+    REBUILD_IMAGE = "rebuild-image"
+    RESTART = "restart"
+    CHANGE_CONFIG = "change-config"
+    CHANGE_CODE = "change-code"
+    INVESTIGATE = "investigate"
+
+
+ENGINE_FIELDS: Mapping[Source, frozenset[str]] = {
+    Source.LOGS: frozenset({"file", "line"}),
+    Source.PROBE: frozenset({"file", "line", "streak"}),
+    Source.EVENTS: frozenset(
+        {"exit_code", "restarts", "exit_codes", "interval", "streak", "closed", "signal"}
+    ),
+}
+"""Fields the engine adds itself, usable as placeholders besides capture groups."""
+
+_E = TypeVar("_E", bound=StrEnum)
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_GROUP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_.-]*)+$")
+_PACK_KEYS = frozenset({"name", "description"})
+_RULE_KEYS = frozenset(
+    {
+        "id",
+        "category",
+        "severity",
+        "source",
+        "any",
+        "patterns",
+        "ignore_case",
+        "min_level",
+        "exclude",
+        "subject",
+        "title",
+        "remediation",
+        "fix",
+        "when",
+    }
+)
+_WHEN_KEYS = frozenset({"action", "exit_code", "exit_code_not", "status", "oom"})
+
+
+@dataclass(frozen=True)
+class When:
+    """Conditions on an events row; every given condition must hold."""
+
+    action: tuple[EventAction, ...] = ()
+    exit_code: tuple[int, ...] = ()
+    exit_code_not: tuple[int, ...] = ()
+    status: tuple[HealthStatus, ...] = ()
+    oom: bool | None = None
+    """Extension: true = an oom event for the same container within 60 s (or
+    OOMKilled in its inspect state) accompanies the row; false = none does."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One failure signature; see incidentlog/rules/README.md for each key."""
+
+    id: str
+    pack: str
+    path: str
+    category: Category
+    severity: Severity
+    title: str
+    remediation: str
+    fix: Fix
+    source: Source = Source.LOGS
+    any: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    ignore_case: bool = False
+    min_level: Level | None = None
+    exclude: tuple[str, ...] = ()
+    subject: str | None = None
+    when: When | None = None
+    groups: tuple[str, ...] = field(default=())
+    """Named capture groups of `patterns`, in first-seen order."""
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Validated rules of every loaded pack, in load order (built-ins first)."""
+
+    rules: tuple[Rule, ...]
+    packs: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def by_source(self, *sources: Source) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.source in sources)
+
+    def get(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+def _allowed(values: Iterable[str]) -> str:
+    return ", ".join(values)
+
+
+def pattern_groups(pattern: str) -> list[str]:
+    """Named groups of a Rust-syntax regex, asking Polars (raises on invalid syntax)."""
+    fields = pl.Series([""], dtype=pl.String).str.extract_groups(pattern).struct.fields
+    return [f for f in fields if not f.isdigit()]
+
+
+def _regex_problem(pattern: str, ignore_case: bool) -> str | None:
+    flagged = f"(?i){pattern}" if ignore_case else pattern
+    try:
+        pl.Series([""], dtype=pl.String).str.contains(flagged)
+    except pl.exceptions.PolarsError as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip().startswith("error:")]
+        reason = lines[0].removeprefix("error:").strip() if lines else str(exc).splitlines()[0]
+        return f"invalid regex {pattern!r}: {reason} (Rust regex syntax: no look-around, no backreferences)"
+    return None
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.seen: dict[str, str] = {}
+        """Rule id -> file of its first definition (valid or not)."""
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}")
+
+
+def _str_list(value: Any, key: str, where: str, out: _Collector) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        out.add(where, f"`{key}` must be a list of non-empty strings")
+        return ()
+    return tuple(value)
+
+
+def _enum_value(enum: type[_E], value: Any, key: str, where: str, out: _Collector) -> _E | None:
+    try:
+        return enum(value)
+    except ValueError:
+        out.add(
+            where,
+            f"unknown {key} {value!r} (allowed: {_allowed(m.value for m in enum)})",
+        )
+        return None
+
+
+def _parse_when(value: Any, where: str, out: _Collector) -> When | None:
+    if not isinstance(value, dict):
+        out.add(where, '`when` must be a table such as { action = ["die"], exit_code = [127] }')
+        return None
+    for key in sorted(set(value) - _WHEN_KEYS):
+        out.add(where, f"unknown key when.{key} (allowed: {_allowed(sorted(_WHEN_KEYS))})")
+    actions: list[EventAction] = []
+    for a in _str_list(value.get("action"), "when.action", where, out):
+        act = _enum_value(EventAction, a, "when.action", where, out)
+        if act is not None:
+            actions.append(act)
+    statuses: list[HealthStatus] = []
+    for s in _str_list(value.get("status"), "when.status", where, out):
+        st = _enum_value(HealthStatus, s, "when.status", where, out)
+        if st is not None:
+            statuses.append(st)
+    codes: dict[str, tuple[int, ...]] = {}
+    for key in ("exit_code", "exit_code_not"):
+        raw = value.get(key, [])
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = [raw]
+        if not isinstance(raw, list) or not all(
+            isinstance(c, int) and not isinstance(c, bool) for c in raw
+        ):
+            out.add(where, f"`when.{key}` must be a list of integers")
+            raw = []
+        codes[key] = tuple(raw)
+    oom = value.get("oom")
+    if oom is not None and not isinstance(oom, bool):
+        out.add(where, "`when.oom` must be true or false")
+        oom = None
+    when = When(tuple(actions), codes["exit_code"], codes["exit_code_not"], tuple(statuses), oom)
+    if when == When():
+        out.add(where, "`when` names no condition (action, exit_code, exit_code_not, status, oom)")
+    return when
+
+
+def _parse_rule(raw: Any, pack: str, path: str, index: int, out: _Collector) -> Rule | None:
+    if not isinstance(raw, dict):
+        out.add(f"{path}: rules[{index}]", "each [[rules]] entry must be a table")
+        return None
+    rid = raw.get("id")
+    where = f"{path}: rule {rid}" if isinstance(rid, str) and rid else f"{path}: rules[{index}]"
+    before = len(out.problems)
+    if not isinstance(rid, str) or not rid:
+        out.add(where, "missing `id` (a unique `pack.slug` string)")
+        rid = f"<rules[{index}]>"
+    elif not _RULE_ID.match(rid):
+        out.add(where, f"id {rid!r} is not of the form `pack.slug` (lowercase, digits, - _ .)")
+    elif rid in out.seen:
+        out.add(where, f"duplicate id (first defined in {out.seen[rid]})")
+    else:
+        out.seen[rid] = path
+    for key in sorted(set(raw) - _RULE_KEYS):
+        out.add(where, f"unknown key `{key}` (allowed: {_allowed(sorted(_RULE_KEYS))})")
+
+    def required_str(key: str) -> str:
+        value = raw.get(key)
+        if not isinstance(value, str) or not value.strip():
+            out.add(where, f"missing or empty `{key}`")
+            return ""
+        return value
+
+    category = _enum_value(Category, raw.get("category"), "category", where, out)
+    severity = _enum_value(Severity, raw.get("severity"), "severity", where, out)
+    fix = _enum_value(Fix, raw.get("fix"), "fix", where, out)
+    source = _enum_value(Source, raw.get("source", "logs"), "source", where, out)
+    title = required_str("title")
+    remediation = required_str("remediation")
+    if "\n" in title:
+        out.add(where, "`title` must be one line")
+    ignore_case = raw.get("ignore_case", False)
+    if not isinstance(ignore_case, bool):
+        out.add(where, "`ignore_case` must be true or false")
+        ignore_case = False
+    min_level: Level | None = None
+    if "min_level" in raw:
+        min_level = _enum_value(Level, raw["min_level"], "min_level", where, out)
+        if min_level is Level.UNKNOWN:
+            out.add(where, "min_level `unknown` filters nothing; use trace..fatal")
+    literals = _str_list(raw.get("any"), "any", where, out)
+    patterns = _str_list(raw.get("patterns"), "patterns", where, out)
+    exclude = _str_list(raw.get("exclude"), "exclude", where, out)
+    groups: list[str] = []
+    for pattern in (*patterns, *exclude):
+        problem = _regex_problem(pattern, ignore_case)
+        if problem is not None:
+            out.add(where, problem)
+        elif pattern in patterns:
+            for g in pattern_groups(pattern):
+                if g not in groups:
+                    groups.append(g)
+    subject = raw.get("subject")
+    if subject is not None and (not isinstance(subject, str) or subject not in groups):
+        out.add(
+            where,
+            f"subject {subject!r} names no capture group of `patterns` "
+            f"(groups: {_allowed(groups) or 'none'})",
+        )
+    when: When | None = None
+    if source is Source.EVENTS:
+        if "when" not in raw:
+            out.add(
+                where, "source `events` needs `when` (action, exit_code, exit_code_not, status)"
+            )
+        else:
+            when = _parse_when(raw["when"], where, out)
+    else:
+        if "when" in raw:
+            out.add(where, '`when` applies only to source = "events"')
+        if not patterns:
+            out.add(where, "`patterns` must hold at least one regex")
+    if source is not None:
+        known = set(groups) | ENGINE_FIELDS[source] | {"service"}
+        for key in ("title", "remediation"):
+            text = raw.get(key)
+            if not isinstance(text, str):
+                continue
+            for name in _PLACEHOLDER.findall(text.replace("{{", "").replace("}}", "")):
+                if name not in known:
+                    out.add(
+                        where,
+                        f"{key} placeholder {{{name}}} names no capture group "
+                        f"(allowed: {_allowed(sorted(known))})",
+                    )
+    if len(out.problems) > before or None in (category, severity, fix, source):
+        return None
+    assert category is not None and severity is not None and fix is not None
+    assert source is not None
+    return Rule(
+        id=rid,
+        pack=pack,
+        path=path,
+        category=category,
+        severity=severity,
+        title=title,
+        remediation=remediation,
+        fix=fix,
+        source=source,
+        any=literals,
+        patterns=patterns,
+        ignore_case=ignore_case,
+        min_level=min_level,
+        exclude=exclude,
+        subject=subject,
+        when=when,
+        groups=tuple(groups),
+    )
+
+
+def _parse_pack(text: str, path: str, out: _Collector) -> tuple[str, list[Rule]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        out.add(path, f"not valid TOML: {exc}")
+        return path, []
+    for key in sorted(set(data) - {"pack", "rules"}):
+        out.add(path, f"unknown top-level key `{key}` (allowed: pack, rules)")
+    pack = data.get("pack")
+    name = path
+    if not isinstance(pack, dict) or not isinstance(pack.get("name"), str) or not pack["name"]:
+        out.add(path, "missing [pack] table with a `name`")
+    else:
+        name = pack["name"]
+        for key in sorted(set(pack) - _PACK_KEYS):
+            out.add(path, f"unknown key pack.{key} (allowed: {_allowed(sorted(_PACK_KEYS))})")
+    raw_rules = data.get("rules", [])
+    if not isinstance(raw_rules, list):
+        out.add(path, "`rules` must be an array of tables ([[rules]])")
+        return name, []
+    rules = [_parse_rule(r, name, path, i, out) for i, r in enumerate(raw_rules)]
+    return name, [r for r in rules if r is not None]
+
+
+def _builtin_sources() -> list[tuple[str, str]]:
+    root = resources.files("incidentlog") / "rules"
+    found = [
+        (f"incidentlog/rules/{entry.name}", entry.read_text(encoding="utf-8"))
+        for entry in root.iterdir()
+        if entry.name.endswith(".toml") and entry.is_file()
+    ]
+    return sorted(found)
+
+
+def _user_sources(paths: Sequence[Path | str], out: _Collector) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(path.glob("*.toml"))
+            if not files:
+                out.add(str(path), "directory holds no *.toml rule pack")
+        elif path.is_file():
+            files = [path]
+        else:
+            out.add(str(path), "no such file or directory")
+            continue
+        for file in files:
+            try:
+                found.append((str(file), file.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError) as exc:
+                out.add(str(file), f"cannot read rule pack: {exc}")
+    return found
+
+
+def _build(sources: list[tuple[str, str]], out: _Collector) -> RuleSet:
+    rules: list[Rule] = []
+    packs: list[str] = []
+    pack_files: dict[str, str] = {}
+    for path, text in sources:
+        name, parsed = _parse_pack(text, path, out)
+        if name in pack_files:
+            out.add(path, f"pack name {name!r} already used by {pack_files[name]}")
+        pack_files[name] = path
+        packs.append(name)
+        rules.extend(parsed)
+    return RuleSet(tuple(rules), tuple(packs))
+
+
+def load_rules(extra_paths: Sequence[Path | str] = (), *, builtin: bool = True) -> RuleSet:
+    """Built-in packs plus user packs (files or directories of *.toml).
+
+    Raises `RuleError` listing every problem of every pack at once.
+    """
+    out = _Collector()
+    sources = _builtin_sources() if builtin else []
+    sources += _user_sources(extra_paths, out)
+    ruleset = _build(sources, out)
+    if out.problems:
+        count = len(out.problems)
+        raise RuleError(
+            f"{count} problem{'s' if count > 1 else ''} in rule packs: " + "; ".join(out.problems)
+        )
+    return ruleset
+
+
+def check_rules(paths: Sequence[Path | str] = ()) -> list[str]:
+    """Every problem in the given packs (checked together with the built-ins), or []."""
+    out = _Collector()
+    sources = _builtin_sources() + _user_sources(paths, out)
+    _build(sources, out)
+    return out.problems

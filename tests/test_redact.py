@@ -1,0 +1,126 @@
+"""Redaction: every secret shape is masked, ordinary text is left alone."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from incidentlog.redact import MASK, redact, redact_expr
+
+SECRETS = [
+    # (text, secret that must disappear, text that must remain)
+    ("postgres://app:hunter2@db:5432/app", "hunter2", "postgres://app:***@db:5432/app"),
+    ("redis://:s3cr3tpw@redis:6379/0", "s3cr3tpw", "redis://:***@redis:6379/0"),
+    ("Authorization: Bearer abc.def-123_x", "abc.def-123_x", "Authorization: Bearer ***"),
+    ("curl -H 'Authorization: Basic dXNlcjpwYXNz' http://x", "dXNlcjpwYXNz", "Basic ***"),
+    ("sent bearer 0123456789abcdefABCDEF to upstream", "0123456789abcdefABCDEF", "bearer ***"),
+    ("GET /cb?api_key=abcd1234&page=2", "abcd1234", "api_key=***&page=2"),
+    ("token=tok_998877 user=bob", "tok_998877", "user=bob"),
+    ("client_secret: zz-top-secret-99", "zz-top-secret-99", "client_secret: ***"),
+    ("PGPASSWORD=hunter2 psql -h db", "hunter2", "PGPASSWORD=*** psql -h db"),
+    ("passwd=letmein", "letmein", "passwd=***"),
+    ('{"user": "bob", "password": "hunter2"}', "hunter2", '"password": "***"'),
+    ("X-Api-Key: 9f8e7d6c5b4a", "9f8e7d6c5b4a", "X-Api-Key: ***"),
+    ("using key AKIAIOSFODNN7EXAMPLE for s3", "AKIAIOSFODNN7EXAMPLE", "using key *** for s3"),
+    (
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "aws_secret_access_key = ***",
+    ),
+    (
+        "session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4fwpM expired",
+        "SflKxwRJSMeKKF2QT4fwpM",
+        "session *** expired",
+    ),
+    ("GITHUB_TOKEN ghp_" + "a1B2" * 9 + " set", "ghp_", "GITHUB_TOKEN *** set"),
+    ("slack xoxb-123456789012-abcdefABCDEF posted", "xoxb-", "slack *** posted"),
+    ("stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_", "stripe ***"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret", "kept"), SECRETS)
+def test_secret_is_masked(text: str, secret: str, kept: str) -> None:
+    out = redact(text)
+    assert secret not in out
+    assert kept in out
+
+
+def test_private_key_block_multiline() -> None:
+    text = (
+        "loaded key\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7\nq83hd92\n"
+        "-----END RSA PRIVATE KEY-----\nlistening on :443"
+    )
+    out = redact(text)
+    assert "MIIEpAIBAAKCAQEA7" not in out and "q83hd92" not in out
+    assert out == (
+        "loaded key\n-----BEGIN RSA PRIVATE KEY-----***-----END RSA PRIVATE KEY-----\n"
+        "listening on :443"
+    )
+
+
+def test_truncated_private_key_is_masked_to_the_end() -> None:
+    out = redact("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA")
+    assert "b3BlbnNzaC1rZXktdjEAAAAA" not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'FATAL:  password authentication failed for user "app"',
+        "0 errors, token bucket refilled",
+        "Bearer authentication failed",
+        'psycopg2.OperationalError: connection to server at "postgres", port 5432 failed',
+        "GET /api/v1/items?page=2 HTTP/1.1 200",
+        "http://gateway:8080/v1/rates",
+        "secret_name: db-credentials",
+        "Basic auth enabled for /admin",
+    ],
+)
+def test_ordinary_text_untouched(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_expression_on_a_frame_matches_the_string_helper() -> None:
+    texts = [s[0] for s in SECRETS] + ["plain line", None]
+    frame = pl.DataFrame({"message": texts}, schema={"message": pl.String})
+    out = frame.select(redact_expr("message")).get_column("message").to_list()
+    assert out[:-1] == [redact(t) for t in texts[:-1] if t is not None]
+    assert out[-1] is None
+    assert frame.select(redact_expr()).columns == ["message"]
+
+
+def test_redaction_is_idempotent() -> None:
+    for text, _secret, _kept in SECRETS:
+        once = redact(text)
+        assert redact(once) == once
+        assert MASK in once
+
+
+@given(st.text(max_size=200))
+def test_arbitrary_text_never_raises_and_is_stable(text: str) -> None:
+    once = redact(text)
+    assert redact(once) == once
+    if not any(
+        k in text.lower()
+        for k in (
+            "://",
+            "key",
+            "token",
+            "secret",
+            "pass",
+            "pwd",
+            "auth",
+            "bearer",
+            "eyj",
+            "akia",
+            "asia",
+            "gh",
+            "xox",
+            "_live_",
+            "_test_",
+            "private",
+        )
+    ):
+        assert once == text
