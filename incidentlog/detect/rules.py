@@ -9,6 +9,7 @@ than at detection time.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -402,6 +403,48 @@ def _user_sources(paths: Sequence[Path | str], out: _Collector) -> list[tuple[st
     return found
 
 
+CONFIG_ENV = "INCIDENTLOG_CONFIG"
+RULES_ENV = "INCIDENTLOG_RULES"
+
+
+def config_path() -> Path:
+    """`$INCIDENTLOG_CONFIG`, else `config.toml` in the user's config directory."""
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("incidentlog")) / "config.toml"
+
+
+def configured_rule_paths(out: _Collector) -> list[Path]:
+    """User packs that load by themselves: the config file's `[rules] packs`,
+    a `rules/` folder beside it, and `$INCIDENTLOG_RULES` (os.pathsep-separated).
+
+    A config file that exists but is invalid is an error, never ignored.
+    """
+    paths: list[Path] = []
+    config = config_path()
+    if config.is_file():
+        try:
+            data = tomllib.loads(config.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            out.add(str(config), f"invalid config file: {exc}")
+            data = {}
+        packs = (
+            data.get("rules", {}).get("packs", []) if isinstance(data.get("rules"), dict) else None
+        )
+        if not isinstance(packs, list) or not all(isinstance(p, str) for p in packs):
+            out.add(str(config), "[rules] packs must be a list of paths (strings)")
+        else:
+            paths += [config.parent / p for p in packs]
+    folder = config.parent / "rules"
+    if folder.is_dir() and any(folder.glob("*.toml")):
+        paths.append(folder)
+    paths += [Path(p) for p in os.environ.get(RULES_ENV, "").split(os.pathsep) if p]
+    return paths
+
+
 def _build(sources: list[tuple[str, str]], out: _Collector) -> RuleSet:
     rules: list[Rule] = []
     packs: list[str] = []
@@ -423,7 +466,8 @@ def load_rules(extra_paths: Sequence[Path | str] = (), *, builtin: bool = True) 
     """
     out = _Collector()
     sources = _builtin_sources() if builtin else []
-    sources += _user_sources(extra_paths, out)
+    configured = configured_rule_paths(out) if builtin else []
+    sources += _user_sources([*configured, *extra_paths], out)
     ruleset = _build(sources, out)
     if out.problems:
         count = len(out.problems)
