@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -174,7 +174,12 @@ class Store:
         until: datetime | None = None,
         services: Iterable[str] = (),
     ) -> pl.LazyFrame:
-        """A lazy frame of one dataset, pruned by day partition, time and service."""
+        """A lazy frame of one dataset, pruned by day partition, time and service.
+
+        Naive `since`/`until` are taken as UTC (as `--since` is); aware ones are
+        converted, so the day partitions (UTC days) prune correctly.
+        """
+        since, until = _as_utc(since), _as_utc(until)
         folder = self.root / dataset
         days = sorted(p.name.removeprefix("day=") for p in folder.glob("day=*") if p.is_dir())
         if since or until:
@@ -233,6 +238,12 @@ class Store:
                         old.unlink()
                     after += 1
         return before, after
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _day_expr() -> pl.Expr:

@@ -7,8 +7,8 @@ category. Failures print which case missed or falsely produced what.
 
 from __future__ import annotations
 
-import importlib
-import os.util
+import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType

@@ -32,7 +32,7 @@ from incidentlog.ingest.jsonfile import (
 from incidentlog.ingest.levels import level_expr
 from incidentlog.ingest.lines import CHUNK_BYTES, STDIN, open_input, read_line_batches
 from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
-from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, sniff_format
+from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, looks_binary, sniff_format
 from incidentlog.ingest.stitch import stitch_records
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, TS_DTYPE, conform, empty
 
@@ -112,6 +112,8 @@ class IngestSummary:
     sources: list[SourceSummary] = field(default_factory=list)
     already_stored: int = 0
     """Records and events skipped because the store already held them."""
+    skipped: list[str] = field(default_factory=list)
+    """Inputs that could not be read at all (one message each), when others could."""
 
     @property
     def records(self) -> int:
@@ -135,6 +137,7 @@ class IngestSummary:
             "records": self.records,
             "events": self.events,
             "rejected_lines": self.rejected_lines,
+            "skipped": list(self.skipped),
             "sources": [
                 {
                     "source": s.source,
@@ -179,6 +182,7 @@ class IngestSummary:
                 )
             if s.note:
                 out.append(f"  note: {s.note}")
+        out.extend(f"skipped {problem}" for problem in self.skipped)
         out.append(
             f"total: {self.lines} lines -> {self.records} records, {self.events} events, "
             f"{self.rejected_lines} lines rejected"
@@ -209,7 +213,7 @@ def read_inputs(
 ) -> IngestResult:
     """Parse `sources` (paths, or `-` for stdin) into in-memory frames."""
     options = IngestOptions(
-        fmt=InputFormat(fmt) if fmt else None,
+        fmt=_input_format(fmt),
         service=service,
         project=project,
         host=host or socket.gethostname(),
@@ -241,7 +245,7 @@ def ingest_into_store(
     from incidentlog.store import Store
 
     options = IngestOptions(
-        fmt=InputFormat(fmt) if fmt else None,
+        fmt=_input_format(fmt),
         service=service,
         project=project,
         host=host or socket.gethostname(),
@@ -257,6 +261,16 @@ def ingest_into_store(
     written = history.append(frames())
     summary.already_stored = written.duplicates
     return summary, written
+
+
+def _input_format(fmt: InputFormat | str | None) -> InputFormat | None:
+    if not fmt:
+        return None
+    try:
+        return InputFormat(fmt)
+    except ValueError:
+        allowed = ", ".join(f.value for f in InputFormat)
+        raise FormatError(f"unknown --format {fmt!r} (expected one of {allowed})") from None
 
 
 def iter_ingest(
@@ -276,7 +290,16 @@ def iter_ingest(
         raise InputError("no input given (pass files, or - for standard input)")
     if options.fmt is not None and not isinstance(options.fmt, InputFormat):
         raise FormatError(f"unknown --format {options.fmt!r}")
-    opened = [_open(str(source), options) for source in sources]
+    opened = []
+    for source in sources:
+        try:
+            opened.append(_open(str(source), options))
+        except InputError as exc:  # one unreadable input among several is reported, not fatal
+            if len(sources) == 1:
+                raise
+            summary.skipped.append(str(exc))
+    if not opened:
+        raise InputError(f"nothing could be read: {'; '.join(summary.skipped)}")
     bar = _Progress(opened) if progress else None
     opened.sort(
         key=lambda item: item[1] in (InputFormat.COMPOSE, InputFormat.RAW, InputFormat.JSONFILE)
@@ -347,6 +370,12 @@ class _Progress:
 def _open(source: str, options: IngestOptions) -> tuple[str, InputFormat, BinaryIO, bytes]:
     stream = open_input(source)
     head = stream.read(SNIFF_BYTES)
+    if options.fmt is None and looks_binary(head):
+        if source != STDIN:
+            stream.close()
+        raise FormatError(
+            f"{source}: binary data, not a text log (force a format with --format to read it anyway)"
+        )
     fmt = options.fmt or sniff_format(head)
     if fmt is None:
         if source != STDIN:

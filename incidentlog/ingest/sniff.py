@@ -41,6 +41,25 @@ def _json_kind(obj: object) -> InputFormat | None:
     return None
 
 
+_CONTROL = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+"""Control bytes that text logs do not contain (tab, newlines and ESC are allowed)."""
+BINARY_SHARE = 0.1
+
+
+def looks_binary(head: bytes) -> bool:
+    """True when over a tenth of `head` is control bytes or invalid UTF-8: not a text log.
+
+    A log with a stray NUL or a few bytes of another encoding stays text; its
+    lines are ingested (invalid UTF-8 replaced and counted).
+    """
+    if not head:
+        return False
+    control = len(head) - len(head.translate(None, _CONTROL))
+    text = head.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - head.count("\ufffd".encode())
+    return control + invalid > BINARY_SHARE * len(head)
+
+
 def sniff_format(head: bytes) -> InputFormat | None:
     """The format of an input starting with `head`, or None when nothing fits."""
     text = head.decode("utf-8", errors="replace")

@@ -1,0 +1,236 @@
+"""`docker compose logs` / `up` text: prefixes, timestamps, colours and compose's own lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from incidentlog.ingest import InputFormat, read_inputs
+from incidentlog.schema import LOGS_SCHEMA
+
+
+def ingest(tmp_path: Path, text: str, name: str = "compose.log", **kwargs: str) -> pl.DataFrame:
+    path = tmp_path / name
+    path.write_bytes(text.encode())
+    result = read_inputs([path], host="testhost", **kwargs)
+    assert result.logs.schema == LOGS_SCHEMA
+    return result.logs.sort("seq")
+
+
+def ts(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+V2_TIMESTAMPS = (
+    "staff-frontend-1  | 2025-08-01T12:30:00.123456789Z ready on 0.0.0.0:3000\n"
+    "web-1             | 2025-08-01T12:30:01.5Z GET /health 200\n"
+    "my_app_1          | 2025-08-01T14:30:02.25+02:00 offset stamp\n"
+    "db-1              | 2025-08-01T12:30:03Z no fraction\n"
+)
+
+
+def test_v2_prefixes_with_timestamps(tmp_path: Path) -> None:
+    logs = ingest(tmp_path, V2_TIMESTAMPS)
+    assert logs.select("container", "service", "message").rows() == [
+        ("staff-frontend-1", "staff-frontend", "ready on 0.0.0.0:3000"),
+        ("web-1", "web", "GET /health 200"),
+        ("my_app_1", "my_app", "offset stamp"),
+        ("db-1", "db", "no fraction"),
+    ]
+    stamps = logs.get_column("ts").to_list()
+    assert stamps[1:] == [
+        ts("2025-08-01T12:30:01.500+00:00"),
+        ts("2025-08-01T12:30:02.250+00:00"),  # +02:00 converted to UTC
+        ts("2025-08-01T12:30:03+00:00"),
+    ]
+    # all nine digits survive (Python datetimes stop at microseconds)
+    nanos = logs.get_column("ts").dt.nanosecond().to_list()
+    assert nanos[0] == 123456789
+    assert logs.get_column("host").unique().to_list() == ["testhost"]
+
+
+def test_v1_prefixes_without_timestamps_keep_order(tmp_path: Path) -> None:
+    text = (
+        "web_1     | Listening on :8080\n"
+        "my_app_1  | worker started\n"
+        "db_1      | LOG:  database system is ready to accept connections\n"
+        "web_1     | GET / 200\n"
+    )
+    logs = ingest(tmp_path, text)
+    assert logs.get_column("ts").null_count() == 4
+    assert logs.select("service", "message").rows() == [
+        ("web", "Listening on :8080"),
+        ("my_app", "worker started"),
+        ("db", "LOG:  database system is ready to accept connections"),
+        ("web", "GET / 200"),
+    ]
+    assert logs.get_column("seq").to_list() == [0, 1, 2, 3]
+
+
+def test_service_names_with_dashes_underscores_and_replicas(tmp_path: Path) -> None:
+    text = (
+        "staff-frontend-1   | a\n"
+        "staff-frontend-2   | b\n"
+        "a2a-communication-1 | c\n"
+        "my_app_1           | d\n"
+        "git_worktree_12    | e\n"
+        "redis-7-1          | f\n"
+    )
+    logs = ingest(tmp_path, text)
+    assert logs.select("container", "service").rows() == [
+        ("staff-frontend-1", "staff-frontend"),
+        ("staff-frontend-2", "staff-frontend"),
+        ("a2a-communication-1", "a2a-communication"),
+        ("my_app_1", "my_app"),
+        ("git_worktree_12", "git_worktree"),
+        ("redis-7-1", "redis-7"),
+    ]
+
+
+def test_message_keeps_its_own_pipes_and_padding(tmp_path: Path) -> None:
+    # compose puts exactly one space after `|`; the rest is the message's own
+    text = "web-1  | a | b\nweb-1  |    indented text\n"
+    logs = ingest(tmp_path, text)
+    assert logs.get_column("message").to_list() == ["a | b", "   indented text"]
+
+
+def test_ansi_colours_are_stripped(tmp_path: Path) -> None:
+    # compose v2 without --no-color colours the prefix; apps colour their text
+    text = (
+        "\x1b[36mweb-1  | \x1b[0m2025-08-01T12:30:00.000000001Z \x1b[32mINFO\x1b[0m started\n"
+        "\x1b[33mdb-1   | \x1b[0mready\n"
+    )
+    logs = ingest(tmp_path, text)
+    assert logs.select("container", "message").rows() == [
+        ("web-1", "INFO started"),
+        ("db-1", "ready"),
+    ]
+    assert (
+        logs.get_column("ts")[0]
+        == pl.Series([1754051400000000001]).cast(pl.Datetime("ns", "UTC")).item()
+    )
+    assert logs.get_column("level").to_list() == ["info", "unknown"]
+    assert not logs.get_column("message").str.contains("\x1b", literal=True).any()
+
+
+COMPOSE_OWN = [
+    "Attaching to agent-monitor-1, frontend-1, staff-frontend-1",
+    "frontend-1 exited with code 1",
+    "agent-monitor-1 exited with code 137",
+    "dependency failed to start: container app-db-1 is unhealthy",
+    'ERROR: for web  Container "abc" is unhealthy.',
+    "Gracefully stopping... (press Ctrl+C again to force)",
+    "Aborting on container exit...",
+]
+
+
+@pytest.mark.parametrize("line", COMPOSE_OWN)
+def test_compose_own_lines_are_records_of_service_compose(tmp_path: Path, line: str) -> None:
+    text = f"web-1  | before\n{line}\nweb-1  | after\n"
+    logs = ingest(tmp_path, text)
+    own = logs.filter(pl.col("service") == "compose")
+    assert own.select("container", "message").rows() == [("compose", line)]
+    assert logs.filter(pl.col("service") == "web").get_column("message").to_list() == [
+        "before",
+        "after",
+    ]
+
+
+def test_compose_own_lines_between_timestamped_lines(tmp_path: Path) -> None:
+    text = (
+        "Attaching to web-1\n"
+        "web-1  | 2025-08-01T12:30:00.000000000Z boom\n"
+        "web-1 exited with code 1\n"
+    )
+    result = read_inputs([_write(tmp_path, text)])
+    logs = result.logs.sort("seq")
+    assert logs.select("service", "message").rows() == [
+        ("compose", "Attaching to web-1"),
+        ("web", "boom"),
+        ("compose", "web-1 exited with code 1"),
+    ]
+    assert logs.get_column("ts").is_null().to_list() == [True, False, True]
+    assert result.summary.sources[0].rejected_lines == 0
+
+
+def test_v1_error_line_is_an_error(tmp_path: Path) -> None:
+    logs = ingest(tmp_path, 'web_1  | x\nERROR: for web  Container "abc" is unhealthy.\n')
+    row = logs.filter(pl.col("service") == "compose")
+    assert row.get_column("level").to_list() == ["error"]
+
+
+def test_no_log_prefix_input_takes_service_option(tmp_path: Path) -> None:
+    text = "2025-08-01T12:30:00.123456789Z INFO: started\nplain line without time\n"
+    path = _write(tmp_path, text, "frontend.log")
+    result = read_inputs([path], service="frontend", fmt="raw")
+    logs = result.logs.sort("seq")
+    assert logs.select("service", "container", "message").rows() == [
+        ("frontend", "frontend", "INFO: started"),
+        ("frontend", "frontend", "plain line without time"),
+    ]
+    assert logs.get_column("ts").is_null().to_list() == [False, True]
+    assert result.summary.sources[0].note == ""
+
+
+def test_raw_input_is_sniffed_and_named_after_the_file(tmp_path: Path) -> None:
+    result = read_inputs([_write(tmp_path, "hello\nworld\n", "api.log")])
+    source = result.summary.sources[0]
+    assert source.format is InputFormat.RAW
+    assert result.logs.get_column("service").unique().to_list() == ["api"]
+    assert "--service" in source.note
+
+
+def test_unprefixed_lines_in_compose_output_are_rejected_with_reason(tmp_path: Path) -> None:
+    text = "web-1  | a\nweb-1  | b\nstray text\nweb-1  | c\n"
+    result = read_inputs([_write(tmp_path, text)])
+    source = result.summary.sources[0]
+    assert source.lines == 4
+    assert source.kept_lines == 3
+    ((reason, rejected),) = source.rejected.items()
+    assert "--service" in reason
+    assert (rejected.count, rejected.sample_line, rejected.sample) == (1, 3, "stray text")
+
+
+def test_crlf_line_endings(tmp_path: Path) -> None:
+    logs = ingest(tmp_path, "web-1  | a\r\nweb-1  | b\r\n")
+    assert logs.get_column("message").to_list() == ["a", "b"]
+
+
+def test_ids_are_stable_and_distinct(tmp_path: Path) -> None:
+    # the same line twice without time: distinct ids (occurrence), stable on re-read
+    text = "web-1  | same\nweb-1  | same\nweb-1  | 2025-08-01T12:30:00Z x\nweb-1  | 2025-08-01T12:30:00Z x\n"
+    first = ingest(tmp_path, text)
+    second = ingest(tmp_path, text)
+    assert first.get_column("id").n_unique() == 4
+    assert first.get_column("id").to_list() == second.get_column("id").to_list()
+
+
+def test_host_is_part_of_the_id(tmp_path: Path) -> None:
+    path = _write(tmp_path, "web-1  | 2025-08-01T12:30:00Z x\n")
+    a = read_inputs([path], host="a").logs.get_column("id").item()
+    b = read_inputs([path], host="b").logs.get_column("id").item()
+    assert a != b
+
+
+def test_seed_capture_compose_log(repo_root: Path) -> None:
+    """The compose v1 log captured from a real engine (tests/compose/seed-incident)."""
+    path = repo_root / "tests/compose/seed-incident/captured/compose.log"
+    result = read_inputs([path])
+    source = result.summary.sources[0]
+    assert source.format is InputFormat.COMPOSE
+    assert source.rejected_lines == 0
+    assert source.lines == len(path.read_text().splitlines())
+    assert {"agent-monitor", "frontend", "cloudflare-tunnel", "compose"} <= source.services
+    assert (
+        result.logs.get_column("ts").null_count()
+        == result.logs.filter(pl.col("service") == "compose").height
+    )
+
+
+def _write(tmp_path: Path, text: str, name: str = "compose.log") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode())
+    return path
