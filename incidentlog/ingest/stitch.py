@@ -149,7 +149,9 @@ def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, p
     start = pl.col("_start")
     ordered = ordered.with_columns(_record=start.cum_sum())
     # cut runaway records
-    position = pl.int_range(pl.len()).over("_record")
+    # position of each line within its record, without a window per record
+    index = pl.int_range(pl.len(), dtype=pl.UInt32)
+    position = index - pl.when(start).then(index).forward_fill()
     ordered = ordered.with_columns(_start=start | (position % MAX_RECORD_LINES == 0))
     ordered = ordered.with_columns(_record=start.cum_sum())
     if final:
