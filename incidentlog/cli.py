@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,11 @@ ServiceOption = Annotated[
     str | None,
     typer.Option("--service", help="Service name for input without a compose `name |` prefix."),
 ]
+
+
+class SummaryFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 @contextmanager
@@ -79,7 +85,9 @@ def ingest(
     host: Annotated[
         str | None, typer.Option(help="Docker host the input came from (default: this machine).")
     ] = None,
-    output: Annotated[str, typer.Option("--output", help="Summary format: text or json.")] = "text",
+    output: Annotated[
+        SummaryFormat, typer.Option("--output", help="Summary format: text or json.")
+    ] = SummaryFormat.TEXT,
 ) -> None:
     """Parse logs, events, inspect and ps output into the history store."""
     from incidentlog.ingest import ingest_into_store
@@ -94,7 +102,7 @@ def ingest(
             host=host,
             progress=sys.stderr.isatty(),
         )
-    if output == "json":
+    if output is SummaryFormat.JSON:
         emit_json(
             summary.to_dict() | {"written": written.written, "already_stored": written.duplicates}
         )
@@ -114,14 +122,16 @@ def ingest(
 @store_app.command("info")
 def store_info(
     store: StoreOption = None,
-    output: Annotated[str, typer.Option("--output", help="text or json.")] = "text",
+    output: Annotated[
+        SummaryFormat, typer.Option("--output", help="text or json.")
+    ] = SummaryFormat.TEXT,
 ) -> None:
     """Size, time span, services and counts of the history store."""
     from incidentlog.store import Store
 
     with cli_errors():
         info = Store.open(store).info()
-    if output == "json":
+    if output is SummaryFormat.JSON:
         emit_json({"path": str(info.path), "logs": vars(info.logs), "events": vars(info.events)})
         return
     typer.echo(f"store: {info.path}")

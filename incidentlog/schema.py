@@ -98,15 +98,22 @@ def _columns(spec: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
     return spec
 
 
+ORIGIN_COLUMNS = _columns(
+    {
+        "ts": TS_DTYPE,
+        "seq": pl.UInt64(),
+        "host": pl.String(),
+        "project": pl.String(),
+        "service": pl.String(),
+        "container": pl.String(),
+    }
+)
+"""When, in what order, and from where: the leading columns of `logs` and `events`."""
+
 LOGS_SCHEMA = pl.Schema(
     _columns(
         {
-            "ts": TS_DTYPE,
-            "seq": pl.UInt64(),
-            "host": pl.String(),
-            "project": pl.String(),
-            "service": pl.String(),
-            "container": pl.String(),
+            **ORIGIN_COLUMNS,
             "stream": STREAM_DTYPE,
             "level": LEVEL_DTYPE,
             "message": pl.String(),
@@ -118,12 +125,7 @@ LOGS_SCHEMA = pl.Schema(
 EVENTS_SCHEMA = pl.Schema(
     _columns(
         {
-            "ts": TS_DTYPE,
-            "seq": pl.UInt64(),
-            "host": pl.String(),
-            "project": pl.String(),
-            "service": pl.String(),
-            "container": pl.String(),
+            **ORIGIN_COLUMNS,
             "action": ACTION_DTYPE,
             "status": STATUS_DTYPE,
             "exit_code": pl.Int32(),

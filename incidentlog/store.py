@@ -23,9 +23,9 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -76,10 +76,12 @@ class AppendResult:
 
 
 class Store:
-    """A history store directory; `Store.open` checks it, `Store.create` makes it."""
+    """A history store directory; `Store.open` checks it (and with `create`,
+    makes it on the first write, so a failed ingest leaves nothing behind)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, exists: bool = True) -> None:
         self.root = root
+        self._exists = exists
 
     @classmethod
     def open(cls, root: Path | None = None, *, create: bool = False) -> Store:
@@ -103,12 +105,17 @@ class Store:
             raise StoreError(
                 f"{path}: exists and is not an incidentlog store; choose another --store"
             )
+        return cls(path, exists=False)
+
+    def _ensure_created(self) -> None:
+        if self._exists:
+            return
         try:
-            path.mkdir(parents=True, exist_ok=True)
-            _atomic_write_bytes(marker, json.dumps({"format": FORMAT_VERSION}).encode())
+            self.root.mkdir(parents=True, exist_ok=True)
+            _atomic_write_bytes(self.root / MARKER, json.dumps({"format": FORMAT_VERSION}).encode())
         except OSError as exc:
-            raise StoreError(f"{path}: cannot create store ({exc.strerror})") from None
-        return cls(path)
+            raise StoreError(f"{self.root}: cannot create store ({exc.strerror})") from None
+        self._exists = True
 
     # ---- writing -------------------------------------------------------------
 
@@ -122,27 +129,42 @@ class Store:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def append(self, batches: Iterable[tuple[str, pl.DataFrame]]) -> AppendResult:
-        """Write (dataset, frame) batches, skipping rows whose id is already stored."""
+        """Write (dataset, frame) batches, skipping rows whose id is already stored.
+
+        Ids on disk are loaded once per day touched; ids this run wrote are kept
+        as a list of chunks. Each batch is checked with a semi-join that hashes
+        the (small) batch and probes the known ids, so the check stays linear.
+        """
         result = AppendResult()
-        known: dict[tuple[str, str], pl.DataFrame] = {}
+        known: dict[tuple[str, str], list[pl.DataFrame]] = {}
         writer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        with self._locked():
+        with ExitStack() as held:
+            locked = False
             for dataset, frame in batches:
                 if frame.is_empty():
                     continue
-                frame = conform(frame, DATASETS[dataset], "store").with_columns(day=_day_expr())
+                if not locked:  # the first rows: create the store if need be, then lock
+                    self._ensure_created()
+                    held.enter_context(self._locked())
+                    locked = True
+                frame = conform(frame, DATASETS[dataset], "store").with_columns(
+                    day=pl.col("ts").dt.date()
+                )
                 for (day,), part in frame.partition_by("day", as_dict=True).items():
-                    key = (dataset, str(day))
+                    name = day.isoformat() if day is not None else UNDATED
+                    key = (dataset, name)
                     if key not in known:
-                        known[key] = self._stored_ids(dataset, str(day))
-                    fresh = part.unique("id", keep="first", maintain_order=True).join(
-                        known[key], on="id", how="anti"
-                    )
-                    result.duplicates += part.height - fresh.height
+                        known[key] = [self._stored_ids(dataset, name)]
+                    rows = part.height
+                    part = part.unique("id", keep="first", maintain_order=True)
+                    ids = part.select("id")
+                    seen = pl.concat([chunk.join(ids, on="id", how="semi") for chunk in known[key]])
+                    fresh = part.join(seen, on="id", how="anti") if seen.height else part
+                    result.duplicates += rows - fresh.height
                     if fresh.is_empty():
                         continue
-                    self._write(dataset, str(day), fresh.drop("day"), f"{writer}-{result.files}")
-                    known[key] = pl.concat([known[key], fresh.select("id")])
+                    self._write(dataset, name, fresh.drop("day"), f"{writer}-{result.files}")
+                    known[key].append(fresh.select("id"))
                     result.files += 1
                     result.written[dataset] += fresh.height
         return result
@@ -246,15 +268,7 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _day_expr() -> pl.Expr:
-    return pl.col("ts").dt.strftime("%Y-%m-%d").fill_null(UNDATED)
-
-
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_bytes(data)
     temporary.replace(path)
-
-
-def span(first: datetime | None, last: datetime | None) -> timedelta | None:
-    return last - first if first and last else None

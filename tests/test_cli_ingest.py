@@ -223,3 +223,19 @@ def test_store_commands_without_a_store(tmp_path: Path) -> None:
 def _touch(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_failed_ingest_leaves_no_store_behind(tmp_path: Path) -> None:
+    store = tmp_path / "never-created"
+    result = runner.invoke(app, ["ingest", str(tmp_path / "missing.log"), "--store", str(store)])
+    assert result.exit_code == 1
+    assert not store.exists()
+
+
+def test_unknown_summary_format_is_refused(tmp_path: Path, compose_log: Path) -> None:
+    store = tmp_path / "store"
+    result = runner.invoke(
+        app, ["ingest", str(compose_log), "--store", str(store), "--output", "yaml"]
+    )
+    assert result.exit_code == 2
+    assert not store.exists()

@@ -62,6 +62,23 @@ class IngestOptions:
     host: str = field(default_factory=socket.gethostname)
     chunk_bytes: int = CHUNK_BYTES
 
+    @classmethod
+    def build(
+        cls,
+        *,
+        fmt: InputFormat | str | None = None,
+        service: str | None = None,
+        project: str | None = None,
+        host: str | None = None,
+    ) -> IngestOptions:
+        """Options from user values: `fmt` checked, `host` defaulting to this machine."""
+        return cls(
+            fmt=_input_format(fmt),
+            service=service,
+            project=project,
+            host=host or socket.gethostname(),
+        )
+
 
 @dataclass
 class Rejected:
@@ -212,12 +229,7 @@ def read_inputs(
     host: str | None = None,
 ) -> IngestResult:
     """Parse `sources` (paths, or `-` for stdin) into in-memory frames."""
-    options = IngestOptions(
-        fmt=_input_format(fmt),
-        service=service,
-        project=project,
-        host=host or socket.gethostname(),
-    )
+    options = IngestOptions.build(fmt=fmt, service=service, project=project, host=host)
     summary = IngestSummary()
     logs: list[pl.DataFrame] = []
     events: list[pl.DataFrame] = []
@@ -244,12 +256,7 @@ def ingest_into_store(
     """Stream `sources` into the history store (created on first use)."""
     from incidentlog.store import Store
 
-    options = IngestOptions(
-        fmt=_input_format(fmt),
-        service=service,
-        project=project,
-        host=host or socket.gethostname(),
-    )
+    options = IngestOptions.build(fmt=fmt, service=service, project=project, host=host)
     history = Store.open(store, create=True)
     summary = IngestSummary()
 
