@@ -19,9 +19,6 @@ COMPOSE_SERVICE = "compose"
 
 ANSI = r"\x1b\[[0-9;?]*[ -/]*[@-~]"
 
-_PREFIX = r"^([A-Za-z0-9][A-Za-z0-9_.-]*?[ \t]*\| ?)"
-"""`name<padding> | message`; compose pads the name column to align `|`."""
-
 COMPOSE_OWN = (
     r"^(?:Attaching to |Gracefully stopping|Aborting on container exit|"
     r"\S+ exited with code -?\d+|dependency failed to start|"
@@ -55,13 +52,38 @@ def parse_timestamp(stamp: pl.Expr) -> pl.Expr:
 
 
 def parse_timestamps(stamps: pl.Series) -> pl.Series:
-    """`parse_timestamp` for a whole column, fast when all stamps are engine-style `...Z`."""
+    """`parse_timestamp` for a whole column.
+
+    Engine stamps (`2025-08-01T12:30:00.123456789Z`, fixed width) repeat their
+    seconds thousands of times per batch: those are parsed once per distinct
+    second and the nanoseconds added as integers. Anything else takes the
+    general path.
+    """
+    present = stamps.drop_nulls()
+    if present.is_empty():
+        return pl.Series(stamps.name, [None] * stamps.len(), dtype=TS_DTYPE)
+    if (present.str.len_bytes() == _ENGINE_STAMP_BYTES).all() and present.str.ends_with("Z").all():
+        seconds = stamps.str.slice(0, 19)
+        distinct = seconds.unique().drop_nulls()
+        parsed = distinct.str.to_datetime(
+            format="%Y-%m-%dT%H:%M:%S", time_unit="ns", time_zone="UTC", strict=False
+        )
+        nanos = stamps.str.slice(20, 9).cast(pl.Int64, strict=False)
+        ts = pl.select(
+            seconds.replace_strict(distinct, parsed, default=None, return_dtype=TS_DTYPE)
+            + pl.duration(nanoseconds=pl.lit(nanos))
+        ).to_series()
+        if ts.null_count() == stamps.null_count():
+            return ts.alias(stamps.name)
     fast = stamps.str.to_datetime(
         format="%Y-%m-%dT%H:%M:%S%.fZ", time_unit="ns", time_zone="UTC", strict=False
     ).cast(TS_DTYPE)
     if fast.null_count() == stamps.null_count():
         return fast
     return pl.select(parse_timestamp(pl.lit(stamps))).to_series()
+
+
+_ENGINE_STAMP_BYTES = len("2025-08-01T12:30:00.123456789Z")
 
 
 _STAMP = r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d))(?: |$)"
@@ -95,35 +117,51 @@ def service_from_container(container: pl.Expr, project: pl.Expr | None = None) -
     )
 
 
+def services_of(containers: pl.Series) -> pl.Series:
+    """`service_from_container` over a column, computed once per distinct name."""
+    distinct = containers.unique().drop_nulls()
+    services = pl.select(service_from_container(pl.lit(distinct))).to_series()
+    return containers.replace_strict(distinct, services, default=None, return_dtype=pl.String)
+
+
+_PREFIX_AND_STAMP = (
+    r"^(([A-Za-z0-9][A-Za-z0-9_.-]*?)[ \t]*\| ?)"
+    r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)(?: |$))?"
+)
+"""`name<padding> | [stamp ]`: the container name and the engine timestamp, if any."""
+
+
 def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """From `line` (+ `seq`) to container, service, ts, text and a `reject` reason.
 
     A line is rejected only when it has no `name |` prefix and is not one of
     compose's own lines; blank lines between records are kept as text.
-    Built step by step: each regex runs once over the batch.
+    One regex pass finds prefix and timestamp; the rest are column slices,
+    and per-name work runs once per distinct name.
     """
-    frame = lines.with_columns(text=strip_ansi(pl.col("line")))
-    prefix = frame.get_column("text").str.extract(_PREFIX, 1)
-    frame = frame.with_columns(
-        container=prefix.str.extract(r"^([^ \t|]+)", 1),
-        text=pl.col("text").str.slice(prefix.str.len_chars().fill_null(0)),
-    )
-    unprefixed = pl.col("container").is_null()
-    frame = frame.with_columns(own=unprefixed & pl.col("text").str.contains(COMPOSE_OWN))
-    frame = with_timestamp(frame, "text")
+    text = lines.get_column("line")
+    if text.str.contains("\x1b", literal=True).any():
+        text = text.str.replace_all(ANSI, "")
+    parts = text.str.extract_groups(_PREFIX_AND_STAMP).struct.unnest()
+    prefix, container, stamp = parts.get_column("1"), parts.get_column("2"), parts.get_column("3")
+    cut = prefix.str.len_chars().fill_null(0) + stamp.str.len_chars().fill_null(0)
+    text = pl.select(pl.lit(text).str.slice(pl.lit(cut))).to_series()
+    ts = parse_timestamps(stamp.str.strip_suffix(" "))
+    service = services_of(container)
+    frame = lines.with_columns(text=text, container=container, service=service, ts=ts)
+    unprefixed = container.is_null()
+    if not unprefixed.any():
+        return frame.with_columns(reject=pl.lit(None, dtype=pl.String))
+    own = unprefixed & text.str.contains(COMPOSE_OWN)
     return frame.with_columns(
-        container=pl.when(pl.col("own"))
-        .then(pl.lit(COMPOSE_SERVICE))
-        .otherwise(pl.col("container")),
-        service=pl.when(pl.col("own"))
-        .then(pl.lit(COMPOSE_SERVICE))
-        .otherwise(service_from_container(pl.col("container"))),
-        reject=pl.when(unprefixed & ~pl.col("own") & (pl.col("text").str.strip_chars() != ""))
+        container=pl.when(own).then(pl.lit(COMPOSE_SERVICE)).otherwise(pl.col("container")),
+        service=pl.when(own).then(pl.lit(COMPOSE_SERVICE)).otherwise(pl.col("service")),
+        reject=pl.when(unprefixed & ~own & (pl.col("text").str.strip_chars() != ""))
         .then(pl.lit("no `service |` prefix (for --no-log-prefix output pass --service NAME)"))
-        .when(unprefixed & ~pl.col("own"))
+        .when(unprefixed & ~own)
         .then(pl.lit("blank line"))
         .otherwise(None),
-    ).drop("own")
+    )
 
 
 def parse_raw_lines(lines: pl.DataFrame, service: str) -> pl.DataFrame:

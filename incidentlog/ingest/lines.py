@@ -7,6 +7,7 @@ column in one vectorised call, so no Python code runs per line.
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -90,6 +91,37 @@ def read_line_batches(
         yield _batch(pending, next_line)
 
 
+_FIELD_SEPARATOR = b"\x1f"
+"""A byte that never ends a field: lines are read as one CSV column, unquoted."""
+
+
 def _batch(body: bytes, first_line: int) -> LineBatch:
+    if _FIELD_SEPARATOR not in body and _is_utf8(body):
+        return LineBatch(_read_as_column(body), first_line, 0)
     text, replaced = decode(body)
     return LineBatch(split_lines(text), first_line, replaced)
+
+
+def _is_utf8(body: bytes) -> bool:
+    if body.isascii():
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_as_column(body: bytes) -> pl.Series:
+    """Valid UTF-8 without the separator byte: Polars' multithreaded CSV reader
+    splits the lines (same result as `split_lines`, several times faster)."""
+    frame = pl.read_csv(
+        io.BytesIO(body),
+        has_header=False,
+        separator=_FIELD_SEPARATOR.decode(),
+        quote_char=None,
+        new_columns=["line"],
+        schema={"line": pl.String},
+        infer_schema=False,
+    )
+    return frame.get_column("line").fill_null("")
