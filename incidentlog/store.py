@@ -22,7 +22,9 @@ import json
 import os
 import socket
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +40,8 @@ MARKER = "incidentlog-store.json"
 FORMAT_VERSION = 1
 UNDATED = "undated"
 ROW_GROUP_ROWS = 64 * 1024
+FILE_ROWS = 512 * 1024
+"""Rows per store file written by one ingest (smaller files come from small inputs)."""
 DATASETS: dict[str, pl.Schema] = {"logs": LOGS_SCHEMA, "events": EVENTS_SCHEMA}
 
 
@@ -73,6 +77,34 @@ class AppendResult:
     written: dict[str, int] = field(default_factory=lambda: {"logs": 0, "events": 0})
     duplicates: int = 0
     files: int = 0
+
+
+class _FileWriter:
+    """Sorts and writes store files on one background thread (Polars releases
+    the GIL), at most two files behind the caller so memory stays bounded."""
+
+    def __init__(self, store: Store, writer: str) -> None:
+        self.store = store
+        self.writer = writer
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="incidentlog-store")
+        self.queue: deque[Future[Path]] = deque()
+        self.count = 0
+
+    def submit(self, key: tuple[str, str], frame: pl.DataFrame) -> None:
+        dataset, day = key
+        name = f"{self.writer}-{self.count}"
+        self.count += 1
+        self.queue.append(self.pool.submit(self.store._write, dataset, day, frame, name))
+        while len(self.queue) > 2:
+            self.queue.popleft().result()
+
+    def finish(self) -> int:
+        while self.queue:
+            self.queue.popleft().result()
+        return self.count
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Store:
@@ -134,11 +166,17 @@ class Store:
         Ids on disk are loaded once per day touched; ids this run wrote are kept
         as a list of chunks. Each batch is checked with a semi-join that hashes
         the (small) batch and probes the known ids, so the check stays linear.
+        New rows are buffered per (dataset, day) into files of about
+        FILE_ROWS rows, sorted and written on a second thread while the
+        caller parses the next batch.
         """
         result = AppendResult()
         known: dict[tuple[str, str], list[pl.DataFrame]] = {}
+        pending: dict[tuple[str, str], list[pl.DataFrame]] = {}
         writer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         with ExitStack() as held:
+            files = _FileWriter(self, writer)
+            held.callback(files.shutdown)  # on an error, stop writing; on success, flushed below
             locked = False
             for dataset, frame in batches:
                 if frame.is_empty():
@@ -156,17 +194,22 @@ class Store:
                     if key not in known:
                         known[key] = [self._stored_ids(dataset, name)]
                     rows = part.height
-                    part = part.unique("id", keep="first", maintain_order=True)
+                    part = part.drop("day").unique("id", keep="first", maintain_order=True)
                     ids = part.select("id")
                     seen = pl.concat([chunk.join(ids, on="id", how="semi") for chunk in known[key]])
                     fresh = part.join(seen, on="id", how="anti") if seen.height else part
                     result.duplicates += rows - fresh.height
                     if fresh.is_empty():
                         continue
-                    self._write(dataset, name, fresh.drop("day"), f"{writer}-{result.files}")
                     known[key].append(fresh.select("id"))
-                    result.files += 1
                     result.written[dataset] += fresh.height
+                    buffer = pending.setdefault(key, [])
+                    buffer.append(fresh)
+                    if sum(f.height for f in buffer) >= FILE_ROWS:
+                        files.submit(key, pl.concat(pending.pop(key)))
+            for key, buffer in pending.items():
+                files.submit(key, pl.concat(buffer))
+            result.files = files.finish()
         return result
 
     def _stored_ids(self, dataset: str, day: str) -> pl.DataFrame:
