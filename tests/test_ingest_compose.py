@@ -234,3 +234,9 @@ def _write(tmp_path: Path, text: str, name: str = "compose.log") -> Path:
     path = tmp_path / name
     path.write_bytes(text.encode())
     return path
+
+
+def test_stamp_shaped_text_that_is_no_time_stays_in_the_message(tmp_path: Path) -> None:
+    logs = ingest(tmp_path, "web-1  | 0000-00-00T00:00:00Z is not a time\nweb-1  | ok\n")
+    assert logs.get_column("message").to_list() == ["0000-00-00T00:00:00Z is not a time", "ok"]
+    assert logs.get_column("ts").null_count() == 2

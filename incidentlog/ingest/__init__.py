@@ -531,12 +531,13 @@ def _finish_logs(records: pl.DataFrame, options: IngestOptions, seen: _Seen) -> 
     # time, by their line in the input, so re-ingesting the same input is a no-op
     content = pl.col("_content")
     counts = seen.latest.select("_content", "_seen")
-    frame = frame.join(counts, on="_content", how="left", maintain_order="left")
+    repeats_earlier = frame.get_column("_content").is_in(counts.get_column("_content")).any()
+    if repeats_earlier:
+        frame = frame.join(counts, on="_content", how="left", maintain_order="left")
+    else:
+        frame = frame.with_columns(_seen=pl.lit(None, dtype=counts.schema["_seen"]))
     occurrence = pl.when(pl.col("ts").is_null()).then(pl.col("lineno")).otherwise(0)
-    if (
-        frame.get_column("_seen").is_not_null().any()
-        or frame.get_column("_content").is_duplicated().any()
-    ):
+    if repeats_earlier or frame.get_column("_content").is_duplicated().any():
         occurrence = (
             pl.when(pl.col("ts").is_null())
             .then(pl.col("lineno"))

@@ -144,9 +144,11 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
         text = text.str.replace_all(ANSI, "")
     parts = text.str.extract_groups(_PREFIX_AND_STAMP).struct.unnest()
     prefix, container, stamp = parts.get_column("1"), parts.get_column("2"), parts.get_column("3")
-    cut = prefix.str.len_chars().fill_null(0) + stamp.str.len_chars().fill_null(0)
-    text = pl.select(pl.lit(text).str.slice(pl.lit(cut))).to_series()
     ts = parse_timestamps(stamp.str.strip_suffix(" "))
+    # a stamp-shaped message that is no real time (`0000-00-00T…`) stays in the text
+    stamp_chars = pl.when(pl.lit(ts).is_not_null()).then(pl.lit(stamp).str.len_chars())
+    cut = pl.lit(prefix).str.len_chars().fill_null(0) + stamp_chars.fill_null(0)
+    text = pl.select(pl.lit(text).str.slice(cut)).to_series()
     service = services_of(container)
     frame = lines.with_columns(text=text, container=container, service=service, ts=ts)
     unprefixed = container.is_null()

@@ -101,17 +101,21 @@ first level-bearing token in the head decides."""
 
 
 def level_expr(message: pl.Expr) -> pl.Expr:
-    """The `level` column for records whose text is `message`."""
+    """The `level` column for records whose text is `message`.
+
+    Leftmost-first alternation means at most one alternative's groups are
+    set, so the level words are coalesced and mapped once.
+    """
     groups = message.str.slice(0, HEAD_CHARS).str.extract_groups(_ALL)
     field = groups.struct.field
+    word = pl.coalesce(field("1"), field("2"), field("5"), field("6"), field("7"))
     return (
         pl.coalesce(
-            _canonical(pl.coalesce(field("1"), field("2"))),
+            _canonical(word),
             pl.when(field("3").is_not_null())
             .then(pl.lit(Level.ERROR.value))
             .when(field("4").is_not_null())
             .then(pl.lit(Level.FATAL.value)),
-            _canonical(pl.coalesce(field("5"), field("6"), field("7"))),
             pl.lit(Level.UNKNOWN.value),
         )
         .cast(LEVEL_DTYPE)
