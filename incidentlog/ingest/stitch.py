@@ -59,47 +59,53 @@ _CANDIDATE = "|".join(
 """Any line that could continue a record for a reason other than layout."""
 
 
-def _mark_continuations(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add `_start` (True where a line begins a record) to a frame sorted by key, seq.
+def _mark_continuations(text: pl.Series, order: pl.Series, same: pl.Series) -> pl.Series:
+    """`_start` flags (True where a line begins a record), in key-sorted order.
 
-    Most lines are plain single-line records, so one cheap pass picks the few
-    candidates (indented, blank, after an indented line, or shaped like a
-    stack line); the detailed rules then run on those rows and the
-    neighbours they need, gathered by position. Nothing crosses a key.
+    `text` is in arrival order; `order` lists its rows sorted by (key, seq) and
+    `same[i]` says whether sorted row i has the key of sorted row i-1. Text is
+    never reordered: cheap per-line tests run in arrival order and only their
+    booleans are gathered. Most lines are plain single-line records, so the
+    detailed rules run only on the few candidates (indented, blank, after an
+    indented line, or shaped like a stack line) and the neighbours they need.
     """
-    key = list(KEY)
-    text = frame.get_column("text")
-    n = frame.height
-    same = frame.select(
-        pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in key).fill_null(False)
-    ).to_series()
-    indented = text.str.contains(r"^[ \t]")
-    blank = text.str.len_bytes() == 0
+    n = text.len()
+    indented = text.str.contains(r"^[ \t]").gather(order)
+    blank = (text.str.len_bytes() == 0).gather(order)
+    shaped = text.str.contains(_CANDIDATE).gather(order)
     layout = indented | blank
-    candidate = same & (layout | layout.shift(1).fill_null(False) | text.str.contains(_CANDIDATE))
+    candidate = same & (layout | layout.shift(1).fill_null(False) | shaped)
     if not candidate.any():
-        return frame.with_columns(_start=pl.repeat(True, n, eager=True))
+        return pl.repeat(True, n, eager=True)
     position = pl.int_range(n, eager=True)
     # the latest unindented, non-blank line before each row (its "anchor")
     # (Node's `- /path` require-stack entries are part of the record, not anchors)
-    anchorable = ~layout & ~text.str.starts_with("- /")
+    anchorable = ~layout & ~text.str.starts_with("- /").gather(order)
     anchor = (
         pl.select(pl.when(anchorable).then(position).otherwise(None).forward_fill().shift(1))
         .to_series()
         .fill_null(0)
     )
     block = (~same).cum_sum()  # key blocks: an anchor in another block does not count
+    picked = position.filter(candidate)
+
+    def text_at(sorted_rows: pl.Series) -> pl.Series:
+        return text.gather(order.gather(sorted_rows))
+
+    prev_rows = (picked - 1).clip(lower_bound=0)
+    prev2_rows = (picked - 2).clip(lower_bound=0)
+    anchor_rows = anchor.gather(picked)
     rows = pl.DataFrame(
         {
-            "pos": position,
-            "same2": same & same.shift(1).fill_null(False),
-            "anchor_ok": block == block.gather(anchor),
-            "text": text,
-            "prev": text.shift(1),
-            "prev2": text.shift(2),
-            "anchor": text.gather(anchor),
+            "pos": picked,
+            "same2": same.gather(picked) & same.gather(prev_rows) & (picked >= 2),
+            "anchor_ok": block.gather(picked) == block.gather(anchor_rows),
+            "text": text_at(picked),
+            "prev": text_at(prev_rows),
+            "prev2": text_at(prev2_rows),
+            "anchor": text_at(anchor_rows),
         }
-    ).filter(candidate)
+    )
     t, p, p2, a = pl.col("text"), pl.col("prev"), pl.col("prev2"), pl.col("anchor")
     t_layout = t.str.contains(r"^[ \t]") | (t.str.len_bytes() == 0)
     p_indented = p.str.contains(r"^[ \t]")
@@ -125,55 +131,73 @@ def _mark_continuations(frame: pl.DataFrame) -> pl.DataFrame:
         )
     ).fill_null(False)
     continued = rows.filter(cont).get_column("pos")
-    start = pl.repeat(True, n, eager=True).scatter(continued, False)
-    return frame.with_columns(_start=start)
+    return pl.repeat(True, n, eager=True).scatter(continued, False)
 
 
 def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Join continuation lines into records.
 
     `lines` holds one row per input line with a `text` column, `seq` (arrival
-    order), the key columns and per-record attributes (`ts`, ...). Returns
-    (records, carry): each record takes the attributes of its first line and
-    `message` = its lines joined by `\\n`. Unless `final`, the last record of
-    every key may still grow, so its lines are returned as `carry` to be
-    prepended to the next batch.
+    order, ascending), the key columns and per-record attributes (`ts`, ...).
+    Returns (records, carry): each record takes the attributes of its first
+    line and `message` = its lines joined by `\\n`; records keep arrival
+    order. Unless `final`, the last record of every key may still grow, so its
+    lines are returned as `carry` to be prepended to the next batch.
+
+    Record boundaries are computed on integers in (key, seq) order; rows are
+    never reordered, and only multi-line records are grouped.
     """
-    key = list(KEY)
-    order = lines.select(
-        pl.arg_sort_by(
-            [*(pl.col(k).cast(pl.Categorical).to_physical() for k in key), pl.col("seq")]
-        )
-    ).to_series()
-    ordered = _mark_continuations(lines[order])
-    start = pl.col("_start")
-    ordered = ordered.with_columns(_record=start.cum_sum())
-    # cut runaway records
-    # position of each line within its record, without a window per record
-    index = pl.int_range(pl.len(), dtype=pl.UInt32)
-    position = index - pl.when(start).then(index).forward_fill()
-    ordered = ordered.with_columns(_start=start | (position % MAX_RECORD_LINES == 0))
-    ordered = ordered.with_columns(_record=start.cum_sum())
-    if final:
-        closed, carry = ordered, ordered.clear()
-    else:
-        key_end = ~pl.all_horizontal(pl.col(k) == pl.col(k).shift(-1) for k in key).fill_null(False)
-        last_record = pl.when(key_end).then(pl.col("_record")).backward_fill()
-        ordered = ordered.with_columns(_open=pl.col("_record") == last_record)
-        closed, carry = ordered.filter(~pl.col("_open")), ordered.filter(pl.col("_open"))
-        closed, carry = closed.drop("_open"), carry.drop("_open")
-    single = start & start.shift(-1).fill_null(True)
-    closed = closed.with_columns(_single=single)
-    attrs = [c for c in lines.columns if c != "text"]
-    singles = closed.filter(pl.col("_single")).select(*attrs, pl.col("text").alias("message"))
-    multis = (
-        closed.filter(~pl.col("_single"))
-        .group_by("_record", maintain_order=True)
-        .agg(
-            *(pl.col(c).first() for c in attrs),
-            pl.col("text").str.join("\n").str.strip_chars_end("\n").alias("message"),
-        )
-        .drop("_record")
+    n = lines.height
+    keys = lines.select(pl.struct(list(KEY)).hash().alias("k")).to_series()
+    order = (
+        pl.DataFrame({"k": keys, "seq": lines.get_column("seq")})
+        .select(pl.arg_sort_by("k", "seq"))
+        .to_series()
     )
-    records = pl.concat([singles, multis]).sort("seq")
-    return records, carry.select(lines.columns)
+    sorted_keys = keys.gather(order)
+    same = (sorted_keys == sorted_keys.shift(1)).fill_null(False)
+    start = _mark_continuations(lines.get_column("text"), order, same)
+    flags = pl.DataFrame({"start": start, "same_next": same.shift(-1).fill_null(False)})
+    index = pl.int_range(pl.len(), dtype=pl.UInt32)
+    # cut runaway records: position of each line within its record
+    position = index - pl.when(pl.col("start")).then(index).forward_fill()
+    flags = flags.with_columns(start=pl.col("start") | (position % MAX_RECORD_LINES == 0))
+    flags = flags.with_columns(record=pl.col("start").cum_sum())
+    flags = flags.with_columns(
+        single=pl.col("start") & pl.col("start").shift(-1).fill_null(True),
+        open=pl.lit(False)
+        if final
+        else pl.col("record")
+        == pl.when(~pl.col("same_next")).then(pl.col("record")).backward_fill(),
+    )
+    # back to arrival order
+    unsorted = pl.DataFrame(
+        {
+            name: pl.Series(name, [None] * n, dtype=flags.schema[name]).scatter(
+                order, flags.get_column(name)
+            )
+            for name in ("start", "record", "single", "open")
+        }
+    )
+    marked = pl.concat([lines, unsorted], how="horizontal")
+    closed = marked.filter(~pl.col("open"))
+    carry = marked.filter(pl.col("open")).select(lines.columns)
+    multi = closed.filter(~pl.col("single"))
+    message = closed.get_column("text")
+    if multi.height:
+        joined = multi.group_by("record", maintain_order=True).agg(
+            pl.col("text").str.join("\n").str.strip_chars_end("\n").alias("message")
+        )
+        firsts = (
+            closed.with_row_index("_row")
+            .filter(pl.col("start") & ~pl.col("single"))
+            .select("record", "_row")
+            .join(joined, on="record", maintain_order="left")
+        )
+        message = message.scatter(firsts.get_column("_row"), firsts.get_column("message"))
+    records = (
+        closed.with_columns(message=message)
+        .filter(pl.col("start"))
+        .select(*(c for c in lines.columns if c != "text"), "message")
+    )
+    return records, carry
