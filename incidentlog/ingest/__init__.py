@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -426,16 +427,34 @@ def _read_source(
         summary.note = (
             f"no service prefix: records attributed to service {service!r} (set --service)"
         )
-    identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
+    if fmt is InputFormat.EVENTS:
+        for lines in _line_frames(binary, head, options, summary, seq0):
+            parsed = _keep(parse_event_lines(lines), summary)
+            yield Batch(empty(LOGS_SCHEMA), _finish_events(parsed, options))
+        return
     carry: pl.DataFrame | None = None
-    held: pl.DataFrame | None = None  # pieces of a split json-file line still to be completed
     seen = _Seen()
+    # the next batch is read and parsed on a worker thread while this one is stitched
+    for kept in _prefetch(_kept_lines(source, fmt, binary, head, options, summary, seq0)):
+        if carry is not None:
+            kept = pl.concat([carry, kept], how="diagonal_relaxed")
+        records, carry = stitch_records(kept, final=False)
+        yield Batch(_finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
+    if carry is not None and carry.height:
+        records, _ = stitch_records(carry, final=True)
+        yield Batch(_finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
+
+
+def _line_frames(
+    binary: BinaryIO, head: bytes, options: IngestOptions, summary: SourceSummary, seq0: int
+) -> Iterator[pl.DataFrame]:
+    """Batches of `line`, `seq` (arrival order) and `lineno` (1-based, per input)."""
     seq = seq0
     for batch in read_line_batches(binary, head=head, chunk_bytes=options.chunk_bytes):
         n = batch.lines.len()
         summary.lines += n
         summary.invalid_utf8 += batch.invalid_utf8
-        lines = pl.DataFrame(
+        yield pl.DataFrame(
             {
                 "line": batch.lines,
                 "seq": pl.int_range(seq, seq + n, dtype=pl.UInt64, eager=True),
@@ -445,10 +464,26 @@ def _read_source(
             }
         )
         seq += n
-        if fmt is InputFormat.EVENTS:
-            parsed = _keep(parse_event_lines(lines), summary)
-            yield Batch(empty(LOGS_SCHEMA), _finish_events(parsed, options))
-            continue
+
+
+def _kept_lines(
+    source: str,
+    fmt: InputFormat,
+    binary: BinaryIO,
+    head: bytes,
+    options: IngestOptions,
+    summary: SourceSummary,
+    seq0: int,
+) -> Iterator[pl.DataFrame]:
+    """Parsed log lines ready for stitching (rejects tallied in `summary`)."""
+    service = options.service or (Path(source).stem if source != STDIN else "stdin")
+    if fmt is InputFormat.RAW and not options.service:
+        summary.note = (
+            f"no service prefix: records attributed to service {service!r} (set --service)"
+        )
+    identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
+    held: pl.DataFrame | None = None  # pieces of a split json-file line still to be completed
+    for lines in _line_frames(binary, head, options, summary, seq0):
         if fmt is InputFormat.COMPOSE:
             parsed = parse_compose_lines(lines).with_columns(stream=pl.lit("unknown"))
         elif fmt is InputFormat.RAW:
@@ -460,19 +495,28 @@ def _read_source(
                 entries = pl.concat([held, entries])
             entries, held = hold_open_partials(entries)
             parsed = rejoin_partials(entries)
-        kept = _keep(parsed, summary).select(
+        yield _keep(parsed, summary).select(
             *_STITCHED, *(["project"] if "project" in parsed.columns else [])
         )
-        if carry is not None:
-            kept = pl.concat([carry, kept], how="diagonal_relaxed")
-        records, carry = stitch_records(kept, final=False)
-        yield Batch(_finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
     if held is not None and held.height:  # the input ended inside a split line
-        tail = rejoin_partials(held).select(*_STITCHED, "project")
-        carry = tail if carry is None else pl.concat([carry, tail], how="diagonal_relaxed")
-    if carry is not None and carry.height:
-        records, _ = stitch_records(carry, final=True)
-        yield Batch(_finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
+        yield rejoin_partials(held).select(*_STITCHED, "project")
+
+
+_DONE = object()
+
+
+def _prefetch(items: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """Compute the next item on a worker thread while the caller uses this one
+    (Polars releases the GIL, so the two cores share the work)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incidentlog-parse") as pool:
+        pending = pool.submit(next, items, _DONE)
+        while True:
+            item = pending.result()
+            if item is _DONE:
+                return
+            pending = pool.submit(next, items, _DONE)
+            assert isinstance(item, pl.DataFrame)
+            yield item
 
 
 _STITCHED = ("seq", "lineno", "ts", "container", "service", "stream", "text")
