@@ -495,11 +495,19 @@ def _kept_lines(
                 entries = pl.concat([held, entries])
             entries, held = hold_open_partials(entries)
             parsed = rejoin_partials(entries)
-        yield _keep(parsed, summary).select(
-            *_STITCHED, *(["project"] if "project" in parsed.columns else [])
+        yield _with_level(
+            _keep(parsed, summary).select(
+                *_STITCHED, *(["project"] if "project" in parsed.columns else [])
+            )
         )
     if held is not None and held.height:  # the input ended inside a split line
-        yield rejoin_partials(held).select(*_STITCHED, "project")
+        yield _with_level(rejoin_partials(held).select(*_STITCHED, "project"))
+
+
+def _with_level(lines: pl.DataFrame) -> pl.DataFrame:
+    """Each line's level; a stitched record keeps its first line's (the head
+    decides, never a word deep in a stack trace)."""
+    return lines.with_columns(level_expr(pl.col("text")))
 
 
 _DONE = object()
@@ -566,7 +574,7 @@ def _finish_logs(records: pl.DataFrame, options: IngestOptions, seen: _Seen) -> 
     frame = records.with_columns(
         host=pl.lit(options.host),
         project=pl.coalesce(pl.col("project"), pl.lit(options.project, dtype=pl.String)),
-        level=level_expr(pl.col("message")),
+        level=pl.col("level") if "level" in records.columns else level_expr(pl.col("message")),
     )
     frame = frame.with_columns(
         _content=pl.struct("host", "container", "ts", "stream", "message").hash(_ID_SEED)
