@@ -490,3 +490,22 @@ def test_labelled_sources_complete_compose_log_identities(repo_root: Path, tmp_p
         InputFormat.PS,
         InputFormat.COMPOSE,
     ]
+
+
+def test_compose_v1_ps_table(tmp_path: Path) -> None:
+    path = tmp_path / "ps.txt"
+    path.write_text(
+        "     Name                   Command                   State        Ports\n"
+        "------------------------------------------------------------------------\n"
+        "shop_db_1       docker-entrypoint.sh postg ...   Exit 137\n"
+        "shop_web_1      docker-entrypoint.sh node  ...   Up (unhealthy)   0.0.0.0:3000->3000/tcp\n"
+        "shop_worker_1   celery -A app.tasks worker ...   Restarting\n"
+    )
+    result = read_inputs([path], project="shop")
+    assert result.summary.sources[0].format is InputFormat.PS
+    assert result.summary.rejected_lines == 0
+    rows = {r["service"]: r for r in result.events.iter_rows(named=True)}
+    assert set(rows) == {"db", "web", "worker"}
+    assert rows["db"]["exit_code"] == 137
+    assert rows["web"]["status"] == "unhealthy"
+    assert rows["worker"]["output"] == "Restarting"

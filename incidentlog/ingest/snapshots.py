@@ -166,6 +166,8 @@ def ps_rows(document: str, source: str) -> tuple[list[dict[str, Any]], list[tupl
             rows.append(_ps_row(name, service, project, status))
         return rows, rejects
     header = lines[0] if lines else ""
+    if _V1_HEADER.match(header):
+        return _compose_v1_ps_rows(lines)
     columns = re.split(r"\s{2,}", header.strip())
     starts = [header.index(col) for col in columns]
     for number, line in enumerate(lines[1:], 2):
@@ -202,6 +204,37 @@ def _label_string(labels: Any) -> dict[str, str]:
         return {}
     pairs = (item.split("=", 1) for item in labels.split(",") if "=" in item)
     return {key: value for key, value in pairs}
+
+
+_V1_HEADER = re.compile(r"^\s*Name\s+Command\s+State\s+Ports")
+_V1_ROW = re.compile(
+    r"^(?P<name>\S+)\s+.*?\s{2,}"
+    r"(?P<state>Up(?: \((?:healthy|unhealthy|health: starting)\))?|Exit -?\d+|Restarting|Paused|Created|Dead)"
+    r"(?:\s{2,}.*)?\s*$"
+)
+_V1_EXIT = re.compile(r"^Exit (-?\d+)")
+
+
+def _compose_v1_ps_rows(
+    lines: list[str],
+) -> tuple[list[dict[str, Any]], list[tuple[int, str, str]]]:
+    """`docker-compose ps` (v1): `Name  Command  State  Ports`, a dashed rule,
+    then rows whose State reads `Up (healthy)`, `Exit 137` or `Restarting`."""
+    rows: list[dict[str, Any]] = []
+    rejects: list[tuple[int, str, str]] = []
+    for number, line in enumerate(lines[1:], 2):
+        if not line.strip() or set(line.strip()) == {"-"}:
+            continue
+        match = _V1_ROW.match(line)
+        if not match:
+            rejects.append((number, "not a docker-compose ps row (no Name/State)", line))
+            continue
+        state = match["state"]
+        exit_match = _V1_EXIT.match(state)
+        row = _ps_row(match["name"], None, None, state)
+        row["exit_code"] = int(exit_match.group(1)) if exit_match else None
+        rows.append(row)
+    return rows, rejects
 
 
 def _ps_row(name: str, service: Any, project: Any, status: str) -> dict[str, Any]:

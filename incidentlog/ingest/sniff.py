@@ -14,7 +14,7 @@ _PREFIXED = re.compile(
     r"^(?:\x1b\[[0-9;]*m)*[A-Za-z0-9][A-Za-z0-9_.-]*?[ \t]*(?:\x1b\[[0-9;]*m)*\| "
 )
 _OWN = re.compile(COMPOSE_OWN)
-_PS_HEADER = re.compile(r"^(?:NAME|NAMES|CONTAINER ID)\s{2,}")
+_PS_HEADER = re.compile(r"^(?:NAME|NAMES|CONTAINER ID)\s{2,}|^\s*Name\s+Command\s+State\s+Ports")
 
 
 class InputFormat(StrEnum):
