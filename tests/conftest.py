@@ -57,3 +57,17 @@ def busybox_image(docker_engine: DockerEngine) -> str:
     except EngineUnavailableError as exc:
         _unavailable(str(exc))
     return full
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite tests/golden/ from the current output (then read the diff).",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))

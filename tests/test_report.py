@@ -1,0 +1,206 @@
+"""The post-incident report: golden reports of every sample incident (read them when
+they change), the facts of the seed report, formats, templates and CLI errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from typer.testing import CliRunner
+
+from incidentlog.cli import app
+from incidentlog.report import generate_report
+
+GOLDEN = Path(__file__).parent / "golden"
+NOW = datetime(2025, 11, 1, 9, 0, tzinfo=UTC)
+SAMPLES = {
+    "2025-08-01-health-checks": ["compose.log", "events.jsonl", "inspect.json", "ps.txt"],
+    "2025-09-14-postgres-oom": ["compose.log", "events.jsonl", "inspect.json", "ps.txt"],
+    "2025-10-03-dns-config": ["up.log"],
+    "no-incident": ["compose.log", "events.jsonl", "ps.txt"],
+}
+
+
+def _report(sample_logs: Path, name: str, fmt: str = "md", **kw: object) -> str:
+    """The report of one sample, run from inside its folder so paths print the same everywhere."""
+    cwd = Path.cwd()
+    os.chdir(sample_logs / name)
+    try:
+        return generate_report(SAMPLES[name], fmt=fmt, now=NOW, **kw)  # type: ignore[arg-type]
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_golden_report(sample_logs: Path, name: str, update_golden: bool) -> None:
+    text = _report(sample_logs, name)
+    golden = GOLDEN / f"{name}.md"
+    if update_golden:
+        golden.write_text(text, encoding="utf-8")
+    assert golden.is_file(), f"no golden report {golden.name}: run pytest --update-golden"
+    assert text == golden.read_text(encoding="utf-8"), (
+        f"{name}: the report changed; if that is intended, run `pytest --update-golden` "
+        "and read the diff of tests/golden/"
+    )
+
+
+@pytest.fixture(scope="module")
+def seed_md(sample_logs: Path) -> str:
+    return _report(sample_logs, "2025-08-01-health-checks")
+
+
+def test_seed_report_states_the_facts_of_the_hand_written_one(seed_md: str) -> None:
+    md = seed_md
+    summary = md.split("## Root causes, ranked")[0]
+    assert "| **Incident date** | 2025-08-01 12:30:14 UTC |" in summary
+    assert "2 h 00 min, still ongoing" in summary
+    assert (
+        "7 of 24: 6 failed their health check, 1 crashing and restarting (agent-monitor)" in summary
+    )
+    assert "grafana recovered on its own" in summary
+    root = next(line for line in summary.splitlines() if line.startswith("| **Root cause**"))
+    assert "missing dependencies" in root.lower()
+    assert "event-loop conflicts" in root.lower()
+    # Critical issues: problem, root cause, fix, impact for each.
+    assert md.count("- **Problem**:") == md.count("- **Fix**") == md.count("- **Impact**:") == 4
+    assert "`curl` is missing from the image" in md
+    assert "`RUN apk add --no-cache curl`" in md
+    assert "`wget` is missing from the image" in md
+    assert "nc -z localhost PORT" in md
+    assert "`await uvicorn.run(...)`" in md
+    assert "uvicorn.Server(" in md and "`await server.serve()`" in md
+    assert "`await self._fetch_agents()`" in md
+    # Healthy and needs-monitoring services with counts.
+    assert "### Needs attention (6)" in md
+    assert "### Healthy (18)" in md
+    # Action plan in phases with exact commands grouped by fix kind.
+    assert "### Phase 1: Fix and apply" in md and "### Phase 2: Verify" in md
+    assert "docker compose build frontend staff-frontend\n" in md
+    assert "docker compose up -d frontend staff-frontend\n" in md
+    assert "docker compose up -d cloudflare-tunnel\n" in md
+    assert "docker compose restart agent-discovery agent-monitor agent-scheduler\n" in md
+    assert "docker compose ps\n" in md
+    assert "docker compose logs -f --tail 20 agent-discovery agent-monitor" in md
+    # Thresholds evaluated, files to look at, detection delay, improvements.
+    assert "| critical | more than 50 % of services unhealthy | peak 6 of 24" in md
+    assert "| warning | response time above 5 s |" in md
+    assert "`scripts/start_agent_monitor.py:42`" in md
+    assert "| **Detection delay** | 1 min 28 s" in md
+    assert "## Long-term stability improvements" in md
+    assert "Health checks that are tested (missing-binary)" in md
+
+
+def test_seed_report_timeline_and_evidence(seed_md: str) -> None:
+    md = seed_md
+    timeline = md.split("## Timeline")[1].split("## Service status")[0]
+    assert "| 12:31:43 | frontend | health check failing: unhealthy |" in timeline
+    assert "crash loop: exited 126 times (exit code 1)" in timeline
+    assert "| 12:31:02 | grafana | healthy again |" in timeline
+    assert "```mermaid\ngantt\n" in timeline
+    assert (
+        "    crash loop (125 restarts) :crit, 2025-08-01 12:30:14, 2025-08-01 14:30:32" in timeline
+    )
+    # Evidence: the matched record, with its time, in a fence.
+    assert "12:30:14.428 > RuntimeError: asyncio.run() cannot be called" not in md  # continuation
+    assert "12:30:14.428 > Traceback (most recent call last):" in md
+    assert (
+        "             > RuntimeError: asyncio.run() cannot be called from a running event loop"
+        in md
+    )
+
+
+def test_markdown_parses_cleanly(seed_md: str) -> None:
+    tokens = MarkdownIt("commonmark").enable("table").parse(seed_md)
+    kinds = [t.type for t in tokens]
+    assert kinds.count("table_open") >= 8
+    fences = [t for t in tokens if t.type == "fence"]
+    assert [f.info for f in fences].count("mermaid") == 1
+    assert sum(f.info == "bash" for f in fences) == 5
+    assert not [t for t in tokens if t.type in ("html_block", "html_inline")]
+
+
+def test_postgres_oom_is_one_root_cause_with_downstream_symptoms(sample_logs: Path) -> None:
+    data = json.loads(_report(sample_logs, "2025-09-14-postgres-oom", fmt="json"))
+    assert data["found"] is True
+    assert len(data["issues"]) == 1
+    issue = data["issues"][0]
+    assert issue["category"] == "oom-killed"
+    assert issue["services"] == ["db"]
+    downstream = {s["service"]: s["via"] for s in issue["symptoms"] if s["service"] != "db"}
+    assert downstream == {"api": "host db", "web": "depends_on db", "worker": "depends_on db"}
+    assert "upstream of api, web and worker" in issue["ranking"]
+    assert data["ongoing"] is False
+    assert data["ended_at"].startswith("2025-09-14T14:08:58")
+    assert data["needs_attention"] == []
+
+
+def test_dns_config_names_the_missing_service(sample_logs: Path) -> None:
+    data = json.loads(_report(sample_logs, "2025-10-03-dns-config", fmt="json"))
+    by_cat = {i["category"]: i for i in data["issues"]}
+    assert set(by_cat) == {"dns-resolution", "config-error"}
+    dns = by_cat["dns-resolution"]
+    assert dns["services"] == ["api", "notifier"]
+    assert "`db` is not a service of this stack" in dns["root_cause"]
+    assert {"service": "web", "category": "not-started"}.items() <= next(
+        s for s in dns["symptoms"] if s["service"] == "web"
+    ).items()
+    assert data["started_at"] is None  # the input has no timestamps
+
+
+def test_no_incident(sample_logs: Path) -> None:
+    md = _report(sample_logs, "no-incident")
+    assert md.startswith("# No incident found: blog — 2025-10-20\n")
+    assert "## Critical issues" not in md and "## Action plan" not in md
+    data = json.loads(_report(sample_logs, "no-incident", fmt="json"))
+    assert data["found"] is False and data["issues"] == []
+    assert data["healthy"] == ["app", "db"]
+
+
+def test_service_focus(sample_logs: Path) -> None:
+    data = json.loads(
+        _report(sample_logs, "2025-08-01-health-checks", fmt="json", services=["frontend"])
+    )
+    assert [i["services"] for i in data["issues"]] == [["frontend", "staff-frontend"]]
+    assert [s["name"] for s in data["services"]] == ["frontend"]
+
+
+def test_template_override_of_one_block(sample_logs: Path, tmp_path: Path) -> None:
+    (tmp_path / "report.md.j2").write_text(
+        '{% extends "builtin/report.md.j2" %}{% block improvements %}OUR OWN{% endblock %}'
+    )
+    md = _report(sample_logs, "no-incident", template_dir=tmp_path)
+    assert "No incident found" in md
+    md = _report(sample_logs, "2025-08-01-health-checks", template_dir=tmp_path)
+    assert "OUR OWN" in md and "## Long-term stability improvements" not in md
+    assert "## Action plan" in md
+
+
+def test_cli_report_writes_file_and_reports_errors(sample_logs: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    folder = sample_logs / "no-incident"
+    out = tmp_path / "r.html"
+    args = ["report", str(folder / "compose.log"), str(folder / "events.jsonl")]
+    result = runner.invoke(
+        app, [*args, "--format", "html", "-o", str(out), "--now", "2025-11-01T09:00:00Z"]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    result = runner.invoke(app, [*args, "--format", "pdf"])
+    assert result.exit_code == 2
+    assert (
+        result.output.strip() == "Error: --format 'pdf' is not supported (allowed: md, html, json)"
+    )
+    bad = tmp_path / "tpl"
+    bad.mkdir()
+    (bad / "report.md.j2").write_text("{{ i.no_such_field }}")
+    result = runner.invoke(app, [*args, "--template", str(bad)])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: report.md.j2: ")
+    assert "no attribute 'no_such_field'" in result.output
+    result = runner.invoke(app, [*args, "--template", str(tmp_path / "missing")])
+    assert result.exit_code == 2
+    assert "not a directory" in result.output
