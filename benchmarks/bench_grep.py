@@ -1,0 +1,206 @@
+"""How fast `incidentlog grep` searches a history, against ripgrep on the raw file.
+
+    python benchmarks/bench_grep.py --workdir /tmp/grepbench \\
+        1m=/tmp/bench/gen1m.log 10m=/tmp/bench/gen10m.log 50m=/tmp/grepbench/gen50m.log
+
+Each NAME=FILE is a `gen_compose_logs.py --timestamps --seed 1` output. Its store
+(`WORKDIR/store-NAME`) is ingested once and reused. Then, in the same run and on
+the same page-cached file, each query runs as the installed `incidentlog` command
+(a new process each time: start-up and imports count) and as `rg` with the
+equivalent regex, interleaved, `--repeat` times; the table shows medians and the
+ratio incidentlog / rg. Both tools must report the same count, or the run fails.
+
+Queries:
+
+- window: one service over two hours, case-insensitive regex (`--service api
+  --since 13:00 --until 15:00 -i timeout`); rg has to read the whole file with
+  `^api-\\d+ +\\| 2025-08-01T1[34]:.*timeout`.
+- literal: a fixed string over the whole history (`-F 'Connection refused'`).
+
+Issue 6's targets (for the 10M file): window at most 0.5x rg, literal at most 15x rg.
+Reported, never asserted. Machines are noisy: compare ratios from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+WINDOW = ("2025-08-01T13:00:00Z", "2025-08-01T15:00:00Z")
+WINDOW_RG = r"^api-\d+ +\| 2025-08-01T1[34]:.*timeout"
+LITERAL = "Connection refused"
+
+
+@dataclass
+class Query:
+    name: str
+    incidentlog: list[str]
+    rg: list[str]
+
+
+def queries(store: Path, file: Path, cli: list[str]) -> list[Query]:
+    base = [*cli, "grep", "--store", str(store), "--count", "--format", "jsonl"]
+    return [
+        Query(
+            "window: api, 2 h, -i timeout",
+            [
+                *base,
+                "-i",
+                "timeout",
+                "--service",
+                "api",
+                "--since",
+                WINDOW[0],
+                "--until",
+                WINDOW[1],
+            ],
+            ["rg", "-c", "-i", WINDOW_RG, str(file)],
+        ),
+        Query(
+            f"literal: -F '{LITERAL}', whole history",
+            [*base, "-F", LITERAL],
+            ["rg", "-c", "-F", LITERAL, str(file)],
+        ),
+    ]
+
+
+def timed(cmd: list[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"Error: {' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()}")
+    return elapsed, done.stdout
+
+
+def total(tool: str, out: str) -> int:
+    if tool == "rg":
+        return int(out.strip() or 0)
+    return sum(json.loads(line)["count"] for line in out.splitlines())
+
+
+def ensure_store(name: str, file: Path, workdir: Path, cli: list[str]) -> tuple[Path, float | None]:
+    store = workdir / f"store-{name}"
+    if (store / "incidentlog-store.json").is_file():
+        return store, None
+    print(f"ingesting {file} into {store} ...", file=sys.stderr)
+    start = time.perf_counter()
+    subprocess.run(
+        [*cli, "ingest", str(file), "--store", str(store), "--output", "json"],
+        check=True,
+        capture_output=True,
+    )
+    return store, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("inputs", nargs="+", help="NAME=FILE, e.g. 10m=/tmp/bench/gen10m.log")
+    parser.add_argument("--workdir", type=Path, required=True, help="where the stores live")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--incidentlog", default=None, help="command (default: this Python's -m incidentlog)"
+    )
+    parser.add_argument("--markdown", type=Path, help="also write the result block here")
+    args = parser.parse_args()
+    if not shutil.which("rg"):
+        raise SystemExit("Error: rg (ripgrep) is not installed (apt-get install ripgrep)")
+    cli = args.incidentlog.split() if args.incidentlog else [sys.executable, "-m", "incidentlog"]
+    args.workdir.mkdir(parents=True, exist_ok=True)
+
+    load_start = os.getloadavg()
+    floor = statistics.median(timed([*cli, "--help"])[0] for _ in range(args.repeat))
+    imports = statistics.median(
+        timed([sys.executable, "-c", "import polars"])[0] for _ in range(args.repeat)
+    )
+    rows: list[dict[str, object]] = []
+    for spec in args.inputs:
+        name, _, path = spec.partition("=")
+        file = Path(path)
+        store, ingest_s = ensure_store(name, file, args.workdir, cli)
+        lines = int(
+            subprocess.run(
+                ["wc", "-l", str(file)], capture_output=True, text=True, check=True
+            ).stdout.split()[0]
+        )
+        store_mb = sum(p.stat().st_size for p in store.rglob("*.parquet")) / 1e6
+        for query in queries(store, file, cli):
+            times: dict[str, list[float]] = {"incidentlog": [], "rg": []}
+            counts: dict[str, int] = {}
+            for i in range(args.repeat):
+                order = ("incidentlog", "rg") if i % 2 == 0 else ("rg", "incidentlog")
+                for tool in order:
+                    cmd = query.incidentlog if tool == "incidentlog" else query.rg
+                    elapsed, out = timed(cmd)
+                    times[tool].append(elapsed)
+                    counts[tool] = total(tool, out)
+            if counts["incidentlog"] != counts["rg"]:
+                raise SystemExit(
+                    f"Error: {query.name} on {name}: incidentlog counted {counts['incidentlog']}, rg {counts['rg']}"
+                )
+            ours, theirs = statistics.median(times["incidentlog"]), statistics.median(times["rg"])
+            row = {
+                "input": name,
+                "lines": lines,
+                "raw_mb": file.stat().st_size / 1e6,
+                "store_mb": store_mb,
+                "query": query.name,
+                "matches": counts["rg"],
+                "incidentlog_s": ours,
+                "rg_s": theirs,
+                "ratio": ours / theirs,
+                "ingest_s": ingest_s,
+            }
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+
+    revision = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    rg_version = subprocess.run(
+        ["rg", "--version"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()[0]
+    out = [
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+        f"load average {load_start[0]:.1f} at start and {os.getloadavg()[0]:.1f} at end; {rg_version}; "
+        f"git {revision or '?'}; median of {args.repeat} interleaved runs; page cache warm.",
+        "",
+        f"Start-up floor: `incidentlog --help` {floor:.2f} s; `python -c 'import polars'` {imports:.2f} s.",
+        "",
+        "| input | lines | raw MB | store MB | query | matches | incidentlog | rg | incidentlog / rg |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['input']} | {r['lines']:,} | {r['raw_mb']:.0f} | {r['store_mb']:.0f} | {r['query']} | {r['matches']:,} "
+            f"| {r['incidentlog_s']:.2f} s | {r['rg_s']:.2f} s | **{r['ratio']:.2f}×** |"
+        )
+    targets = {"window": 0.5, "literal": 15.0}
+    out.append("")
+    for r in rows:
+        if r["input"] == "10m" or len(args.inputs) == 1:
+            kind = str(r["query"]).split(":")[0]
+            met = "met" if float(r["ratio"]) <= targets[kind] else "NOT met"  # type: ignore[arg-type]
+            out.append(
+                f"- target {kind} ≤ {targets[kind]}× rg on {r['input']}: {float(r['ratio']):.2f}× — {met}"
+            )  # type: ignore[arg-type]
+    text = "\n".join(out) + "\n"
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

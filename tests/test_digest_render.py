@@ -1,0 +1,179 @@
+"""Digest output: Markdown, HTML and JSON through the command line, untrusted text kept inert."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from test_digest import at, log_line, shop_history, write_store
+from typer.testing import CliRunner
+
+from incidentlog.cli import app
+from incidentlog.digest import SPARK_CHARS
+
+HOSTILE = "KeyError: 'x' | `rm -rf /` <script>alert(1)</script> ``` [click](javascript:alert(1)) password=hunter2"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    logs, events = shop_history()
+    logs.append(log_line("api-1", at(13, 55), "ERROR", HOSTILE))
+    return write_store(tmp_path_factory.mktemp("render"), logs, events)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["digest", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def cells(row: str) -> int:
+    """Table cells in a Markdown row: pipes not escaped with a backslash."""
+    return len(re.findall(r"(?<!\\)\|", row)) - 1
+
+
+def test_markdown_digest(store: Path) -> None:
+    code, out, err = run("--hour", "2025-08-02T13", "--store", str(store))
+    assert code == 0, err
+    assert out.startswith("# Error digest: 2025-08-02 13:00–14:00 UTC\n")
+    assert "## Services" in out and "## New signatures" in out and "## Top error patterns" in out
+    assert "## Went silent" in out and "**worker**" in out
+    assert "healthy → **unhealthy**" in out
+    assert "**db**: 1 restart, 1 OOM kill" in out
+    api = next(line for line in out.splitlines() if line.startswith("| api |"))
+    spark = re.search(r"`([" + SPARK_CHARS + "]{24})`", api)
+    assert spark and spark.group(1)[-1] == SPARK_CHARS[-1]
+    assert "| api | 25 | +21 | +18 |" in api  # 24 + the hostile line; 4 before; 7 a day earlier
+
+
+def test_untrusted_text_cannot_break_tables_or_inject(store: Path) -> None:
+    _, out, _ = run("--hour", "2025-08-02T13", "--store", str(store))
+    assert "hunter2" not in out
+    for block in out.split("\n\n"):
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        if rows:
+            assert len({cells(row) for row in rows}) == 1, block
+    prose = re.sub(r"(`+).+?\1", "", out)  # code spans show text as it is
+    assert "<script>" not in prose and "](javascript:" not in prose
+    _, page, _ = run("--hour", "2025-08-02T13", "--store", str(store), "--format", "html")
+    assert "<script" not in page.lower() and "<a " not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown, as text
+    assert "hunter2" not in page
+
+
+def test_html_page_has_an_offline_chart(store: Path, tmp_path: Path) -> None:
+    target = tmp_path / "digest.html"
+    code, out, _ = run(
+        "--hour", "2025-08-02T13", "--store", str(store), "--format", "html", "-o", str(target)
+    )
+    assert code == 0 and out == ""
+    page = target.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<svg") == 1
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    # Text is drawn as paths: no service name (log-derived text) appears in the markup.
+    assert "<text" not in svg and "<!--" not in svg
+    assert not re.search(r"\b(api|worker|db)\b", svg)
+    assert not re.search(
+        r"""(src|href)\s*=\s*["']?(https?:|//)""", page
+    )  # nothing from the network
+
+
+def test_json_contract(store: Path) -> None:
+    code, out, _ = run("--hour", "2025-08-02T13", "--store", str(store), "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["period"]["start"] == "2025-08-02T13:00:00Z"
+    assert doc["period"]["end"] == "2025-08-02T14:00:00Z"
+    services = {s["service"]: s for s in doc["services"]}
+    for row in doc["services"]:
+        assert {"service", "errors", "warnings", "errors_previous", "restarts"} <= set(row)
+    assert (services["api"]["errors"], services["api"]["errors_previous"]) == (25, 4)
+    assert services["db"]["restarts"] == 1
+    assert isinstance(doc["new_signatures"], list) and doc["new_signatures"]
+    assert isinstance(doc["top_patterns"], list) and doc["top_patterns"][0]["count"] == 20
+    assert doc["unchanged"] is False
+    assert "hunter2" not in out
+
+
+def test_time_zone_for_display(store: Path) -> None:
+    code, out, _ = run(
+        "--hour",
+        "2025-08-02T15",
+        "--tz",
+        "Europe/Berlin",
+        "--store",
+        str(store),
+        "--format",
+        "json",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["period"] == {
+        "start": "2025-08-02T13:00:00Z",
+        "end": "2025-08-02T14:00:00Z",
+        "tz": "Europe/Berlin",
+    }
+    _, md, _ = run("--hour", "2025-08-02T15", "--tz", "Europe/Berlin", "--store", str(store))
+    assert md.startswith("# Error digest: 2025-08-02 15:00–16:00 CEST\n")
+    assert "| 15:30:00 | web |" in md  # the 13:30 UTC health change, shown in Berlin time
+
+
+def test_unchanged_is_one_line_and_quiet_prints_nothing(tmp_path: Path) -> None:
+    logs = []
+    for hour in (10, 11, 12):
+        logs += [
+            log_line("api-1", at(hour, 5 * i), "ERROR", f"cache miss for key {i}") for i in range(6)
+        ]
+    store = write_store(tmp_path, logs, [])
+    code, out, _ = run("--hour", "2025-08-02T12", "--store", str(store))
+    assert code == 0
+    assert out.count("\n") == 1 and out.startswith(
+        "No change in 2025-08-02 12:00–13:00 UTC: 6 errors"
+    )
+    target = tmp_path / "quiet.md"
+    code, out, _ = run(
+        "--hour", "2025-08-02T12", "--store", str(store), "--quiet-if-unchanged", "-o", str(target)
+    )
+    assert (code, out) == (0, "")
+    assert not target.exists()
+    code, out, _ = run(
+        "--hour", "2025-08-02T12", "--store", str(store), "--quiet-if-unchanged", "--format", "json"
+    )
+    assert (code, out) == (0, "")
+
+
+def test_a_period_before_the_history(store: Path) -> None:
+    code, out, _ = run("--hour", "2025-07-01T13", "--store", str(store))
+    assert code == 0
+    assert (
+        out
+        == "2025-07-01 13:00–14:00 UTC: before the history, which starts at 2025-08-01 00:00:00 UTC; nothing to compare.\n"
+    )
+    assert run("--hour", "2025-07-01T13", "--store", str(store), "--quiet-if-unchanged")[1] == ""
+
+
+def test_errors_are_one_line(store: Path, tmp_path: Path) -> None:
+    for args, text in [
+        (["--format", "pdf"], "Error: --format 'pdf' is not supported (allowed: md, html, json)"),
+        (["--tz", "Nowhere/City"], "Error: --tz 'Nowhere/City' is not a time zone"),
+        (["--hour", "yesterday"], "Error: --hour 'yesterday' is not an hour"),
+        (["--since", "1h", "--hour", "2025-08-02T13"], "Error: give --since or --hour, not both"),
+    ]:
+        code, out, err = run(*args, "--store", str(store))
+        assert code == 2, args
+        assert out == "" and err.startswith(text) and err.count("\n") == 1
+    code, _, err = run("--store", str(tmp_path / "none"))
+    assert code == 1 and "no incidentlog store" in err and err.count("\n") == 1
+
+
+def test_a_period_after_the_history_ends_says_so(store: Path) -> None:
+    """The history ends at 14:45 on Aug 2 (the last cache ping): a day later, the digest
+    points at the gap."""
+    code, out, _ = run("--hour", "2025-08-03T13", "--store", str(store))
+    assert code == 0
+    assert out == (
+        "2025-08-03 13:00–14:00 UTC: nothing recorded since 2025-08-02 14:45:00 UTC, "
+        "where the history ends (is ingest or collect still running?).\n"
+    )
