@@ -1,0 +1,8 @@
+"""The live Docker Engine: collect a running compose project, and its health now."""
+
+from __future__ import annotations
+
+from incidentlog.engine.client import Engine, connect
+from incidentlog.engine.collector import CollectOptions, CollectStats, run_collect, stop_on_signals
+
+__all__ = ["CollectOptions", "CollectStats", "Engine", "connect", "run_collect", "stop_on_signals"]

@@ -1,0 +1,83 @@
+"""What the `collect` command does around the collector: signals and the live line."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from incidentlog.engine.collector import CollectOptions, CollectStats, run_collect, stop_on_signals
+from incidentlog.timespec import parse_time
+
+__all__ = ["collect_command"]
+
+
+class _LiveLine:
+    """One status line rewritten in place on a terminal, at most once a second."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.shown = 0.0
+        self.width = 0
+
+    def __call__(self, stats: CollectStats) -> None:
+        now = time.monotonic()
+        if now - self.shown < 1.0:
+            return
+        self.shown = now
+        text = stats.status_line()
+        self.out.write("\r" + text.ljust(self.width))
+        self.out.flush()
+        self.width = len(text)
+
+    def clear(self) -> None:
+        if self.width:
+            self.out.write("\r" + " " * self.width + "\r")
+            self.out.flush()
+
+
+if TYPE_CHECKING:
+    from incidentlog.schedule import DigestSchedule
+
+
+def collect_command(
+    *,
+    project: str | None,
+    store: Path | None,
+    since: str | None,
+    follow: bool,
+    docker_host: str | None,
+    live: bool,
+    schedule: DigestSchedule | None = None,
+) -> CollectStats:
+    """Run `collect` until SIGINT/SIGTERM (or, with --no-follow, until all is read).
+
+    With a `schedule`, each status update (after a flush) gives it the chance
+    to write the digest of an interval that just ended.
+    """
+    options = CollectOptions(
+        project=project,
+        store=store,
+        since=parse_time(since) if since else None,
+        follow=follow,
+        docker_host=docker_host,
+    )
+    stop = threading.Event()
+    line = _LiveLine(sys.stderr) if live else None
+
+    def on_status(stats: CollectStats) -> None:
+        if line is not None:
+            line(stats)
+        if schedule is not None:
+            schedule.tick()
+
+    try:
+        with stop_on_signals(stop):
+            return run_collect(
+                options, stop=stop, on_status=on_status if line or schedule else None
+            )
+    finally:
+        if line is not None:
+            line.clear()
