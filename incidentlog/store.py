@@ -114,6 +114,9 @@ class Store:
     def __init__(self, root: Path, *, exists: bool = True) -> None:
         self.root = root
         self._exists = exists
+        self._id_cache: dict[tuple[str, str], tuple[set[Path], list[pl.DataFrame]]] = {}
+        """Ids of the files of a (dataset, day) already read, so a long-running
+        writer (`collect` appends every second) reads each file once."""
 
     @classmethod
     def open(cls, root: Path | None = None, *, create: bool = False) -> Store:
@@ -139,7 +142,8 @@ class Store:
             )
         return cls(path, exists=False)
 
-    def _ensure_created(self) -> None:
+    def ensure_created(self) -> None:
+        """Make the store directory and marker if `open(create=True)` deferred them."""
         if self._exists:
             return
         try:
@@ -182,7 +186,7 @@ class Store:
                 if frame.is_empty():
                     continue
                 if not locked:  # the first rows: create the store if need be, then lock
-                    self._ensure_created()
+                    self.ensure_created()
                     held.enter_context(self._locked())
                     locked = True
                 frame = conform(frame, DATASETS[dataset], "store").with_columns(
@@ -213,10 +217,20 @@ class Store:
         return result
 
     def _stored_ids(self, dataset: str, day: str) -> pl.DataFrame:
-        files = sorted((self.root / dataset / f"day={day}").glob("*.parquet"))
-        if not files:
+        """Ids stored for one day: files read before are served from the cache,
+        new ones (another writer's, or this store's earlier appends) are read."""
+        files, chunks = self._id_cache.setdefault((dataset, day), (set(), []))
+        present = set((self.root / dataset / f"day={day}").glob("*.parquet"))
+        if files - present:  # compaction replaced files: start over for this day
+            files.clear()
+            chunks.clear()
+        new = sorted(present - files)
+        if new:
+            chunks.append(pl.scan_parquet(new).select("id").collect())
+            files.update(new)
+        if not chunks:
             return pl.DataFrame(schema={"id": pl.UInt64})
-        return pl.scan_parquet(files).select("id").collect()
+        return pl.concat(chunks, rechunk=False)
 
     def _write(self, dataset: str, day: str, frame: pl.DataFrame, name: str) -> Path:
         folder = self.root / dataset / f"day={day}"

@@ -46,7 +46,10 @@ __all__ = [
     "IngestResult",
     "IngestSummary",
     "InputFormat",
+    "Occurrences",
     "SourceSummary",
+    "finish_events",
+    "finish_logs",
     "ingest_into_store",
     "iter_ingest",
     "read_inputs",
@@ -420,7 +423,7 @@ def _read_source(
         frame = rows_to_frame(rows).with_columns(
             seq=pl.int_range(seq0, seq0 + len(rows), dtype=pl.UInt64)
         )
-        yield Batch(empty(LOGS_SCHEMA), _finish_events(frame, options))
+        yield Batch(empty(LOGS_SCHEMA), finish_events(frame, options))
         return
     service = options.service or (Path(source).stem if source != STDIN else "stdin")
     if fmt is InputFormat.RAW and not options.service:
@@ -430,19 +433,19 @@ def _read_source(
     if fmt is InputFormat.EVENTS:
         for lines in _line_frames(binary, head, options, summary, seq0):
             parsed = _keep(parse_event_lines(lines), summary)
-            yield Batch(empty(LOGS_SCHEMA), _finish_events(parsed, options))
+            yield Batch(empty(LOGS_SCHEMA), finish_events(parsed, options))
         return
     carry: pl.DataFrame | None = None
-    seen = _Seen()
+    seen = Occurrences()
     # the next batch is read and parsed on a worker thread while this one is stitched
     for kept in _prefetch(_kept_lines(source, fmt, binary, head, options, summary, seq0)):
         if carry is not None:
             kept = pl.concat([carry, kept], how="diagonal_relaxed")
         records, carry = stitch_records(kept, final=False)
-        yield Batch(_finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
+        yield Batch(finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
     if carry is not None and carry.height:
         records, _ = stitch_records(carry, final=True)
-        yield Batch(_finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
+        yield Batch(finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
 
 
 def _line_frames(
@@ -553,7 +556,7 @@ _SEEN_SCHEMA = pl.Schema(
 
 
 @dataclass
-class _Seen:
+class Occurrences:
     """How often each record at a container's latest instant was already emitted.
 
     Occurrence numbers must not restart at a batch boundary (nor at the
@@ -567,7 +570,7 @@ class _Seen:
     latest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_SEEN_SCHEMA))
 
 
-def _finish_logs(records: pl.DataFrame, options: IngestOptions, seen: _Seen) -> pl.DataFrame:
+def finish_logs(records: pl.DataFrame, options: IngestOptions, seen: Occurrences) -> pl.DataFrame:
     """Add host, project, level and the content id; conform to LOGS_SCHEMA."""
     if "project" not in records.columns:
         records = records.with_columns(project=pl.lit(None, dtype=pl.String))
@@ -607,7 +610,7 @@ def _finish_logs(records: pl.DataFrame, options: IngestOptions, seen: _Seen) -> 
     return conform(frame, LOGS_SCHEMA, "ingest")
 
 
-def _remember_latest(frame: pl.DataFrame, seen: _Seen) -> None:
+def _remember_latest(frame: pl.DataFrame, seen: Occurrences) -> None:
     """Keep the occurrence counts of each container's records at its latest instant."""
     timed = frame.filter(pl.col("ts") == pl.col("ts").max().over("container"))
     if timed.is_empty():
@@ -623,7 +626,7 @@ def _remember_latest(frame: pl.DataFrame, seen: _Seen) -> None:
     seen.latest = merged.filter(pl.col("ts") == pl.col("ts").max().over("container"))
 
 
-def _finish_events(frame: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
+def finish_events(frame: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
     frame = frame.with_columns(
         host=pl.lit(options.host),
         project=pl.coalesce(pl.col("project"), pl.lit(options.project, dtype=pl.String)),
