@@ -30,7 +30,7 @@ from incidentlog.ingest.jsonfile import (
     parse_jsonfile_lines,
     rejoin_partials,
 )
-from incidentlog.ingest.levels import level_expr
+from incidentlog.ingest.levels import with_level
 from incidentlog.ingest.lines import CHUNK_BYTES, STDIN, open_input, read_line_batches
 from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
 from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, looks_binary, sniff_format
@@ -510,7 +510,7 @@ def _kept_lines(
 def _with_level(lines: pl.DataFrame) -> pl.DataFrame:
     """Each line's level; a stitched record keeps its first line's (the head
     decides, never a word deep in a stack trace)."""
-    return lines.with_columns(level_expr(pl.col("text")))
+    return with_level(lines, "text")
 
 
 _DONE = object()
@@ -574,10 +574,11 @@ def finish_logs(records: pl.DataFrame, options: IngestOptions, seen: Occurrences
     """Add host, project, level and the content id; conform to LOGS_SCHEMA."""
     if "project" not in records.columns:
         records = records.with_columns(project=pl.lit(None, dtype=pl.String))
+    if "level" not in records.columns:
+        records = with_level(records, "message")
     frame = records.with_columns(
         host=pl.lit(options.host),
         project=pl.coalesce(pl.col("project"), pl.lit(options.project, dtype=pl.String)),
-        level=pl.col("level") if "level" in records.columns else level_expr(pl.col("message")),
     )
     frame = frame.with_columns(
         _content=pl.struct("host", "container", "ts", "stream", "message").hash(_ID_SEED)
