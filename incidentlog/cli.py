@@ -39,6 +39,14 @@ StoreOption = Annotated[
         help="History store directory (default: $INCIDENTLOG_STORE or the user data dir).",
     ),
 ]
+SinceOption = Annotated[
+    str | None, typer.Option(help="Start: RFC 3339, Unix time or a duration back (90m).")
+]
+UntilOption = Annotated[str | None, typer.Option(help="End, same forms as --since.")]
+PathsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(help="Files to read (- for standard input); none reads the store."),
+]
 ServiceOption = Annotated[
     str | None,
     typer.Option("--service", help="Service name for input without a compose `name |` prefix."),
@@ -164,14 +172,9 @@ RulesOption = Annotated[
 
 @app.command()
 def detect(
-    paths: Annotated[
-        list[str] | None,
-        typer.Argument(help="Files to read (- for standard input); none reads the store."),
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Start: RFC 3339, Unix time or a duration back (90m).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="End, same forms as --since.")] = None,
+    paths: PathsArgument = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     service: Annotated[
         list[str] | None, typer.Option("--service", help="Only findings about this service.")
     ] = None,
@@ -222,10 +225,8 @@ def report(
             "them gives depends_on); none reads the store."
         ),
     ] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Start: RFC 3339, Unix time or a duration back (90m).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="End, same forms as --since.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     service: Annotated[
         list[str] | None,
         typer.Option("--service", help="Report on this service only (repeatable)."),
@@ -303,14 +304,9 @@ def rules_check(
 
 @app.command()
 def patterns(
-    paths: Annotated[
-        list[str] | None,
-        typer.Argument(help="Files to read (- for standard input); none reads the store."),
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Start: RFC 3339, Unix time or a duration back (90m).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="End, same forms as --since.")] = None,
+    paths: PathsArgument = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     service: Annotated[
         list[str] | None, typer.Option("--service", help="Only this service (repeatable).")
     ] = None,
@@ -482,10 +478,8 @@ def grep_command(
         list[str] | None,
         typer.Option("--service", help="Service name or glob (agent-*); repeatable."),
     ] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Start: RFC 3339, Unix time or a duration back (90m).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="End, same forms as --since.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     level: Annotated[
         str | None, typer.Option(help="Minimum level (warn keeps warn, error, fatal).")
     ] = None,

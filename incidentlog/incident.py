@@ -48,6 +48,7 @@ import polars as pl
 from incidentlog.errors import InputError
 from incidentlog.redact import redact_expr
 from incidentlog.schema import Category, EventAction, Level, Severity
+from incidentlog.timespec import within_window
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -67,6 +68,7 @@ __all__ = [
     "Threshold",
     "TimelineEntry",
     "build_incident",
+    "format_duration",
     "incident_to_dict",
     "load_evidence",
     "read_compose_topology",
@@ -560,8 +562,8 @@ def load_evidence(
         logs = history.scan("logs", since=since, until=until).collect()
         events = history.scan("events", since=since, until=until).collect()
         inputs = [f"history store {history.root}"]
-    logs = _window(logs, since, until)
-    events = _window(events, since, until)
+    logs = within_window(logs, since, until)
+    events = within_window(events, since, until)
     return Evidence(
         logs=logs,
         events=events,
@@ -571,15 +573,6 @@ def load_evidence(
         inputs=[*inputs, *([str(compose)] if compose is not None else [])],
         notes=notes,
     )
-
-
-def _window(frame: pl.DataFrame, since: datetime | None, until: datetime | None) -> pl.DataFrame:
-    mask = pl.lit(True)
-    if since is not None:
-        mask = mask & (pl.col("ts").is_null() | (pl.col("ts") >= since))
-    if until is not None:
-        mask = mask & (pl.col("ts").is_null() | (pl.col("ts") <= until))
-    return frame.filter(mask)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -604,7 +597,8 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _duration(seconds: float | None) -> str:
+def format_duration(seconds: float | None) -> str:
+    """`45 s`, `3 min 07 s`, `2 h 00 min`: how long, as people say it."""
     if seconds is None:
         return "unknown"
     s = round(seconds)
@@ -1016,7 +1010,7 @@ def _impact(
             else:
                 bits.append(
                     f"unhealthy from {_hm(st['first_unhealthy'])} to the end of the evidence "
-                    f"({_duration(st['unhealthy_seconds'])})"
+                    f"({format_duration(st['unhealthy_seconds'])})"
                 )
         if st["restarts"]:
             bits.append(_n(st["restarts"], "restart"))

@@ -28,6 +28,7 @@ from incidentlog.errors import IncidentlogError
 from incidentlog.incident import (
     Incident,
     build_incident,
+    format_duration,
     incident_to_dict,
     load_evidence,
     md_code,
@@ -92,17 +93,6 @@ def _hmsf(value: datetime | None) -> str:
     return value.strftime("%H:%M:%S.%f")[:-3] if value else " " * 12
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "unknown"
-    s = round(seconds)
-    if s < 60:
-        return f"{s} s"
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h} h {m:02d} min" if h else f"{m} min {sec:02d} s"
-
-
 def _mermaid_label(text: object) -> str:
     """Text safe inside a Mermaid gantt line (no `:`, `#`, `;`, `,` or newlines)."""
     return re.sub(r"[^A-Za-z0-9 ._()/+-]+", " ", str(text)).strip() or "-"
@@ -128,7 +118,7 @@ FILTERS: Final[dict[str, Any]] = {
     "stamp": _stamp,
     "hms": _hms,
     "hmsf": _hmsf,
-    "duration": _duration,
+    "duration": format_duration,
     "mermaid_label": _mermaid_label,
     "mermaid_ts": _mermaid_ts,
     "pct": _pct,

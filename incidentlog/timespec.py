@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from incidentlog.errors import TimeSpecError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(w|d|h|m|s|ms))+$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|w|d|h|m|s)")
@@ -61,3 +65,17 @@ def parse_window(
     if start and end and start > end:
         raise TimeSpecError(f"--since {since} is after --until {until}")
     return start, end
+
+
+def within_window(
+    frame: pl.DataFrame, since: datetime | None, until: datetime | None
+) -> pl.DataFrame:
+    """Rows within [since, until]; rows without a time are kept (they cannot be placed)."""
+    import polars as pl
+
+    mask = pl.lit(True)
+    if since is not None:
+        mask = mask & (pl.col("ts").is_null() | (pl.col("ts") >= since))
+    if until is not None:
+        mask = mask & (pl.col("ts").is_null() | (pl.col("ts") <= until))
+    return frame.filter(mask)

@@ -19,6 +19,7 @@ from incidentlog.detect.engine import detect_findings, summarize_findings
 from incidentlog.detect.rules import RuleSet, check_rules, load_rules
 from incidentlog.errors import IncidentlogError
 from incidentlog.schema import Severity
+from incidentlog.timespec import within_window
 
 __all__ = [
     "FAIL_EXIT_CODE",
@@ -48,16 +49,6 @@ class DetectResult:
     """One row per (service, rule): engine.SUMMARY_COLUMNS, most severe first."""
     records: int
     events: int
-
-
-def _window(frame: pl.DataFrame, since: datetime | None, until: datetime | None) -> pl.DataFrame:
-    """Rows within [since, until]; rows without a time are kept (they cannot be placed)."""
-    mask = pl.lit(True)
-    if since is not None:
-        mask = mask & (pl.col("ts").is_null() | (pl.col("ts") >= since))
-    if until is not None:
-        mask = mask & (pl.col("ts").is_null() | (pl.col("ts") <= until))
-    return frame.filter(mask)
 
 
 def _from_store(
@@ -102,8 +93,8 @@ def run_detect(
             Store.open(Path(store), create=True).append([("logs", logs), ("events", events)])
     else:
         logs, events = _from_store(store, since, until)
-    logs = _window(logs, since, until)
-    events = _window(events, since, until)
+    logs = within_window(logs, since, until)
+    events = within_window(events, since, until)
     findings = detect_findings(logs, events, ruleset, projects=[project] if project else [])
     if services:
         findings = findings.filter(pl.col("service").is_in(list(services)))

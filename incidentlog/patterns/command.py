@@ -19,6 +19,7 @@ import polars as pl
 from incidentlog.errors import IncidentlogError
 from incidentlog.patterns.mining import PATTERN_COLUMNS, mine_patterns, summarize_patterns
 from incidentlog.schema import Level
+from incidentlog.timespec import within_window
 
 __all__ = [
     "FORMATS",
@@ -126,16 +127,6 @@ def read_raw_messages(paths: Sequence[str]) -> pl.Series:
 _COLUMNS: Final = ("ts", "service", "level", "message")
 
 
-def _window(frame: pl.DataFrame, since: datetime | None, until: datetime | None) -> pl.DataFrame:
-    """Rows within [since, until]; rows without a time are kept (they cannot be placed)."""
-    mask = pl.lit(True)
-    if since is not None:
-        mask = mask & (pl.col("ts").is_null() | (pl.col("ts") >= since))
-    if until is not None:
-        mask = mask & (pl.col("ts").is_null() | (pl.col("ts") <= until))
-    return frame.filter(mask)
-
-
 def run_patterns(
     paths: Sequence[str] = (),
     *,
@@ -154,7 +145,7 @@ def run_patterns(
 
         hint = services[0] if len(services) == 1 else None
         logs = read_inputs(list(paths), fmt=input_format, service=hint).logs.select(_COLUMNS)
-        logs = _window(logs, since, until)
+        logs = within_window(logs, since, until)
         if services:
             logs = logs.filter(pl.col("service").is_in(list(services)))
     else:
