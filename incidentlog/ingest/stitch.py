@@ -147,7 +147,6 @@ def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, p
     Record boundaries are computed on integers in (key, seq) order; rows are
     never reordered, and only multi-line records are grouped.
     """
-    n = lines.height
     keys = lines.select(pl.struct(list(KEY)).hash().alias("k")).to_series()
     order = (
         pl.DataFrame({"k": keys, "seq": lines.get_column("seq")})
@@ -170,15 +169,9 @@ def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, p
         else pl.col("record")
         == pl.when(~pl.col("same_next")).then(pl.col("record")).backward_fill(),
     )
-    # back to arrival order
-    unsorted = pl.DataFrame(
-        {
-            name: pl.Series(name, [None] * n, dtype=flags.schema[name]).scatter(
-                order, flags.get_column(name)
-            )
-            for name in ("start", "record", "single", "open")
-        }
-    )
+    # back to arrival order (the inverse permutation of `order`)
+    arrival = order.arg_sort()
+    unsorted = flags.select("start", "record", "single", "open")[arrival]
     marked = pl.concat([lines, unsorted], how="horizontal")
     closed = marked.filter(~pl.col("open"))
     carry = marked.filter(pl.col("open")).select(lines.columns)
