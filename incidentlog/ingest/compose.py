@@ -54,24 +54,32 @@ def parse_timestamp(stamp: pl.Expr) -> pl.Expr:
 def parse_timestamps(stamps: pl.Series) -> pl.Series:
     """`parse_timestamp` for a whole column.
 
-    Engine stamps (`2025-08-01T12:30:00.123456789Z`, fixed width) repeat their
-    seconds thousands of times per batch: those are parsed once per distinct
-    second and the nanoseconds added as integers. Anything else takes the
-    general path.
+    Engine stamps (`2025-08-01T12:30:00.123456789Z`, fixed width) come in
+    time order, so their seconds change only every few thousand lines: the
+    seconds are parsed once per run of equal values and the nanoseconds added
+    as integers. Anything else takes the general path.
     """
     present = stamps.drop_nulls()
     if present.is_empty():
-        return pl.Series(stamps.name, [None] * stamps.len(), dtype=TS_DTYPE)
+        return pl.repeat(None, stamps.len(), dtype=TS_DTYPE, eager=True).alias(stamps.name)
     if (present.str.len_bytes() == _ENGINE_STAMP_BYTES).all() and present.str.ends_with("Z").all():
         seconds = stamps.str.slice(0, 19)
-        distinct = seconds.unique().drop_nulls()
-        parsed = distinct.str.to_datetime(
+        starts = seconds.ne_missing(seconds.shift(1))
+        firsts = starts.arg_true()
+        parsed = seconds.gather(firsts).str.to_datetime(
             format="%Y-%m-%dT%H:%M:%S", time_unit="ns", time_zone="UTC", strict=False
+        )
+        run = (
+            starts.to_frame("start")
+            .select(pl.when("start").then(pl.int_range(pl.len(), dtype=pl.UInt32)).forward_fill())
+            .to_series()
+        )
+        first_of_run = pl.repeat(None, stamps.len(), dtype=TS_DTYPE, eager=True).scatter(
+            firsts, parsed.cast(TS_DTYPE)
         )
         nanos = stamps.str.slice(20, 9).cast(pl.Int64, strict=False)
         ts = pl.select(
-            seconds.replace_strict(distinct, parsed, default=None, return_dtype=TS_DTYPE)
-            + pl.duration(nanoseconds=pl.lit(nanos))
+            pl.lit(first_of_run).gather(pl.lit(run)) + pl.duration(nanoseconds=pl.lit(nanos))
         ).to_series()
         if ts.null_count() == stamps.null_count():
             return ts.alias(stamps.name)
@@ -124,11 +132,16 @@ def services_of(containers: pl.Series) -> pl.Series:
     return containers.replace_strict(distinct, services, default=None, return_dtype=pl.String)
 
 
-_PREFIX_AND_STAMP = (
-    r"^(([A-Za-z0-9][A-Za-z0-9_.-]*?)[ \t]*\| ?)"
-    r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)(?: |$))?"
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+"""A container name as compose prints it before `|` (padding stripped)."""
+
+_ENGINE_STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z(?: |$)"
+_ANY_STAMP = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2}))(?: |$)"
 )
-"""`name<padding> | [stamp ]`: the container name and the engine timestamp, if any."""
+"""`docker compose logs --timestamps` prints the first (fixed width); any RFC 3339
+stamp at the start of the message counts too."""
 
 
 def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
@@ -136,20 +149,28 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
 
     A line is rejected only when it has no `name |` prefix and is not one of
     compose's own lines; blank lines between records are kept as text.
-    One regex pass finds prefix and timestamp; the rest are column slices,
-    and per-name work runs once per distinct name.
+    Regex captures cost far more per line than a plain match, so the prefix
+    is found with literal searches and slices, the timestamp is recognised
+    by a match and cut at its known width (captures only for the rare
+    stamps of other widths), and per-name work runs once per distinct name.
     """
     text = lines.get_column("line")
     if text.str.contains("\x1b", literal=True).any():
         text = text.str.replace_all(ANSI, "")
-    parts = text.str.extract_groups(_PREFIX_AND_STAMP).struct.unnest()
-    prefix, container, stamp = parts.get_column("1"), parts.get_column("2"), parts.get_column("3")
-    ts = parse_timestamps(stamp.str.strip_suffix(" "))
-    # a stamp-shaped message that is no real time (`0000-00-00T…`) stays in the text
-    stamp_chars = pl.when(pl.lit(ts).is_not_null()).then(pl.lit(stamp).str.len_chars())
-    cut = pl.lit(prefix).str.len_chars().fill_null(0) + stamp_chars.fill_null(0)
-    text = pl.select(pl.lit(text).str.slice(cut)).to_series()
-    service = services_of(container)
+    bar = text.str.find("|", literal=True)
+    spaced = (text.str.find("| ", literal=True) == bar).fill_null(False)
+    cut = pl.select(bar + 1 + spaced.cast(pl.UInt32)).to_series()
+    frame = pl.DataFrame({"text": text, "bar": bar, "cut": cut}).select(
+        name=pl.col("text").str.slice(0, pl.col("bar")).str.strip_chars_end(" \t"),
+        after=pl.col("text").str.slice(pl.col("cut"), 64),
+        cut="cut",
+    )
+    container, service = _containers_and_services(frame.get_column("name"))
+    prefix = pl.select(
+        pl.when(pl.lit(container).is_not_null()).then(pl.lit(frame.get_column("cut"))).otherwise(0)
+    ).to_series()
+    ts, stamp_chars = _leading_timestamps(frame.get_column("after"), container.is_not_null())
+    text = pl.select(pl.lit(text).str.slice(pl.lit(prefix) + pl.lit(stamp_chars))).to_series()
     frame = lines.with_columns(text=text, container=container, service=service, ts=ts)
     unprefixed = container.is_null()
     if not unprefixed.any():
@@ -164,6 +185,41 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("blank line"))
         .otherwise(None),
     )
+
+
+def _containers_and_services(names: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Valid container names (else null) and their compose services, computed
+    once per distinct name and spread back with one join."""
+    distinct = names.unique().drop_nulls()
+    valid = distinct.filter(distinct.str.contains(_NAME))
+    mapping = pl.DataFrame(
+        {
+            "name": valid,
+            "container": valid,
+            "service": pl.select(service_from_container(pl.lit(valid))).to_series(),
+        }
+    )
+    joined = names.to_frame("name").join(mapping, on="name", how="left", maintain_order="left")
+    return joined.get_column("container"), joined.get_column("service")
+
+
+def _leading_timestamps(after: pl.Series, prefixed: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """The timestamp at the start of `after` (prefixed lines only) and how many
+    characters to cut with it (the stamp and one space; 0 when there is none
+    or it is no real time, like `0000-00-00T...`, which then stays in the text)."""
+    engine = after.str.contains(_ENGINE_STAMP) & prefixed
+    stamp = pl.select(pl.when(pl.lit(engine)).then(pl.lit(after).str.slice(0, 30))).to_series()
+    rest = (~engine & prefixed).arg_true()
+    if rest.len():
+        rows = rest.filter(after.gather(rest).str.contains(_ANY_STAMP))
+        stamp = stamp.scatter(rows, after.gather(rows).str.extract(_ANY_STAMP, 1))
+    ts = parse_timestamps(stamp)
+    stamp_bytes = pl.lit(stamp).str.len_bytes()  # ASCII: bytes are characters
+    followed = (pl.lit(after).str.len_bytes() > stamp_bytes).cast(pl.UInt32)  # by a space
+    chars = pl.select(
+        pl.when(pl.lit(ts).is_not_null()).then(stamp_bytes + followed).otherwise(0)
+    ).to_series()
+    return ts, chars
 
 
 def parse_raw_lines(lines: pl.DataFrame, service: str) -> pl.DataFrame:
