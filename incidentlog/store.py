@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -189,18 +189,17 @@ class Store:
                     self.ensure_created()
                     held.enter_context(self._locked())
                     locked = True
-                frame = conform(frame, DATASETS[dataset], "store").with_columns(
-                    day=pl.col("ts").dt.date()
-                )
-                for (day,), part in frame.partition_by("day", as_dict=True).items():
-                    name = day.isoformat() if day is not None else UNDATED
+                frame = conform(frame, DATASETS[dataset], "store")
+                for name, part in _by_day(frame):
                     key = (dataset, name)
                     if key not in known:
                         known[key] = [self._stored_ids(dataset, name)]
                     rows = part.height
-                    part = part.drop("day").unique("id", keep="first", maintain_order=True)
+                    if part.get_column("id").n_unique() < rows:
+                        part = part.unique("id", keep="first", maintain_order=True)
                     ids = part.select("id")
-                    seen = pl.concat([chunk.join(ids, on="id", how="semi") for chunk in known[key]])
+                    # one probe of everything known (a multi-chunk frame) by this batch's ids
+                    seen = pl.concat(known[key], rechunk=False).join(ids, on="id", how="semi")
                     fresh = part.join(seen, on="id", how="anti") if seen.height else part
                     result.duplicates += rows - fresh.height
                     if fresh.is_empty():
@@ -317,6 +316,19 @@ class Store:
                         old.unlink()
                     after += 1
         return before, after
+
+
+def _by_day(frame: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
+    """(day partition name, rows) pairs; a frame within one day is not copied."""
+    day = frame.get_column("ts").dt.date()
+    first, last = day.min(), day.max()
+    if day.null_count() == 0 and first == last:
+        assert isinstance(first, date)
+        yield first.isoformat(), frame
+        return
+    for (value,), part in frame.with_columns(day=day).partition_by("day", as_dict=True).items():
+        assert value is None or isinstance(value, date)
+        yield (value.isoformat() if value is not None else UNDATED), part.drop("day")
 
 
 def _as_utc(moment: datetime | None) -> datetime | None:
