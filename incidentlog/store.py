@@ -9,8 +9,8 @@ Files are immutable and named by their writer (host, pid, random), so
 several writers — later several Docker hosts on shared object storage —
 never edit the same file. Each file is written under a temporary name and
 renamed into place, so a crash never leaves a half file visible. Rows are
-sorted by (service, ts) so Parquet row-group statistics prune service and
-time queries. Ingesting the same input again adds nothing: rows whose `id`
+grouped by service, each service's rows in arrival (time) order, so Parquet
+row-group statistics prune service and time queries. Ingesting the same input again adds nothing: rows whose `id`
 is already stored are skipped (under a lock file, so concurrent ingests on
 one machine cannot both add the same row).
 """
@@ -236,7 +236,7 @@ class Store:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{name}.parquet"
         temporary = folder / f".{name}.parquet.tmp"
-        frame.sort(["service", "ts", "seq"], nulls_last=True).write_parquet(
+        _clustered_by_service(frame).write_parquet(
             temporary, compression="zstd", statistics=True, row_group_size=ROW_GROUP_ROWS
         )
         temporary.replace(target)
@@ -316,6 +316,22 @@ class Store:
                         old.unlink()
                     after += 1
         return before, after
+
+
+def _clustered_by_service(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows grouped by service (alphabetically), each service's rows in arrival order.
+
+    That is what row-group statistics need to prune service and time queries
+    (arrival order is time order up to compose's interleaving); a full
+    (service, ts) sort costs three times as much for no better pruning.
+    """
+    frame = frame.rechunk()
+    service = frame.get_column("service")
+    names = service.unique().drop_nulls().sort()
+    rank = service.replace_strict(
+        names, pl.int_range(names.len(), dtype=pl.UInt32, eager=True), default=names.len()
+    )
+    return frame[rank.to_frame().select(pl.arg_sort_by("service", maintain_order=True)).to_series()]
 
 
 def _by_day(frame: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
