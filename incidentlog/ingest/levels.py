@@ -117,57 +117,16 @@ def _level_from_groups(groups: pl.Expr) -> pl.Expr:
     )
 
 
-_ANCHORED = f"^(?:{_LAYOUT}|{_START})"
-"""The alternatives of `_ALL` that can only match at the start of a record."""
-
-_TOKEN_AT_MATCH = (
-    r'^(?i:"[^"]*"\s*:\s*"?|(?:level|lvl|severity)="?|\[)?([A-Za-z]+|[1-6]0)'
-)
-"""The level token of a `_STRUCTURED` or `_WORD` match, read from where it starts."""
-
-_WORD_AT_MATCH = r"^\[?([A-Za-z]+|[1-6]0)"
-"""The token of a `_WORD` match (a plain or bracketed level word): cheaper, and
-right unless the match is `_STRUCTURED`, which `_STRUCTURED_AT_MATCH` tells."""
-
-_STRUCTURED_AT_MATCH = r'^(?:"|(?i:level|lvl|severity)=)'
-
-
-
 def with_level(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """`frame` with a `level` column inferred from `column` (same result as `level_expr`).
+    """`frame` with a `level` column inferred from `column`.
 
-    Capturing groups of the whole `_ALL` alternation cost about three times
-    its plain search, so this finds where `_ALL` matches (no groups), runs
-    the anchored layouts only on records where that is position 0, and reads
-    the level token at the match start with a small regex.
+    Leftmost-first alternation means at most one alternative's groups are
+    set, so the level words are coalesced and mapped once; the regex runs
+    once (materialised first: several struct fields of one expression would
+    each evaluate it again).
     """
-    head = frame.get_column(column).str.slice(0, HEAD_CHARS)
-    at = head.str.find(_ALL)
-    window = pl.select(pl.lit(head).str.slice(pl.lit(at), 48)).to_series()
-    token = window.str.extract(_WORD_AT_MATCH, 1)
-    structured = window.str.contains(_STRUCTURED_AT_MATCH)
-    if structured.any():
-        rows = structured.arg_true()
-        token = token.scatter(rows, window.gather(rows).str.extract(_TOKEN_AT_MATCH, 1))
-    level = _canonical_series(token)
-    first = (at == 0).fill_null(False)
-    if first.any():
-        rows = first.arg_true()
-        field = pl.lit(head.gather(rows).str.extract_groups(_ANCHORED)).struct.field
-        anchored = pl.select(
-            pl.coalesce(
-                _canonical(pl.coalesce(field("1"), field("2"))),
-                pl.when(field("3").is_not_null()).then(pl.lit(Level.ERROR.value)),
-                pl.when(field("4").is_not_null()).then(pl.lit(Level.FATAL.value)),
-            )
-        ).to_series()
-        level = level.scatter(rows, anchored.fill_null(level.gather(rows)))
-    level = level.fill_null(Level.UNKNOWN.value).cast(LEVEL_DTYPE).alias("level")
-    return frame.with_columns(level)
-
-
-def _canonical_series(token: pl.Series) -> pl.Series:
-    return pl.select(_canonical(pl.lit(token))).to_series()
+    groups = frame.get_column(column).str.slice(0, HEAD_CHARS).str.extract_groups(_ALL)
+    return frame.with_columns(pl.select(_level_from_groups(pl.lit(groups))).to_series())
 
 
 def level_expr(message: pl.Expr) -> pl.Expr:
