@@ -8,8 +8,9 @@ accounted for in the `IngestSummary`: kept, or rejected with a reason.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -438,7 +439,7 @@ def _read_source(
     carry: pl.DataFrame | None = None
     seen = Occurrences()
     # the next batch is read and parsed on a worker thread while this one is stitched
-    for kept in _prefetch(_kept_lines(source, fmt, binary, head, options, summary, seq0)):
+    for kept in _kept_lines(source, fmt, binary, head, options, summary, seq0):
         if carry is not None:
             kept = pl.concat([carry, kept], how="diagonal_relaxed")
         records, carry = stitch_records(kept, final=False)
@@ -478,56 +479,62 @@ def _kept_lines(
     summary: SourceSummary,
     seq0: int,
 ) -> Iterator[pl.DataFrame]:
-    """Parsed log lines ready for stitching (rejects tallied in `summary`)."""
+    """Parsed log lines with their level, ready for stitching (rejects tallied in `summary`).
+
+    Batches are parsed on worker threads, several at once (Polars releases the
+    GIL); reading, tallying and rejoining split json-file lines stay here, in
+    input order.
+    """
     service = options.service or (Path(source).stem if source != STDIN else "stdin")
-    if fmt is InputFormat.RAW and not options.service:
-        summary.note = (
-            f"no service prefix: records attributed to service {service!r} (set --service)"
-        )
     identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
-    held: pl.DataFrame | None = None  # pieces of a split json-file line still to be completed
-    for lines in _line_frames(binary, head, options, summary, seq0):
+
+    def parse(lines: pl.DataFrame) -> pl.DataFrame:
         if fmt is InputFormat.COMPOSE:
             parsed = parse_compose_lines(lines).with_columns(stream=pl.lit("unknown"))
         elif fmt is InputFormat.RAW:
             parsed = parse_raw_lines(lines, service).with_columns(stream=pl.lit("unknown"))
         else:
             assert identity is not None
-            entries = _keep(parse_jsonfile_lines(lines, identity), summary)
+            parsed = parse_jsonfile_lines(lines, identity)
+        # a stitched record keeps its first line's level (the head decides, never a
+        # word deep in a stack trace); a rejoined split line, its first piece's
+        return with_level(parsed, "text")
+
+    held: pl.DataFrame | None = None  # pieces of a split json-file line still to be completed
+    columns = [*_STITCHED, "level"]
+    for parsed in _in_order_on_workers(parse, _line_frames(binary, head, options, summary, seq0)):
+        kept = _keep(parsed, summary)
+        if fmt is InputFormat.JSONFILE:
             if held is not None:
-                entries = pl.concat([held, entries])
-            entries, held = hold_open_partials(entries)
-            parsed = rejoin_partials(entries)
-        yield _with_level(
-            _keep(parsed, summary).select(
-                *_STITCHED, *(["project"] if "project" in parsed.columns else [])
-            )
-        )
+                kept = pl.concat([held, kept])
+            kept, held = hold_open_partials(kept)
+            kept = rejoin_partials(kept)
+        yield kept.select(*columns, *(["project"] if "project" in kept.columns else []))
     if held is not None and held.height:  # the input ended inside a split line
-        yield _with_level(rejoin_partials(held).select(*_STITCHED, "project"))
+        yield rejoin_partials(held).select(*columns, "project")
 
 
-def _with_level(lines: pl.DataFrame) -> pl.DataFrame:
-    """Each line's level; a stitched record keeps its first line's (the head
-    decides, never a word deep in a stack trace)."""
-    return with_level(lines, "text")
+PARSE_WORKERS = 2
+"""Batches parsed at once: one per core of the machines this is measured on;
+each holds one batch in memory."""
 
 
-_DONE = object()
+def _in_order_on_workers(
+    work: Callable[[pl.DataFrame], pl.DataFrame], items: Iterator[pl.DataFrame]
+) -> Iterator[pl.DataFrame]:
+    """`work(item)` for each item on a thread pool, yielded in input order.
 
-
-def _prefetch(items: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
-    """Compute the next item on a worker thread while the caller uses this one
-    (Polars releases the GIL, so the two cores share the work)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incidentlog-parse") as pool:
-        pending = pool.submit(next, items, _DONE)
-        while True:
-            item = pending.result()
-            if item is _DONE:
-                return
-            pending = pool.submit(next, items, _DONE)
-            assert isinstance(item, pl.DataFrame)
-            yield item
+    Items are drawn (read) on the caller's thread; at most PARSE_WORKERS + 1
+    are in flight, so memory stays bounded.
+    """
+    with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="incidentlog-parse") as pool:
+        pending: deque[Future[pl.DataFrame]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > PARSE_WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 _STITCHED = ("seq", "lineno", "ts", "container", "service", "stream", "text")
