@@ -37,7 +37,9 @@ from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, conform
 
 STORE_ENV = "INCIDENTLOG_STORE"
 MARKER = "incidentlog-store.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: record ids are Polars row hashes (1 hashed a struct); a store of another
+format is refused rather than mixed, so re-ingesting never duplicates."""
 UNDATED = "undated"
 ROW_GROUP_ROWS = 64 * 1024
 FILE_ROWS = 512 * 1024
@@ -128,8 +130,13 @@ class Store:
             except (OSError, ValueError):
                 raise StoreError(f"{path}: unreadable store marker {MARKER}") from None
             if version != FORMAT_VERSION:
+                hint = (
+                    " (written by an older incidentlog: ingest into a new --store)"
+                    if isinstance(version, int) and version < FORMAT_VERSION
+                    else ""
+                )
                 raise StoreError(
-                    f"{path}: store format {version}, this incidentlog reads {FORMAT_VERSION}"
+                    f"{path}: store format {version}, this incidentlog reads {FORMAT_VERSION}{hint}"
                 )
             return cls(path)
         if not create:
@@ -237,7 +244,11 @@ class Store:
         target = folder / f"{name}.parquet"
         temporary = folder / f".{name}.parquet.tmp"
         _clustered_by_service(frame).write_parquet(
-            temporary, compression="zstd", statistics=True, row_group_size=ROW_GROUP_ROWS
+            temporary,
+            compression="zstd",
+            compression_level=1,  # level 3 costs a quarter more CPU for 7 % smaller files
+            statistics=True,
+            row_group_size=ROW_GROUP_ROWS,
         )
         temporary.replace(target)
         return target

@@ -15,7 +15,7 @@ import pytest
 from incidentlog.errors import StoreError
 from incidentlog.ingest import ingest_into_store
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA
-from incidentlog.store import MARKER, STORE_ENV, Store, default_store_path
+from incidentlog.store import FORMAT_VERSION, MARKER, STORE_ENV, Store, default_store_path
 
 COMPOSE = (
     "Attaching to api-1, web-1\n"
@@ -199,8 +199,13 @@ def test_open_errors(tmp_path: Path) -> None:
     future = tmp_path / "future"
     future.mkdir()
     (future / MARKER).write_text('{"format": 99}')
-    with pytest.raises(StoreError, match=r"store format 99, this incidentlog reads 1"):
+    with pytest.raises(StoreError, match=rf"store format 99, this incidentlog reads {FORMAT_VERSION}$"):
         Store.open(future)
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / MARKER).write_text('{"format": 1}')
+    with pytest.raises(StoreError, match=r"store format 1, .*older incidentlog: ingest into a new"):
+        Store.open(older)
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / MARKER).write_text("{not json")

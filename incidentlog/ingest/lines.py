@@ -18,7 +18,7 @@ import polars as pl
 
 from incidentlog.errors import InputError
 
-CHUNK_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 16 * 1024 * 1024
 """Bytes per batch: large enough to amortise Polars calls, small enough that
 a batch and its parsed frame stay well under the 1 GiB memory target."""
 
