@@ -64,19 +64,19 @@ _WORDS: dict[str, Level] = {
 }
 
 _STRUCTURED = (
-    r'(?i:(?:"(?:level|severity|lvl|loglevel|log\.level|levelname|@l)"\s*:\s*"?|'
+    r'(?i:(?:"(?:level|severity|lvl|loglevel|log\.level|levelname|@l)"[ \t]*:[ \t]*"?|'
     r"\b(?:level|lvl|severity)=\"?)([a-z]+|[1-6]0)\b)"
 )
 """JSON (`"level":"error"`, pino `"level":50`) and logfmt (`level=error`)."""
 
 _LAYOUT = (
-    r"^(?:([IWEF])\d{4} \d\d:\d\d:\d\d"  # glog / klog: E0801 12:30:00.123456 ...
-    r"|\d+:[XCSM] \d\d \w{3} \d{4} [\d:.]+ ([.*#-]) )"  # redis: 1:M 01 Aug 2025 12:30:00.123 # ...
+    r"^(?:([IWEF])[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}"  # glog / klog: E0801 12:30:00.123456 ...
+    r"|[0-9]+:[XCSM] [0-9]{2} [A-Za-z]{3} [0-9]{4} [0-9:.]+ ([.*#-]) )"  # redis: 1:M 01 Aug 2025 12:30:00.123 # ...
 )
 
 _START = (
     r"^(?:(Traceback \(most recent call last\)|Exception in thread|"
-    r"(?:[A-Za-z_][\w$]*\.)*(?:[A-Z][\w$]*)?(?:Error|Exception)(?::|$))"  # ValueError: x, Error: y
+    r"(?:[A-Za-z_][0-9A-Za-z_$]*\.)*(?:[A-Z][0-9A-Za-z_$]*)?(?:Error|Exception)(?::|$))"  # ValueError: x, Error: y
     r"|(panic: |fatal error: ))"  # Go runtime
 )
 
@@ -95,9 +95,12 @@ def _canonical(token: pl.Expr) -> pl.Expr:
     )
 
 
-_ALL = f"{_LAYOUT}|{_START}|{_STRUCTURED}|{_WORD}"
+_ALL = (
+    f"{_LAYOUT}|{_START}|{_STRUCTURED}|{_WORD}".replace(r"\b", r"(?-u:\b)").replace("(?i:", "(?i-u:")
+)
 """One leftmost-first pass: anchored layouts win at position 0; otherwise the
-first level-bearing token in the head decides."""
+first level-bearing token in the head decides. Classes and word boundaries
+are ASCII (level words are), which keeps the regex automaton small."""
 
 
 def _level_from_groups(groups: pl.Expr) -> pl.Expr:
@@ -118,15 +121,42 @@ def _level_from_groups(groups: pl.Expr) -> pl.Expr:
 
 
 def with_level(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """`frame` with a `level` column inferred from `column`.
+    """`frame` with a `level` column inferred from `column` (as `level_expr`).
 
     Leftmost-first alternation means at most one alternative's groups are
     set, so the level words are coalesced and mapped once; the regex runs
     once (materialised first: several struct fields of one expression would
-    each evaluate it again).
+    each evaluate it again). Words as printed (`INFO`, `info`, `Info`) map
+    straight to the level; only other spellings are lower-cased first.
     """
     groups = frame.get_column(column).str.slice(0, HEAD_CHARS).str.extract_groups(_ALL)
-    return frame.with_columns(pl.select(_level_from_groups(pl.lit(groups))).to_series())
+    field = pl.lit(groups).struct.field
+    words = pl.select(pl.coalesce(field("1"), field("2"), field("5"), field("6"), field("7")))
+    word = words.to_series()
+    level = word.replace_strict(_SPELLINGS, default=None, return_dtype=LEVEL_DTYPE)
+    odd = level.is_null() & word.is_not_null()
+    if odd.any():
+        rows = odd.arg_true()
+        spelled = pl.select(_canonical(pl.lit(word.gather(rows))).cast(LEVEL_DTYPE)).to_series()
+        level = level.scatter(rows, spelled)
+    level = pl.select(
+        pl.when(pl.lit(level).is_not_null())
+        .then(pl.lit(level))
+        .when(field("3").is_not_null())
+        .then(pl.lit(Level.ERROR.value, dtype=LEVEL_DTYPE))
+        .when(field("4").is_not_null())
+        .then(pl.lit(Level.FATAL.value, dtype=LEVEL_DTYPE))
+        .otherwise(pl.lit(Level.UNKNOWN.value, dtype=LEVEL_DTYPE))
+        .alias("level")
+    ).to_series()
+    return frame.with_columns(level)
+
+
+_SPELLINGS = {
+    spelling: level.value
+    for word, level in _WORDS.items()
+    for spelling in (word, word.upper(), word.title())
+}
 
 
 def level_expr(message: pl.Expr) -> pl.Expr:
