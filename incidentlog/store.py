@@ -81,6 +81,66 @@ class AppendResult:
     files: int = 0
 
 
+class _KnownIds:
+    """Record ids of one (dataset, day), kept per container in chunks with their time range.
+
+    A record can only repeat one of its own container at the same instant
+    (both are part of its id), so a batch is probed only against its
+    containers' chunks whose time range overlaps its own. Time-ordered input
+    and `docker compose logs` dumping one container after another both probe
+    a few recent chunks per container, where probing everything known would
+    grow with the square of the input.
+    """
+
+    COLUMNS = ("container", "ts", "id")
+
+    def __init__(self) -> None:
+        self.chunks: dict[str | None, list[tuple[datetime | None, datetime | None, pl.DataFrame]]]
+        self.chunks = {}
+
+    def clear(self) -> None:
+        self.chunks.clear()
+
+    def add(self, rows: pl.DataFrame) -> None:
+        """Remember the ids of `rows` (columns COLUMNS)."""
+        for container, part in _per_container(rows):
+            lo, hi = _time_range(part)
+            self.chunks.setdefault(container, []).append((lo, hi, part.select("id")))
+
+    def seen(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """The ids of `rows` (columns COLUMNS) that are already known."""
+        hits = [pl.DataFrame(schema={"id": pl.UInt64})]
+        for container, part in _per_container(rows):
+            lo, hi = _time_range(part)
+            candidates = [
+                ids
+                for chunk_lo, chunk_hi, ids in self.chunks.get(container, ())
+                if lo is None or chunk_lo is None or (chunk_lo <= hi and lo <= chunk_hi)  # type: ignore[operator]
+            ]
+            if candidates:
+                known = pl.concat(candidates, rechunk=False)
+                hits.append(known.join(part.select("id"), on="id", how="semi"))
+        return pl.concat(hits)
+
+
+def _per_container(rows: pl.DataFrame) -> Iterator[tuple[str | None, pl.DataFrame]]:
+    if rows.is_empty():
+        return
+    for (container,), part in rows.partition_by("container", as_dict=True).items():
+        assert container is None or isinstance(container, str)
+        yield container, part
+
+
+def _time_range(rows: pl.DataFrame) -> tuple[datetime | None, datetime | None]:
+    """First and last time of `rows`; (None, None) when any is undated (matches everything)."""
+    ts = rows.get_column("ts")
+    if ts.null_count():
+        return None, None
+    lo, hi = ts.min(), ts.max()
+    assert isinstance(lo, datetime) and isinstance(hi, datetime)
+    return lo, hi
+
+
 class _FileWriter:
     """Sorts and writes store files on one background thread (Polars releases
     the GIL), at most two files behind the caller so memory stays bounded."""
@@ -116,7 +176,7 @@ class Store:
     def __init__(self, root: Path, *, exists: bool = True) -> None:
         self.root = root
         self._exists = exists
-        self._id_cache: dict[tuple[str, str], tuple[set[Path], list[pl.DataFrame]]] = {}
+        self._id_cache: dict[tuple[str, str], tuple[set[Path], _KnownIds]] = {}
         """Ids of the files of a (dataset, day) already read, so a long-running
         writer (`collect` appends every second) reads each file once."""
 
@@ -174,15 +234,16 @@ class Store:
     def append(self, batches: Iterable[tuple[str, pl.DataFrame]]) -> AppendResult:
         """Write (dataset, frame) batches, skipping rows whose id is already stored.
 
-        Ids on disk are loaded once per day touched; ids this run wrote are kept
-        as a list of chunks. Each batch is checked with a semi-join that hashes
-        the (small) batch and probes the known ids, so the check stays linear.
-        New rows are buffered per (dataset, day) into files of about
-        FILE_ROWS rows, sorted and written on a second thread while the
-        caller parses the next batch.
+        Ids on disk are loaded once per day touched, ids this run wrote are
+        remembered; both as `_KnownIds`, which a batch probes only where a
+        repeat could be (same container, overlapping time), so the check stays
+        linear in the input. New rows are buffered per (dataset, day) into
+        files of about FILE_ROWS rows, sorted and written on a second thread
+        while the caller parses the next batch.
         """
         result = AppendResult()
-        known: dict[tuple[str, str], list[pl.DataFrame]] = {}
+        stored: dict[tuple[str, str], _KnownIds] = {}
+        written: dict[tuple[str, str], _KnownIds] = {}
         pending: dict[tuple[str, str], list[pl.DataFrame]] = {}
         writer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         with ExitStack() as held:
@@ -199,19 +260,19 @@ class Store:
                 frame = conform(frame, DATASETS[dataset], "store")
                 for name, part in _by_day(frame):
                     key = (dataset, name)
-                    if key not in known:
-                        known[key] = [self._stored_ids(dataset, name)]
+                    if key not in written:
+                        written[key] = _KnownIds()
+                        stored[key] = self._stored_ids(dataset, name)
                     rows = part.height
                     if part.get_column("id").n_unique() < rows:
                         part = part.unique("id", keep="first", maintain_order=True)
-                    ids = part.select("id")
-                    # one probe of everything known (a multi-chunk frame) by this batch's ids
-                    seen = pl.concat(known[key], rechunk=False).join(ids, on="id", how="semi")
+                    keys = part.select(_KnownIds.COLUMNS)
+                    seen = pl.concat([stored[key].seen(keys), written[key].seen(keys)])
                     fresh = part.join(seen, on="id", how="anti") if seen.height else part
                     result.duplicates += rows - fresh.height
                     if fresh.is_empty():
                         continue
-                    known[key].append(fresh.select("id"))
+                    written[key].add(fresh.select(_KnownIds.COLUMNS) if seen.height else keys)
                     result.written[dataset] += fresh.height
                     buffer = pending.setdefault(key, [])
                     buffer.append(fresh)
@@ -222,21 +283,19 @@ class Store:
             result.files = files.finish()
         return result
 
-    def _stored_ids(self, dataset: str, day: str) -> pl.DataFrame:
+    def _stored_ids(self, dataset: str, day: str) -> _KnownIds:
         """Ids stored for one day: files read before are served from the cache,
         new ones (another writer's, or this store's earlier appends) are read."""
-        files, chunks = self._id_cache.setdefault((dataset, day), (set(), []))
+        files, known = self._id_cache.setdefault((dataset, day), (set(), _KnownIds()))
         present = set((self.root / dataset / f"day={day}").glob("*.parquet"))
         if files - present:  # compaction replaced files: start over for this day
             files.clear()
-            chunks.clear()
+            known.clear()
         new = sorted(present - files)
         if new:
-            chunks.append(pl.scan_parquet(new).select("id").collect())
+            known.add(pl.scan_parquet(new).select(_KnownIds.COLUMNS).collect())
             files.update(new)
-        if not chunks:
-            return pl.DataFrame(schema={"id": pl.UInt64})
-        return pl.concat(chunks, rechunk=False)
+        return known
 
     def _write(self, dataset: str, day: str, frame: pl.DataFrame, name: str) -> Path:
         folder = self.root / dataset / f"day={day}"

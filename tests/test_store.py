@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from incidentlog.errors import StoreError
-from incidentlog.ingest import ingest_into_store
+from incidentlog.ingest import ingest_into_store, read_inputs
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA
 from incidentlog.store import FORMAT_VERSION, MARKER, STORE_ENV, Store, default_store_path
 
@@ -79,16 +79,44 @@ def test_layout_by_day_and_undated(tmp_path: Path, inputs: list[Path]) -> None:
     assert not [p for p in files(store) if p.name.endswith(".tmp")]
 
 
-def test_files_are_sorted_by_service_and_time(tmp_path: Path, inputs: list[Path]) -> None:
-    store = tmp_path / "store"
-    ingest_into_store(inputs, store=store, host="h1")
-    day_files = sorted((store / "logs/day=2025-08-01").glob("*.parquet"))
-    assert day_files
-    for day_file in day_files:
-        frame = pl.read_parquet(day_file)
-        keys = frame.select("service", "ts")
-        assert keys.equals(keys.sort("service", "ts"))
-        assert frame.columns == LOGS_SCHEMA.names()  # no `day` column inside the files
+def test_files_group_services_in_arrival_order(tmp_path: Path) -> None:
+    """Rows are grouped by service (row-group statistics prune by service), each
+    service's rows in arrival order, even when the input interleaves them."""
+    log = tmp_path / "mixed.log"
+    log.write_text(
+        "web-1  | 2025-08-01T12:00:03Z w1\n"
+        "api-1  | 2025-08-01T12:00:01Z a1\n"
+        "web-1  | 2025-08-01T12:00:04Z w2\n"
+        "db-1   | 2025-08-01T12:00:02Z d1\n"
+        "api-1  | 2025-08-01T12:00:05Z a2\n"
+    )
+    ingest_into_store([log], store=tmp_path / "store", host="h1")
+    (day_file,) = (tmp_path / "store/logs/day=2025-08-01").glob("*.parquet")
+    frame = pl.read_parquet(day_file)
+    assert frame.get_column("message").to_list() == ["a1", "a2", "d1", "w1", "w2"]
+    assert frame.columns == LOGS_SCHEMA.names()  # no `day` column inside the files
+
+
+def test_repeats_found_across_batches_and_containers(tmp_path: Path) -> None:
+    """Known ids are probed per container and time range: a repeat is still
+    found when other containers' batches came in between (compose dumping one
+    container after another), and nothing else is dropped."""
+    log = tmp_path / "blocks.log"
+    log.write_text(
+        "".join(f"web-1  | 2025-08-01T12:00:0{i}Z web {i}\n" for i in range(6))
+        + "".join(f"api-1  | 2025-08-01T12:00:0{i}Z api {i}\n" for i in range(6))
+    )
+    logs = read_inputs([log], host="h").logs
+    web, api = logs.filter(pl.col("service") == "web"), logs.filter(pl.col("service") == "api")
+    history = Store.open(tmp_path / "store", create=True)
+    result = history.append(
+        [("logs", web.head(4)), ("logs", api.head(3)), ("logs", web.tail(3)), ("logs", api)]
+    )
+    assert result.written["logs"] == 12
+    assert result.duplicates == 1 + 3  # web 3 came twice, api 0-2 twice
+    again = history.append([("logs", web.slice(2, 2)), ("logs", api.tail(1))])
+    assert (again.written["logs"], again.duplicates) == (0, 3)
+    assert history.scan("logs").collect().get_column("id").is_unique().all()
 
 
 def test_reingest_adds_nothing(tmp_path: Path, inputs: list[Path]) -> None:
@@ -199,7 +227,9 @@ def test_open_errors(tmp_path: Path) -> None:
     future = tmp_path / "future"
     future.mkdir()
     (future / MARKER).write_text('{"format": 99}')
-    with pytest.raises(StoreError, match=rf"store format 99, this incidentlog reads {FORMAT_VERSION}$"):
+    with pytest.raises(
+        StoreError, match=rf"store format 99, this incidentlog reads {FORMAT_VERSION}$"
+    ):
         Store.open(future)
     older = tmp_path / "older"
     older.mkdir()

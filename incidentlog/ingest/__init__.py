@@ -537,7 +537,9 @@ def _in_order_on_workers(
     Items are drawn (read) on the caller's thread; at most PARSE_WORKERS + 1
     are in flight, so memory stays bounded.
     """
-    with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="incidentlog-parse") as pool:
+    with ThreadPoolExecutor(
+        max_workers=PARSE_WORKERS, thread_name_prefix="incidentlog-parse"
+    ) as pool:
         pending: deque[Future[pl.DataFrame]] = deque()
         for item in items:
             pending.append(pool.submit(work, item))

@@ -95,8 +95,8 @@ def _canonical(token: pl.Expr) -> pl.Expr:
     )
 
 
-_ALL = (
-    f"{_LAYOUT}|{_START}|{_STRUCTURED}|{_WORD}".replace(r"\b", r"(?-u:\b)").replace("(?i:", "(?i-u:")
+_ALL = f"{_LAYOUT}|{_START}|{_STRUCTURED}|{_WORD}".replace(r"\b", r"(?-u:\b)").replace(
+    "(?i:", "(?i-u:"
 )
 """One leftmost-first pass: anchored layouts win at position 0; otherwise the
 first level-bearing token in the head decides. Classes and word boundaries
