@@ -63,24 +63,7 @@ def parse_timestamps(stamps: pl.Series) -> pl.Series:
     if present.is_empty():
         return pl.repeat(None, stamps.len(), dtype=TS_DTYPE, eager=True).alias(stamps.name)
     if (present.str.len_bytes() == _ENGINE_STAMP_BYTES).all() and present.str.ends_with("Z").all():
-        seconds = stamps.str.slice(0, 19)
-        starts = seconds.ne_missing(seconds.shift(1))
-        firsts = starts.arg_true()
-        parsed = seconds.gather(firsts).str.to_datetime(
-            format="%Y-%m-%dT%H:%M:%S", time_unit="ns", time_zone="UTC", strict=False
-        )
-        run = (
-            starts.to_frame("start")
-            .select(pl.when("start").then(pl.int_range(pl.len(), dtype=pl.UInt32)).forward_fill())
-            .to_series()
-        )
-        first_of_run = pl.repeat(None, stamps.len(), dtype=TS_DTYPE, eager=True).scatter(
-            firsts, parsed.cast(TS_DTYPE)
-        )
-        nanos = stamps.str.slice(20, 9).cast(pl.Int64, strict=False)
-        ts = pl.select(
-            pl.lit(first_of_run).gather(pl.lit(run)) + pl.duration(nanoseconds=pl.lit(nanos))
-        ).to_series()
+        ts = _engine_times(stamps.str.slice(0, 19), stamps.str.slice(20, 9))
         if ts.null_count() == stamps.null_count():
             return ts.alias(stamps.name)
     fast = stamps.str.to_datetime(
@@ -92,6 +75,29 @@ def parse_timestamps(stamps: pl.Series) -> pl.Series:
 
 
 _ENGINE_STAMP_BYTES = len("2025-08-01T12:30:00.123456789Z")
+
+
+def _engine_times(seconds: pl.Series, nanos: pl.Series) -> pl.Series:
+    """UTC times from the `2025-08-01T12:30:00` and `123456789` parts of engine
+    stamps. Lines come in time order, so the seconds change only every few
+    thousand lines: they are parsed once per run of equal values."""
+    starts = seconds.ne_missing(seconds.shift(1))
+    firsts = starts.arg_true()
+    parsed = seconds.gather(firsts).str.to_datetime(
+        format="%Y-%m-%dT%H:%M:%S", time_unit="ns", time_zone="UTC", strict=False
+    )
+    run = (
+        starts.to_frame("start")
+        .select(pl.when("start").then(pl.int_range(pl.len(), dtype=pl.UInt32)).forward_fill())
+        .to_series()
+    )
+    first_of_run = pl.repeat(None, seconds.len(), dtype=TS_DTYPE, eager=True).scatter(
+        firsts, parsed.cast(TS_DTYPE)
+    )
+    return pl.select(
+        pl.lit(first_of_run).gather(pl.lit(run))
+        + pl.duration(nanoseconds=pl.lit(nanos.cast(pl.Int64, strict=False)))
+    ).to_series()
 
 
 _STAMP = r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d))(?: |$)"
@@ -135,7 +141,10 @@ def services_of(containers: pl.Series) -> pl.Series:
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 """A container name as compose prints it before `|` (padding stripped)."""
 
-_ENGINE_STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z(?: |$)"
+_PREFIXED_ENGINE_STAMP = (
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*[ \t]*\| ?"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z(?: |$)"
+)
 _ANY_STAMP = (
     r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2}))(?: |$)"
@@ -160,16 +169,10 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     bar = text.str.find("|", literal=True)
     spaced = (text.str.find("| ", literal=True) == bar).fill_null(False)
     cut = pl.select(bar + 1 + spaced.cast(pl.UInt32)).to_series()
-    frame = pl.DataFrame({"text": text, "bar": bar, "cut": cut}).select(
-        name=pl.col("text").str.slice(0, pl.col("bar")).str.strip_chars_end(" \t"),
-        after=pl.col("text").str.slice(pl.col("cut"), 64),
-        cut="cut",
-    )
-    container, service = _containers_and_services(frame.get_column("name"))
-    prefix = pl.select(
-        pl.when(pl.lit(container).is_not_null()).then(pl.lit(frame.get_column("cut"))).otherwise(0)
-    ).to_series()
-    ts, stamp_chars = _leading_timestamps(frame.get_column("after"), container.is_not_null())
+    container, service = _containers_and_services(text.str.slice(0, bar))
+    prefixed = container.is_not_null()
+    ts, stamp_chars = _leading_timestamps(text, cut, prefixed)
+    prefix = pl.select(pl.when(pl.lit(prefixed)).then(pl.lit(cut)).otherwise(0)).to_series()
     text = pl.select(pl.lit(text).str.slice(pl.lit(prefix) + pl.lit(stamp_chars))).to_series()
     frame = lines.with_columns(text=text, container=container, service=service, ts=ts)
     unprefixed = container.is_null()
@@ -187,38 +190,59 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _containers_and_services(names: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """Valid container names (else null) and their compose services, computed
-    once per distinct name and spread back with one join."""
-    distinct = names.unique().drop_nulls()
-    valid = distinct.filter(distinct.str.contains(_NAME))
-    mapping = pl.DataFrame(
-        {
-            "name": valid,
-            "container": valid,
-            "service": pl.select(service_from_container(pl.lit(valid))).to_series(),
-        }
+def _containers_and_services(prefixes: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Container names (null where the text before `|` is no name) and their
+    compose services, worked out once per distinct padded prefix and spread
+    back with one join."""
+    distinct = prefixes.unique().drop_nulls()
+    mapping = (
+        pl.DataFrame({"prefix": distinct})
+        .with_columns(container=pl.col("prefix").str.strip_chars_end(" \t"))
+        .filter(pl.col("container").str.contains(_NAME))
+        .with_columns(service=service_from_container(pl.col("container")))
     )
-    joined = names.to_frame("name").join(mapping, on="name", how="left", maintain_order="left")
+    joined = prefixes.to_frame("prefix").join(
+        mapping, on="prefix", how="left", maintain_order="left"
+    )
     return joined.get_column("container"), joined.get_column("service")
 
 
-def _leading_timestamps(after: pl.Series, prefixed: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """The timestamp at the start of `after` (prefixed lines only) and how many
-    characters to cut with it (the stamp and one space; 0 when there is none
-    or it is no real time, like `0000-00-00T...`, which then stays in the text)."""
-    engine = after.str.contains(_ENGINE_STAMP) & prefixed
-    stamp = pl.select(pl.when(pl.lit(engine)).then(pl.lit(after).str.slice(0, 30))).to_series()
-    rest = (~engine & prefixed).arg_true()
-    if rest.len():
-        rows = rest.filter(after.gather(rest).str.contains(_ANY_STAMP))
-        stamp = stamp.scatter(rows, after.gather(rows).str.extract(_ANY_STAMP, 1))
-    ts = parse_timestamps(stamp)
-    stamp_bytes = pl.lit(stamp).str.len_bytes()  # ASCII: bytes are characters
-    followed = (pl.lit(after).str.len_bytes() > stamp_bytes).cast(pl.UInt32)  # by a space
+def _leading_timestamps(
+    text: pl.Series, cut: pl.Series, prefixed: pl.Series
+) -> tuple[pl.Series, pl.Series]:
+    """The timestamp that starts the message (at `cut`) of prefixed lines, and
+    how many characters to cut with it (the stamp and one space; 0 when there
+    is none or it is no real time, like `0000-00-00T...`, which then stays in
+    the text). Engine stamps are matched in place and sliced at their fixed
+    offsets; only other lines get a window and a capture."""
+    engine = text.str.contains(_PREFIXED_ENGINE_STAMP) & prefixed
+    frame = pl.DataFrame({"text": text, "cut": cut, "engine": engine})
+    parts = frame.select(
+        seconds=pl.when("engine").then(pl.col("text").str.slice(pl.col("cut"), 19)),
+        nanos=pl.when("engine").then(pl.col("text").str.slice(pl.col("cut") + 20, 9)),
+        followed=(pl.col("text").str.len_bytes() > pl.col("cut") + 30).cast(pl.UInt32),
+    )
+    ts = _engine_times(parts.get_column("seconds"), parts.get_column("nanos"))
     chars = pl.select(
-        pl.when(pl.lit(ts).is_not_null()).then(stamp_bytes + followed).otherwise(0)
+        pl.when(pl.lit(ts).is_not_null())
+        .then(_ENGINE_STAMP_BYTES + pl.lit(parts.get_column("followed")))
+        .otherwise(0)
     ).to_series()
+    rest = (~engine & prefixed).arg_true()
+    if rest.len():  # other stamps (any RFC 3339 width), or none
+        after = frame.select(pl.col("text").str.slice(pl.col("cut"), 64)).to_series().gather(rest)
+        stamp = after.str.extract(_ANY_STAMP, 1)
+        other = parse_timestamps(stamp)
+        taken = (stamp.str.len_bytes() + (after.str.len_bytes() > stamp.str.len_bytes())).cast(
+            pl.Int32
+        )
+        ts = ts.scatter(rest, other)
+        chars = chars.cast(pl.Int32).scatter(
+            rest,
+            pl.select(
+                pl.when(pl.lit(other).is_not_null()).then(pl.lit(taken)).otherwise(0)
+            ).to_series(),
+        )
     return ts, chars
 
 
