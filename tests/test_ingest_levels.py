@@ -6,9 +6,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from incidentlog.ingest import read_inputs
-from incidentlog.ingest.levels import HEAD_CHARS, level_expr
+from incidentlog.ingest.levels import HEAD_CHARS, level_expr, with_level
 from incidentlog.schema import LEVEL_DTYPE
 
 CASES = [
@@ -121,6 +123,25 @@ def test_levels_in_one_batch_match_one_by_one() -> None:
     ]
 
 
+def test_batch_levels_equal_the_expression() -> None:
+    """`with_level` (the ingest path: matches looked up, groups only for the
+    rest) gives exactly what the single expression gives, on every case and on
+    mixed spellings, brackets and tokens placed past the head."""
+    messages = [m for m, _ in CASES] + [
+        "[eRRoR] odd spelling",
+        "[Warn] title case",
+        "x" * (HEAD_CHARS - 3) + " ERROR",
+        "E0801 12:30:00.123456 1 main.go:1] boom",
+        'LEVEL=Crit msg="x"',
+        "ValueError",
+        "prefix ValueError: not at the start",
+    ]
+    frame = pl.DataFrame({"message": messages})
+    assert with_level(frame, "message").get_column("level").to_list() == (
+        frame.select(level_expr(pl.col("message"))).to_series().to_list()
+    )
+
+
 def test_a_level_word_deep_in_a_record_does_not_count() -> None:
     message = "request done " + "x" * HEAD_CHARS + " ERROR"
     frame = pl.DataFrame({"message": [message]}).select(level_expr(pl.col("message")))
@@ -150,3 +171,19 @@ def test_levels_through_ingest(tmp_path: Path) -> None:
         ("redis", "info"),
         ("api", "info"),
     ]
+
+
+_PIECES = [
+    "INFO", "ERROR", "err", "[error]", "[Info]", "level=", "LEVEL=", '"level":', '"severity": "', "warn",
+    "30", "50", "Traceback (most recent call last)", "ValueError:", "panic: ", "E0801 12:30:00",
+    "1:M 01 Aug 2025 12:30:00.123 # ", " ", "x", "é", "\t", ":", '"', "=", "[", "]",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_batch_levels_equal_the_expression_on_generated_text(message: str) -> None:
+    frame = pl.DataFrame({"message": [message, "INFO " + message]})
+    assert with_level(frame, "message").get_column("level").to_list() == (
+        frame.select(level_expr(pl.col("message"))).to_series().to_list()
+    )

@@ -80,10 +80,44 @@ _START = (
     r"|(panic: |fatal error: ))"  # Go runtime
 )
 
-_WORD = (
-    r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|SEVERE|"
-    r"EMERG|ALERT|LOG|TRC|DBG|INF|WRN|FTL)\b|\[(?i:(trace|debug|info|notice|warn|warning|error|crit|alert|emerg|fatal))\]"
-)
+_UPPER_WORDS = [
+    "TRACE",
+    "DEBUG",
+    "INFO",
+    "NOTICE",
+    "WARN",
+    "WARNING",
+    "ERROR",
+    "ERR",
+    "FATAL",
+    "CRITICAL",
+    "CRIT",
+    "PANIC",
+    "SEVERE",
+    "EMERG",
+    "ALERT",
+    "LOG",
+    "TRC",
+    "DBG",
+    "INF",
+    "WRN",
+    "FTL",
+]
+_BRACKET_WORDS = [
+    "trace",
+    "debug",
+    "info",
+    "notice",
+    "warn",
+    "warning",
+    "error",
+    "crit",
+    "alert",
+    "emerg",
+    "fatal",
+]
+
+_WORD = rf"\b({'|'.join(_UPPER_WORDS)})\b|\[(?i:({'|'.join(_BRACKET_WORDS)}))\]"
 """An upper-case level word (Python logging, uvicorn `ERROR:`, postgres
 `FATAL:`, Java, logrus text, zerolog console `INF`/`ERR` as cloudflared prints)
 or a bracketed one in any case (nginx `[error]`)."""
@@ -123,33 +157,43 @@ def _level_from_groups(groups: pl.Expr) -> pl.Expr:
 def with_level(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """`frame` with a `level` column inferred from `column` (as `level_expr`).
 
-    Leftmost-first alternation means at most one alternative's groups are
-    set, so the level words are coalesced and mapped once; the regex runs
-    once (materialised first: several struct fields of one expression would
-    each evaluate it again). Words as printed (`INFO`, `info`, `Info`) map
-    straight to the level; only other spellings are lower-cased first.
+    Capturing groups of the whole alternation cost more than finding its
+    matches, and most matches are a bare or bracketed level word (`INFO`,
+    `[error]`): so the leftmost match is found without groups and looked up
+    directly, and only the other matches (structured fields, layouts, stack
+    heads) are taken apart with groups, on their few characters.
     """
-    groups = frame.get_column(column).str.slice(0, HEAD_CHARS).str.extract_groups(_ALL)
+    head = frame.get_column(column).str.slice(0, HEAD_CHARS)
+    match = head.str.extract_all(_ALL).list.first()
+    level = match.replace_strict(_WORD_MATCHES, default=None, return_dtype=LEVEL_DTYPE)
+    other = level.is_null() & match.is_not_null()
+    if other.any():
+        rows = other.arg_true()
+        level = level.scatter(rows, _levels_of(match.gather(rows)))
+    return frame.with_columns(level.fill_null(Level.UNKNOWN.value).alias("level"))
+
+
+def _levels_of(text: pl.Series) -> pl.Series:
+    """Levels from the groups of `_ALL` (words mapped as printed, other spellings lower-cased)."""
+    groups = text.str.extract_groups(_ALL)
     field = pl.lit(groups).struct.field
-    words = pl.select(pl.coalesce(field("1"), field("2"), field("5"), field("6"), field("7")))
-    word = words.to_series()
-    level = word.replace_strict(_SPELLINGS, default=None, return_dtype=LEVEL_DTYPE)
-    odd = level.is_null() & word.is_not_null()
+    word = pl.select(pl.coalesce(field("1"), field("2"), field("5"), field("6"), field("7")))
+    word_series = word.to_series()
+    level = word_series.replace_strict(_SPELLINGS, default=None, return_dtype=LEVEL_DTYPE)
+    odd = level.is_null() & word_series.is_not_null()
     if odd.any():
         rows = odd.arg_true()
-        spelled = pl.select(_canonical(pl.lit(word.gather(rows))).cast(LEVEL_DTYPE)).to_series()
-        level = level.scatter(rows, spelled)
-    level = pl.select(
+        spelled = _canonical(pl.lit(word_series.gather(rows))).cast(LEVEL_DTYPE)
+        level = level.scatter(rows, pl.select(spelled).to_series())
+    return pl.select(
         pl.when(pl.lit(level).is_not_null())
         .then(pl.lit(level))
         .when(field("3").is_not_null())
         .then(pl.lit(Level.ERROR.value, dtype=LEVEL_DTYPE))
         .when(field("4").is_not_null())
         .then(pl.lit(Level.FATAL.value, dtype=LEVEL_DTYPE))
-        .otherwise(pl.lit(Level.UNKNOWN.value, dtype=LEVEL_DTYPE))
         .alias("level")
     ).to_series()
-    return frame.with_columns(level)
 
 
 _SPELLINGS = {
@@ -157,6 +201,16 @@ _SPELLINGS = {
     for word, level in _WORDS.items()
     for spelling in (word, word.upper(), word.title())
 }
+
+_WORD_MATCHES = {
+    **{word: _WORDS[word.lower()].value for word in _UPPER_WORDS},
+    **{
+        f"[{spelling}]": _WORDS[spelling.lower()].value
+        for spelling in _SPELLINGS
+        if spelling.lower() in _BRACKET_WORDS
+    },
+}
+"""Whole matches that are a level word: the `_WORD` alternatives, as printed."""
 
 
 def level_expr(message: pl.Expr) -> pl.Expr:
