@@ -80,7 +80,10 @@ def _mark_continuations(text: pl.Series, order: pl.Series, same: pl.Series) -> p
     position = pl.int_range(n, eager=True)
     # the latest unindented, non-blank line before each row (its "anchor")
     # (Node's `- /path` require-stack entries are part of the record, not anchors)
-    anchorable = ~layout & ~text.str.starts_with("- /").gather(order)
+    # (those lines are all `shaped`, so only shaped lines are looked at)
+    shaped_rows = shaped.arg_true()
+    require_entry = text.gather(order.gather(shaped_rows)).str.starts_with("- /")
+    anchorable = ~layout.clone().scatter(shaped_rows.filter(require_entry), True)
     anchor = (
         pl.select(pl.when(anchorable).then(position).otherwise(None).forward_fill().shift(1))
         .to_series()
