@@ -144,6 +144,30 @@ def test_line_reader_conserves_lines(data: bytes, chunk: int) -> None:
 
 @SETTINGS
 @given(
+    data=st.lists(
+        st.sampled_from(["a", "é", "€", "😀", "\n", "\r\n", "\x1f", "\x00", "\xff", "\xc3", " | "]),
+        max_size=200,
+    ).map(lambda parts: "".join(parts).encode("utf-8", "surrogateescape")),
+    chunk=st.integers(1, 64),
+)
+def test_line_reader_gives_the_same_lines_at_any_chunk_size(data: bytes, chunk: int) -> None:
+    """Chunks split multibyte characters, separator bytes and `\r\n` anywhere:
+    the lines and the count of replaced bytes are those of reading it whole."""
+    import io
+
+    from incidentlog.ingest.lines import decode, split_lines
+
+    data = data.replace("\xff".encode(), b"\xff").replace("\xc3".encode(), b"\xc3")
+    batches = list(read_line_batches(io.BytesIO(data), chunk_bytes=chunk))
+    got = [line for b in batches for line in b.lines.to_list()]
+    text, replaced = decode(data)
+    expected = split_lines(text).to_list() if data else []
+    assert got == expected
+    assert sum(b.invalid_utf8 for b in batches) == replaced
+
+
+@SETTINGS
+@given(
     data=st.one_of(
         st.binary(max_size=3000),
         st.lists(

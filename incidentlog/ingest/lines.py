@@ -99,10 +99,11 @@ def read_line_batches(
 
 def _chunk_batch(pending: bytes, chunk: bytes, first_line: int, complete: bool) -> LineBatch:
     """The lines of `pending + chunk`, without its unfinished last line unless `complete`."""
-    if _FIELD_SEPARATOR in chunk or not _is_utf8(chunk):  # rare: exact bytes, slow path
+    try:  # the splitter checks UTF-8 and refuses a separator byte (one scan, not three)
+        lines = _read_as_column(chunk)
+    except pl.exceptions.PolarsError:  # rare: split the exact bytes the slow way
         body = pending + (chunk if complete else chunk[: chunk.rfind(b"\n") + 1])
         return _batch(body, first_line)
-    lines = _read_as_column(chunk)
     if not complete:
         lines = lines.head(-1)
     if not pending:
