@@ -101,34 +101,38 @@ class _KnownIds:
     def clear(self) -> None:
         self.chunks.clear()
 
-    def add(self, rows: pl.DataFrame) -> None:
-        """Remember the ids of `rows` (columns COLUMNS)."""
-        for container, part in _per_container(rows):
-            lo, hi = _time_range(part)
-            self.chunks.setdefault(container, []).append((lo, hi, part.select("id")))
+    def add(self, parts: list[_Part]) -> None:
+        """Remember the ids of `parts` (from `_parts`)."""
+        for container, lo, hi, ids in parts:
+            self.chunks.setdefault(container, []).append((lo, hi, ids))
 
-    def seen(self, rows: pl.DataFrame) -> pl.DataFrame:
-        """The ids of `rows` (columns COLUMNS) that are already known."""
+    def seen(self, parts: list[_Part]) -> pl.DataFrame:
+        """The ids of `parts` (from `_parts`) that are already known."""
         hits = [pl.DataFrame(schema={"id": pl.UInt64})]
-        for container, part in _per_container(rows):
-            lo, hi = _time_range(part)
+        for container, lo, hi, ids in parts:
             candidates = [
-                ids
-                for chunk_lo, chunk_hi, ids in self.chunks.get(container, ())
+                known
+                for chunk_lo, chunk_hi, known in self.chunks.get(container, ())
                 if lo is None or chunk_lo is None or (chunk_lo <= hi and lo <= chunk_hi)  # type: ignore[operator]
             ]
             if candidates:
-                known = pl.concat(candidates, rechunk=False)
-                hits.append(known.join(part.select("id"), on="id", how="semi"))
+                hits.append(pl.concat(candidates, rechunk=False).join(ids, on="id", how="semi"))
         return pl.concat(hits)
 
 
-def _per_container(rows: pl.DataFrame) -> Iterator[tuple[str | None, pl.DataFrame]]:
+_Part = tuple[str | None, datetime | None, datetime | None, pl.DataFrame]
+"""One container's rows of a batch: container, first and last time, ids."""
+
+
+def _parts(rows: pl.DataFrame) -> list[_Part]:
+    """`rows` (columns `_KnownIds.COLUMNS`) split per container, once per batch."""
     if rows.is_empty():
-        return
+        return []
+    parts: list[_Part] = []
     for (container,), part in rows.partition_by("container", as_dict=True).items():
         assert container is None or isinstance(container, str)
-        yield container, part
+        parts.append((container, *_time_range(part), part.select("id")))
+    return parts
 
 
 def _time_range(rows: pl.DataFrame) -> tuple[datetime | None, datetime | None]:
@@ -266,13 +270,15 @@ class Store:
                     rows = part.height
                     if part.get_column("id").n_unique() < rows:
                         part = part.unique("id", keep="first", maintain_order=True)
-                    keys = part.select(_KnownIds.COLUMNS)
-                    seen = pl.concat([stored[key].seen(keys), written[key].seen(keys)])
+                    parts = _parts(part.select(_KnownIds.COLUMNS))
+                    seen = pl.concat([stored[key].seen(parts), written[key].seen(parts)])
                     fresh = part.join(seen, on="id", how="anti") if seen.height else part
                     result.duplicates += rows - fresh.height
                     if fresh.is_empty():
                         continue
-                    written[key].add(fresh.select(_KnownIds.COLUMNS) if seen.height else keys)
+                    written[key].add(
+                        _parts(fresh.select(_KnownIds.COLUMNS)) if seen.height else parts
+                    )
                     result.written[dataset] += fresh.height
                     buffer = pending.setdefault(key, [])
                     buffer.append(fresh)
@@ -293,7 +299,7 @@ class Store:
             known.clear()
         new = sorted(present - files)
         if new:
-            known.add(pl.scan_parquet(new).select(_KnownIds.COLUMNS).collect())
+            known.add(_parts(pl.scan_parquet(new).select(_KnownIds.COLUMNS).collect()))
             files.update(new)
         return known
 
