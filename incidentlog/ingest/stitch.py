@@ -150,7 +150,7 @@ def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, p
     Record boundaries are computed on integers in (key, seq) order; rows are
     never reordered, and only multi-line records are grouped.
     """
-    keys = lines.select(pl.struct(list(KEY)).hash().alias("k")).to_series()
+    keys = lines.select(KEY).hash_rows().alias("k")
     by_key = pl.DataFrame({"k": keys, "seq": lines.get_column("seq")})
     if lines.get_column("seq").is_sorted():  # rows in arrival order (the usual case):
         # a stable sort by key alone is the (key, seq) order, at a quarter of the cost
