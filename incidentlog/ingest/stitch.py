@@ -70,9 +70,20 @@ def _mark_continuations(text: pl.Series, order: pl.Series, same: pl.Series) -> p
     indented line, or shaped like a stack line) and the neighbours they need.
     """
     n = text.len()
-    indented = text.str.contains(r"^[ \t]").gather(order)
+    # one pass finds the few lines that are indented or shaped like stack lines
+    unusual = text.str.contains(f"{_CANDIDATE}|^[ \t]").arg_true()
+    flags = (
+        text.gather(unusual)
+        .to_frame("text")
+        .select(
+            indented=pl.col("text").str.contains(r"^[ \t]"),
+            shaped=pl.col("text").str.contains(_CANDIDATE),
+        )
+    )
+    none = pl.repeat(False, n, eager=True)
+    indented = none.clone().scatter(unusual, flags.get_column("indented")).gather(order)
+    shaped = none.clone().scatter(unusual, flags.get_column("shaped")).gather(order)
     blank = (text.str.len_bytes() == 0).gather(order)
-    shaped = text.str.contains(_CANDIDATE).gather(order)
     layout = indented | blank
     candidate = same & (layout | layout.shift(1).fill_null(False) | shaped)
     if not candidate.any():
