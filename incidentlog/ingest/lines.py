@@ -101,11 +101,18 @@ def read_line_batches(
 
 def _chunk_batch(pending: bytes, chunk: bytes, first_line: int, complete: bool) -> LineBatch:
     """The lines of `pending + chunk`, without its unfinished last line unless `complete`."""
-    try:  # the splitter checks UTF-8 and refuses a separator byte (one scan, not three)
+
+    def exactly() -> LineBatch:  # rare: the exact bytes, split the slow way
+        return _batch(
+            pending + (chunk if complete else chunk[: chunk.rfind(b"\n") + 1]), first_line
+        )
+
+    if _FIELD_SEPARATOR in chunk:  # (a line of only `\x1f` would even split silently)
+        return exactly()
+    try:
         lines = _read_as_column(chunk)
-    except pl.exceptions.PolarsError:  # rare: split the exact bytes the slow way
-        body = pending + (chunk if complete else chunk[: chunk.rfind(b"\n") + 1])
-        return _batch(body, first_line)
+    except pl.exceptions.PolarsError:  # invalid UTF-8, which the splitter checks
+        return exactly()
     if not complete:
         lines = lines.head(-1)
     if not pending:
