@@ -10,9 +10,9 @@ several writers — later several Docker hosts on shared object storage —
 never edit the same file. Each file is written under a temporary name and
 renamed into place, so a crash never leaves a half file visible. Rows are
 grouped by service, each service's rows in arrival (time) order, so Parquet
-row-group statistics prune service and time queries. Ingesting the same input again adds nothing: rows whose `id`
-is already stored are skipped (under a lock file, so concurrent ingests on
-one machine cannot both add the same row).
+row-group statistics prune service and time queries. Ingesting the same input
+again adds nothing: rows whose `id` is already stored are skipped (under a
+lock file, so concurrent ingests on one machine cannot both add the same row).
 """
 
 from __future__ import annotations
@@ -95,33 +95,34 @@ class _KnownIds:
     COLUMNS = ("container", "ts", "id")
 
     def __init__(self) -> None:
-        self.chunks: dict[str | None, list[tuple[datetime | None, datetime | None, pl.DataFrame]]]
-        self.chunks = {}
+        self.chunks: dict[str | None, list[tuple[_Span | None, pl.DataFrame]]] = {}
 
     def clear(self) -> None:
         self.chunks.clear()
 
     def add(self, parts: list[_Part]) -> None:
         """Remember the ids of `parts` (from `_parts`)."""
-        for container, lo, hi, ids in parts:
-            self.chunks.setdefault(container, []).append((lo, hi, ids))
+        for container, span, ids in parts:
+            self.chunks.setdefault(container, []).append((span, ids))
 
     def seen(self, parts: list[_Part]) -> pl.DataFrame:
         """The ids of `parts` (from `_parts`) that are already known."""
         hits = [pl.DataFrame(schema={"id": pl.UInt64})]
-        for container, lo, hi, ids in parts:
+        for container, span, ids in parts:
             candidates = [
                 known
-                for chunk_lo, chunk_hi, known in self.chunks.get(container, ())
-                if lo is None or chunk_lo is None or (chunk_lo <= hi and lo <= chunk_hi)  # type: ignore[operator]
+                for known_span, known in self.chunks.get(container, ())
+                if _overlap(span, known_span)
             ]
             if candidates:
                 hits.append(pl.concat(candidates, rechunk=False).join(ids, on="id", how="semi"))
         return pl.concat(hits)
 
 
-_Part = tuple[str | None, datetime | None, datetime | None, pl.DataFrame]
-"""One container's rows of a batch: container, first and last time, ids."""
+_Span = tuple[datetime, datetime]
+"""First and last time of some rows; None instead when any is undated (overlaps everything)."""
+_Part = tuple[str | None, _Span | None, pl.DataFrame]
+"""One container's rows of a batch: container, time span, ids."""
 
 
 def _parts(rows: pl.DataFrame) -> list[_Part]:
@@ -131,23 +132,27 @@ def _parts(rows: pl.DataFrame) -> list[_Part]:
     parts: list[_Part] = []
     for (container,), part in rows.partition_by("container", as_dict=True).items():
         assert container is None or isinstance(container, str)
-        parts.append((container, *_time_range(part), part.select("id")))
+        parts.append((container, _span(part), part.select("id")))
     return parts
 
 
-def _time_range(rows: pl.DataFrame) -> tuple[datetime | None, datetime | None]:
-    """First and last time of `rows`; (None, None) when any is undated (matches everything)."""
+def _span(rows: pl.DataFrame) -> _Span | None:
     ts = rows.get_column("ts")
     if ts.null_count():
-        return None, None
+        return None
     lo, hi = ts.min(), ts.max()
     assert isinstance(lo, datetime) and isinstance(hi, datetime)
     return lo, hi
 
 
+def _overlap(a: _Span | None, b: _Span | None) -> bool:
+    return a is None or b is None or (a[0] <= b[1] and b[0] <= a[1])
+
+
 class _FileWriter:
-    """Sorts and writes store files on one background thread (Polars releases
-    the GIL), at most two files behind the caller so memory stays bounded."""
+    """Groups (by service) and writes store files on one background thread
+    (Polars releases the GIL), at most two files behind the caller so memory
+    stays bounded."""
 
     def __init__(self, store: Store, writer: str) -> None:
         self.store = store
@@ -242,7 +247,7 @@ class Store:
         remembered; both as `_KnownIds`, which a batch probes only where a
         repeat could be (same container, overlapping time), so the check stays
         linear in the input. New rows are buffered per (dataset, day) into
-        files of about FILE_ROWS rows, sorted and written on a second thread
+        files of about FILE_ROWS rows, grouped and written on a second thread
         while the caller parses the next batch.
         """
         result = AppendResult()

@@ -145,9 +145,14 @@ def test_line_reader_conserves_lines(data: bytes, chunk: int) -> None:
 @SETTINGS
 @given(
     data=st.lists(
-        st.sampled_from(["a", "é", "€", "😀", "\n", "\r\n", "\x1f", "\x00", "\xff", "\xc3", " | "]),
+        st.sampled_from(
+            [
+                *(s.encode() for s in ["a", "é", "€", "😀", "\n", "\r\n", "\x1f", "\x00", " | "]),
+                *[b"\xff", b"\xc3"],  # invalid UTF-8: a stray byte, a lead byte without its tail
+            ]
+        ),
         max_size=200,
-    ).map(lambda parts: "".join(parts).encode("utf-8", "surrogateescape")),
+    ).map(b"".join),
     chunk=st.integers(1, 64),
 )
 def test_line_reader_gives_the_same_lines_at_any_chunk_size(data: bytes, chunk: int) -> None:
@@ -157,7 +162,6 @@ def test_line_reader_gives_the_same_lines_at_any_chunk_size(data: bytes, chunk: 
 
     from incidentlog.ingest.lines import decode, split_lines
 
-    data = data.replace("\xff".encode(), b"\xff").replace("\xc3".encode(), b"\xc3")
     batches = list(read_line_batches(io.BytesIO(data), chunk_bytes=chunk))
     got = [line for b in batches for line in b.lines.to_list()]
     text, replaced = decode(data)

@@ -448,7 +448,7 @@ def _read_source(
         return
     carry: pl.DataFrame | None = None
     seen = Occurrences()
-    # the next batch is read and parsed on a worker thread while this one is stitched
+    # later batches are parsed on worker threads (`_kept_lines`) while this one is stitched
     for kept in _kept_lines(source, fmt, binary, head, options, summary, seq0):
         if carry is not None:
             kept = pl.concat([carry, kept], how="diagonal_relaxed")

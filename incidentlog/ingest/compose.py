@@ -100,15 +100,29 @@ def _engine_times(seconds: pl.Series, nanos: pl.Series) -> pl.Series:
     ).to_series()
 
 
-_STAMP = r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d))(?: |$)"
+_STAMP = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2}))(?: |$)"
+)
+"""Any RFC 3339 stamp that starts a text, followed by a space or the end."""
+
+
+def leading_stamps(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """The stamp that starts each text as UTC ns, and how many characters to cut
+    with it (the stamp and its space; 0 when there is none or it is no real time,
+    like `0000-00-00T...`, which then stays in the text)."""
+    stamp = texts.str.extract(_STAMP, 1)
+    ts = parse_timestamps(stamp)
+    chars = pl.select(
+        pl.when(pl.lit(ts).is_not_null()).then(pl.lit(stamp).str.len_bytes() + 1).otherwise(0)
+    ).to_series()
+    return ts, chars
 
 
 def with_timestamp(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """Split a leading engine timestamp off `column` into `ts` (UTC ns); the rest stays."""
-    stamp = frame.get_column(column).str.extract(_STAMP, 1)
-    ts = parse_timestamps(stamp)
-    cut = pl.when(pl.lit(ts).is_not_null()).then(pl.lit(stamp).str.len_bytes() + 1).otherwise(0)
-    return frame.with_columns(ts=ts, **{column: pl.col(column).str.slice(cut)})
+    ts, cut = leading_stamps(frame.get_column(column))
+    return frame.with_columns(ts=ts, **{column: pl.col(column).str.slice(pl.lit(cut))})
 
 
 def service_from_container(container: pl.Expr, project: pl.Expr | None = None) -> pl.Expr:
@@ -138,19 +152,15 @@ def services_of(containers: pl.Series) -> pl.Series:
     return containers.replace_strict(distinct, services, default=None, return_dtype=pl.String)
 
 
-_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_NAME_CHARS = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+_NAME = rf"^{_NAME_CHARS}$"
 """A container name as compose prints it before `|` (padding stripped)."""
 
 _PREFIXED_ENGINE_STAMP = (
-    r"^[A-Za-z0-9][A-Za-z0-9_.-]*[ \t]*\| ?"
+    rf"^{_NAME_CHARS}[ \t]*\| ?"
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z(?: |$)"
 )
-_ANY_STAMP = (
-    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
-    r"(?:Z|[+-][0-9]{2}:?[0-9]{2}))(?: |$)"
-)
-"""`docker compose logs --timestamps` prints the first (fixed width); any RFC 3339
-stamp at the start of the message counts too."""
+"""`name | ` and the fixed-width stamp `docker compose logs --timestamps` prints."""
 
 
 def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
@@ -210,39 +220,28 @@ def _containers_and_services(prefixes: pl.Series) -> tuple[pl.Series, pl.Series]
 def _leading_timestamps(
     text: pl.Series, cut: pl.Series, prefixed: pl.Series
 ) -> tuple[pl.Series, pl.Series]:
-    """The timestamp that starts the message (at `cut`) of prefixed lines, and
-    how many characters to cut with it (the stamp and one space; 0 when there
-    is none or it is no real time, like `0000-00-00T...`, which then stays in
-    the text). Engine stamps are matched in place and sliced at their fixed
-    offsets; only other lines get a window and a capture."""
+    """`leading_stamps` of the messages (at `cut`) of prefixed lines. Engine
+    stamps are matched in place and sliced at their fixed offsets; only other
+    lines get a window and a capture."""
     engine = text.str.contains(_PREFIXED_ENGINE_STAMP) & prefixed
-    frame = pl.DataFrame({"text": text, "cut": cut, "engine": engine})
-    parts = frame.select(
+    parts = pl.DataFrame({"text": text, "cut": cut, "engine": engine}).select(
         seconds=pl.when("engine").then(pl.col("text").str.slice(pl.col("cut"), 19)),
         nanos=pl.when("engine").then(pl.col("text").str.slice(pl.col("cut") + 20, 9)),
-        followed=(pl.col("text").str.len_bytes() > pl.col("cut") + 30).cast(pl.UInt32),
     )
     ts = _engine_times(parts.get_column("seconds"), parts.get_column("nanos"))
     chars = pl.select(
-        pl.when(pl.lit(ts).is_not_null())
-        .then(_ENGINE_STAMP_BYTES + pl.lit(parts.get_column("followed")))
-        .otherwise(0)
+        pl.when(pl.lit(ts).is_not_null()).then(_ENGINE_STAMP_BYTES + 1).otherwise(0)
     ).to_series()
     rest = (~engine & prefixed).arg_true()
     if rest.len():  # other stamps (any RFC 3339 width), or none
-        after = frame.select(pl.col("text").str.slice(pl.col("cut"), 64)).to_series().gather(rest)
-        stamp = after.str.extract(_ANY_STAMP, 1)
-        other = parse_timestamps(stamp)
-        taken = (stamp.str.len_bytes() + (after.str.len_bytes() > stamp.str.len_bytes())).cast(
-            pl.Int32
+        after = (
+            pl.DataFrame({"text": text.gather(rest), "cut": cut.gather(rest)})
+            .select(pl.col("text").str.slice(pl.col("cut"), 64))
+            .to_series()
         )
+        other, taken = leading_stamps(after)
         ts = ts.scatter(rest, other)
-        chars = chars.cast(pl.Int32).scatter(
-            rest,
-            pl.select(
-                pl.when(pl.lit(other).is_not_null()).then(pl.lit(taken)).otherwise(0)
-            ).to_series(),
-        )
+        chars = chars.scatter(rest, taken.cast(chars.dtype))
     return ts, chars
 
 

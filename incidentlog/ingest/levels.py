@@ -174,26 +174,8 @@ def with_level(frame: pl.DataFrame, column: str) -> pl.DataFrame:
 
 
 def _levels_of(text: pl.Series) -> pl.Series:
-    """Levels from the groups of `_ALL` (words mapped as printed, other spellings lower-cased)."""
-    groups = text.str.extract_groups(_ALL)
-    field = pl.lit(groups).struct.field
-    word = pl.select(pl.coalesce(field("1"), field("2"), field("5"), field("6"), field("7")))
-    word_series = word.to_series()
-    level = word_series.replace_strict(_SPELLINGS, default=None, return_dtype=LEVEL_DTYPE)
-    odd = level.is_null() & word_series.is_not_null()
-    if odd.any():
-        rows = odd.arg_true()
-        spelled = _canonical(pl.lit(word_series.gather(rows))).cast(LEVEL_DTYPE)
-        level = level.scatter(rows, pl.select(spelled).to_series())
-    return pl.select(
-        pl.when(pl.lit(level).is_not_null())
-        .then(pl.lit(level))
-        .when(field("3").is_not_null())
-        .then(pl.lit(Level.ERROR.value, dtype=LEVEL_DTYPE))
-        .when(field("4").is_not_null())
-        .then(pl.lit(Level.FATAL.value, dtype=LEVEL_DTYPE))
-        .alias("level")
-    ).to_series()
+    """Levels from the groups of `_ALL` (the same mapping as `level_expr`)."""
+    return pl.select(_level_from_groups(pl.lit(text.str.extract_groups(_ALL)))).to_series()
 
 
 _SPELLINGS = {
