@@ -124,8 +124,8 @@ def test_levels_in_one_batch_match_one_by_one() -> None:
 
 
 def test_batch_levels_equal_the_expression() -> None:
-    """`with_level` (the ingest path: matches looked up, groups only for the
-    rest) gives exactly what the single expression gives, on every case and on
+    """`with_level` (the ingest path: leftmost matches found, groups taken only
+    of the distinct matches) gives exactly what the single expression gives, on every case and on
     mixed spellings, brackets and tokens placed past the head."""
     messages = [m for m, _ in CASES] + [
         "[eRRoR] odd spelling",

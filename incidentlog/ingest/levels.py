@@ -157,42 +157,24 @@ def _level_from_groups(groups: pl.Expr) -> pl.Expr:
 def with_level(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """`frame` with a `level` column inferred from `column` (as `level_expr`).
 
-    Capturing groups of the whole alternation cost more than finding its
-    matches, and most matches are a bare or bracketed level word (`INFO`,
-    `[error]`): so the leftmost match is found without groups and looked up
-    directly, and only the other matches (structured fields, layouts, stack
-    heads) are taken apart with groups, on their few characters.
+    Capturing groups of the whole alternation cost far more than finding its
+    matches, and a batch holds few distinct matches (`INFO`, `[error]`,
+    `"level":"info`, ...): so the leftmost match is found without groups, and
+    only the distinct matches are taken apart with groups, on their few
+    characters, then mapped back.
     """
     head = frame.get_column(column).str.slice(0, HEAD_CHARS)
     match = head.str.extract_all(_ALL).list.first()
-    level = match.replace_strict(_WORD_MATCHES, default=None, return_dtype=LEVEL_DTYPE)
-    other = level.is_null() & match.is_not_null()
-    if other.any():
-        rows = other.arg_true()
-        level = level.scatter(rows, _levels_of(match.gather(rows)))
+    distinct = match.unique().drop_nulls()
+    level = match.replace_strict(
+        distinct, _levels_of(distinct), default=None, return_dtype=LEVEL_DTYPE
+    )
     return frame.with_columns(level.fill_null(Level.UNKNOWN.value).alias("level"))
 
 
 def _levels_of(text: pl.Series) -> pl.Series:
     """Levels from the groups of `_ALL` (the same mapping as `level_expr`)."""
     return pl.select(_level_from_groups(pl.lit(text.str.extract_groups(_ALL)))).to_series()
-
-
-_SPELLINGS = {
-    spelling: level.value
-    for word, level in _WORDS.items()
-    for spelling in (word, word.upper(), word.title())
-}
-
-_WORD_MATCHES = {
-    **{word: _WORDS[word.lower()].value for word in _UPPER_WORDS},
-    **{
-        f"[{spelling}]": _WORDS[spelling.lower()].value
-        for spelling in _SPELLINGS
-        if spelling.lower() in _BRACKET_WORDS
-    },
-}
-"""Whole matches that are a level word: the `_WORD` alternatives, as printed."""
 
 
 def level_expr(message: pl.Expr) -> pl.Expr:

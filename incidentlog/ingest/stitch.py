@@ -60,11 +60,11 @@ _CANDIDATE = "|".join(
 
 
 def _mark_continuations(text: pl.Series, order: pl.Series, same: pl.Series) -> pl.Series:
-    """`_start` flags (True where a line begins a record), in key-sorted order.
+    """`_start` flags (True where a line begins a record), in key order.
 
-    `text` is in arrival order; `order` lists its rows sorted by (key, seq) and
-    `same[i]` says whether sorted row i has the key of sorted row i-1. Text is
-    never reordered: cheap per-line tests run in arrival order and only their
+    `text` is in arrival order; `order` lists its rows grouped by key (in seq
+    order within a key) and `same[i]` says whether ordered row i has the key
+    of ordered row i-1. Text is never reordered: cheap per-line tests run in arrival order and only their
     booleans are gathered. Most lines are plain single-line records, so the
     detailed rules run only on the few candidates (indented, blank, after an
     indented line, or shaped like a stack line) and the neighbours they need.
@@ -103,8 +103,8 @@ def _mark_continuations(text: pl.Series, order: pl.Series, same: pl.Series) -> p
     block = (~same).cum_sum()  # key blocks: an anchor in another block does not count
     picked = position.filter(candidate)
 
-    def text_at(sorted_rows: pl.Series) -> pl.Series:
-        return text.gather(order.gather(sorted_rows))
+    def text_at(ordered_rows: pl.Series) -> pl.Series:
+        return text.gather(order.gather(ordered_rows))
 
     prev_rows = (picked - 1).clip(lower_bound=0)
     prev2_rows = (picked - 2).clip(lower_bound=0)
@@ -158,18 +158,26 @@ def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, p
     order. Unless `final`, the last record of every key may still grow, so its
     lines are returned as `carry` to be prepended to the next batch.
 
-    Record boundaries are computed on integers in (key, seq) order; rows are
-    never reordered, and only multi-line records are grouped.
+    Record boundaries are computed on integers in key order (each key's rows
+    together, in seq order); rows are never reordered, and only multi-line
+    records are grouped.
     """
     keys = lines.select(KEY).hash_rows().alias("k")
-    by_key = pl.DataFrame({"k": keys, "seq": lines.get_column("seq")})
     if lines.get_column("seq").is_sorted():  # rows in arrival order (the usual case):
-        # a stable sort by key alone is the (key, seq) order, at a quarter of the cost
-        order = by_key.select(pl.arg_sort_by("k", maintain_order=True)).to_series()
+        # each key's rows, keys in order of appearance: a stable grouping, no sort
+        order = (
+            keys.to_frame()
+            .with_row_index("row")
+            .group_by("k", maintain_order=True)
+            .agg("row")
+            .get_column("row")
+            .explode()
+        )
     else:
+        by_key = pl.DataFrame({"k": keys, "seq": lines.get_column("seq")})
         order = by_key.select(pl.arg_sort_by("k", "seq")).to_series()
-    sorted_keys = keys.gather(order)
-    same = (sorted_keys == sorted_keys.shift(1)).fill_null(False)
+    ordered_keys = keys.gather(order)
+    same = (ordered_keys == ordered_keys.shift(1)).fill_null(False)
     start = _mark_continuations(lines.get_column("text"), order, same)
     flags = pl.DataFrame({"start": start, "same_next": same.shift(-1).fill_null(False)})
     index = pl.int_range(pl.len(), dtype=pl.UInt32)
@@ -185,27 +193,24 @@ def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, p
         == pl.when(~pl.col("same_next")).then(pl.col("record")).backward_fill(),
     )
     # back to arrival order (the inverse permutation of `order`)
-    arrival = order.arg_sort()
-    unsorted = flags.select("start", "record", "single", "open")[arrival]
-    marked = pl.concat([lines, unsorted], how="horizontal")
-    closed = marked.filter(~pl.col("open"))
+    n = order.len()
+    arrival = pl.zeros(n, dtype=pl.UInt32, eager=True).scatter(
+        order, pl.int_range(n, dtype=pl.UInt32, eager=True)
+    )
+    flags_by_row = flags.select("start", "record", "single", "open")[arrival]
+    marked = pl.concat([lines, flags_by_row], how="horizontal").with_row_index("_row")
     carry = marked.filter(pl.col("open")).select(lines.columns)
-    multi = closed.filter(~pl.col("single"))
-    message = closed.get_column("text")
-    if multi.height:
+    message = marked.get_column("text")
+    multi = marked.filter(~pl.col("single") & ~pl.col("open"))
+    if multi.height:  # a record's first line comes first in arrival order too
         joined = multi.group_by("record", maintain_order=True).agg(
-            pl.col("text").str.join("\n").str.strip_chars_end("\n").alias("message")
+            pl.col("_row").first(),
+            pl.col("text").str.join("\n").str.strip_chars_end("\n").alias("message"),
         )
-        firsts = (
-            closed.with_row_index("_row")
-            .filter(pl.col("start") & ~pl.col("single"))
-            .select("record", "_row")
-            .join(joined, on="record", maintain_order="left")
-        )
-        message = message.scatter(firsts.get_column("_row"), firsts.get_column("message"))
+        message = message.scatter(joined.get_column("_row"), joined.get_column("message"))
     records = (
-        closed.with_columns(message=message)
-        .filter(pl.col("start"))
+        marked.with_columns(message=message)
+        .filter(pl.col("start") & ~pl.col("open"))
         .select(*(c for c in lines.columns if c != "text"), "message")
     )
     return records, carry
