@@ -407,12 +407,16 @@ def _clustered_by_service(frame: pl.DataFrame) -> pl.DataFrame:
     (service, ts) sort costs three times as much for no better pruning.
     """
     frame = frame.rechunk()
-    service = frame.get_column("service")
-    names = service.unique().drop_nulls().sort()
-    rank = service.replace_strict(
-        names, pl.int_range(names.len(), dtype=pl.UInt32, eager=True), default=names.len()
+    rows = (
+        frame.select("service")
+        .with_row_index("row")
+        .group_by("service")  # each group's rows stay in frame order
+        .agg("row")
+        .sort("service", nulls_last=True)
+        .get_column("row")
+        .explode()
     )
-    return frame[rank.to_frame().select(pl.arg_sort_by("service", maintain_order=True)).to_series()]
+    return frame[rows]
 
 
 def _by_day(frame: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
