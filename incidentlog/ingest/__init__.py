@@ -630,9 +630,14 @@ def finish_logs(records: pl.DataFrame, options: IngestOptions, seen: Occurrences
 
 def _remember_latest(frame: pl.DataFrame, seen: Occurrences) -> None:
     """Keep the occurrence counts of each container's records at its latest instant."""
-    timed = frame.filter(pl.col("ts") == pl.col("ts").max().over("container"))
-    if timed.is_empty():
+    rows = frame.select("container", "ts", "_content", "_k")
+    # (the latest instants are near the end of a batch: a cheap cut first)
+    earliest_latest = rows.group_by("container").agg(pl.col("ts").max()).get_column("ts").min()
+    if earliest_latest is None:  # nothing timed
         return
+    timed = rows.filter(pl.col("ts") >= earliest_latest).filter(
+        pl.col("ts") == pl.col("ts").max().over("container")
+    )
     emitted = timed.group_by("_content").agg(
         pl.col("container").first(), pl.col("ts").first(), (pl.col("_k").max() + 1).alias("_seen")
     )
