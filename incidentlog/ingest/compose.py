@@ -173,11 +173,18 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     if text.str.contains("\x1b", literal=True).any():
         text = text.str.replace_all(ANSI, "")
     bar = text.str.find("|", literal=True)
-    spaced = (text.str.find("| ", literal=True) == bar).fill_null(False)
-    cut = pl.select(bar + 1 + spaced.cast(pl.UInt32)).to_series()
+    # what follows `|`: compose's space, then maybe an engine stamp and its space
+    after_bar = pl.select(
+        pl.lit(text).str.slice(pl.lit(bar) + 1, 1 + _ENGINE_STAMP_BYTES + 1)
+    ).to_series()
+    spaced = after_bar.str.starts_with(" ").fill_null(False).cast(pl.UInt32)
+    cut = pl.select(bar + 1 + spaced).to_series()
     container, service = _containers_and_services(text.str.slice(0, bar))
     prefixed = container.is_not_null()
-    ts, stamp_chars = _leading_timestamps(text, cut, prefixed)
+    window = pl.select(
+        pl.lit(after_bar).str.slice(pl.lit(spaced), _ENGINE_STAMP_BYTES + 1)
+    ).to_series()
+    ts, stamp_chars = _leading_timestamps(text, cut, window, prefixed)
     prefix = pl.select(pl.when(pl.lit(prefixed)).then(pl.lit(cut)).otherwise(0)).to_series()
     text = pl.select(pl.lit(text).str.slice(pl.lit(prefix) + pl.lit(stamp_chars))).to_series()
     frame = lines.with_columns(text=text, container=container, service=service, ts=ts)
@@ -214,13 +221,12 @@ def _containers_and_services(prefixes: pl.Series) -> tuple[pl.Series, pl.Series]
 
 
 def _leading_timestamps(
-    text: pl.Series, cut: pl.Series, prefixed: pl.Series
+    text: pl.Series, cut: pl.Series, window: pl.Series, prefixed: pl.Series
 ) -> tuple[pl.Series, pl.Series]:
     """`leading_stamps` of the messages (at `cut`) of prefixed lines. Engine
-    stamps are matched in a window of their width (a short string matches
-    faster than the line) and sliced at their fixed offsets; only other lines
-    get a wider window and a capture."""
-    window = pl.select(pl.lit(text).str.slice(pl.lit(cut), _ENGINE_STAMP_BYTES + 1)).to_series()
+    stamps are matched in `window`, the message's first characters (a short
+    string matches faster than the line), and sliced at their fixed offsets;
+    only other lines get a wider window and a capture."""
     engine = window.str.contains(_ENGINE_STAMP) & prefixed
     parts = pl.DataFrame({"window": window, "engine": engine}).select(
         seconds=pl.when("engine").then(pl.col("window").str.slice(0, 19)),
