@@ -33,7 +33,7 @@ from pathlib import Path
 import polars as pl
 
 from incidentlog.errors import StoreError
-from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, conform
+from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, conform, id_fingerprint
 
 STORE_ENV = "INCIDENTLOG_STORE"
 MARKER = "incidentlog-store.json"
@@ -224,10 +224,34 @@ class Store:
             return
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            _atomic_write_bytes(self.root / MARKER, json.dumps({"format": FORMAT_VERSION}).encode())
+            marker = {"format": FORMAT_VERSION, "ids": id_fingerprint(), "polars": pl.__version__}
+            _atomic_write_bytes(self.root / MARKER, json.dumps(marker).encode())
         except OSError as exc:
             raise StoreError(f"{self.root}: cannot create store ({exc.strerror})") from None
         self._exists = True
+
+    def _check_ids(self) -> None:
+        """Refuse to add to a store whose record ids this Polars would compute
+        differently (Polars keeps its row hash only within a version), which
+        would store re-ingested records a second time. Call under the lock; a
+        store from before ids were recorded adopts this Polars'."""
+        path = self.root / MARKER
+        try:
+            marker = json.loads(path.read_text())
+        except (OSError, ValueError):
+            raise StoreError(f"{self.root}: unreadable store marker {MARKER}") from None
+        current = id_fingerprint()
+        if marker.get("ids") is None:
+            marker |= {"ids": current, "polars": pl.__version__}
+            _atomic_write_bytes(path, json.dumps(marker).encode())
+        elif marker["ids"] != current:
+            made_by = marker.get("polars", "another version")
+            raise StoreError(
+                f"{self.root}: its record ids were made by Polars {made_by}, whose row hash "
+                f"differs from this Polars {pl.__version__}; adding to it would store "
+                f"re-ingested records twice (install polars=={made_by} to add to this "
+                "store, or ingest into a new --store)"
+            )
 
     # ---- writing -------------------------------------------------------------
 
@@ -265,6 +289,7 @@ class Store:
                 if not locked:  # the first rows: create the store if need be, then lock
                     self.ensure_created()
                     held.enter_context(self._locked())
+                    self._check_ids()
                     locked = True
                 frame = conform(frame, DATASETS[dataset], "store")
                 for name, part in _by_day(frame):

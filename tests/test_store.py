@@ -14,7 +14,14 @@ import pytest
 
 from incidentlog.errors import StoreError
 from incidentlog.ingest import ingest_into_store, read_inputs
-from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA
+from incidentlog.schema import (
+    EVENT_IDENTITY,
+    EVENTS_SCHEMA,
+    LOG_IDENTITY,
+    LOGS_SCHEMA,
+    id_fingerprint,
+    row_ids,
+)
 from incidentlog.store import FORMAT_VERSION, MARKER, STORE_ENV, Store, default_store_path
 
 COMPOSE = (
@@ -315,3 +322,63 @@ def test_scan_window_in_other_time_zones(tmp_path: Path) -> None:
     assert (
         history.scan("logs", until=datetime(2025, 8, 1, 1, 59, tzinfo=plus5)).collect().is_empty()
     )
+
+
+def test_ids_made_by_another_polars_hash_refuse_appends(
+    tmp_path: Path, inputs: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polars keeps its row hash only within a version. After an upgrade that
+    changes it, re-ingesting would store every record again under new ids:
+    the store notices (it records the ids of fixed records) and refuses."""
+    store = tmp_path / "store"
+    ingest_into_store(inputs, store=store, host="h1")
+    marker = json.loads((store / MARKER).read_text())
+    assert marker["ids"] == id_fingerprint()
+    assert marker["polars"] == pl.__version__
+    before = files(store)
+
+    import incidentlog.store as store_module
+
+    monkeypatch.setattr(store_module, "id_fingerprint", lambda: "0-0-0")  # an "upgraded" hash
+    with pytest.raises(
+        StoreError,
+        match=rf"made by Polars {pl.__version__}, whose row hash differs .*"
+        rf"install polars=={pl.__version__} to add to this store, or ingest into a new --store",
+    ):
+        ingest_into_store(inputs, store=store, host="h1")
+    assert files(store) == before  # nothing added
+    assert Store.open(store).scan("logs").collect().height == 6  # reading is unaffected
+
+    monkeypatch.undo()
+    _, again = ingest_into_store(inputs, store=store, host="h1")  # the same Polars: a no-op
+    assert again.written == {"logs": 0, "events": 0}
+
+
+def test_a_store_without_recorded_ids_adopts_this_polars(
+    tmp_path: Path, inputs: list[Path]
+) -> None:
+    store = tmp_path / "store"
+    ingest_into_store(inputs, store=store, host="h1")
+    (store / MARKER).write_text(json.dumps({"format": FORMAT_VERSION}))  # as session 3 wrote it
+    _, written = ingest_into_store(inputs, store=store, host="h1")
+    assert written.duplicates == 7
+    assert json.loads((store / MARKER).read_text())["ids"] == id_fingerprint()
+
+
+def test_the_fingerprint_covers_the_ids_ingest_gives(inputs: list[Path]) -> None:
+    """Ingest's ids are `row_ids` of the identity columns as parsed (stream as
+    text; the action and status of `docker events` as enums), and of
+    (content, occurrence) for a repeat: hashes the fingerprint takes, so a
+    change of them shows in it."""
+    result = read_inputs(inputs, host="h")
+    logs = result.logs.filter(pl.col("ts").is_not_null())  # (undated: occurrence = line number)
+    content = row_ids(logs.with_columns(pl.col("stream").cast(pl.String)), LOG_IDENTITY)
+    plain = logs.get_column("id") == content
+    assert plain.sum() == logs.height - 1 == 3  # all but the second identical `GET /health`
+    (repeat,) = (~plain).arg_true().to_list()
+    occurrence = pl.DataFrame(
+        {"_content": [content[repeat]], "_k": pl.Series([1], dtype=pl.UInt64)}
+    )
+    assert logs.get_column("id")[repeat] == row_ids(occurrence, ("_content", "_k"))[0]
+    events = result.events
+    assert events.get_column("id").to_list() == row_ids(events, EVENT_IDENTITY).to_list()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import socket
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +37,16 @@ from incidentlog.ingest.lines import CHUNK_BYTES, STDIN, open_input, read_line_b
 from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
 from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, looks_binary, sniff_format
 from incidentlog.ingest.stitch import stitch_records
-from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, TS_DTYPE, conform, empty
+from incidentlog.schema import (
+    EVENT_IDENTITY,
+    EVENTS_SCHEMA,
+    LOG_IDENTITY,
+    LOGS_SCHEMA,
+    TS_DTYPE,
+    conform,
+    empty,
+    row_ids,
+)
 
 if TYPE_CHECKING:
     from incidentlog.store import AppendResult
@@ -55,18 +65,6 @@ __all__ = [
     "iter_ingest",
     "read_inputs",
 ]
-
-_ID_SEED = 0x1D_C1DE
-_LOG_IDENTITY = ("host", "container", "ts", "stream", "message")
-"""What makes a log record itself (with its occurrence at that instant): its `id` hashes these."""
-_EVENT_IDENTITY = ("host", "container", "ts", "action", "status", "exit_code", "output")
-
-
-def _content_id(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
-    """A 64-bit hash of `columns` per row, the same for the same values in any
-    batch (Polars' row hash with a fixed seed; a third of the cost of hashing a
-    struct of the same columns)."""
-    return frame.select(columns).hash_rows(_ID_SEED)
 
 
 @dataclass(frozen=True)
@@ -275,12 +273,13 @@ def ingest_into_store(
     history = Store.open(store, create=True)
     summary = IngestSummary()
 
-    def frames() -> Iterator[tuple[str, pl.DataFrame]]:
+    def frames() -> Generator[tuple[str, pl.DataFrame]]:
         for batch in iter_ingest(sources, options, summary, progress=progress):
             yield "logs", batch.logs
             yield "events", batch.events
 
-    written = history.append(frames())
+    with closing(frames()) as batches:  # on a store error, inputs are closed at once
+        written = history.append(batches)
     summary.already_stored = written.duplicates
     return summary, written
 
@@ -330,10 +329,10 @@ def iter_ingest(
         schema={"container": pl.String, "project": pl.String, "service": pl.String}
     )
     seq = 0
-    for source, fmt, stream, head in opened:
-        source_summary = SourceSummary(source=source, format=fmt)
-        summary.sources.append(source_summary)
-        try:
+    try:
+        for source, fmt, stream, head in opened:
+            source_summary = SourceSummary(source=source, format=fmt)
+            summary.sources.append(source_summary)
             for batch in _read_source(source, fmt, stream, head, options, source_summary, seq):
                 batch = _apply_identities(batch, identities, options)
                 seq += batch.logs.height + batch.events.height
@@ -346,11 +345,14 @@ def iter_ingest(
                 if bar:
                     bar.advance(stream)
                 yield batch
-        finally:
             if source != STDIN:
                 stream.close()
-    if bar:
-        bar.close()
+    finally:  # also when the consumer stops early: no input is left open
+        for source, _, stream, _ in opened:
+            if source != STDIN:
+                stream.close()
+        if bar:
+            bar.close()
 
 
 class _Progress:
@@ -602,12 +604,14 @@ def finish_logs(records: pl.DataFrame, options: IngestOptions, seen: Occurrences
         host=pl.lit(options.host),
         project=pl.coalesce(pl.col("project"), pl.lit(options.project, dtype=pl.String)),
     )
-    frame = frame.with_columns(_content=_content_id(frame, _LOG_IDENTITY))
+    frame = frame.with_columns(_content=row_ids(frame, LOG_IDENTITY))
     # identical records at the same instant are told apart by occurrence; without a
     # time, by their line in the input, so re-ingesting the same input is a no-op
     content = pl.col("_content")
     counts = seen.latest.select("_content", "_seen")
-    repeats_earlier = frame.get_column("_content").is_in(counts.get_column("_content")).any()
+    repeats_earlier = (
+        frame.get_column("_content").is_in(counts.get_column("_content").implode()).any()
+    )
     if repeats_earlier:
         frame = frame.join(counts, on="_content", how="left", maintain_order="left")
     else:
@@ -623,7 +627,7 @@ def finish_logs(records: pl.DataFrame, options: IngestOptions, seen: Occurrences
         )
     frame = frame.with_columns(_k=occurrence.cast(pl.UInt64))
     if frame.get_column("_k").max() or 0:  # some records repeat: their occurrence goes in the id
-        nth = _content_id(frame, ("_content", "_k"))
+        nth = row_ids(frame, ("_content", "_k"))
         frame = frame.with_columns(id=pl.when(pl.col("_k") == 0).then(content).otherwise(nth))
     else:
         frame = frame.with_columns(id=content)
@@ -664,7 +668,7 @@ def finish_events(frame: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
         .then(service_from_container(pl.col("container"), pl.col("project")))
         .otherwise(pl.col("service"))
     )
-    frame = frame.with_columns(id=_content_id(frame, _EVENT_IDENTITY))
+    frame = frame.with_columns(id=row_ids(frame, EVENT_IDENTITY))
     return conform(frame, EVENTS_SCHEMA, "ingest")
 
 
