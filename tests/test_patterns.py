@@ -47,6 +47,13 @@ def ids(messages: list[str]) -> list[str]:
         ("fetch https://api.example.com/v1/items?id=7 failed", "<URL>", "api.example.com"),
         ("job 0673dd71-34c5-4fbb-86c4-40623fbe45b4 done", "<UUID>", "0673dd71"),
         ("connect to 10.0.3.17:5432 refused", "<IP>", "10.0.3.17"),
+        ("connect to [2001:db8::1]:5432 refused", "connect to <IP> refused", "db8"),
+        ("peer 2001:0db8:85a3:0000:0000:8a2e:0370:7334 gone", "peer <IP> gone", "8a2e"),
+        ("from fe80::1%eth0 ok", "from <IP> ok", "fe80"),
+        ("client ::1 connected", "client <IP> connected", "::1"),
+        ("mapped ::ffff:10.0.0.1 here", "mapped <IP> here", "ffff"),
+        ("listening on :::8080", "listening on <IP>", "8080"),
+        ("dial tcp [2600:1f18:abcd::5]:443: i/o timeout", "tcp <IP>: i/o", "2600"),
         ("open /var/lib/postgresql/data/pg_wal failed", "<PATH>", "/var/lib"),
         ("flags 0x7f3a set", "<HEX>", "0x7f3a"),
         ("image sha deadbeef12345678 pulled", "<HEX>", "deadbeef12345678"),
@@ -65,6 +72,20 @@ def test_each_variable_shape_is_masked(message: str, placeholder: str, gone: str
     [template] = templates([message])
     assert placeholder in template
     assert gone not in template
+
+
+@pytest.mark.parametrize(
+    ("message", "template"),
+    [
+        ("std::vector<int> resized", "std::vector<int> resized"),
+        ("tokio::runtime::Builder failed", "tokio::runtime::Builder failed"),
+        ("x :: Int", "x :: Int"),
+        ("at 12:30:00 ok", "at <TS> ok"),
+        ("link up on 00:1a:2b:3c:4d:5e", "link up on <MAC>"),
+    ],
+)
+def test_colon_shapes_that_are_not_ipv6_stay_what_they_are(message: str, template: str) -> None:
+    assert templates([message]) == [template]
 
 
 def test_json_keys_stay_and_values_are_masked() -> None:

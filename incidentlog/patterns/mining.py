@@ -3,8 +3,8 @@
 Three steps, and only the first touches every message:
 
 1. **Mask** (vectorised): a fixed list of Rust-syntax regexes (`MASKS`) runs as
-   a chain of `str.replace_all` over the whole column: URLs, UUIDs, timestamps,
-   IPs with ports, MACs, paths, hex, sizes, durations, booleans, numbers (also inside
+   a chain of `str.replace_all` over the whole column: URLs, UUIDs, IPv6,
+   timestamps, IPv4 with ports, MACs, paths, hex, sizes, durations, booleans, numbers (also inside
    words: `worker-3` -> `worker-<NUM>`), quoted words, then whitespace and
    control characters collapse to one space.
 2. **Group** (vectorised): identical masked texts are one candidate template;
@@ -63,6 +63,30 @@ _UNITS_SIZE: Final = r"(?:[KMGTP]i?B|bytes?|B)"
 _UNITS_TIME: Final = r"(?:ns|us|µs|ms|s|sec|secs|seconds?|mins?|minutes?|h|hours?)"
 _MONTH: Final = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 
+_H: Final = r"[0-9a-fA-F]{1,4}"
+_IPV6: Final = (
+    r"(?:\[?\b(?:"
+    + _H
+    + r":){7}"
+    + _H  # 2001:db8:0:0:0:0:0:1
+    + r"|\[?\b(?:"
+    + _H
+    + r":){1,7}:(?:"
+    + _H
+    + r"(?::"
+    + _H
+    + r"){0,6})?"  # 2001:db8::1, fe80::
+    + r"|(^|[^\w:\[])(?:\[::\]|:::\d{1,5}\b|\[?::(?:ffff:)?"
+    + _H
+    + r"(?::"
+    + _H
+    + r"){0,6})"
+    + r")(?:\.\d{1,3}){0,3}(?:%[0-9A-Za-z]+)?\]?(?::\d{1,5}\b)?"  # ::ffff:10.0.0.1, %eth0, ]:80
+)
+"""An IPv6 address (full, or with `::`; a MAC or a time has neither), with a
+zone, brackets and port (`[::1]:80`, `:::8080`); before timestamps, which
+would take `12:34:56`. A bare `::` (`x :: Int`) and `std::vector` stay."""
+
 MASKS: Final[tuple[tuple[str, str, str], ...]] = (
     # (name, Rust regex, replacement); order matters: specific shapes before numbers.
     ("url", r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+", "<URL>"),
@@ -71,6 +95,7 @@ MASKS: Final[tuple[tuple[str, str, str], ...]] = (
         r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
         "<UUID>",
     ),
+    ("ipv6", _IPV6, "${1}<IP>"),
     (
         "timestamp",
         r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
