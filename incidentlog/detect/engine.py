@@ -575,8 +575,12 @@ def _crash_loops(findings: pl.DataFrame, data_end: pl.DataFrame, stable: timedel
     )
 
 
-def _transient(findings: pl.DataFrame, logs: pl.DataFrame, window: timedelta) -> pl.DataFrame:
-    """A refused/DNS burst at startup, followed by normal logs and never again: low, transient."""
+def _transient(findings: pl.DataFrame, logs: pl.LazyFrame, window: timedelta) -> pl.DataFrame:
+    """A refused/DNS burst at startup, followed by normal logs and never again: low, transient.
+
+    The bursts are few; the records of their services are streamed past them
+    (a join with the bursts, then the time test), never held.
+    """
     burst = (
         findings.filter(
             pl.col("category").is_in(_TRANSIENT_CATEGORIES) & pl.col("ts").is_not_null()
@@ -594,9 +598,9 @@ def _transient(findings: pl.DataFrame, logs: pl.DataFrame, window: timedelta) ->
         & ~pl.col("id").is_in(finding_ids)
     ).select("service", pl.col("ts").alias("_ok_ts"))
     starts = mine.group_by("service").agg(pl.col("ts").min().alias("_start"))
+    bursts = burst.lazy().join(starts, on="service", how="left")
     recovered = (
-        burst.join(starts, on="service", how="left")
-        .join(normal, on="service", how="inner")
+        normal.join(bursts, on="service", how="inner")
         .filter(
             (pl.col("_ok_ts") > pl.col("_last"))
             & (pl.col("_ok_ts") - pl.col("_last") <= window)
@@ -605,6 +609,7 @@ def _transient(findings: pl.DataFrame, logs: pl.DataFrame, window: timedelta) ->
         .select("service", "category")
         .unique()
         .with_columns(pl.lit(True).alias("transient"))
+        .collect(engine="streaming")
     )
     out = findings.join(recovered, on=["service", "category"], how="left").with_columns(
         pl.col("transient").fill_null(False)
@@ -694,17 +699,25 @@ def detect_findings(
     if "level" in findings.columns:
         findings = findings.drop("level")
 
-    log_frame = log_lf.select("service", "container", "ts", "level", "id", "project").collect()
+    # what the rules below need of all records, as small summaries (never every
+    # record's columns: a day of a busy store is millions of rows)
+    combos = (
+        log_lf.group_by("service", "container", "project", maintain_order=True)
+        .agg(pl.col("ts").max())
+        .collect(engine="streaming")
+    )  # a few rows per container, in order of first appearance
+    log_services = combos.select(pl.col("service").drop_nulls().unique())
+    log_pairs = combos.select("container", "service").drop_nulls()
+    log_projects = combos.select(pl.col("project").drop_nulls().unique())
+    log_activity = combos.group_by("service").agg(pl.col("ts").max())
     services = sorted(
-        set(log_frame.get_column("service").drop_nulls().unique().to_list())
+        set(log_services.get_column("service").to_list())
         | set(event_frame.get_column("service").drop_nulls().unique().to_list())
     )
     pairs = (
-        pl.concat(
-            [log_frame.select("container", "service"), event_frame.select("container", "service")]
-        )
+        pl.concat([log_pairs, event_frame.select("container", "service")])
         .drop_nulls()
-        .unique(subset="container", keep="first")
+        .unique(subset="container", keep="first", maintain_order=True)
     )
     container_map = dict(
         zip(
@@ -715,7 +728,7 @@ def detect_findings(
     )
     all_projects = sorted(
         set(projects)
-        | set(log_frame.get_column("project").drop_nulls().unique().to_list())
+        | set(log_projects.get_column("project").to_list())
         | set(event_frame.get_column("project").drop_nulls().unique().to_list())
     )
     findings = _attribute(findings, services, container_map, all_projects)
@@ -724,19 +737,19 @@ def detect_findings(
     findings = _health_streaks(findings, event_frame)
     activity = pl.concat(
         [
-            log_frame.select("service", "ts"),
+            log_activity,
             event_frame.filter(pl.col("action") != EventAction.DIE.value).select("service", "ts"),
         ]
     )
     data_end = activity.group_by("service").agg(pl.col("ts").max().alias("_last_activity"))
     data_end = data_end.with_columns(
         pl.lit(
-            pl.concat([log_frame.select("ts"), event_frame.select("ts")]).get_column("ts").max(),
+            pl.concat([log_activity.select("ts"), event_frame.select("ts")]).get_column("ts").max(),
             dtype=TS_DTYPE,
         ).alias("_data_end")
     )
     findings = _crash_loops(findings, data_end, stable_after)
-    findings = _transient(findings, log_frame, transient_window)
+    findings = _transient(findings, log_lf, transient_window)
     findings = findings.with_columns(_fields_json(findings).alias("fields"))
     order = findings.sort("ts", "source", "seq", "rule", nulls_last=True)
     return order.select(pl.col(n).cast(t) for n, t in FINDINGS_COLUMNS.items())
