@@ -382,3 +382,33 @@ def test_the_fingerprint_covers_the_ids_ingest_gives(inputs: list[Path]) -> None
     assert logs.get_column("id")[repeat] == row_ids(occurrence, ("_content", "_k"))[0]
     events = result.events
     assert events.get_column("id").to_list() == row_ids(events, EVENT_IDENTITY).to_list()
+
+
+def test_compact_orders_files_by_time_and_drops_repeated_ids(tmp_path: Path) -> None:
+    """Ingests of later hours first: the merged file still has each service's
+    rows in time order (files by their earliest time), and a file copied in
+    twice (ids already stored) ends up once."""
+    store = tmp_path / "store"
+    for hour in (3, 1, 2):  # out of time order, and writers' names are random
+        path = tmp_path / f"h{hour}.log"
+        path.write_text(
+            "".join(
+                f"{svc}-1  | 2025-08-01T0{hour}:00:0{i}Z {svc} line {i}\n"
+                for i in range(3)
+                for svc in ("web", "api")
+            )
+        )
+        ingest_into_store([path], store=store, host="h")
+    day = store / "logs/day=2025-08-01"
+    first = sorted(day.glob("*.parquet"))[0]
+    (day / "copy-of-a-file.parquet").write_bytes(first.read_bytes())
+    history = Store.open(store)
+    assert history.scan("logs").collect().height == 18 + 6
+    assert history.compact() == (4, 1)
+    merged = pl.read_parquet(next(day.glob("*.parquet")))
+    assert merged.height == 18
+    assert merged.get_column("id").n_unique() == 18
+    assert merged.get_column("service").to_list() == ["api"] * 9 + ["web"] * 9
+    for service in ("api", "web"):
+        ts = merged.filter(pl.col("service") == service).get_column("ts")
+        assert ts.is_sorted(), service
