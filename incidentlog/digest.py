@@ -23,11 +23,13 @@ a self-contained HTML page with a matplotlib heatmap as inline SVG, or JSON.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -78,6 +80,8 @@ TOP_MOVERS: Final = 5
 NEW_SHOWN: Final = 20
 """New signatures listed in Markdown/HTML (JSON has them all)."""
 SAMPLE_CHARS: Final = 300
+SIGNATURE_CACHE: Final = Path("cache") / "finding-signatures"
+"""Under the store: per whole UTC day, the (service, rule) pairs detection found."""
 MARKDOWN_TEMPLATE: Final = "digest.md.j2"
 HTML_TEMPLATE: Final = "digest.html.j2"
 
@@ -504,12 +508,17 @@ def _finding_signatures(
     previous: Period,
     history_start: datetime | None,
     rule_paths: Sequence[str | Path],
+    cache: Path | None = None,
 ) -> tuple[pl.DataFrame, set[tuple[str, str]]]:
     """(summary of this period's and the previous period's findings, keys seen before).
 
-    "Seen before" runs only the rules found now, over the history one UTC day at a
-    time, newest first, and stops as soon as every finding of the period has been
-    seen: memory stays that of one day, and old signatures are settled quickly.
+    "Seen before" looks back one UTC day at a time, newest first, and stops as
+    soon as every finding of the period has been seen: memory stays that of
+    one day. The hours of the period's own day run only the rules found now;
+    a whole earlier day runs all rules once, and its (service, rule) pairs are
+    kept in `cache` (one file per day, valid while the day's store files and
+    the rules are the same), so an hourly digest over a long history reads
+    the days it already knows instead of detecting on them again.
     """
     from incidentlog.detect import compile_rules, detect_findings, load_rules, summarize_findings
     from incidentlog.detect.rules import RuleSet
@@ -522,24 +531,73 @@ def _finding_signatures(
             logs.filter(window.contains()), events.filter(window.contains()), rules
         )
 
+    def pairs(found: pl.DataFrame) -> set[tuple[str, str]]:
+        return set(found.select("service", "rule").unique().iter_rows())
+
     now = summarize_findings(findings(period)).with_columns(pl.lit("now").alias("_when"))
     before = summarize_findings(findings(previous)).with_columns(pl.lit("prev").alias("_when"))
     pending = set(now.select("service", "rule").iter_rows())
     seen: set[tuple[str, str]] = set()
     end = period.start
-    while pending and history_start is not None and end > history_start:
-        day = end.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        start = day if day < end else day - timedelta(days=1)
+    day = end.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if pending and history_start is not None and end > history_start and day < end:
         rules = {rule for _, rule in pending}
         subset = RuleSet(
             rules=tuple(r for r in ruleset.rules if r.id in rules), packs=ruleset.packs
         )
-        past = findings(Period(start, end), compile_rules(subset))
-        found = set(past.select("service", "rule").unique().iter_rows()) & pending
+        found = pairs(findings(Period(day, end), compile_rules(subset))) & pending
         seen |= found
+        pending -= found
+        end = day
+    rules_key = hashlib.sha256(repr(ruleset.rules).encode()).hexdigest()
+    while pending and history_start is not None and end > history_start:
+        start = end - timedelta(days=1)
+        found = _cached_day(cache, Period(start, end), rules_key, lambda d: pairs(findings(d)))
+        seen |= found & pending
         pending -= found
         end = start
     return pl.concat([now, before]), seen
+
+
+def _cached_day(
+    cache: Path | None,
+    day: Period,
+    rules_key: str,
+    compute: Callable[[Period], set[tuple[str, str]]],
+) -> set[tuple[str, str]]:
+    """The (service, rule) pairs found on a whole UTC day: from the cache when
+    it was made from the same store files and rules, else computed (and kept,
+    when the store is writable)."""
+    if cache is None:
+        return compute(day)
+    name = f"{day.start:%Y-%m-%d}"
+    key = {"rules": rules_key, "files": _day_files(cache.parent.parent, name)}
+    path = cache / f"{name}.json"
+    try:
+        kept = json.loads(path.read_text())
+        if kept["key"] == key:
+            return {(service, rule) for service, rule in kept["pairs"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    found = compute(day)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"key": key, "pairs": sorted(found)}))
+        temporary.replace(path)
+    except OSError:  # a read-only store: no cache, same answer
+        pass
+    return found
+
+
+def _day_files(store: Path, day: str) -> list[list[str | int]]:
+    """What a day's findings depend on: its store files (name, size, mtime)."""
+    out: list[list[str | int]] = []
+    for dataset in ("logs", "events"):
+        for file in sorted((store / dataset / f"day={day}").glob("*.parquet")):
+            stat = file.stat()
+            out.append([f"{dataset}/{file.name}", stat.st_size, stat.st_mtime_ns])
+    return out
 
 
 def _pattern_frame(logs: pl.LazyFrame, period: Period, previous: Period) -> pl.DataFrame:
@@ -603,7 +661,9 @@ def build_digest(
 
     counts, hourly = _service_counts(logs, period, previous, day_before, hours)
     per_service_events, health = _lifecycle(events, period)
-    findings, seen_findings = _finding_signatures(logs, events, period, previous, first, rule_paths)
+    findings, seen_findings = _finding_signatures(
+        logs, events, period, previous, first, rule_paths, history.root / SIGNATURE_CACHE
+    )
     patterns = _pattern_frame(logs, period, previous)
 
     uncovered = (

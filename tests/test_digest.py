@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from incidentlog.digest import (
+    SIGNATURE_CACHE,
     SPARK_CHARS,
     DigestError,
     Period,
@@ -365,3 +366,34 @@ def test_sparkline_scale() -> None:
     assert sparkline([5, 5]) == SPARK_CHARS[-1] * 2
     line = sparkline(list(range(8)))
     assert list(line) == sorted(line)  # monotonic counts, monotonic bars
+
+
+def test_whole_earlier_days_are_detected_once_and_cached(tmp_path: Path) -> None:
+    """ "Seen before" runs all rules once on each whole earlier day and keeps
+    that day's (service, rule) pairs under the store, valid while the day's
+    files are the same: a later digest reads them instead of detecting again."""
+    store = write_store(tmp_path, *shop_history())
+    digest = build_digest(HOUR, store=store)
+    new = {(s.service, s.category): s for s in digest.new_signatures if s.kind == "finding"}
+    assert ("api", "missing-module") in new
+    cached = store / SIGNATURE_CACHE / "2025-08-01.json"
+    kept = json.loads(cached.read_text())
+    assert kept["key"]["files"] and all(
+        f[0].startswith(("logs/", "events/")) for f in kept["key"]["files"]
+    )
+    rule = new[("api", "missing-module")].id
+    # a cache entry saying the rule fired on Aug 1 is believed ...
+    cached.write_text(json.dumps(kept | {"pairs": [*kept["pairs"], ["api", rule]]}))
+    again = build_digest(HOUR, store=store)
+    assert ("api", "missing-module") not in {
+        (s.service, s.category) for s in again.new_signatures if s.kind == "finding"
+    }
+    # ... until Aug 1's files change: then the day is detected again
+    late = tmp_path / "late.log"
+    late.write_text(log_line("cache-1", at(23, 59, day=1), "INFO", "ping late") + "\n")
+    ingest_into_store([late], store=store, host="h1")
+    fresh = build_digest(HOUR, store=store)
+    assert ("api", "missing-module") in {
+        (s.service, s.category) for s in fresh.new_signatures if s.kind == "finding"
+    }
+    assert json.loads(cached.read_text())["pairs"] == kept["pairs"]
