@@ -1163,21 +1163,33 @@ def build_incident(
     ]
     # Remote failures pointing at a service that has its own cause are that cause's symptoms.
     services_with_cause = {u.service for u in cause_units if upstream_of(u) is None}
-    remote_symptoms: list[tuple[_Unit, str]] = []
+
+    def failing(target: str) -> bool:
+        return target in services_with_cause or bool(target in stats and stats[target]["restarts"])
+
+    remote_symptoms: list[tuple[_Unit, str, str]] = []
     kept: list[_Unit] = []
     for u in cause_units:
         target = upstream_of(u)
-        if target is not None and (
-            target in services_with_cause or (target in stats and stats[target]["restarts"])
-        ):
-            remote_symptoms.append((u, target))
+        if target is not None and failing(target):
+            remote_symptoms.append((u, target, f"host {u.primary['fields'].get('host', target)}"))
+            continue
+        # a refusal that names no host ("the database system is starting up"),
+        # from a service that depends on exactly one failing service: that one's
+        unnamed = u.category in REMOTE_CATEGORIES and not any(
+            r["fields"].get("host") for r in u.rows
+        )
+        upstream = [d for d in evidence.depends_on.get(u.service, ()) if d != u.service]
+        failing_upstream = [d for d in upstream if failing(d)]
+        if unnamed and len(failing_upstream) == 1:
+            remote_symptoms.append((u, failing_upstream[0], f"depends_on {failing_upstream[0]}"))
         else:
             kept.append(u)
     # Services with only symptoms (unhealthy, crash loop) and no cause: the symptom is the issue.
     causeless = sorted(
         {u.service for u in units.values() if u.service not in transient}
         - {u.service for u in kept}
-        - {u.service for u, _ in remote_symptoms}
+        - {u.service for u, _, _ in remote_symptoms}
     )
     for s in causeless:
         soft = [u for u in units.values() if u.service == s and u.category in SYMPTOM_CATEGORIES]
@@ -1230,7 +1242,7 @@ def build_incident(
                             "same service",
                         )
                     )
-        for unit, target in remote_symptoms:
+        for unit, target, via in remote_symptoms:
             if target in svcs:
                 p = unit.primary
                 symptoms.append(
@@ -1240,7 +1252,7 @@ def build_incident(
                         md_markup(p["title"]),
                         sum(r["count"] for r in unit.rows),
                         unit.first_seen,
-                        f"host {p['fields'].get('host', target)}",
+                        via,
                     )
                 )
         issues_raw.append(
