@@ -18,7 +18,10 @@ MASK: Final = "***"
 _KEYWORDS: Final = (
     r"api[_-]?key|apikey|access[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token"
     r"|token|secret|client[_-]?secret|password|passwd|pwd"
+    r"|secret[_-]?key(?:[_-]?base)?|(?:encryption|signing|master|private)[_-]?key"
 )
+"""Names of settings that hold a secret (`DJANGO_SECRET_KEY`, `SECRET_KEY_BASE`,
+`jwt_secret`, ...), with any prefix; a `secret_name` is not one."""
 
 REDACTIONS: Final[tuple[tuple[str, str, str], ...]] = (
     # (name, Rust regex, replacement); order matters: blocks and tokens first.
@@ -37,6 +40,14 @@ REDACTIONS: Final[tuple[tuple[str, str, str], ...]] = (
     ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})", MASK),
     ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}", MASK),
     ("stripe-key", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}", MASK),
+    ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}", MASK),
+    ("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b", MASK),
+    ("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}", MASK),
+    (
+        "curl-user",
+        r"(\bcurl\b[^\n]*?\s(?:-u|--user)\s*[\"']?[^:\s\"']+:)[^\s\"']+",
+        "${1}" + MASK,
+    ),
     ("url-password", r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@/\s]+@", "${1}" + MASK + "@"),
     (
         "authorization-header",

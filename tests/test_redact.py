@@ -37,6 +37,15 @@ SECRETS = [
     ("GITHUB_TOKEN ghp_" + "a1B2" * 9 + " set", "ghp_", "GITHUB_TOKEN *** set"),
     ("slack xoxb-123456789012-abcdefABCDEF posted", "xoxb-", "slack *** posted"),
     ("stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_", "stripe ***"),
+    ("maps key AIzaSyA1234567890abcdefghijklmnopqrstuv ok", "AIzaSy", "maps key *** ok"),
+    ("//registry.npmjs.org/:_authToken=npm_" + "a1B2" * 9, "npm_a1B2", "_authToken=***"),
+    ("NPM_TOKEN npm_" + "Z9y8" * 9 + " set", "npm_Z9y8", "NPM_TOKEN *** set"),
+    ("clone with glpat-AbCdEf0123456789xyzW", "glpat-", "clone with ***"),
+    ("SECRET_KEY=django-insecure-7h1s1s", "django-insecure", "SECRET_KEY=***"),
+    ("SECRET_KEY_BASE: 9f8e7d6c5b4a39281", "9f8e7d6c5b4a39281", "SECRET_KEY_BASE: ***"),
+    ("ENCRYPTION_KEY=0a1b2c3d4e5f", "0a1b2c3d4e5f", "ENCRYPTION_KEY=***"),
+    ("+ curl -sf -u admin:s3cretpass http://grafana:3000/api/health", "s3cretpass", "-u admin:***"),
+    ("curl --user 'ci:tok3n' https://x", "tok3n", "--user 'ci:***"),
 ]
 
 
