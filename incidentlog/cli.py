@@ -399,6 +399,13 @@ def collect(
         ),
     ] = True,
     docker_host: DockerHostOption = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            help="With --project: start even if it has no containers yet, and collect them "
+            "as they are created (a collector started before `docker compose up`)."
+        ),
+    ] = False,
     digest_every: Annotated[
         str | None,
         typer.Option(help="Write a digest at each boundary of this interval (1h, 30m)."),
@@ -439,6 +446,7 @@ def collect(
             docker_host=docker_host,
             live=sys.stderr.isatty(),
             schedule=schedule,
+            wait=wait,
         )
     typer.echo(stats.summary(), err=True)
 

@@ -372,6 +372,44 @@ def test_a_logging_driver_without_reads_is_a_warning(
     )
 
 
+def test_wait_collects_a_project_that_starts_later(
+    docker_engine: DockerEngine, busybox_image: str, tmp_path: Path
+) -> None:
+    """`collect --wait -p P` started before P has containers (a service unit that
+    comes up before `docker compose up`) picks them up when they appear;
+    without --wait the same command is refused (test_unknown_project_is_one_line)."""
+    project = f"illate{secrets.token_hex(3)}"
+    name = f"{project}-web-1"
+    store = tmp_path / "store"
+    collector = Collector(docker_engine, store, "--project", project, "--wait")
+    try:
+        time.sleep(1.5)
+        assert collector.proc.poll() is None, "collect --wait exited with no containers"
+        labels = ["--label", f"com.docker.compose.project={project}"]
+        labels += ["--label", "com.docker.compose.service=web"]
+        docker_engine.docker(
+            "run", "-d", "--name", name, "--network", "none", *labels,
+            busybox_image, "sh", "-c", "echo booting; echo ready; sleep 60",
+        )  # fmt: skip
+        wait_until(
+            lambda: (
+                True
+                if stored_lines(stored_logs(store), name, "stdout") == ["booting", "ready"]
+                else None
+            ),
+            CATCH_UP,
+            "the late container's lines in the store",
+        )
+        code, err = collector.interrupt()
+    finally:
+        collector.stop_quietly()
+        docker_engine.docker("rm", "-f", name, check=False)
+    assert code == 0, err
+    logs = stored_logs(store)
+    assert set(logs.get_column("service").to_list()) == {"web"}
+    assert set(logs.get_column("project").to_list()) == {project}
+
+
 # ---- kill -9, restarts, short-lived containers ----------------------------------------
 
 

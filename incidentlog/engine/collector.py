@@ -89,6 +89,9 @@ class CollectOptions:
     since: datetime | None = None
     follow: bool = True
     docker_host: str | None = None
+    wait: bool = False
+    """With `project`: start even when it has no containers yet (they are
+    picked up as they are created), instead of refusing a mistyped name."""
 
 
 @dataclass
@@ -253,8 +256,10 @@ class Collector:
         self.on_status = on_status
         self.engine = connect(options.docker_host)
         try:
-            if options.project and not self.api.containers(
-                all=True, filters=compose_filters(options.project)
+            if (
+                options.project
+                and not (options.wait and options.follow)
+                and not self.api.containers(all=True, filters=compose_filters(options.project))
             ):
                 raise unknown_project(self.engine, options.project)
         except EngineError:

@@ -51,6 +51,7 @@ def collect_command(
     docker_host: str | None,
     live: bool,
     schedule: DigestSchedule | None = None,
+    wait: bool = False,
 ) -> CollectStats:
     """Run `collect` until SIGINT/SIGTERM (or, with --no-follow, until all is read).
 
@@ -63,6 +64,7 @@ def collect_command(
         since=parse_time(since) if since else None,
         follow=follow,
         docker_host=docker_host,
+        wait=wait,
     )
     stop = threading.Event()
     line = _LiveLine(sys.stderr) if live else None
