@@ -103,6 +103,22 @@ NODE_LOGGED = [
     "    at async /app/src/routes.js:30:5",
 ]
 
+PYDANTIC = [
+    "pydantic_core._pydantic_core.ValidationError: 2 validation errors for Settings",
+    "database_url",
+    "  Field required [type=missing, input_value={}, input_type=dict]",
+    "    For further information visit https://errors.pydantic.dev/2.7/v/missing",
+    "secret_key",
+    "  Field required [type=missing, input_value={}, input_type=dict]",
+    "    For further information visit https://errors.pydantic.dev/2.7/v/missing",
+]
+
+RUST_PANIC = [
+    "thread 'main' panicked at src/config.rs:41:10:",
+    'called `Result::unwrap()` on an `Err` value: Os { code: 2, kind: NotFound, message: "No such file or directory" }',
+    "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace",
+]
+
 KEY_BLOCK = [
     "Config:",
     "  database: postgres://db:5432/app",
@@ -118,6 +134,8 @@ SHAPES = {
     "node-module": NODE_MODULE,
     "node-logged": NODE_LOGGED,
     "key-block": KEY_BLOCK,
+    "pydantic": PYDANTIC,
+    "rust-panic": RUST_PANIC,
 }
 
 

@@ -14,6 +14,8 @@ of a line that announces them (`Config:`).
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 MAX_RECORD_LINES = 2000
@@ -23,38 +25,64 @@ grow one record (and the batch carry-over) without bound."""
 KEY = ("container", "stream")
 
 _STRONG = (
-    r"^(?:\t|[ \t]+(?:at |File \"|\.\.\. \d+ (?:more|common frames omitted)|\^+[ \t]*$)"
+    r"^(?:\t|[ \t]+(?:at |File \"|\.\.\. [0-9]+ (?:more|common frames omitted)|\^+[ \t]*$)"
     r"|Caused by: |Suppressed: |During handling of the above exception"
-    r"|The above exception was the direct cause|goroutine \d+ \[|\[signal |created by "
-    r"|Require stack:|- /|Node\.js v\d)"
+    r"|The above exception was the direct cause|goroutine [0-9]+ \[|\[signal |created by "
+    r"|Require stack:|- /|Node\.js v[0-9])"
 )
 """Lines that only ever continue a record: stack frames and chain markers."""
 
 _CONTEXT = (
     r"^(?:Traceback \(most recent call last\)|Exception in thread|panic: |fatal error: "
-    r"|goroutine \d+ \[|\[signal |Caused by: |Suppressed: |During handling|The above exception"
-    r"|Require stack:|created by |[{\[]$|[}\]],?$|(?:/|node:|file:)\S+:\d+$|\S+\.py:\d+: \w*Warning: "
-    r"|(?:[A-Za-z_$][\w$]*\.)*(?:[A-Za-z_$][\w$]*)?(?:Error|Exception|Throwable|Warning|Exit)\b"
-    r"|[\w./*()\[\]-]+\(.*\)$"
+    r"|goroutine [0-9]+ \[|\[signal |Caused by: |Suppressed: |During handling|The above exception"
+    r"|Require stack:|created by |[{\[]$|[}\]],?$|(?:/|node:|file:)\S+:[0-9]+$|\S+\.py:[0-9]+: [[:word:]]*Warning: "
+    r"|(?:[A-Za-z_$][[:word:]$]*\.)*(?:[A-Za-z_$][[:word:]$]*)?(?:Error|Exception|Throwable|Warning|Exit)(?-u:\b)"
+    r"|[[:word:]./*()\[\]-]+\(.*\)$"
     r"|.*:$)"
 )
 """Unindented lines after which indented lines (and blank lines) belong to
 the same record: traceback heads, exception lines, Go frames, `Key:` lines."""
 
 _CHAIN = r"^(?:During handling of the above exception|The above exception was|[ \t]+\^+[ \t]*$)"
-_HEAD_AFTER_CHAIN = r"^(?:Traceback \(most recent call last\)|(?:[A-Za-z_$][\w$.]*)?Error\b)"
-_LOGGED_TRACEBACK_PREV = r"(?:\b(?:ERROR|CRITICAL|FATAL|Exception|exception|error)\b|:$)"
-_JAVA_EXCEPTION = r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::|$)"
+_HEAD_AFTER_CHAIN = (
+    r"^(?:Traceback \(most recent call last\)|(?:[A-Za-z_$][[:word:]$.]*)?Error(?-u:\b))"
+)
+_LOGGED_TRACEBACK_PREV = (
+    r"(?:(?-u:\b)(?:ERROR|CRITICAL|FATAL|Exception|exception|error)(?-u:\b)|:$)"
+)
+_JAVA_EXCEPTION = (
+    r"^(?:[a-z_$][[:word:]$]*\.)+[A-Z][[:word:]$]*(?:Exception|Error|Throwable)(?::|$)"
+)
 """`org.example.FooException: ...`, which a logger prints on the line after its message."""
 _CLOSE = r"^[}\]]\)?[,;]?$"
 """The closing brace of an object printed after a stack (Node's `{ code: ... }`)."""
-_PY_TAIL = r"^[A-Za-z_][\w.]*(?::|$)"
-_GO_FRAME = r"^[\w./*()\[\]-]+\(.*\)$"
+_PY_TAIL = r"^[A-Za-z_][[:word:].]*(?::|$)"
+_GO_FRAME = r"^[[:word:]./*()\[\]-]+\(.*\)$"
+_PYDANTIC = (
+    r"[0-9]+ validation errors? for [A-Za-z0-9_.\[\], ]+$"
+    r"|^[ \t]+(?:.*\[type=[a-z_]+|For further information visit https://errors\.pydantic\.dev)"
+)
+_BARE_NAME = r"^[A-Za-z_][A-Za-z0-9_.]*$"
+"""pydantic's `ValidationError`: after its head (`2 validation errors for
+Settings`), each failing field's name unindented, then indented details
+(`Field required [type=missing, ...]`, `For further information visit ...`)."""
+_RUST_PANIC = r"^thread '[^']*' panicked at "
+"""Rust 1.73+ prints the panic message on the line after `panicked at FILE:L:C:`."""
+_RUST_NOTE = "note: run with `RUST_BACKTRACE="
 
 
 _CANDIDATE = "|".join(
     f"(?:{pattern})"
-    for pattern in (_STRONG, _HEAD_AFTER_CHAIN, _JAVA_EXCEPTION, _GO_FRAME, r"^Traceback ")
+    for pattern in (
+        _STRONG,
+        _HEAD_AFTER_CHAIN,
+        _JAVA_EXCEPTION,
+        _GO_FRAME,
+        r"^Traceback ",
+        _BARE_NAME,
+        _RUST_PANIC,
+        "^" + re.escape(_RUST_NOTE),
+    )
 )
 """Any line that could continue a record for a reason other than layout."""
 
@@ -85,7 +113,8 @@ def _mark_continuations(text: pl.Series, order: pl.Series, same: pl.Series) -> p
     shaped = none.clone().scatter(unusual, flags.get_column("shaped")).gather(order)
     blank = (text.str.len_bytes() == 0).gather(order)
     layout = indented | blank
-    candidate = same & (layout | layout.shift(1).fill_null(False) | shaped)
+    after_shaped = shaped.shift(1).fill_null(False)  # (the line after a Rust panic head)
+    candidate = same & (layout | layout.shift(1).fill_null(False) | shaped | after_shaped)
     if not candidate.any():
         return pl.repeat(True, n, eager=True)
     position = pl.int_range(n, eager=True)
@@ -143,6 +172,16 @@ def _mark_continuations(text: pl.Series, order: pl.Series, same: pl.Series) -> p
             t.str.contains(_GO_FRAME)
             & (p.str.contains(r"^goroutine \d+ \[") | p.str.starts_with("\t"))
         )
+        | (t.str.contains(_BARE_NAME) & p.str.contains(_PYDANTIC))
+        | (
+            t_layout
+            & (
+                p.str.contains(_PYDANTIC)
+                | (p.str.contains(_BARE_NAME) & p2.str.contains(_PYDANTIC))
+            )
+        )
+        | (p.str.contains("panicked at ", literal=True) & p.str.ends_with(":"))
+        | t.str.starts_with(_RUST_NOTE)
     ).fill_null(False)
     continued = rows.filter(cont).get_column("pos")
     return pl.repeat(True, n, eager=True).scatter(continued, False)
