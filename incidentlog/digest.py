@@ -8,8 +8,9 @@ aggregations over the pruned scans (never a loop over records):
   (wall clock in the display time zone, so a DST change does not shift it);
   errors per hour over the 24 hours ending with the period (the sparkline);
 - signatures: detection findings (service + rule) and error patterns (service
-  + pattern id, mined by `incidentlog.patterns` in one batch over the whole
-  history so ids compare), new = never seen before the period in the history,
+  + pattern id, mined by `incidentlog.patterns` in one batch so ids compare),
+  new = never seen before the period (findings: in the whole history; error
+  patterns: in the `PATTERN_LOOKBACK` before it),
   vanished = seen in the previous period and not in this one, movers = the
   largest changes of the rest;
 - lifecycle from events: restarts (a `start` after a `die` of the same
@@ -80,6 +81,10 @@ TOP_MOVERS: Final = 5
 NEW_SHOWN: Final = 20
 """New signatures listed in Markdown/HTML (JSON has them all)."""
 SAMPLE_CHARS: Final = 300
+PATTERN_LOOKBACK: Final = timedelta(days=7)
+"""How far back an error pattern counts as seen before: patterns are mined in
+one batch (their ids depend on it), so the batch is bounded; findings look back
+over the whole history (each old day detected once, then cached)."""
 SIGNATURE_CACHE: Final = Path("cache") / "finding-signatures"
 """Under the store: per whole UTC day, the (service, rule) pairs detection found."""
 MARKDOWN_TEMPLATE: Final = "digest.md.j2"
@@ -602,8 +607,9 @@ def _day_files(store: Path, day: str) -> list[list[str | int]]:
 
 def _pattern_frame(logs: pl.LazyFrame, period: Period, previous: Period) -> pl.DataFrame:
     """Per (service, pattern): counts now, before, before the period, first seen, a sample."""
+    start = min(previous.start, period.start - PATTERN_LOOKBACK)
     errors = (
-        logs.filter(_is_error() & (pl.col("ts") < period.end))
+        logs.filter(_is_error() & (pl.col("ts") >= start) & (pl.col("ts") < period.end))
         .select("ts", "seq", "service", "message")
         .collect()
     )

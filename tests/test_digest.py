@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from incidentlog.digest import (
+    PATTERN_LOOKBACK,
     SIGNATURE_CACHE,
     SPARK_CHARS,
     DigestError,
@@ -397,3 +398,21 @@ def test_whole_earlier_days_are_detected_once_and_cached(tmp_path: Path) -> None
         (s.service, s.category) for s in fresh.new_signatures if s.kind == "finding"
     }
     assert json.loads(cached.read_text())["pairs"] == kept["pairs"]
+
+
+def test_an_error_pattern_counts_as_seen_within_the_lookback_only(tmp_path: Path) -> None:
+    """Error patterns are mined in one batch, bounded to PATTERN_LOOKBACK before
+    the period: one seen three days earlier is not new, one last seen ten days
+    earlier is new again (findings look back over the whole history)."""
+    assert timedelta(days=7) == PATTERN_LOOKBACK
+    period = Period(at(13, day=20), at(14, day=20))
+    logs = [
+        log_line("api-1", at(9, day=17), "ERROR", "cache miss storm on shard 3"),
+        log_line("api-1", at(9, day=10), "ERROR", "ledger sync failed for account 7"),
+        log_line("api-1", at(13, 5, day=20), "ERROR", "cache miss storm on shard 4"),
+        log_line("api-1", at(13, 6, day=20), "ERROR", "ledger sync failed for account 8"),
+    ]
+    store = write_store(tmp_path, logs, [event("api", at(9, day=10), "start")])
+    new = {s.title for s in build_digest(period, store=store).new_signatures if s.kind == "pattern"}
+    assert any("ledger sync failed" in title for title in new)
+    assert not any("cache miss storm" in title for title in new)
