@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -42,6 +42,9 @@ import polars as pl
 from incidentlog.errors import IncidentlogError
 from incidentlog.redact import redact_expr
 from incidentlog.schema import EventAction, HealthStatus, Level
+
+if TYPE_CHECKING:
+    from incidentlog.store import Store
 
 __all__ = [
     "FORMATS",
@@ -513,7 +516,7 @@ def _finding_signatures(
     previous: Period,
     history_start: datetime | None,
     rule_paths: Sequence[str | Path],
-    cache: Path | None = None,
+    history: Store,
 ) -> tuple[pl.DataFrame, set[tuple[str, str]]]:
     """(summary of this period's and the previous period's findings, keys seen before).
 
@@ -521,8 +524,8 @@ def _finding_signatures(
     soon as every finding of the period has been seen: memory stays that of
     one day. The hours of the period's own day run only the rules found now;
     a whole earlier day runs all rules once, and its (service, rule) pairs are
-    kept in `cache` (one file per day, valid while the day's store files and
-    the rules are the same), so an hourly digest over a long history reads
+    kept under the store's `SIGNATURE_CACHE` (one file per day, valid while
+    the day's store files and the rules are the same), so an hourly digest over a long history reads
     the days it already knows instead of detecting on them again.
     """
     from incidentlog.detect import compile_rules, detect_findings, load_rules, summarize_findings
@@ -557,7 +560,7 @@ def _finding_signatures(
     rules_key = hashlib.sha256(repr(ruleset.rules).encode()).hexdigest()
     while pending and history_start is not None and end > history_start:
         start = end - timedelta(days=1)
-        found = _cached_day(cache, Period(start, end), rules_key, lambda d: pairs(findings(d)))
+        found = _cached_day(history, Period(start, end), rules_key, lambda d: pairs(findings(d)))
         seen |= found & pending
         pending -= found
         end = start
@@ -565,7 +568,7 @@ def _finding_signatures(
 
 
 def _cached_day(
-    cache: Path | None,
+    history: Store,
     day: Period,
     rules_key: str,
     compute: Callable[[Period], set[tuple[str, str]]],
@@ -573,11 +576,16 @@ def _cached_day(
     """The (service, rule) pairs found on a whole UTC day: from the cache when
     it was made from the same store files and rules, else computed (and kept,
     when the store is writable)."""
-    if cache is None:
-        return compute(day)
+    from incidentlog.store import DATASETS
+
     name = f"{day.start:%Y-%m-%d}"
-    key = {"rules": rules_key, "files": _day_files(cache.parent.parent, name)}
-    path = cache / f"{name}.json"
+    files = [
+        [f"{dataset}/{file.name}", file.stat().st_size, file.stat().st_mtime_ns]
+        for dataset in DATASETS
+        for file in history.day_files(dataset, name)
+    ]
+    key = {"rules": rules_key, "files": files}
+    path = history.root / SIGNATURE_CACHE / f"{name}.json"
     try:
         kept = json.loads(path.read_text())
         if kept["key"] == key:
@@ -586,23 +594,13 @@ def _cached_day(
         pass
     found = compute(day)
     try:
-        cache.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         temporary.write_text(json.dumps({"key": key, "pairs": sorted(found)}))
         temporary.replace(path)
     except OSError:  # a read-only store: no cache, same answer
         pass
     return found
-
-
-def _day_files(store: Path, day: str) -> list[list[str | int]]:
-    """What a day's findings depend on: its store files (name, size, mtime)."""
-    out: list[list[str | int]] = []
-    for dataset in ("logs", "events"):
-        for file in sorted((store / dataset / f"day={day}").glob("*.parquet")):
-            stat = file.stat()
-            out.append([f"{dataset}/{file.name}", stat.st_size, stat.st_mtime_ns])
-    return out
 
 
 def _pattern_frame(logs: pl.LazyFrame, period: Period, previous: Period) -> pl.DataFrame:
@@ -668,7 +666,7 @@ def build_digest(
     counts, hourly = _service_counts(logs, period, previous, day_before, hours)
     per_service_events, health = _lifecycle(events, period)
     findings, seen_findings = _finding_signatures(
-        logs, events, period, previous, first, rule_paths, history.root / SIGNATURE_CACHE
+        logs, events, period, previous, first, rule_paths, history
     )
     patterns = _pattern_frame(logs, period, previous)
 

@@ -321,11 +321,15 @@ class Store:
             result.files = files.finish()
         return result
 
+    def day_files(self, dataset: str, day: str) -> list[Path]:
+        """The store files of one (dataset, day partition), by name."""
+        return sorted((self.root / dataset / f"day={day}").glob("*.parquet"))
+
     def _stored_ids(self, dataset: str, day: str) -> _KnownIds:
         """Ids stored for one day: files read before are served from the cache,
         new ones (another writer's, or this store's earlier appends) are read."""
         files, known = self._id_cache.setdefault((dataset, day), (set(), _KnownIds()))
-        present = set((self.root / dataset / f"day={day}").glob("*.parquet"))
+        present = set(self.day_files(dataset, day))
         if files - present:  # compaction replaced files: start over for this day
             files.clear()
             known.clear()

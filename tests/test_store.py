@@ -385,9 +385,9 @@ def test_the_fingerprint_covers_the_ids_ingest_gives(inputs: list[Path]) -> None
 
 
 def test_compact_orders_files_by_time_and_drops_repeated_ids(tmp_path: Path) -> None:
-    """Ingests of later hours first: the merged file still has each service's
-    rows in time order (files by their earliest time), and a file copied in
-    twice (ids already stored) ends up once."""
+    """Files whose names sort against their time order: the merged file still
+    has each service's rows in time order (files by their earliest time), and
+    a file copied in twice (ids already stored) ends up once."""
     store = tmp_path / "store"
     for hour in (3, 1, 2):  # out of time order, and writers' names are random
         path = tmp_path / f"h{hour}.log"
@@ -400,8 +400,11 @@ def test_compact_orders_files_by_time_and_drops_repeated_ids(tmp_path: Path) -> 
         )
         ingest_into_store([path], store=store, host="h")
     day = store / "logs/day=2025-08-01"
-    first = sorted(day.glob("*.parquet"))[0]
-    (day / "copy-of-a-file.parquet").write_bytes(first.read_bytes())
+    earliest = {f: pl.read_parquet(f).get_column("ts").min() for f in day.glob("*.parquet")}
+    by_time = sorted(earliest, key=lambda f: str(earliest[f]))
+    for name, file in zip(("c", "b", "a"), by_time, strict=True):  # names against time order
+        file.rename(day / f"{name}.parquet")
+    (day / "d-copy.parquet").write_bytes((day / "a.parquet").read_bytes())
     history = Store.open(store)
     assert history.scan("logs").collect().height == 18 + 6
     assert history.compact() == (4, 1)

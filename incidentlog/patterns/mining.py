@@ -4,9 +4,9 @@ Three steps, and only the first touches every message:
 
 1. **Mask** (vectorised): a fixed list of Rust-syntax regexes (`MASKS`) runs as
    a chain of `str.replace_all` over the whole column: URLs, UUIDs, IPv6,
-   timestamps, IPv4 with ports, MACs, paths, hex, sizes, durations, booleans, numbers (also inside
-   words: `worker-3` -> `worker-<NUM>`), quoted words, then whitespace and
-   control characters collapse to one space.
+   timestamps, IPv4 with ports, MACs, paths, hex, sizes, durations, booleans,
+   numbers (also inside words: `worker-3` -> `worker-<NUM>`), quoted words,
+   then whitespace and control characters collapse to one space.
 2. **Group** (vectorised): identical masked texts are one candidate template;
    `group_by` counts them. Real logs have few of these (hundreds to thousands
    per million lines).
@@ -64,24 +64,14 @@ _UNITS_TIME: Final = r"(?:ns|us|µs|ms|s|sec|secs|seconds?|mins?|minutes?|h|hour
 _MONTH: Final = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 
 _H: Final = r"[0-9a-fA-F]{1,4}"
+_IPV6_FORMS: Final = (
+    rf"\[?\b(?:{_H}:){{7}}{_H}",  # 2001:db8:0:0:0:0:0:1
+    rf"\[?\b(?:{_H}:){{1,7}}:(?:{_H}(?::{_H}){{0,6}})?",  # 2001:db8::1, fe80::
+    rf"(^|[^\w:\[])(?:\[::\]|:::\d{{1,5}}\b|\[?::(?:ffff:)?{_H}(?::{_H}){{0,6}})",  # ::1, [::]
+)
 _IPV6: Final = (
-    r"(?:\[?\b(?:"
-    + _H
-    + r":){7}"
-    + _H  # 2001:db8:0:0:0:0:0:1
-    + r"|\[?\b(?:"
-    + _H
-    + r":){1,7}:(?:"
-    + _H
-    + r"(?::"
-    + _H
-    + r"){0,6})?"  # 2001:db8::1, fe80::
-    + r"|(^|[^\w:\[])(?:\[::\]|:::\d{1,5}\b|\[?::(?:ffff:)?"
-    + _H
-    + r"(?::"
-    + _H
-    + r"){0,6})"
-    + r")(?:\.\d{1,3}){0,3}(?:%[0-9A-Za-z]+)?\]?(?::\d{1,5}\b)?"  # ::ffff:10.0.0.1, %eth0, ]:80
+    "(?:" + "|".join(_IPV6_FORMS) + ")"
+    r"(?:\.\d{1,3}){0,3}(?:%[0-9A-Za-z]+)?\]?(?::\d{1,5}\b)?"  # ::ffff:10.0.0.1, %eth0, ]:80
 )
 """An IPv6 address (full, or with `::`; a MAC or a time has neither), with a
 zone, brackets and port (`[::1]:80`, `:::8080`); before timestamps, which
