@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from incidentlog.detect import compile_rules, detect_findings, load_rules
-from incidentlog.detect.engine import CompiledRules
+from incidentlog.detect.matcher import CompiledRules
 from incidentlog.ingest import read_inputs
 from incidentlog.schema import Category
 

@@ -420,8 +420,8 @@ def collect(
     tz: Annotated[str | None, typer.Option(help="Time zone for digest display.")] = None,
 ) -> None:
     """Stream a live project's logs, events and health probes into the store (Ctrl-C stops)."""
-    from incidentlog.engine.command import collect_command
-    from incidentlog.schedule import DigestSchedule, ScheduleError
+    from incidentlog.live.command import collect_command
+    from incidentlog.live.schedule import DigestSchedule, ScheduleError
     from incidentlog.store import default_store_path
     from incidentlog.timespec import parse_duration
 
@@ -458,14 +458,14 @@ def status(
     docker_host: DockerHostOption = None,
 ) -> None:
     """Every service's health now; exit 0 ok, 1 warning (>25% unhealthy), 2 critical (>50%), 3 unknown."""
-    from incidentlog.status import StatusUnknownError, read_status, render_json, render_text
+    from incidentlog.live.status import StatusUnknownError, read_status, render_json, render_text
 
     with cli_errors():
         if fmt not in ("text", "json"):
             raise StatusUnknownError(f"unknown --format {fmt!r} (expected text or json)")
         report = read_status(project, docker_host)
     typer.echo(render_json(report) if fmt == "json" else render_text(report), nl=False)
-    raise typer.Exit(int(report.level))
+    raise typer.Exit(int(report.verdict))
 
 
 @app.command("grep")
@@ -522,7 +522,7 @@ def grep_command(
     store: StoreOption = None,
 ) -> None:
     """Search the history (or files) by text, service, time, level and rule; exit 1: no match."""
-    from incidentlog.history import (
+    from incidentlog.search import (
         EXIT_ERROR,
         EXIT_NO_MATCH,
         GrepQuery,

@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
-from incidentlog.history import GrepError, GrepQuery, glob_to_regex, grep_history
 from incidentlog.ingest import ingest_into_store
+from incidentlog.search import GrepError, GrepQuery, glob_to_regex, grep_history
 
 LINE = re.compile(
     r"^(?P<container>\S+?)\s+\| (?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (?P<text>.*)$"

@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 
 from incidentlog.ingest import ingest_into_store
-from incidentlog.schedule import DigestSchedule, ScheduleError, floor_time
+from incidentlog.live.schedule import DigestSchedule, ScheduleError, floor_time
 
 HOUR = timedelta(hours=1)
 

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
-from incidentlog.status import (
-    Level,
+from incidentlog.live.status import (
     StatusReport,
+    Verdict,
     judge,
     render_json,
     render_text,
@@ -92,29 +92,29 @@ def test_seed_end_state_matches_the_ground_truth(seed_inspect: list[dict[str, An
     assert by["grafana"].unhealthy is False  # its unhealthy spell was transient
     # 6 of 24 is exactly 25 %: the report's warning threshold is "more than 25 %"
     assert report.share == 0.25
-    assert report.level is Level.OK
+    assert report.verdict is Verdict.OK
 
 
 @pytest.mark.parametrize(
     ("unhealthy", "total", "level"),
     [
-        (0, 4, Level.OK),
-        (1, 4, Level.OK),  # 25 %: not more than 25 %
-        (2, 7, Level.WARNING),  # 28.6 %
-        (2, 4, Level.WARNING),  # 50 %: not more than 50 %
-        (3, 5, Level.CRITICAL),  # 60 %, the seed project on the test engine
-        (4, 4, Level.CRITICAL),
+        (0, 4, Verdict.OK),
+        (1, 4, Verdict.OK),  # 25 %: not more than 25 %
+        (2, 7, Verdict.WARNING),  # 28.6 %
+        (2, 4, Verdict.WARNING),  # 50 %: not more than 50 %
+        (3, 5, Verdict.CRITICAL),  # 60 %, the seed project on the test engine
+        (4, 4, Verdict.CRITICAL),
     ],
 )
-def test_thresholds(unhealthy: int, total: int, level: Level) -> None:
+def test_thresholds(unhealthy: int, total: int, level: Verdict) -> None:
     documents = [
         _container(f"s{i}", health="unhealthy" if i < unhealthy else "healthy")
         for i in range(total)
     ]
     report = _report(*documents)
     assert report.unhealthy == unhealthy
-    assert report.level is level
-    assert int(report.level) == level.value
+    assert report.verdict is level
+    assert int(report.verdict) == level.value
 
 
 def test_what_counts_as_unhealthy() -> None:

@@ -15,7 +15,7 @@ from incidentlog.detect.command import (
     run_detect,
     run_rules_check,
 )
-from incidentlog.detect.engine import (
+from incidentlog.detect.matcher import (
     FINDINGS_COLUMNS,
     SUMMARY_COLUMNS,
     CompiledRules,

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from incidentlog.detect.engine import detect_findings, summarize_findings
+from incidentlog.detect.matcher import detect_findings, summarize_findings
 from incidentlog.detect.rules import RuleSet, check_rules, load_rules
 from incidentlog.errors import IncidentlogError
 from incidentlog.schema import Severity
@@ -44,9 +44,9 @@ _SEVERITY_ORDER = list(Severity)
 @dataclass(frozen=True)
 class DetectResult:
     findings: pl.DataFrame
-    """One row per (record, rule) match: engine.FINDINGS_COLUMNS."""
+    """One row per (record, rule) match: matcher.FINDINGS_COLUMNS."""
     summary: pl.DataFrame
-    """One row per (service, rule): engine.SUMMARY_COLUMNS, most severe first."""
+    """One row per (service, rule): matcher.SUMMARY_COLUMNS, most severe first."""
     records: int
     events: int
 

@@ -34,8 +34,11 @@ from typing import Any
 
 import polars as pl
 
-from incidentlog.engine.checkpoint import Checkpoints, ContainerCheckpoint, Cursor
-from incidentlog.engine.client import (
+from incidentlog.errors import EngineError, StoreError
+from incidentlog.ingest.compose import services_of
+from incidentlog.ingest.stitch import stitch_records
+from incidentlog.live.checkpoint import Checkpoints, ContainerCheckpoint, Cursor
+from incidentlog.live.client import (
     PROJECT_LABEL,
     SERVICE_LABEL,
     compose_filters,
@@ -44,7 +47,7 @@ from incidentlog.engine.client import (
     open_logs,
     unknown_project,
 )
-from incidentlog.engine.frames import (
+from incidentlog.live.frames import (
     LINE_COLUMNS,
     Blob,
     advance_cursors,
@@ -56,9 +59,6 @@ from incidentlog.engine.frames import (
     new_seen,
     seen_rows,
 )
-from incidentlog.errors import EngineError, StoreError
-from incidentlog.ingest.compose import services_of
-from incidentlog.ingest.stitch import stitch_records
 from incidentlog.schema import empty
 
 __all__ = ["CollectOptions", "CollectStats", "run_collect", "stop_on_signals"]

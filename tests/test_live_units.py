@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incidentlog.engine.checkpoint import Checkpoints, ContainerCheckpoint, Cursor
-from incidentlog.engine.collector import CollectStats
-from incidentlog.engine.command import _LiveLine
-from incidentlog.engine.frames import Blob, advance_cursors, drop_covered, lines_frame
 from incidentlog.errors import EngineError, StoreError
+from incidentlog.live.checkpoint import Checkpoints, ContainerCheckpoint, Cursor
+from incidentlog.live.collector import CollectStats
+from incidentlog.live.command import _LiveLine
+from incidentlog.live.frames import Blob, advance_cursors, drop_covered, lines_frame
 
 KEYS = pl.DataFrame(
     {

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from incidentlog.engine.collector import CollectOptions, CollectStats, run_collect, stop_on_signals
+from incidentlog.live.collector import CollectOptions, CollectStats, run_collect, stop_on_signals
 from incidentlog.timespec import parse_time
 
 __all__ = ["collect_command"]
@@ -39,7 +39,7 @@ class _LiveLine:
 
 
 if TYPE_CHECKING:
-    from incidentlog.schedule import DigestSchedule
+    from incidentlog.live.schedule import DigestSchedule
 
 
 def collect_command(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from incidentlog.engine.client import Engine, connect
-from incidentlog.engine.collector import CollectOptions, CollectStats, run_collect, stop_on_signals
+from incidentlog.live.client import Engine, connect
+from incidentlog.live.collector import CollectOptions, CollectStats, run_collect, stop_on_signals
 
 __all__ = ["CollectOptions", "CollectStats", "Engine", "connect", "run_collect", "stop_on_signals"]

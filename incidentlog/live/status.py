@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from incidentlog.engine.client import (
+from incidentlog.errors import EngineError, IncidentlogError
+from incidentlog.live.client import (
     PROJECT_LABEL,
     SERVICE_LABEL,
     Engine,
@@ -28,16 +29,15 @@ from incidentlog.engine.client import (
     engine_error,
     unknown_project,
 )
-from incidentlog.errors import EngineError, IncidentlogError
 from incidentlog.redact import redact
 
 __all__ = [
     "CRITICAL_SHARE",
     "WARNING_SHARE",
-    "Level",
     "ServiceStatus",
     "StatusReport",
     "StatusUnknownError",
+    "Verdict",
     "judge",
     "read_status",
     "render_json",
@@ -52,7 +52,7 @@ PROBE_CHARS = 200
 """The last probe output is cut to this many characters in text output."""
 
 
-class Level(IntEnum):
+class Verdict(IntEnum):
     """Overall state; the value is the exit code."""
 
     OK = 0
@@ -64,7 +64,7 @@ class Level(IntEnum):
 class StatusUnknownError(EngineError):
     """The engine could not say (unreachable, refused, unknown project): exit 3."""
 
-    exit_code = int(Level.UNKNOWN)
+    exit_code = int(Verdict.UNKNOWN)
 
 
 @dataclass
@@ -103,12 +103,12 @@ class StatusReport:
         return self.unhealthy / len(self.services) if self.services else 0.0
 
     @property
-    def level(self) -> Level:
+    def verdict(self) -> Verdict:
         if self.share > CRITICAL_SHARE:
-            return Level.CRITICAL
+            return Verdict.CRITICAL
         if self.share > WARNING_SHARE:
-            return Level.WARNING
-        return Level.OK
+            return Verdict.WARNING
+        return Verdict.OK
 
 
 _STATE_ORDER = ("dead", "restarting", "exited", "created", "paused", "removing", "running")
@@ -245,7 +245,7 @@ def headline(report: StatusReport) -> str:
     scope = f"project {report.project}" if report.project else "all containers"
     total = len(report.services)
     return (
-        f"{report.level.name} {scope} on {report.host}: {report.unhealthy} of {total} services "
+        f"{report.verdict.name} {scope} on {report.host}: {report.unhealthy} of {total} services "
         f"unhealthy ({report.share:.0%}; critical > {CRITICAL_SHARE:.0%}, "
         f"warning > {WARNING_SHARE:.0%})"
     )
@@ -281,8 +281,8 @@ def render_json(report: StatusReport) -> str:
     document = {
         "host": report.host,
         "project": report.project,
-        "level": report.level.name.lower(),
-        "exit_code": int(report.level),
+        "level": report.verdict.name.lower(),
+        "exit_code": int(report.verdict),
         "services_total": len(report.services),
         "services_unhealthy": report.unhealthy,
         "share_unhealthy": round(report.share, 4),

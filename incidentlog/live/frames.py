@@ -16,8 +16,6 @@ from typing import Any
 
 import polars as pl
 
-from incidentlog.engine.checkpoint import Cursor
-
 # The ingest stage's own record finishing (levels, content ids with occurrence
 # numbers) is reused on purpose: a record read live must get the id it gets
 # when the same container's json-file log is ingested.
@@ -25,6 +23,7 @@ from incidentlog.ingest import IngestOptions, Occurrences, finish_events, finish
 from incidentlog.ingest.compose import strip_ansi, with_timestamp
 from incidentlog.ingest.events import parse_event_lines
 from incidentlog.ingest.snapshots import inspect_rows, rows_to_frame
+from incidentlog.live.checkpoint import Cursor
 from incidentlog.schema import EVENTS_SCHEMA, TS_DTYPE, EventAction, empty
 
 __all__ = [

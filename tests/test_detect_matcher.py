@@ -24,7 +24,7 @@ from incidentlog.detect import (
     service_of_container,
     summarize_findings,
 )
-from incidentlog.detect.engine import FINDINGS_COLUMNS, SUMMARY_COLUMNS
+from incidentlog.detect.matcher import FINDINGS_COLUMNS, SUMMARY_COLUMNS
 from incidentlog.schema import EVENTS_SCHEMA, FINDINGS_SCHEMA, LOGS_SCHEMA
 
 T0 = datetime(2025, 8, 1, 12, 30, tzinfo=UTC)
