@@ -420,8 +420,9 @@ def collect(
     tz: Annotated[str | None, typer.Option(help="Time zone for digest display.")] = None,
 ) -> None:
     """Stream a live project's logs, events and health probes into the store (Ctrl-C stops)."""
+    from incidentlog.errors import UsageError
     from incidentlog.live.command import collect_command
-    from incidentlog.live.schedule import DigestSchedule, ScheduleError
+    from incidentlog.live.schedule import DigestSchedule
     from incidentlog.store import default_store_path
     from incidentlog.timespec import parse_duration
 
@@ -437,7 +438,7 @@ def collect(
                 warn=lambda message: typer.echo(message, err=True),
             )
         elif digest_dir or webhook:
-            raise ScheduleError("--digest-dir and --webhook go with --digest-every")
+            raise UsageError("--digest-dir and --webhook go with --digest-every")
         stats = collect_command(
             project=project,
             store=store,

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from incidentlog.errors import IncidentlogError
+from incidentlog.errors import UsageError
 from incidentlog.redact import redact_expr
 from incidentlog.schema import EventAction, HealthStatus, Level
 
@@ -52,12 +52,12 @@ __all__ = [
     "MOVER_MIN_RATIO",
     "SPARK_CHARS",
     "Digest",
-    "DigestError",
     "HealthTransition",
     "Pattern",
     "Period",
     "ServiceDigest",
     "Signature",
+    "UsageError",
     "build_digest",
     "digest_to_dict",
     "display_zone",
@@ -99,12 +99,6 @@ _HOUR_ARG: Final = re.compile(
 )
 
 
-class DigestError(IncidentlogError):
-    """A digest option is invalid (a period, a time zone, a format)."""
-
-    exit_code = 2
-
-
 # ---- periods ----------------------------------------------------------------------
 
 
@@ -128,7 +122,7 @@ def display_zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        raise DigestError(
+        raise UsageError(
             f"--tz {name!r} is not a time zone (use an IANA name such as UTC, Europe/Berlin)"
         ) from None
 
@@ -136,7 +130,7 @@ def display_zone(name: str | None) -> ZoneInfo:
 def _hour_start(value: str, zone: ZoneInfo) -> datetime:
     match = _HOUR_ARG.match(value.strip())
     if not match:
-        raise DigestError(
+        raise UsageError(
             f"--hour {value!r} is not an hour (use YYYY-MM-DDTHH, e.g. 2025-08-01T13, "
             "read in --tz; or with an offset: 2025-08-01T13Z, 2025-08-01T15+02:00)"
         )
@@ -144,7 +138,7 @@ def _hour_start(value: str, zone: ZoneInfo) -> datetime:
     try:
         naive = datetime.fromisoformat(f"{day}T{hour}:00:00")
     except ValueError:
-        raise DigestError(f"--hour {value!r}: no such date or hour") from None
+        raise UsageError(f"--hour {value!r}: no such date or hour") from None
     if offset:
         text = "+00:00" if offset == "Z" else offset
         if len(text) == 3:
@@ -153,7 +147,7 @@ def _hour_start(value: str, zone: ZoneInfo) -> datetime:
     local = naive.replace(tzinfo=zone)
     start = local.astimezone(UTC)
     if start.astimezone(zone).replace(tzinfo=None) != naive:
-        raise DigestError(f"--hour {value!r} does not exist in {zone.key} (a DST gap)")
+        raise UsageError(f"--hour {value!r} does not exist in {zone.key} (a DST gap)")
     return start
 
 
@@ -170,14 +164,14 @@ def resolve_period(
     zone = zone or ZoneInfo("UTC")
     now = (now or datetime.now(UTC)).astimezone(UTC)
     if since and hour:
-        raise DigestError("give --since or --hour, not both")
+        raise UsageError("give --since or --hour, not both")
     if hour:
         start = _hour_start(hour, zone)
         return Period(start, start + timedelta(hours=1))
     if since:
         start = parse_time(since, now=now)
         if start >= now:
-            raise DigestError(f"--since {since} is not in the past")
+            raise UsageError(f"--since {since} is not in the past")
         return Period(start, now)
     local = now.astimezone(zone).replace(minute=0, second=0, microsecond=0)
     end = local.astimezone(UTC)
@@ -1056,7 +1050,7 @@ def _render(env: Any, name: str, **context: Any) -> str:
 def render_digest(digest: Digest, fmt: str = "md", template_dir: Path | None = None) -> str:
     """The digest as Markdown, a self-contained HTML page, or JSON."""
     if fmt not in FORMATS:
-        raise DigestError(f"--format {fmt!r} is not supported (allowed: {', '.join(FORMATS)})")
+        raise UsageError(f"--format {fmt!r} is not supported (allowed: {', '.join(FORMATS)})")
     if fmt == "json":
         return json.dumps(digest_to_dict(digest), indent=2, ensure_ascii=False) + "\n"
     context = {
@@ -1093,7 +1087,7 @@ def run_digest(
 ) -> str:
     """What `incidentlog digest` prints: the rendered digest, or "" when quiet and unchanged."""
     if fmt not in FORMATS:
-        raise DigestError(f"--format {fmt!r} is not supported (allowed: {', '.join(FORMATS)})")
+        raise UsageError(f"--format {fmt!r} is not supported (allowed: {', '.join(FORMATS)})")
     zone = display_zone(tz)
     period = resolve_period(since=since, hour=hour, zone=zone, now=now)
     digest = build_digest(period, store=store, zone=zone)

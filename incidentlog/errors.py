@@ -1,16 +1,38 @@
-"""One exception root; each subclass names what went wrong, none is tied to the CLI.
+"""Every error class: one root, each subclass names what went wrong, none is tied to the CLI.
 
 Messages say what, where and what is allowed, in one line, because the CLI
-prints them as `Error: <message>` and exits non-zero.
+prints them as `Error: <message>` and exits with the class's `exit_code`:
+1 for trouble at run time, 2 for a usage error (a bad option value, time,
+format or template), 3 when `status` cannot tell.
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "EngineError",
+    "FormatError",
+    "IncidentlogError",
+    "InputError",
+    "RuleError",
+    "SchemaError",
+    "StatusUnknownError",
+    "StoreError",
+    "TemplateError",
+    "TimeSpecError",
+    "UsageError",
+]
 
 
 class IncidentlogError(Exception):
     """Something the user can fix went wrong; the message says what."""
 
     exit_code = 1
+
+
+class UsageError(IncidentlogError):
+    """An option value, or a combination of options, the command does not accept."""
+
+    exit_code = 2
 
 
 class InputError(IncidentlogError):
@@ -29,8 +51,12 @@ class RuleError(IncidentlogError):
     """A rule pack is invalid; the message lists every problem with file and rule id."""
 
 
-class TimeSpecError(IncidentlogError):
+class TimeSpecError(UsageError):
     """A --since/--until value is neither RFC 3339, Unix time nor a duration."""
+
+
+class TemplateError(UsageError):
+    """A template is missing, invalid, or uses a value the model does not have."""
 
 
 class SchemaError(IncidentlogError):
@@ -39,3 +65,9 @@ class SchemaError(IncidentlogError):
 
 class EngineError(IncidentlogError):
     """The Docker Engine could not be reached or refused the request."""
+
+
+class StatusUnknownError(EngineError):
+    """The engine could not say (unreachable, refused, unknown project): `status` exits 3."""
+
+    exit_code = 3

@@ -24,7 +24,7 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from incidentlog.errors import IncidentlogError
+from incidentlog.errors import TemplateError, UsageError
 from incidentlog.incident import (
     Incident,
     build_incident,
@@ -50,18 +50,6 @@ __all__ = [
 FORMATS: Final = ("md", "html", "json")
 MARKDOWN_TEMPLATE: Final = "report.md.j2"
 HTML_TEMPLATE: Final = "report.html.j2"
-
-
-class TemplateError(IncidentlogError):
-    """A report template is missing, invalid, or uses a value the model does not have."""
-
-    exit_code = 2
-
-
-class ReportUsageError(IncidentlogError):
-    """An option value `report` does not accept."""
-
-    exit_code = 2
 
 
 # --------------------------------------------------------------------------- filters
@@ -223,7 +211,7 @@ def markdown_to_html(markdown: str) -> str:
 def render_report(incident: Incident, fmt: str = "md", template_dir: Path | None = None) -> str:
     """The report as Markdown, a self-contained HTML page, or the JSON document."""
     if fmt not in FORMATS:
-        raise ReportUsageError(f"--format {fmt!r} is not supported (allowed: {', '.join(FORMATS)})")
+        raise UsageError(f"--format {fmt!r} is not supported (allowed: {', '.join(FORMATS)})")
     if fmt == "json":
         return json.dumps(incident_to_dict(incident), indent=2, ensure_ascii=False) + "\n"
     view = _view(incident)
@@ -257,7 +245,7 @@ def generate_report(
     from incidentlog.detect import detect_findings, load_rules, summarize_findings
 
     if fmt not in FORMATS:
-        raise ReportUsageError(f"--format {fmt!r} is not supported (allowed: {', '.join(FORMATS)})")
+        raise UsageError(f"--format {fmt!r} is not supported (allowed: {', '.join(FORMATS)})")
     if template_dir is not None and not template_dir.is_dir():
         raise TemplateError(f"--template {template_dir}: not a directory")
     ruleset = load_rules(rule_paths)

@@ -22,7 +22,7 @@ from typing import TextIO
 
 import polars as pl
 
-from incidentlog.errors import IncidentlogError
+from incidentlog.errors import UsageError
 from incidentlog.redact import redact_expr
 from incidentlog.schema import LOGS_SCHEMA, Category, Level
 
@@ -31,9 +31,9 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_NO_MATCH",
     "FORMATS",
-    "GrepError",
     "GrepQuery",
     "GrepResult",
+    "UsageError",
     "glob_to_regex",
     "grep_counts_jsonl",
     "grep_counts_text",
@@ -62,12 +62,6 @@ _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f]"
 """Control characters that could drive a terminal; shown as `?` when writing to one."""
 _LEVEL_ALIASES = {"warning": "warn", "err": "error", "critical": "fatal", "crit": "fatal"}
 _CHUNK_ROWS = 50_000
-
-
-class GrepError(IncidentlogError):
-    """A grep option or pattern is invalid (exit 2, as grep)."""
-
-    exit_code = EXIT_ERROR
 
 
 @dataclass(frozen=True)
@@ -150,7 +144,7 @@ def levels_at_least(level: str) -> list[str]:
     name = _LEVEL_ALIASES.get(level.lower(), level.lower())
     ranked = [lvl.value for lvl in Level if lvl is not Level.UNKNOWN]
     if name not in ranked:
-        raise GrepError(f"--level {level!r} is not a level (allowed: {', '.join(ranked)})")
+        raise UsageError(f"--level {level!r} is not a level (allowed: {', '.join(ranked)})")
     return ranked[ranked.index(name) :]
 
 
@@ -169,7 +163,7 @@ def _check_regex(pattern: str) -> None:
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         reason = next((ln.removeprefix("error: ") for ln in lines if ln.startswith("error:")), "")
         reason = reason or lines[0].removeprefix("regex error: ")
-        raise GrepError(
+        raise UsageError(
             f"invalid regex {pattern!r}: {reason} (Rust regex syntax; -F searches a fixed string)"
         ) from None
 
@@ -187,15 +181,15 @@ def _text_match(query: GrepQuery) -> pl.Expr:
 def _check(query: GrepQuery) -> None:
     for option, value in (("-A", query.after), ("-B", query.before)):
         if value < 0:
-            raise GrepError(f"{option} {value}: context must be 0 or more lines")
+            raise UsageError(f"{option} {value}: context must be 0 or more lines")
     if query.limit is not None and query.limit < 1:
-        raise GrepError(f"--limit {query.limit}: must be 1 or more")
+        raise UsageError(f"--limit {query.limit}: must be 1 or more")
     if query.since and query.until and query.since > query.until:
-        raise GrepError("--since is after --until")
+        raise UsageError("--since is after --until")
     allowed = {c.value for c in Category}
     unknown = [c for c in query.categories if c not in allowed]
     if unknown:
-        raise GrepError(
+        raise UsageError(
             f"--category {unknown[0]!r} is not a category (allowed: {', '.join(sorted(allowed))})"
         )
 
@@ -271,7 +265,7 @@ def _finding_ids(
     known = {rule.id for rule in ruleset.rules}
     missing = [r for r in query.rules if r not in known]
     if missing:
-        raise GrepError(
+        raise UsageError(
             f"--rule {missing[0]!r} is not a loaded rule (see `incidentlog rules list`)"
         )
     event_frame = events.collect() if events is not None else None
@@ -304,7 +298,7 @@ def grep_history(
     """
     _check(query)
     if paths and store is not None:
-        raise GrepError("give PATHs to search files or --store to search a history, not both")
+        raise UsageError("give PATHs to search files or --store to search a history, not both")
     services = list(dict.fromkeys(query.services))
     logs, events = _source(query, paths, store, services)
     logs = logs.filter(_filters(query))
@@ -484,7 +478,7 @@ COLOR_MODES = ("auto", "always", "never")
 def use_color(mode: str, stream: TextIO | None = None) -> bool:
     """`--color auto` colours a terminal unless $NO_COLOR is set; always/never force it."""
     if mode not in COLOR_MODES:
-        raise GrepError(f"--color {mode!r} is not supported (allowed: {', '.join(COLOR_MODES)})")
+        raise UsageError(f"--color {mode!r} is not supported (allowed: {', '.join(COLOR_MODES)})")
     if mode != "auto":
         return mode == "always"
     out = stream or sys.stdout
@@ -503,7 +497,7 @@ def run_grep(
 ) -> tuple[Iterable[str], bool]:
     """(output chunks, whether anything matched) for `incidentlog grep`."""
     if fmt not in FORMATS:
-        raise GrepError(
+        raise UsageError(
             f"--format {fmt!r} is not supported by grep (allowed: {', '.join(FORMATS)})"
         )
     result = grep_history(query, paths, store=store, count_only=count)

@@ -21,8 +21,8 @@ from incidentlog.digest import (
     PATTERN_LOOKBACK,
     SIGNATURE_CACHE,
     SPARK_CHARS,
-    DigestError,
     Period,
+    UsageError,
     build_digest,
     display_zone,
     resolve_period,
@@ -348,15 +348,15 @@ def test_the_same_hour_a_day_earlier_follows_the_wall_clock_across_dst(tmp_path:
 
 
 def test_bad_periods_and_zones_are_one_line_errors() -> None:
-    with pytest.raises(DigestError, match="DST gap"):
+    with pytest.raises(UsageError, match="DST gap"):
         resolve_period(hour="2025-03-30T02", zone=ZoneInfo("Europe/Berlin"))
-    with pytest.raises(DigestError, match="is not an hour"):
+    with pytest.raises(UsageError, match="is not an hour"):
         resolve_period(hour="13:00")
-    with pytest.raises(DigestError, match="no such date"):
+    with pytest.raises(UsageError, match="no such date"):
         resolve_period(hour="2025-02-30T13")
-    with pytest.raises(DigestError, match="not both"):
+    with pytest.raises(UsageError, match="not both"):
         resolve_period(hour="2025-08-02T13", since="1h")
-    with pytest.raises(DigestError, match="not a time zone"):
+    with pytest.raises(UsageError, match="not a time zone"):
         display_zone("Mars/Olympus")
 
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from incidentlog.cli import app
 from incidentlog.ingest import ingest_into_store
-from incidentlog.search import GrepError, GrepQuery, glob_to_regex, grep_history
+from incidentlog.search import GrepQuery, UsageError, glob_to_regex, grep_history
 
 LINE = re.compile(
     r"^(?P<container>\S+?)\s+\| (?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (?P<text>.*)$"
@@ -322,9 +322,9 @@ def test_exit_codes_like_grep(store: Path) -> None:
 
 
 def test_query_object_validation() -> None:
-    with pytest.raises(GrepError, match="context must be 0 or more"):
+    with pytest.raises(UsageError, match="context must be 0 or more"):
         grep_history(GrepQuery("x", before=-1), ["/dev/null"])
-    with pytest.raises(GrepError, match="--since is after --until"):
+    with pytest.raises(UsageError, match="--since is after --until"):
         grep_history(
             GrepQuery(
                 "x", since=datetime(2025, 8, 2, tzinfo=UTC), until=datetime(2025, 8, 1, tzinfo=UTC)

@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 
 from incidentlog.ingest import ingest_into_store
-from incidentlog.live.schedule import DigestSchedule, ScheduleError, floor_time
+from incidentlog.live.schedule import DigestSchedule, UsageError, floor_time
 
 HOUR = timedelta(hours=1)
 
@@ -113,5 +113,5 @@ def test_failed_post_warns_and_goes_on(store: Path, tmp_path: Path) -> None:
     ],
 )
 def test_invalid_schedules(kwargs: dict[str, object], message: str) -> None:
-    with pytest.raises(ScheduleError, match=message):
+    with pytest.raises(UsageError, match=message):
         DigestSchedule(store=Path("s"), **kwargs)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ import polars as pl
 
 from incidentlog.detect.matcher import detect_findings, summarize_findings
 from incidentlog.detect.rules import RuleSet, check_rules, load_rules
-from incidentlog.errors import IncidentlogError
+from incidentlog.errors import UsageError
 from incidentlog.schema import Severity
 from incidentlog.timespec import within_window
 
@@ -113,12 +113,6 @@ def check_options(fmt: str, fail_on: str | None) -> None:
     if fail_on is not None and fail_on not in set(Severity):
         allowed = ", ".join(s.value for s in Severity)
         raise UsageError(f"--fail-on {fail_on!r} is not a severity (allowed: {allowed})")
-
-
-class UsageError(IncidentlogError):
-    """An option value the command does not accept."""
-
-    exit_code = 2
 
 
 def fails_at(summary: pl.DataFrame, threshold: Severity | str | None) -> bool:

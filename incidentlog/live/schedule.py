@@ -17,14 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from incidentlog.errors import IncidentlogError
+from incidentlog.errors import UsageError
 
 WEBHOOK_TEXT_LIMIT = 35_000
 """Characters of Markdown sent per message (Slack truncates near 40,000)."""
-
-
-class ScheduleError(IncidentlogError):
-    """A digest schedule option is invalid."""
 
 
 def floor_time(moment: datetime, every: timedelta) -> datetime:
@@ -59,11 +55,11 @@ class DigestSchedule:
 
     def __post_init__(self) -> None:
         if self.every < timedelta(minutes=1):
-            raise ScheduleError("--digest-every must be at least 1m")
+            raise UsageError("--digest-every must be at least 1m")
         if self.directory is None and self.webhook is None:
-            raise ScheduleError("--digest-every needs --digest-dir or --webhook")
+            raise UsageError("--digest-every needs --digest-dir or --webhook")
         if self.webhook and not self.webhook.startswith(("http://", "https://")):
-            raise ScheduleError(f"--webhook {self.webhook!r} is not an http(s) URL")
+            raise UsageError(f"--webhook {self.webhook!r} is not an http(s) URL")
 
     def tick(self, now: datetime | None = None) -> Path | None:
         """Write (and post) the digest of the interval that ended at the latest boundary."""

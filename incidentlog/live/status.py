@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from incidentlog.errors import EngineError, IncidentlogError
+from incidentlog.errors import EngineError, IncidentlogError, StatusUnknownError
 from incidentlog.live.client import (
     PROJECT_LABEL,
     SERVICE_LABEL,
@@ -59,12 +59,6 @@ class Verdict(IntEnum):
     WARNING = 1
     CRITICAL = 2
     UNKNOWN = 3
-
-
-class StatusUnknownError(EngineError):
-    """The engine could not say (unreachable, refused, unknown project): exit 3."""
-
-    exit_code = int(Verdict.UNKNOWN)
 
 
 @dataclass

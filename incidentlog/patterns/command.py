@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from incidentlog.errors import IncidentlogError
+from incidentlog.errors import UsageError
 from incidentlog.patterns.mining import PATTERN_COLUMNS, mine_patterns, summarize_patterns
 from incidentlog.schema import Level
 from incidentlog.timespec import within_window
@@ -24,7 +24,7 @@ from incidentlog.timespec import within_window
 __all__ = [
     "FORMATS",
     "PatternsResult",
-    "PatternsUsageError",
+    "UsageError",
     "check_options",
     "levels_at_least",
     "patterns_jsonl",
@@ -38,12 +38,6 @@ FORMATS: Final = ("text", "jsonl")
 _TEMPLATE_WIDTH: Final = 300
 _SHOWN_SERVICES: Final = 4
 _JSONL_SLICE: Final = 100_000
-
-
-class PatternsUsageError(IncidentlogError):
-    """An option value or combination `patterns` does not accept."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -65,30 +59,26 @@ def check_options(
 ) -> None:
     """Reject an unknown --format and option combinations that mean nothing."""
     if fmt not in FORMATS:
-        raise PatternsUsageError(
-            f"--format {fmt!r} is not supported by patterns (allowed: text, jsonl)"
-        )
+        raise UsageError(f"--format {fmt!r} is not supported by patterns (allowed: text, jsonl)")
     if input_format is not None:
         from incidentlog.ingest import InputFormat
 
         allowed = [item.value for item in InputFormat]
         if input_format not in allowed:
-            raise PatternsUsageError(
+            raise UsageError(
                 f"--input {input_format!r} is not an input format (allowed: {', '.join(allowed)})"
             )
     if has_paths and store is not None:
-        raise PatternsUsageError(
-            "give PATHs (read from files) or --store (read the history), not both"
-        )
+        raise UsageError("give PATHs (read from files) or --store (read the history), not both")
     if per_line:
         if input_format != "raw" or not has_paths:
-            raise PatternsUsageError(
+            raise UsageError(
                 "--per-line reads one message per line: it needs --input raw and PATHs"
             )
         if fmt != "jsonl":
-            raise PatternsUsageError("--per-line prints JSON Lines: use --format jsonl")
+            raise UsageError("--per-line prints JSON Lines: use --format jsonl")
         if filters:
-            raise PatternsUsageError(
+            raise UsageError(
                 "--per-line reads bare lines: --since/--until/--service/--level do not apply"
             )
 
@@ -99,7 +89,7 @@ def levels_at_least(level: str) -> list[str]:
         wanted = Level(level)
     except ValueError:
         allowed = ", ".join(item.value for item in Level)
-        raise PatternsUsageError(f"--level {level!r} is not a level (allowed: {allowed})") from None
+        raise UsageError(f"--level {level!r} is not a level (allowed: {allowed})") from None
     if wanted is Level.UNKNOWN:
         return [Level.UNKNOWN.value]
     ordered = [item for item in Level if item is not Level.UNKNOWN]
