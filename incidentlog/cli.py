@@ -250,7 +250,7 @@ def report(
     ] = None,
 ) -> None:
     """The post-incident report: root causes, timeline, action plan (Markdown, HTML, JSON)."""
-    from incidentlog.report import generate_report
+    from incidentlog.render.report import generate_report
     from incidentlog.timespec import parse_time, parse_window
 
     with cli_errors():

@@ -41,6 +41,7 @@ import polars as pl
 
 from incidentlog.errors import UsageError
 from incidentlog.redact import redact_expr
+from incidentlog.render.templates import render_template
 from incidentlog.schema import EventAction, HealthStatus, Level
 
 if TYPE_CHECKING:
@@ -1015,7 +1016,7 @@ def heatmap_svg(digest: Digest, *, rows: int = 20) -> str:
 
 
 def _environment(template_dir: Path | None, digest: Digest, *, html: bool) -> Any:
-    from incidentlog.report import template_environment
+    from incidentlog.render.templates import template_environment
 
     zone = ZoneInfo(digest.zone)
     clock = "%H:%M:%S" if digest.period.length <= timedelta(days=1) else "%Y-%m-%d %H:%M:%S"
@@ -1030,23 +1031,6 @@ def _environment(template_dir: Path | None, digest: Digest, *, html: bool) -> An
     return env
 
 
-def _render(env: Any, name: str, **context: Any) -> str:
-    import jinja2
-
-    from incidentlog.report import TemplateError
-
-    try:
-        return str(env.get_template(name).render(**context))
-    except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"template {exc.name} not found") from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(
-            f"{exc.filename or exc.name or name}:{exc.lineno}: template syntax error: {exc.message}"
-        ) from None
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(f"{name}: {exc.message} (the digest has no such value)") from None
-
-
 def render_digest(digest: Digest, fmt: str = "md", template_dir: Path | None = None) -> str:
     """The digest as Markdown, a self-contained HTML page, or JSON."""
     if fmt not in FORMATS:
@@ -1058,16 +1042,19 @@ def render_digest(digest: Digest, fmt: str = "md", template_dir: Path | None = N
         "title": f"Error digest: {period_label(digest)}",
         "line": headline(digest),
     }
-    markdown = _render(_environment(template_dir, digest, html=False), MARKDOWN_TEMPLATE, **context)
+    markdown = render_template(
+        _environment(template_dir, digest, html=False), MARKDOWN_TEMPLATE, "digest", **context
+    )
     if fmt == "md":
         return markdown
     from markupsafe import Markup
 
-    from incidentlog.report import markdown_to_html
+    from incidentlog.render.markdown import markdown_to_html
 
-    return _render(
+    return render_template(
         _environment(template_dir, digest, html=True),
         HTML_TEMPLATE,
+        "digest",
         body=Markup(markdown_to_html(markdown)),  # markdown-it output, raw HTML disabled
         chart=Markup(heatmap_svg(digest)),  # matplotlib SVG, text drawn as paths
         **context,

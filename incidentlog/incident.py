@@ -38,24 +38,24 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
 
-from incidentlog.errors import InputError
 from incidentlog.redact import redact_expr
+from incidentlog.render.markdown import md_code, md_markup, md_text
 from incidentlog.schema import Category, EventAction, Level, Severity
-from incidentlog.timespec import within_window
+from incidentlog.sources import Evidence
+from incidentlog.text import clock, format_duration, join_names, plural
+from incidentlog.topology import ContainerConfig
 
 __all__ = [
     "SCHEMA_VERSION",
     "ActionPhase",
     "ActionStep",
-    "ContainerConfig",
-    "Evidence",
     "Excerpt",
     "ExcerptLine",
     "FileRef",
@@ -70,8 +70,6 @@ __all__ = [
     "build_incident",
     "format_duration",
     "incident_to_dict",
-    "load_evidence",
-    "read_compose_topology",
 ]
 
 SCHEMA_VERSION: Final = 1
@@ -95,7 +93,6 @@ KEY_FIELDS: Final = ("binary", "module", "host", "env", "path", "port")
 _SEVERITY_ORDER: Final = [s.value for s in Severity]
 _FIX_ORDER: Final = ["rebuild-image", "change-code", "change-config", "restart", "investigate"]
 _WORKDIRS: Final = ("/usr/src/app/", "/opt/app/", "/workspace/", "/app/", "/srv/", "/code/")
-_COMPOSE_NAME: Final = re.compile(r"^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$")
 _PY_FRAME_CODE: Final = r'File "[^"\n]+", line \d+, in [^\n]*\n[ \t]+[^\n]+'
 _PY_FRAME_CODE_GROUPS: Final = (
     r'File "(?P<file>[^"\n]+)", line (?P<line>\d+), in [^\n]*\n[ \t]+(?P<code>[^\n]+)'
@@ -407,174 +404,6 @@ class Incident:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ContainerConfig:
-    """What `docker inspect` or the compose file says about a service's image and probe."""
-
-    image: str | None = None
-    built_here: bool | None = None
-    """True when compose builds the image (`build:`, or an image named `<project>-<service>`)."""
-    healthcheck: str | None = None
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Everything `build_incident` reads."""
-
-    logs: pl.DataFrame
-    events: pl.DataFrame
-    depends_on: dict[str, list[str]] = field(default_factory=dict)
-    configs: dict[str, ContainerConfig] = field(default_factory=dict)
-    compose_services: list[str] = field(default_factory=list)
-    inputs: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _is_compose_file(path: Path) -> bool:
-    return bool(_COMPOSE_NAME.match(path.name))
-
-
-def read_compose_topology(path: Path) -> tuple[dict[str, list[str]], dict[str, ContainerConfig]]:
-    """`depends_on` per service and image/build/healthcheck facts from a compose file."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the compose file ({exc.strerror})") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{path}: not a valid compose file ({first})") from None
-    services = data.get("services") if isinstance(data, dict) else None
-    if not isinstance(services, dict):
-        raise InputError(f"{path}: not a compose file (no `services:` mapping)")
-    depends: dict[str, list[str]] = {}
-    configs: dict[str, ContainerConfig] = {}
-    for name, spec in services.items():
-        if not isinstance(spec, dict):
-            continue
-        raw = spec.get("depends_on") or []
-        deps = [str(d) for d in (raw.keys() if isinstance(raw, dict) else raw)]
-        depends[str(name)] = sorted(deps)
-        test = (spec.get("healthcheck") or {}).get("test")
-        probe = None
-        if isinstance(test, list) and test:
-            probe = " ".join(str(t) for t in test[1:]) if test[0] in ("CMD", "CMD-SHELL") else None
-        elif isinstance(test, str):
-            probe = test
-        configs[str(name)] = ContainerConfig(
-            image=str(spec["image"]) if spec.get("image") else None,
-            built_here="build" in spec,
-            healthcheck=probe,
-        )
-    return depends, configs
-
-
-def _inspect_configs(paths: Iterable[str]) -> dict[str, ContainerConfig]:
-    """Image and health-check test per container name from `docker inspect` output."""
-    out: dict[str, ContainerConfig] = {}
-    for source in paths:
-        try:
-            data = json.loads(Path(source).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for item in data if isinstance(data, list) else [data]:
-            if not isinstance(item, dict):
-                continue
-            config = item.get("Config") or {}
-            name = str(item.get("Name", "")).lstrip("/")
-            labels = config.get("Labels") or {}
-            project = labels.get("com.docker.compose.project")
-            service = labels.get("com.docker.compose.service")
-            image = config.get("Image")
-            test = (config.get("Healthcheck") or {}).get("Test") or []
-            probe = " ".join(test[1:]) if test and test[0] in ("CMD", "CMD-SHELL") else None
-            built = None
-            if image and project and service:
-                built = image in (f"{project}-{service}", f"{project}_{service}") or str(
-                    image
-                ).startswith((f"{project}-{service}:", f"{project}_{service}:"))
-            out[name] = ContainerConfig(image=image, built_here=built, healthcheck=probe)
-    return out
-
-
-def load_evidence(
-    paths: Sequence[str | Path],
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    store: str | Path | None = None,
-    service_hint: str | None = None,
-) -> Evidence:
-    """Read files (compose files among them or beside them give `depends_on`) or the store."""
-    compose: Path | None = None
-    inputs: list[str] = []
-    for p in paths:
-        path = Path(p)
-        if str(p) != "-" and _is_compose_file(path):
-            compose = path
-        else:
-            inputs.append(str(p))
-    notes: list[str] = []
-    beside = compose is None
-    if compose is None:
-        for p in inputs:
-            if p == "-":
-                continue
-            folder = Path(p).parent
-            found = sorted(c for c in folder.glob("*.y*ml") if _is_compose_file(c))
-            if found:
-                compose = found[0]
-                break
-    depends: dict[str, list[str]] = {}
-    configs: dict[str, ContainerConfig] = {}
-    compose_services: list[str] = []
-    if compose is not None:
-        try:
-            depends, configs = read_compose_topology(compose)
-            compose_services = sorted(configs)
-            notes.append(f"topology from {compose.name} (depends_on)")
-        except InputError as exc:
-            if not beside:
-                raise
-            notes.append(f"ignored {compose.name} beside the inputs: {exc}")
-    if inputs:
-        from incidentlog.ingest import read_inputs
-        from incidentlog.ingest.sniff import InputFormat
-
-        result = read_inputs(inputs, service=service_hint)
-        logs, events = result.logs, result.events
-        inspect_paths = [
-            s.source for s in result.summary.sources if s.format is InputFormat.INSPECT
-        ]
-        configs = {**_inspect_configs(inspect_paths), **configs}
-        if store is not None:
-            from incidentlog.store import Store
-
-            Store.open(Path(store), create=True).append([("logs", logs), ("events", events)])
-    else:
-        from incidentlog.store import Store
-
-        history = Store.open(Path(store) if store is not None else None)
-        logs = history.scan("logs", since=since, until=until).collect()
-        events = history.scan("events", since=since, until=until).collect()
-        inputs = [f"history store {history.root}"]
-    logs = within_window(logs, since, until)
-    events = within_window(events, since, until)
-    return Evidence(
-        logs=logs,
-        events=events,
-        depends_on=depends,
-        configs=configs,
-        compose_services=compose_services,
-        inputs=[*inputs, *([str(compose)] if compose is not None else [])],
-        notes=notes,
-    )
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -584,33 +413,6 @@ def _sev(value: str | None) -> int:
 
 def _q(names: Iterable[str]) -> str:
     return " ".join(shlex.quote(n) for n in names)
-
-
-def _list(names: Sequence[str]) -> str:
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def format_duration(seconds: float | None) -> str:
-    """`45 s`, `3 min 07 s`, `2 h 00 min`: how long, as people say it."""
-    if seconds is None:
-        return "unknown"
-    s = round(seconds)
-    if s < 60:
-        return f"{s} s"
-    h, rest = divmod(s, 3600)
-    m = rest // 60
-    return f"{h} h {m:02d} min" if h else f"{m} min {rest % 60:02d} s"
-
-
-def _hm(ts: datetime | None) -> str:
-    return ts.strftime("%H:%M:%S") if ts else "an unknown time"
 
 
 def _source_hint(path: str) -> str:
@@ -627,31 +429,6 @@ def _key_value(fields_: Mapping[str, str], rule: str) -> str:
     if fields_.get("file"):
         return f"file={Path(fields_['file']).name}:{fields_.get('line', '')}"
     return f"rule={rule}"
-
-
-_MD_SPECIAL: Final = re.compile(r"([\\`*_\[\]<>&~])")
-_CODE_SPAN: Final = re.compile(r"(`[^`\n]+`)")
-
-
-def md_text(text: str) -> str:
-    """Untrusted text as inline Markdown that renders as itself (one line)."""
-    return _MD_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", str(text)))
-
-
-def md_markup(text: str) -> str:
-    """Rule text with `code` spans: the spans kept, everything else escaped (one line)."""
-    flat = " ".join(str(text).split())
-    parts = _CODE_SPAN.split(flat)
-    return "".join(p if i % 2 else md_text(p) for i, p in enumerate(parts))
-
-
-def md_code(text: str) -> str:
-    """Untrusted text as one inline code span, fenced longer than any backtick run inside."""
-    flat = " ".join(str(text).split())
-    longest = max((len(m) for m in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 # --------------------------------------------------------------------------- per service
@@ -890,9 +667,9 @@ def _problem_and_fix(
     known_services: set[str],
 ) -> tuple[str, str, str, str]:
     """(problem, root cause, fix, fix kind) as Markdown, from the category and fields."""
-    who = _list([md_text(s) for s in services])
+    who = join_names([md_text(s) for s in services])
     title = md_markup(primary["title"])
-    fix = md_markup(primary["remediation"])
+    fix: str = md_markup(primary["remediation"])
     kind = str(primary["fix"])
     problem = f"{title} ({who})"
     evidence_text = str(primary["evidence"] or "")
@@ -912,7 +689,7 @@ def _problem_and_fix(
             )
             built = [configs[s].built_here for s in services if s in configs]
             if built and all(b is False for b in built):
-                images = _list(
+                images = join_names(
                     [md_code(str(configs[s].image)) for s in services if configs[s].image]
                 )
                 fix = (
@@ -1005,24 +782,24 @@ def _impact(
         if st["first_unhealthy"] is not None:
             if st["recovered_at"] is not None:
                 bits.append(
-                    f"unhealthy from {_hm(st['first_unhealthy'])} to {_hm(st['recovered_at'])}"
+                    f"unhealthy from {clock(st['first_unhealthy'])} to {clock(st['recovered_at'])}"
                 )
             else:
                 bits.append(
-                    f"unhealthy from {_hm(st['first_unhealthy'])} to the end of the evidence "
+                    f"unhealthy from {clock(st['first_unhealthy'])} to the end of the evidence "
                     f"({format_duration(st['unhealthy_seconds'])})"
                 )
         if st["restarts"]:
-            bits.append(_n(st["restarts"], "restart"))
+            bits.append(plural(st["restarts"], "restart"))
         if st["errors"]:
-            bits.append(_n(st["errors"], "error record"))
+            bits.append(plural(st["errors"], "error record"))
         if st["state"] in ("restarting", "exited", "unhealthy"):
             bits.append(f"{st['state']} at the end")
         if bits:
             parts.append(f"{md_text(s)}: {', '.join(bits)}")
     others = sorted({y.service for y in symptoms if y.service not in services})
     if others:
-        parts.append(f"downstream: {_list([md_text(o) for o in others])} affected")
+        parts.append(f"downstream: {join_names([md_text(o) for o in others])} affected")
     return "; ".join(parts) + "." if parts else "No service was unhealthy or restarted."
 
 
@@ -1311,7 +1088,7 @@ def build_incident(
                     Symptom(
                         down,
                         "errors",
-                        f"{_n(n, 'error record')} while {md_text(up)} was failing",
+                        f"{plural(n, 'error record')} while {md_text(up)} was failing",
                         n,
                         first,  # type: ignore[arg-type]
                         f"depends_on {up}",
@@ -1373,7 +1150,7 @@ def build_incident(
         )
         own = {y.category for y in raw["symptoms"] if y.service in svcs}
         if category not in (Category.MISSING_BINARY.value, Category.DNS_RESOLUTION.value):
-            who = _list([md_text(x) for x in svcs])
+            who = join_names([md_text(x) for x in svcs])
             restarts = max((stats[x]["restarts"] for x in svcs if x in stats), default=0)
             if Category.CRASH_LOOP.value in own and restarts > RESTARTS_LISTED:
                 problem = f"{who} keeps crashing: {md_markup(primary['title'])}"
@@ -1414,12 +1191,12 @@ def build_incident(
         file_refs.extend(refs)
         why: list[str] = []
         if raw["first_seen"] is not None:
-            why.append(f"first evidence at {_hm(raw['first_seen'])}")
+            why.append(f"first evidence at {clock(raw['first_seen'])}")
         elif n == 1:
             why.append("first in the input (no timestamps)")
         downstream = sorted({y.service for y in raw["symptoms"] if y.service not in svcs})
         if downstream:
-            why.append(f"upstream of {_list(downstream)}")
+            why.append(f"upstream of {join_names(downstream)}")
         resolved_at = _resolved_at(svcs, raw["last_seen"], stats, events, window_end)
         issues.append(
             Issue(
@@ -1537,7 +1314,7 @@ def build_incident(
         timeline.append(
             TimelineEntry(
                 issue.first_seen,
-                _list(issue.services),
+                join_names(issue.services),
                 "first-error",
                 f"first evidence of issue #{issue.id}: {issue.title}",
             )
@@ -1597,7 +1374,7 @@ def build_incident(
                         s,
                         "crash-loop",
                         f"crash loop: exited {died.height} times (exit code {codes}) "
-                        f"until {_hm(t1)}{every}",
+                        f"until {clock(t1)}{every}",
                     )
                 )
             if isinstance(t0, datetime) and isinstance(t1, datetime):
@@ -1681,7 +1458,7 @@ def build_incident(
             "critical",
             "more than 50 % of services unhealthy",
             f"peak {peak} of {len(services)} services failing ({share * 100:.0f} %)"
-            + (f" at {_hm(peak_at)}" if peak_at else ""),
+            + (f" at {clock(peak_at)}" if peak_at else ""),
             share > 0.5,
         ),
         Threshold(
@@ -1715,7 +1492,7 @@ def build_incident(
     severity = max((i.severity for i in issues), key=_sev, default=None)
     cats: dict[str, list[str]] = {}
     for i in issues:
-        cats.setdefault(i.category, []).append(i.fields.get("binary") or _list(i.services))
+        cats.setdefault(i.category, []).append(i.fields.get("binary") or join_names(i.services))
     summary_line = (
         _summary_line(cats, issues)
         if issues
@@ -1767,7 +1544,7 @@ def _summary_line(cats: Mapping[str, list[str]], issues: list[Issue]) -> str:
         phrase = CATEGORY_PHRASES.get(cat, cat)
         detail = ", ".join(dict.fromkeys(f"`{x}`" if cat == "missing-binary" else x for x in items))
         parts.append(f"{phrase} ({detail})")
-    text = _list(parts)
+    text = join_names(parts)
     return text[:1].upper() + text[1:]
 
 
@@ -1791,9 +1568,9 @@ def _action_plan(
         refs = ", ".join(f"#{i.id}" for i in group)
         if kind == "rebuild-image":
             what = "; ".join(
-                f"add `{i.fields['binary']}` to the image of {_list(i.services)}"
+                f"add `{i.fields['binary']}` to the image of {join_names(i.services)}"
                 if i.fields.get("binary")
-                else f"fix the image of {_list(i.services)}"
+                else f"fix the image of {join_names(i.services)}"
                 for i in group
             )
             steps.append(
@@ -1945,20 +1722,10 @@ def _focus(incident: Incident, services: Sequence[str]) -> Incident:
 # --------------------------------------------------------------------------- JSON
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def incident_to_dict(incident: Incident) -> dict[str, Any]:
     """The incident as JSON-ready data (datetimes as RFC 3339 UTC strings)."""
-    out = _plain(incident)
+    from incidentlog.render.plain import to_plain
+
+    out = to_plain(incident)
     assert isinstance(out, dict)
     return out

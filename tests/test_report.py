@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
-from incidentlog.report import generate_report
+from incidentlog.render.report import generate_report
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2025, 11, 1, 9, 0, tzinfo=UTC)

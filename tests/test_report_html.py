@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from incidentlog.report import generate_report
+from incidentlog.render.report import generate_report
 
 NOW = datetime(2025, 11, 1, 9, 0, tzinfo=UTC)
 CHROMIUM = "/usr/bin/chromium"

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from incidentlog.incident import md_code, md_markup, md_text
-from incidentlog.report import generate_report, md_cell, md_fence
+from incidentlog.render.markdown import md_cell, md_code, md_fence, md_markup, md_text
+from incidentlog.render.report import generate_report
 
 NOW = datetime(2025, 11, 1, 9, 0, tzinfo=UTC)
 SCRIPT = "<script>document.title='PWNED'</script>"

@@ -1,0 +1,273 @@
+"""The one evidence loader: files or the history store, within a window, with the rules.
+
+Every reading command (detect, report, grep, patterns, digest) asks here, so
+an option means the same everywhere:
+
+- PATHs are read (parsed on the fly); with `--store` as well, what they hold
+  is also added to that store. Without PATHs the store is read (`--store`,
+  `$INCIDENTLOG_STORE`, or the default one).
+- A compose file among the PATHs, or beside them, is topology, not a log.
+- `--since/--until` keep records in the window. Records from files without a
+  time cannot be placed and are kept; the store keeps those under
+  `day=undated`, which a window does not read.
+- `--service` names or globs select records (`logs(select=True)`); detect and
+  report instead analyse everything and focus their output on them.
+- `--rules` packs are added to the built-in rules wherever findings are made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from incidentlog.schema import LOGS_SCHEMA
+from incidentlog.topology import (
+    ContainerConfig,
+    Topology,
+    inspect_configs,
+    is_compose_file,
+    topology_for,
+)
+
+if TYPE_CHECKING:
+    from incidentlog.detect.rules import RuleSet
+    from incidentlog.ingest import IngestSummary
+    from incidentlog.store import Store
+
+__all__ = [
+    "Evidence",
+    "Request",
+    "Source",
+    "glob_to_regex",
+    "is_glob",
+    "load_evidence",
+]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a reading command asks for; every field is a shared option."""
+
+    paths: tuple[str, ...] = ()
+    store: Path | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    services: tuple[str, ...] = ()
+    """Service names or globs (`api`, `agent-*`)."""
+    rule_paths: tuple[Path, ...] = ()
+    input_format: str | None = None
+    project: str | None = None
+    host: str | None = None
+
+    @property
+    def service_hint(self) -> str | None:
+        """The service of input without a compose prefix: one exact `--service`."""
+        if len(self.services) == 1 and not is_glob(self.services[0]):
+            return self.services[0]
+        return None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything `build_incident` reads: records and events in the window, and topology."""
+
+    logs: pl.DataFrame
+    events: pl.DataFrame
+    depends_on: dict[str, list[str]] = field(default_factory=dict)
+    configs: dict[str, ContainerConfig] = field(default_factory=dict)
+    compose_services: list[str] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def is_glob(name: str) -> bool:
+    return any(ch in name for ch in "*?[")
+
+
+def glob_to_regex(globs: Sequence[str]) -> str:
+    """One anchored Rust regex matching any of the shell globs (`*`, `?`, `[...]`)."""
+    parts: list[str] = []
+    for glob in globs:
+        out: list[str] = []
+        i = 0
+        while i < len(glob):
+            ch = glob[i]
+            if ch == "*":
+                out.append(".*")
+            elif ch == "?":
+                out.append(".")
+            elif ch == "[" and "]" in glob[i + 2 :]:
+                end = glob.index("]", i + 2)
+                body = glob[i + 1 : end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\").replace("[", "\\[") + "]")
+                i = end
+            else:
+                out.append(pl.escape_regex(ch))
+            i += 1
+        parts.append("".join(out))
+    return "^(?:" + "|".join(parts) + ")$"
+
+
+class Source:
+    """The evidence of one request: files parsed once, or the store scanned lazily."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        compose = [Path(p) for p in request.paths if p != "-" and is_compose_file(Path(p))]
+        self.inputs = [p for p in request.paths if p == "-" or not is_compose_file(Path(p))]
+        self._given_compose = compose[-1] if compose else None
+        self._files: tuple[pl.DataFrame, pl.DataFrame] | None = None
+        self.summary: IngestSummary | None = None
+        """What ingest made of the files (None when reading the store)."""
+
+    # ---- what was read ------------------------------------------------------------
+
+    @property
+    def from_files(self) -> bool:
+        return bool(self.inputs)
+
+    @cached_property
+    def store(self) -> Store:
+        from incidentlog.store import Store
+
+        return Store.open(self.request.store)
+
+    @cached_property
+    def ruleset(self) -> RuleSet:
+        """The built-in rules plus the request's `--rules` packs."""
+        from incidentlog.detect.rules import load_rules
+
+        return load_rules(self.request.rule_paths)
+
+    @cached_property
+    def topology(self) -> Topology:
+        topology = topology_for(self._given_compose, [*self.inputs])
+        if not self.from_files or self.summary is None:
+            return topology
+        from incidentlog.ingest.sniff import InputFormat
+
+        inspected = [s.source for s in self.summary.sources if s.format is InputFormat.INSPECT]
+        if not inspected:
+            return topology
+        configs = {**inspect_configs(inspected), **topology.configs}
+        return Topology(
+            topology.depends_on, configs, topology.services, topology.source, topology.notes
+        )
+
+    def described_inputs(self) -> list[str]:
+        """What the evidence came from, for a report's footer."""
+        compose = [str(self.topology.source)] if self.topology.source is not None else []
+        if self.from_files:
+            return [*self.inputs, *compose]
+        return [f"history store {self.store.root}", *compose]
+
+    # ---- frames -------------------------------------------------------------------
+
+    def _read_files(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        if self._files is None:
+            from incidentlog.ingest import read_inputs
+
+            r = self.request
+            result = read_inputs(
+                self.inputs,
+                service=r.service_hint,
+                fmt=r.input_format,
+                project=r.project,
+                host=r.host,
+            )
+            self.summary = result.summary
+            self._files = (result.logs, result.events)
+            if r.store is not None:
+                from incidentlog.store import Store
+
+                Store.open(r.store, create=True).append(
+                    [("logs", result.logs), ("events", result.events)]
+                )
+        return self._files
+
+    def _window(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        since, until = self.request.since, self.request.until
+        if since is not None:
+            frame = frame.filter(pl.col("ts").is_null() | (pl.col("ts") >= since))
+        if until is not None:
+            frame = frame.filter(pl.col("ts").is_null() | (pl.col("ts") <= until))
+        return frame
+
+    def services(self) -> list[str] | None:
+        """The requested services as names (globs expanded against what was read),
+        or None when every service is wanted."""
+        wanted = list(dict.fromkeys(self.request.services))
+        if not wanted:
+            return None
+        if not any(is_glob(s) for s in wanted):
+            return wanted
+        pattern = glob_to_regex(wanted)
+        names = (
+            self.logs(select=False)
+            .select(pl.col("service").unique())
+            .filter(pl.col("service").str.contains(pattern))
+            .collect()
+            .get_column("service")
+            .to_list()
+        )
+        return sorted(set(names) | {s for s in wanted if not is_glob(s)})
+
+    def logs(self, *, select: bool = True) -> pl.LazyFrame:
+        """Log records in the window; with `select`, of the requested services only."""
+        services = self.services() if select else None
+        if self.from_files:
+            frame = self._window(self._read_files()[0].lazy())
+            return frame.filter(pl.col("service").is_in(services)) if services else frame
+        if services == []:
+            return pl.LazyFrame(schema=LOGS_SCHEMA)
+        r = self.request
+        return self.store.scan("logs", since=r.since, until=r.until, services=services or ())
+
+    def events(self) -> pl.LazyFrame:
+        """Events in the window (all services: a watcher's event may name another)."""
+        if self.from_files:
+            return self._window(self._read_files()[1].lazy())
+        r = self.request
+        return self.store.scan("events", since=r.since, until=r.until)
+
+    def evidence(self) -> Evidence:
+        """Everything in the window, collected, with the topology (what report needs)."""
+        logs = self.logs(select=False).collect()
+        events = self.events().collect()
+        topology = self.topology
+        return Evidence(
+            logs=logs,
+            events=events,
+            depends_on=topology.depends_on,
+            configs=topology.configs,
+            compose_services=topology.services,
+            inputs=self.described_inputs(),
+            notes=list(topology.notes),
+        )
+
+
+def load_evidence(
+    paths: Sequence[str | Path] = (),
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    store: str | Path | None = None,
+    service_hint: str | None = None,
+) -> Evidence:
+    """The evidence of files (compose files among or beside them give topology) or the store."""
+    request = Request(
+        paths=tuple(str(p) for p in paths),
+        store=Path(store) if store is not None else None,
+        since=since,
+        until=until,
+        services=(service_hint,) if service_hint else (),
+    )
+    return Source(request).evidence()
