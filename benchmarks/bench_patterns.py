@@ -84,7 +84,7 @@ def mine_via_cli(messages: list[str], workdir: Path) -> tuple[pl.Series, float]:
             *incidentlog_cmd(),
             "patterns",
             str(path),
-            "--input",
+            "--input-format",
             "raw",
             "--per-line",
             "--format",

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 import polars as pl
 
-from incidentlog.errors import SchemaError
+from incidentlog.errors import SchemaError, UsageError
 
 
 class Level(StrEnum):
@@ -25,6 +25,28 @@ class Level(StrEnum):
     ERROR = "error"
     FATAL = "fatal"
     UNKNOWN = "unknown"
+
+
+LEVEL_ALIASES = {"warning": "warn", "err": "error", "critical": "fatal", "crit": "fatal"}
+"""Other names people give levels, as `--level` accepts them."""
+
+
+def levels_at_least(level: str) -> list[str]:
+    """The level names at `level` or more severe, for a `--level` filter.
+
+    `warn` keeps warn, error and fatal; aliases (`warning`, `crit`, …) are
+    accepted; `unknown` (no level could be inferred) matches only itself.
+    """
+    name = LEVEL_ALIASES.get(level.lower(), level.lower())
+    try:
+        wanted = Level(name)
+    except ValueError:
+        allowed = ", ".join(item.value for item in Level)
+        raise UsageError(f"--level {level!r} is not a level (allowed: {allowed})") from None
+    if wanted is Level.UNKNOWN:
+        return [Level.UNKNOWN.value]
+    ranked = [item.value for item in Level if item is not Level.UNKNOWN]
+    return ranked[ranked.index(wanted.value) :]
 
 
 class Stream(StrEnum):

@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Evidence",
+    "EvidenceSource",
     "Request",
-    "Source",
     "glob_to_regex",
     "is_glob",
     "load_evidence",
@@ -116,7 +116,7 @@ def glob_to_regex(globs: Sequence[str]) -> str:
     return "^(?:" + "|".join(parts) + ")$"
 
 
-class Source:
+class EvidenceSource:
     """The evidence of one request: files parsed once, or the store scanned lazily."""
 
     def __init__(self, request: Request) -> None:
@@ -225,7 +225,7 @@ class Source:
         services = self.services() if select else None
         if self.from_files:
             frame = self._window(self._read_files()[0].lazy())
-            return frame.filter(pl.col("service").is_in(services)) if services else frame
+            return frame if services is None else frame.filter(pl.col("service").is_in(services))
         if services == []:
             return pl.LazyFrame(schema=LOGS_SCHEMA)
         r = self.request
@@ -270,4 +270,4 @@ def load_evidence(
         until=until,
         services=(service_hint,) if service_hint else (),
     )
-    return Source(request).evidence()
+    return EvidenceSource(request).evidence()

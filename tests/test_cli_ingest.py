@@ -86,7 +86,7 @@ def test_ingest_summary_and_reingest(tmp_path: Path, compose_log: Path) -> None:
 def test_ingest_json_output(tmp_path: Path, compose_log: Path) -> None:
     store = tmp_path / "store"
     result = runner.invoke(
-        app, ["ingest", str(compose_log), "--store", str(store), "--output", "json"]
+        app, ["ingest", str(compose_log), "--store", str(store), "--format", "json"]
     )
     assert result.exit_code == 0
     summary = json.loads(result.stdout)
@@ -133,18 +133,13 @@ def test_store_env_variable(
             "Error: {path}: binary data, not a text log (force a format with --format to read it anyway)",
         ),
         (
-            lambda d: _touch(d / "c.log", b"web-1  | x\n"),
-            ["--format", "xml"],
-            "Error: unknown --format 'xml' (expected one of compose, raw, json-file, events, inspect, ps)",
-        ),
-        (
             lambda d: _touch(d / "odd.json", b'[{"foo": 1}]\n'),
             [],
             "Error: {path}: format not recognised (expected one of compose, raw, json-file, "
             "events, inspect, ps; force one with --format)",
         ),
     ],
-    ids=["missing", "directory", "empty", "binary", "unknown-format", "unknown-json"],
+    ids=["missing", "directory", "empty", "binary", "unknown-json"],
 )
 def test_ingest_errors(tmp_path: Path, make: object, extra: list[str], message: str) -> None:
     assert callable(make)
@@ -158,10 +153,59 @@ def test_ingest_errors(tmp_path: Path, make: object, extra: list[str], message: 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--input-format", "xml"],
+            "Error: --input-format 'xml' is not an input format "
+            "(allowed: compose, raw, json-file, events, inspect, ps)",
+        ),
+        (
+            ["--format", "xml"],
+            "Error: --format 'xml' is not supported by ingest (allowed: text, json)",
+        ),
+        (["--service", "a", "--service", "b"], "Error: ingest takes one --service"),
+    ],
+)
+def test_usage_errors_exit_2(
+    tmp_path: Path, compose_log: Path, args: list[str], message: str
+) -> None:
+    store = tmp_path / "store"
+    result = runner.invoke(app, ["ingest", str(compose_log), *args, "--store", str(store)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+    assert not store.exists()
+
+
+def test_old_spellings_still_work_with_a_note(tmp_path: Path, compose_log: Path) -> None:
+    store = tmp_path / "store"
+    result = runner.invoke(
+        app,
+        [
+            "ingest",
+            str(compose_log),
+            "--format",
+            "compose",
+            "--output",
+            "json",
+            "--store",
+            str(store),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["records"] > 0
+    assert "ingest --format compose is deprecated; use --input-format compose" in result.stderr
+    assert "ingest --output json is deprecated; use --format json" in result.stderr
+    info = runner.invoke(app, ["store", "info", "--store", str(store), "--output", "json"])
+    assert info.exit_code == 0 and json.loads(info.stdout)["logs"]["rows"] > 0
+    assert "store info --output json is deprecated; use --format json" in info.stderr
+
+
 def test_nothing_readable_exits_non_zero(tmp_path: Path) -> None:
     path = _touch(tmp_path / "events.jsonl", b"web-1  | not an event\nweb-1  | nor this\n")
     result = runner.invoke(
-        app, ["ingest", str(path), "--format", "events", "--store", str(tmp_path / "s")]
+        app, ["ingest", str(path), "--input-format", "events", "--store", str(tmp_path / "s")]
     )
     assert result.exit_code == 1
     assert "rejected 2 lines: not a docker event" in result.stdout
@@ -203,7 +247,7 @@ def test_store_info_and_compact(tmp_path: Path, compose_log: Path) -> None:
     compact = runner.invoke(app, ["store", "compact", "--store", str(store)])
     assert compact.exit_code == 0
     assert compact.stdout == "compacted: 3 files -> 1\n"
-    as_json = runner.invoke(app, ["store", "info", "--store", str(store), "--output", "json"])
+    as_json = runner.invoke(app, ["store", "info", "--store", str(store), "--format", "json"])
     data = json.loads(as_json.stdout)
     assert (data["logs"]["rows"], data["logs"]["files"]) == (3, 1)
     assert data["logs"]["services"] == {"web": 3}
@@ -235,7 +279,7 @@ def test_failed_ingest_leaves_no_store_behind(tmp_path: Path) -> None:
 def test_unknown_summary_format_is_refused(tmp_path: Path, compose_log: Path) -> None:
     store = tmp_path / "store"
     result = runner.invoke(
-        app, ["ingest", str(compose_log), "--store", str(store), "--output", "yaml"]
+        app, ["ingest", str(compose_log), "--store", str(store), "--format", "yaml"]
     )
     assert result.exit_code == 2
     assert not store.exists()

@@ -16,8 +16,6 @@ from incidentlog.cli import app
 from incidentlog.detect import (
     RuleSet,
     detect_findings,
-    detect_jsonl,
-    detect_text,
     fails_at,
     load_rules,
     run_detect,
@@ -25,7 +23,9 @@ from incidentlog.detect import (
     summarize_findings,
 )
 from incidentlog.detect.matcher import FINDINGS_COLUMNS, SUMMARY_COLUMNS
+from incidentlog.render.findings import detect_jsonl, detect_text
 from incidentlog.schema import EVENTS_SCHEMA, FINDINGS_SCHEMA, LOGS_SCHEMA
+from incidentlog.sources import EvidenceSource, Request
 
 T0 = datetime(2025, 8, 1, 12, 30, tzinfo=UTC)
 CORE = Path(incidentlog.__file__).parent / "rules" / "core.toml"
@@ -602,7 +602,7 @@ agent-monitor-1  | 2025-08-01T12:30:20.000000000Z RuntimeError: asyncio.run() ca
 def test_end_to_end_through_ingest(rules: RuleSet, tmp_path: Path) -> None:
     path = tmp_path / "compose.log"
     path.write_text(COMPOSE_LOG, encoding="utf-8")
-    result = run_detect([path], rules=rules)
+    result = run_detect(EvidenceSource(Request(paths=(str(path),))), rules=rules)
     assert pairs(result.summary) == {("frontend", "t.autoheal"), ("agent-monitor", "t.asyncio")}
     asyncio_row = result.summary.filter(pl.col("rule") == "t.asyncio").row(0, named=True)
     assert json.loads(asyncio_row["fields"]) == {
@@ -610,7 +610,10 @@ def test_end_to_end_through_ingest(rules: RuleSet, tmp_path: Path) -> None:
         "line": "41",
     }
     windowed = run_detect(
-        [path], rules=rules, since=T0 + timedelta(seconds=15), services=["frontend"]
+        EvidenceSource(
+            Request(paths=(str(path),), since=T0 + timedelta(seconds=15), services=("frontend",))
+        ),
+        rules=rules,
     )
     assert windowed.summary.is_empty()
 

@@ -156,7 +156,10 @@ def test_a_period_before_the_history(store: Path) -> None:
 
 def test_errors_are_one_line(store: Path, tmp_path: Path) -> None:
     for args, text in [
-        (["--format", "pdf"], "Error: --format 'pdf' is not supported (allowed: md, html, json)"),
+        (
+            ["--format", "pdf"],
+            "Error: --format 'pdf' is not supported by digest (allowed: md, html, json)",
+        ),
         (["--tz", "Nowhere/City"], "Error: --tz 'Nowhere/City' is not a time zone"),
         (["--hour", "yesterday"], "Error: --hour 'yesterday' is not an hour"),
         (["--since", "1h", "--hour", "2025-08-02T13"], "Error: give --since or --hour, not both"),

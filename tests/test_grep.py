@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
+from incidentlog.errors import UsageError
 from incidentlog.ingest import ingest_into_store
-from incidentlog.search import GrepQuery, UsageError, glob_to_regex, grep_history
+from incidentlog.search import GrepQuery, grep_history
+from incidentlog.sources import EvidenceSource, Request, glob_to_regex
 
 LINE = re.compile(
     r"^(?P<container>\S+?)\s+\| (?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (?P<text>.*)$"
@@ -323,14 +324,9 @@ def test_exit_codes_like_grep(store: Path) -> None:
 
 def test_query_object_validation() -> None:
     with pytest.raises(UsageError, match="context must be 0 or more"):
-        grep_history(GrepQuery("x", before=-1), ["/dev/null"])
-    with pytest.raises(UsageError, match="--since is after --until"):
-        grep_history(
-            GrepQuery(
-                "x", since=datetime(2025, 8, 2, tzinfo=UTC), until=datetime(2025, 8, 1, tzinfo=UTC)
-            ),
-            ["/dev/null"],
-        )
+        grep_history(GrepQuery("x", before=-1), EvidenceSource(Request(paths=("/dev/null",))))
+    with pytest.raises(UsageError, match="--limit 0: must be 1 or more"):
+        grep_history(GrepQuery("x", limit=0), EvidenceSource(Request(paths=("/dev/null",))))
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def test_per_line_contract(tmp_path: Path) -> None:
     ]
     raw.write_text("\n".join(lines) + "\n")
     result = runner.invoke(
-        app, ["patterns", str(raw), "--input", "raw", "--per-line", "--format", "jsonl"]
+        app, ["patterns", str(raw), "--input-format", "raw", "--per-line", "--format", "jsonl"]
     )
     assert result.exit_code == 0, result.output
     rows = jsonl(result.stdout)
@@ -68,7 +68,7 @@ def test_per_line_contract(tmp_path: Path) -> None:
 def test_per_line_reads_standard_input() -> None:
     result = runner.invoke(
         app,
-        ["patterns", "-", "--input", "raw", "--per-line", "--format", "jsonl"],
+        ["patterns", "-", "--input-format", "raw", "--per-line", "--format", "jsonl"],
         input="a 1\nb\na 2",
     )
     assert result.exit_code == 0, result.output
@@ -136,31 +136,27 @@ def test_patterns_from_the_store(compose_log: Path, tmp_path: Path) -> None:
     [
         (
             ["--format", "xml"],
-            "Error: --format 'xml' is not supported by patterns (allowed: text, jsonl)",
+            "Error: --format 'xml' is not supported by patterns (allowed: text, json, jsonl)",
         ),
         (
             ["--per-line", "--format", "jsonl"],
-            "Error: --per-line reads one message per line: it needs --input raw and PATHs",
+            "Error: --per-line reads one message per line: it needs --input-format raw and PATHs",
         ),
         (
-            ["--input", "raw", "--per-line"],
+            ["--input-format", "raw", "--per-line"],
             "Error: --per-line prints JSON Lines: use --format jsonl",
         ),
         (
-            ["--input", "raw", "--per-line", "--format", "jsonl", "--level", "error"],
+            ["--input-format", "raw", "--per-line", "--format", "jsonl", "--level", "error"],
             "Error: --per-line reads bare lines: --since/--until/--service/--level do not apply",
         ),
         (
-            ["--input", "syslog"],
-            "Error: --input 'syslog' is not an input format (allowed: compose, raw, json-file, events, inspect, ps)",
+            ["--input-format", "syslog"],
+            "Error: --input-format 'syslog' is not an input format (allowed: compose, raw, json-file, events, inspect, ps)",
         ),
         (
             ["--level", "loud"],
             "Error: --level 'loud' is not a level (allowed: trace, debug, info, warn, error, fatal, unknown)",
-        ),
-        (
-            ["--store", "/nonexistent"],
-            "Error: give PATHs (read from files) or --store (read the history), not both",
         ),
     ],
 )
@@ -176,7 +172,7 @@ def test_missing_file_is_one_error_line(tmp_path: Path) -> None:
         [
             "patterns",
             str(tmp_path / "nope.log"),
-            "--input",
+            "--input-format",
             "raw",
             "--per-line",
             "--format",
@@ -185,3 +181,27 @@ def test_missing_file_is_one_error_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: {tmp_path / 'nope.log'}: no such file"
+
+
+def test_old_input_spelling_still_works(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.log"
+    raw.write_text("a 1\na 2\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["patterns", str(raw), "--input", "raw", "--per-line", "--format", "jsonl"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(jsonl(result.stdout)) == 2
+    assert "patterns --input is deprecated; use --input-format" in result.stderr
+
+
+def test_paths_with_store_are_read_and_stored(compose_log: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    result = runner.invoke(
+        app, ["patterns", str(compose_log), "--store", str(store), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    from_files = json.loads(result.stdout)
+    from_store = json.loads(
+        runner.invoke(app, ["patterns", "--store", str(store), "--format", "json"]).stdout
+    )
+    assert from_files and from_files == from_store

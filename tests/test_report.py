@@ -192,7 +192,8 @@ def test_cli_report_writes_file_and_reports_errors(sample_logs: Path, tmp_path: 
     result = runner.invoke(app, [*args, "--format", "pdf"])
     assert result.exit_code == 2
     assert (
-        result.output.strip() == "Error: --format 'pdf' is not supported (allowed: md, html, json)"
+        result.output.strip()
+        == "Error: --format 'pdf' is not supported by report (allowed: md, html, json)"
     )
     bad = tmp_path / "tpl"
     bad.mkdir()

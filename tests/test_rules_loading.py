@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from incidentlog.detect import Source, check_rules, load_rules, run_rules_check
+from incidentlog.detect import Source, check_rule_packs, check_rules, load_rules
 from incidentlog.errors import RuleError
 from incidentlog.schema import Category, EventAction, Severity
 
@@ -176,8 +176,8 @@ def test_unreadable_inputs(tmp_path: Path) -> None:
 
 
 def test_rules_check_command(tmp_path: Path) -> None:
-    text, code = run_rules_check([write(tmp_path, "mine.toml", GOOD)])
-    assert code == 0 and text.startswith("OK: ")
-    text, code = run_rules_check([write(tmp_path, "bad.toml", BAD)])
-    assert code == 1
-    assert len(text.splitlines()) == len(check_rules([tmp_path / "bad.toml"]))
+    problems, ruleset = check_rule_packs([write(tmp_path, "mine.toml", GOOD)])
+    assert problems == [] and ruleset is not None and len(ruleset) > 0
+    problems, ruleset = check_rule_packs([write(tmp_path, "bad.toml", BAD)])
+    assert ruleset is None
+    assert problems == list(check_rules([tmp_path / "bad.toml"])) and problems

@@ -205,4 +205,6 @@ def test_render_json_document() -> None:
 def test_bad_format_is_one_line() -> None:
     result = CliRunner().invoke(app, ["status", "--format", "xml"])
     assert result.exit_code == 3
-    assert result.output.strip() == "Error: unknown --format 'xml' (expected text or json)"
+    assert result.output.strip() == (
+        "Error: --format 'xml' is not supported by status (allowed: text, json)"
+    )

@@ -804,8 +804,9 @@ def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
     )
 
 
-def summarize_findings(findings: pl.DataFrame) -> pl.DataFrame:
-    """Findings aggregated per (service, rule), most severe first (SUMMARY_COLUMNS)."""
+def summarize_findings(findings: pl.DataFrame, *, redact: bool = True) -> pl.DataFrame:
+    """Findings aggregated per (service, rule), most severe first (SUMMARY_COLUMNS);
+    the evidence (the first matched record) with secrets masked unless `redact` is off."""
     if findings.is_empty():
         return pl.DataFrame(schema=SUMMARY_COLUMNS)
     names = _field_names(findings)
@@ -852,7 +853,11 @@ def summarize_findings(findings: pl.DataFrame) -> pl.DataFrame:
     placeholders = sorted({*names, "service"})
     aggregated = aggregated.with_columns(
         _fields_json(aggregated).alias("fields"),
-        redact_expr(pl.col("evidence").str.strip_chars_end()).alias("evidence"),
+        (
+            redact_expr(pl.col("evidence").str.strip_chars_end())
+            if redact
+            else pl.col("evidence").str.strip_chars_end()
+        ).alias("evidence"),
         _fill(pl.col("title"), placeholders).alias("title"),
         _fill(pl.col("remediation"), placeholders).alias("remediation"),
     )

@@ -1,0 +1,103 @@
+"""One module per command: check the options, call the library, print the result.
+
+A command module imports its library lazily (inside the function), so that
+`incidentlog --help` and `--version` load neither Polars nor the pipeline.
+Library errors become one `Error: …` line and the error's exit code
+(`cli_errors`); shared options are declared once in `options.py`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from incidentlog.errors import IncidentlogError, UsageError
+
+if TYPE_CHECKING:
+    from incidentlog.sources import Request
+
+__all__ = ["check_input_format", "cli_errors", "make_request", "write_output"]
+
+
+@contextmanager
+def cli_errors(minimum_exit: int = 1) -> Iterator[None]:
+    """Turn library errors into one `Error: ...` line and the error's exit code
+    (at least `minimum_exit`: grep keeps 1 for "no match", so its errors exit 2)."""
+    try:
+        yield
+    except IncidentlogError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(max(exc.exit_code, minimum_exit)) from None
+    except KeyboardInterrupt:
+        typer.echo("Error: interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """`text` to FILE (`-o`), or to standard output."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise IncidentlogError(f"-o {output}: cannot write ({exc.strerror or exc})") from None
+
+
+def check_input_format(input_format: str | None) -> None:
+    """A usage error unless `input_format` is one ingest reads (or None: sniffed)."""
+    from incidentlog.ingest.sniff import InputFormat
+
+    allowed = [f.value for f in InputFormat]
+    if input_format is not None and input_format not in allowed:
+        raise UsageError(
+            f"--input-format {input_format!r} is not an input format (allowed: {', '.join(allowed)})"
+        )
+
+
+def make_request(
+    paths: Sequence[str] | None = None,
+    *,
+    store: Path | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    services: Sequence[str] | None = None,
+    rules: Sequence[Path] | None = None,
+    input_format: str | None = None,
+    project: str | None = None,
+    host: str | None = None,
+    now: datetime | None = None,
+) -> Request:
+    """The evidence request of the shared options (times parsed, formats checked)."""
+    from incidentlog.sources import Request
+    from incidentlog.timespec import parse_window
+
+    if input_format is not None:
+        from incidentlog.errors import UsageError
+        from incidentlog.ingest.sniff import InputFormat
+
+        allowed = [f.value for f in InputFormat]
+        if input_format not in allowed:
+            raise UsageError(
+                f"--input-format {input_format!r} is not an input format "
+                f"(allowed: {', '.join(allowed)})"
+            )
+    start, end = parse_window(since, until, now=now)
+    return Request(
+        paths=tuple(paths or ()),
+        store=store,
+        since=start,
+        until=end,
+        services=tuple(dict.fromkeys(services or ())),
+        rule_paths=tuple(rules or ()),
+        input_format=input_format,
+        project=project,
+        host=host,
+    )

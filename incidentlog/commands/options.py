@@ -1,0 +1,119 @@
+"""The shared options: one spelling and one meaning on every command that takes them.
+
+| option | meaning |
+|---|---|
+| `PATH...` | files to read (`-` is standard input); none reads the store |
+| `--store DIR` | the history store (default `$INCIDENTLOG_STORE`, else the user data dir); with PATHs, what they hold is also added to it |
+| `--since/--until` | the window: RFC 3339, Unix seconds, or a duration back from now |
+| `--service NAME` | repeatable; names or globs; names the service of input without a compose prefix |
+| `--rules PACK` | repeatable; rule packs added wherever findings are made |
+| `--format` | the *output* format (text, md, html, json, jsonl: what fits the command) |
+| `--input-format` | force what is read (compose, raw, json-file, events, inspect, ps) |
+| `-o/--output FILE` | write the output to FILE instead of standard output |
+| `--no-redact` | show secrets (masked by default) |
+
+Old spellings keep working for one release with a note on stderr (`deprecated`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from incidentlog.errors import UsageError
+
+__all__ = [
+    "FormatOption",
+    "InputFormatOption",
+    "OutputOption",
+    "PathsArgument",
+    "RedactOption",
+    "RulesOption",
+    "ServiceOption",
+    "SinceOption",
+    "StoreOption",
+    "UntilOption",
+    "check_format",
+    "deprecated",
+]
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="History store directory (default: $INCIDENTLOG_STORE or the user data dir); "
+        "with PATHs, what they hold is also added to it.",
+        show_default=False,
+    ),
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since", help="Start: RFC 3339, Unix seconds, or a duration back from now (90m, 2h)."
+    ),
+]
+UntilOption = Annotated[str | None, typer.Option("--until", help="End, same forms as --since.")]
+PathsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Files to read (- for standard input; a compose file among or beside them is "
+        "topology); none reads the store.",
+        show_default=False,
+    ),
+]
+ServiceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--service",
+        help="Only this service (repeatable; globs such as agent-*); also names the service "
+        "of input without a compose `name |` prefix.",
+        show_default=False,
+    ),
+]
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--rules",
+        help="Extra rule pack (TOML file or directory); repeatable.",
+        show_default=False,
+    ),
+]
+InputFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--input-format",
+        help="Force the input format: compose, raw, json-file, events, inspect, ps "
+        "(default: sniffed).",
+    ),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("-o", "--output", help="Write to FILE instead of standard output."),
+]
+RedactOption = Annotated[
+    bool, typer.Option("--no-redact", help="Show secrets (they are masked by default).")
+]
+
+
+def FormatOption(allowed: tuple[str, ...], default: str) -> object:  # noqa: N802 (a type factory)
+    """`--format` for output, listing what this command allows."""
+    return typer.Option(
+        "--format", help=f"Output format: {', '.join(allowed)} (default {default})."
+    )
+
+
+def check_format(fmt: str, allowed: tuple[str, ...], command: str) -> str:
+    """`fmt` if this command writes it; else a usage error naming what it writes."""
+    if fmt not in allowed:
+        raise UsageError(
+            f"--format {fmt!r} is not supported by {command} (allowed: {', '.join(allowed)})"
+        )
+    return fmt
+
+
+def deprecated(old: str, new: str) -> None:
+    """One line on stderr: an old spelling that still works for one release."""
+    print(f"incidentlog: {old} is deprecated; use {new}", file=sys.stderr)

@@ -1,0 +1,83 @@
+"""`incidentlog report [PATH...]`: the post-incident report (Markdown, HTML, JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from incidentlog.commands import cli_errors, make_request, write_output
+from incidentlog.commands.options import (
+    InputFormatOption,
+    OutputOption,
+    PathsArgument,
+    RedactOption,
+    RulesOption,
+    ServiceOption,
+    SinceOption,
+    StoreOption,
+    UntilOption,
+    check_format,
+)
+
+FORMATS = ("md", "html", "json")
+
+
+def report(
+    paths: PathsArgument = None,
+    store: StoreOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    service: ServiceOption = None,
+    rules: RulesOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    input_format: InputFormatOption = None,
+    output: OutputOption = None,
+    no_redact: RedactOption = False,
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", help="Directory searched for templates before the built-ins."),
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(help="Pretend the time is this (RFC 3339); for reproducible reports."),
+    ] = None,
+) -> None:
+    """The post-incident report: root causes, timeline, action plan (Markdown, HTML, JSON).
+
+    Examples:
+
+      incidentlog report compose.log events.jsonl inspect.json ps.txt -o report.md
+
+      incidentlog report --since 3h --format html -o report.html
+    """
+    from incidentlog.render.report import generate_report
+    from incidentlog.timespec import parse_time
+
+    with cli_errors():
+        check_format(fmt, FORMATS, "report")
+        clock = parse_time(now) if now else None
+        request = make_request(
+            paths,
+            store=store,
+            since=since,
+            until=until,
+            services=service,
+            rules=rules,
+            input_format=input_format,
+            now=clock,
+        )
+        text = generate_report(
+            request.paths,
+            fmt=fmt,
+            since=request.since,
+            until=request.until,
+            services=request.services,
+            template_dir=template,
+            redact=not no_redact,
+            store=request.store,
+            rule_paths=request.rule_paths,
+            now=clock,
+        )
+        write_output(text, output)

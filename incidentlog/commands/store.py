@@ -1,0 +1,66 @@
+"""`incidentlog store info|compact`: what the history holds; merging its small files."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from incidentlog.commands import cli_errors, write_output
+from incidentlog.commands.options import OutputOption, StoreOption, check_format, deprecated
+
+app = typer.Typer(
+    help="What the history store holds, and merging its small files.", no_args_is_help=True
+)
+FORMATS = ("text", "json")
+
+
+@app.command("info")
+def info(
+    store: StoreOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output: OutputOption = None,
+) -> None:
+    """Size, time span, services and counts of the history store.
+
+    Example: incidentlog store info --store ./history --format json
+    """
+    from incidentlog.store import Store
+
+    with cli_errors():
+        if output is not None and str(output) in FORMATS and not output.exists():
+            deprecated(f"store info --output {output}", f"--format {output}")
+            fmt, output = str(output), None
+        check_format(fmt, FORMATS, "store info")
+        data = Store.open(store).info()
+        if fmt == "json":
+            document = {
+                "path": str(data.path),
+                "logs": vars(data.logs),
+                "events": vars(data.events),
+            }
+            text = json.dumps(document, default=str, ensure_ascii=False) + "\n"
+        else:
+            lines = [f"store: {data.path}"]
+            for name, part in (("logs", data.logs), ("events", data.events)):
+                lines.append(
+                    f"{name}: {part.rows} rows in {part.files} files ({part.bytes / 1e6:.1f} MB), "
+                    f"{part.first_ts or '-'} .. {part.last_ts or '-'}"
+                )
+                lines.extend(f"  {name_}: {count}" for name_, count in part.services.items())
+            text = "\n".join(lines) + "\n"
+        write_output(text, output)
+
+
+@app.command("compact")
+def compact(store: StoreOption = None) -> None:
+    """Merge each day's small files into one, dropping duplicate rows.
+
+    Example: incidentlog store compact --store ./history
+    """
+    from incidentlog.store import Store
+
+    with cli_errors():
+        before, after = Store.open(store).compact()
+    typer.echo(f"compacted: {before} files -> {after}")
