@@ -33,19 +33,26 @@ def parse_duration(value: str) -> timedelta:
     text = value.strip().lower()
     if not text or not _DURATION.match(text):
         raise TimeSpecError(f"{value!r} is not a duration (use e.g. 45s, 90m, 1h30m, 2d)")
-    return sum((float(n) * _UNIT[u] for n, u in _PART.findall(text)), timedelta())
+    try:
+        return sum((float(n) * _UNIT[u] for n, u in _PART.findall(text)), timedelta())
+    except OverflowError:
+        raise TimeSpecError(f"{value!r} is too long a duration") from None
 
 
 def parse_time(value: str, *, now: datetime | None = None) -> datetime:
     """An aware UTC datetime for a --since/--until value."""
     text = value.strip()
     now = now or datetime.now(UTC)
-    if re.fullmatch(r"\d+(?:\.\d+)?", text) and len(text.split(".")[0]) >= 9:
-        return datetime.fromtimestamp(float(text), tz=UTC)
-    try:
-        return now - parse_duration(text)
-    except TimeSpecError:
-        pass
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        try:
+            return datetime.fromtimestamp(float(text), tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise TimeSpecError(f"{value!r}: Unix time out of range") from None
+    if _DURATION.match(text.lower()):
+        try:
+            return now - parse_duration(text)
+        except OverflowError:
+            raise TimeSpecError(f"{value!r} reaches back before year 1") from None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -60,8 +67,8 @@ def parse_window(
     since: str | None, until: str | None, *, now: datetime | None = None
 ) -> tuple[datetime | None, datetime | None]:
     """Both ends of a window; `since` after `until` is an error, not an empty result."""
-    start = parse_time(since, now=now) if since else None
-    end = parse_time(until, now=now) if until else None
+    start = parse_time(since, now=now) if since is not None else None
+    end = parse_time(until, now=now) if until is not None else None
     if start and end and start > end:
         raise TimeSpecError(f"--since {since} is after --until {until}")
     return start, end

@@ -78,3 +78,32 @@ def test_window() -> None:
 def test_window_since_after_until_is_an_error() -> None:
     with pytest.raises(TimeSpecError, match=r"^--since 1h is after --until 2h$"):
         parse_window("1h", "2h", now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", datetime(1970, 1, 1, tzinfo=UTC)),
+        ("90", datetime(1970, 1, 1, 0, 1, 30, tzinfo=UTC)),  # a bare number is Unix time
+    ],
+)
+def test_any_number_is_unix_time(text: str, expected: datetime) -> None:
+    assert parse_time(text, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1000000d", "reaches back before year 1"),
+        ("99999999999999999999", "Unix time out of range"),
+        ("9" * 400 + "h", "too long a duration"),
+    ],
+)
+def test_out_of_range_is_an_error_not_a_crash(text: str, message: str) -> None:
+    with pytest.raises(TimeSpecError, match=message):
+        parse_time(text, now=NOW)
+
+
+def test_an_empty_window_end_is_an_error_not_ignored() -> None:
+    with pytest.raises(TimeSpecError, match="is not a time"):
+        parse_window("", None, now=NOW)

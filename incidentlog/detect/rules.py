@@ -235,6 +235,113 @@ def _parse_when(value: Any, where: str, out: _Collector) -> When | None:
     return when
 
 
+@dataclass
+class _RuleReader:
+    """Reads one `[[rules]]` table, adding every problem to `out` (none is fatal)."""
+
+    raw: dict[str, Any]
+    where: str
+    out: _Collector
+
+    def problem(self, message: str) -> None:
+        self.out.add(self.where, message)
+
+    def rule_id(self, index: int, path: str) -> str:
+        rid = self.raw.get("id")
+        if not isinstance(rid, str) or not rid:
+            self.problem("missing `id` (a unique `pack.slug` string)")
+            return f"<rules[{index}]>"
+        if not _RULE_ID.match(rid):
+            self.problem(f"id {rid!r} is not of the form `pack.slug` (lowercase, digits, - _ .)")
+        elif rid in self.out.seen:
+            self.problem(f"duplicate id (first defined in {self.out.seen[rid]})")
+        else:
+            self.out.seen[rid] = path
+        return rid
+
+    def unknown_keys(self) -> None:
+        for key in sorted(set(self.raw) - _RULE_KEYS):
+            self.problem(f"unknown key `{key}` (allowed: {_allowed(sorted(_RULE_KEYS))})")
+
+    def required_str(self, key: str) -> str:
+        value = self.raw.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.problem(f"missing or empty `{key}`")
+            return ""
+        return value
+
+    def enum(self, enum: type[_E], key: str, default: Any = None) -> _E | None:
+        return _enum_value(enum, self.raw.get(key, default), key, self.where, self.out)
+
+    def flag(self, key: str) -> bool:
+        value = self.raw.get(key, False)
+        if not isinstance(value, bool):
+            self.problem(f"`{key}` must be true or false")
+            return False
+        return value
+
+    def min_level(self) -> Level | None:
+        if "min_level" not in self.raw:
+            return None
+        level = self.enum(Level, "min_level")
+        if level is Level.UNKNOWN:
+            self.problem("min_level `unknown` filters nothing; use trace..fatal")
+        return level
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        return _str_list(self.raw.get(key), key, self.where, self.out)
+
+    def groups(
+        self, patterns: tuple[str, ...], exclude: tuple[str, ...], ignore_case: bool
+    ) -> list[str]:
+        """The named groups of `patterns` (every regex checked, `exclude` too)."""
+        groups: list[str] = []
+        for pattern in (*patterns, *exclude):
+            problem = _regex_problem(pattern, ignore_case)
+            if problem is not None:
+                self.problem(problem)
+            elif pattern in patterns:
+                groups.extend(g for g in pattern_groups(pattern) if g not in groups)
+        return groups
+
+    def subject(self, groups: list[str]) -> str | None:
+        subject = self.raw.get("subject")
+        if subject is not None and (not isinstance(subject, str) or subject not in groups):
+            self.problem(
+                f"subject {subject!r} names no capture group of `patterns` "
+                f"(groups: {_allowed(groups) or 'none'})"
+            )
+        return subject
+
+    def when(self, source: Source | None, patterns: tuple[str, ...]) -> When | None:
+        if source is Source.EVENTS:
+            if "when" in self.raw:
+                return _parse_when(self.raw["when"], self.where, self.out)
+            self.problem("source `events` needs `when` (action, exit_code, exit_code_not, status)")
+            return None
+        if "when" in self.raw:
+            self.problem('`when` applies only to source = "events"')
+        if not patterns:
+            self.problem("`patterns` must hold at least one regex")
+        return None
+
+    def placeholders(self, source: Source | None, groups: list[str]) -> None:
+        """Every `{name}` in title and remediation must be a field the rule can have."""
+        if source is None:
+            return
+        known = set(groups) | ENGINE_FIELDS[source] | {"service"}
+        for key in ("title", "remediation"):
+            text = self.raw.get(key)
+            if not isinstance(text, str):
+                continue
+            for name in _PLACEHOLDER.findall(text.replace("{{", "").replace("}}", "")):
+                if name not in known:
+                    self.problem(
+                        f"{key} placeholder {{{name}}} names no capture group "
+                        f"(allowed: {_allowed(sorted(known))})"
+                    )
+
+
 def _parse_rule(raw: Any, pack: str, path: str, index: int, out: _Collector) -> Rule | None:
     if not isinstance(raw, dict):
         out.add(f"{path}: rules[{index}]", "each [[rules]] entry must be a table")
@@ -242,93 +349,32 @@ def _parse_rule(raw: Any, pack: str, path: str, index: int, out: _Collector) -> 
     rid = raw.get("id")
     where = f"{path}: rule {rid}" if isinstance(rid, str) and rid else f"{path}: rules[{index}]"
     before = len(out.problems)
-    if not isinstance(rid, str) or not rid:
-        out.add(where, "missing `id` (a unique `pack.slug` string)")
-        rid = f"<rules[{index}]>"
-    elif not _RULE_ID.match(rid):
-        out.add(where, f"id {rid!r} is not of the form `pack.slug` (lowercase, digits, - _ .)")
-    elif rid in out.seen:
-        out.add(where, f"duplicate id (first defined in {out.seen[rid]})")
-    else:
-        out.seen[rid] = path
-    for key in sorted(set(raw) - _RULE_KEYS):
-        out.add(where, f"unknown key `{key}` (allowed: {_allowed(sorted(_RULE_KEYS))})")
-
-    def required_str(key: str) -> str:
-        value = raw.get(key)
-        if not isinstance(value, str) or not value.strip():
-            out.add(where, f"missing or empty `{key}`")
-            return ""
-        return value
-
-    category = _enum_value(Category, raw.get("category"), "category", where, out)
-    severity = _enum_value(Severity, raw.get("severity"), "severity", where, out)
-    fix = _enum_value(Fix, raw.get("fix"), "fix", where, out)
-    source = _enum_value(Source, raw.get("source", "logs"), "source", where, out)
-    title = required_str("title")
-    remediation = required_str("remediation")
+    reader = _RuleReader(raw, where, out)
+    rule_id = reader.rule_id(index, path)
+    reader.unknown_keys()
+    category = reader.enum(Category, "category")
+    severity = reader.enum(Severity, "severity")
+    fix = reader.enum(Fix, "fix")
+    source = reader.enum(Source, "source", "logs")
+    title = reader.required_str("title")
+    remediation = reader.required_str("remediation")
     if "\n" in title:
-        out.add(where, "`title` must be one line")
-    ignore_case = raw.get("ignore_case", False)
-    if not isinstance(ignore_case, bool):
-        out.add(where, "`ignore_case` must be true or false")
-        ignore_case = False
-    min_level: Level | None = None
-    if "min_level" in raw:
-        min_level = _enum_value(Level, raw["min_level"], "min_level", where, out)
-        if min_level is Level.UNKNOWN:
-            out.add(where, "min_level `unknown` filters nothing; use trace..fatal")
-    literals = _str_list(raw.get("any"), "any", where, out)
-    patterns = _str_list(raw.get("patterns"), "patterns", where, out)
-    exclude = _str_list(raw.get("exclude"), "exclude", where, out)
-    groups: list[str] = []
-    for pattern in (*patterns, *exclude):
-        problem = _regex_problem(pattern, ignore_case)
-        if problem is not None:
-            out.add(where, problem)
-        elif pattern in patterns:
-            for g in pattern_groups(pattern):
-                if g not in groups:
-                    groups.append(g)
-    subject = raw.get("subject")
-    if subject is not None and (not isinstance(subject, str) or subject not in groups):
-        out.add(
-            where,
-            f"subject {subject!r} names no capture group of `patterns` "
-            f"(groups: {_allowed(groups) or 'none'})",
-        )
-    when: When | None = None
-    if source is Source.EVENTS:
-        if "when" not in raw:
-            out.add(
-                where, "source `events` needs `when` (action, exit_code, exit_code_not, status)"
-            )
-        else:
-            when = _parse_when(raw["when"], where, out)
-    else:
-        if "when" in raw:
-            out.add(where, '`when` applies only to source = "events"')
-        if not patterns:
-            out.add(where, "`patterns` must hold at least one regex")
-    if source is not None:
-        known = set(groups) | ENGINE_FIELDS[source] | {"service"}
-        for key in ("title", "remediation"):
-            text = raw.get(key)
-            if not isinstance(text, str):
-                continue
-            for name in _PLACEHOLDER.findall(text.replace("{{", "").replace("}}", "")):
-                if name not in known:
-                    out.add(
-                        where,
-                        f"{key} placeholder {{{name}}} names no capture group "
-                        f"(allowed: {_allowed(sorted(known))})",
-                    )
+        reader.problem("`title` must be one line")
+    ignore_case = reader.flag("ignore_case")
+    min_level = reader.min_level()
+    literals = reader.strings("any")
+    patterns = reader.strings("patterns")
+    exclude = reader.strings("exclude")
+    groups = reader.groups(patterns, exclude, ignore_case)
+    subject = reader.subject(groups)
+    when = reader.when(source, patterns)
+    reader.placeholders(source, groups)
     if len(out.problems) > before or None in (category, severity, fix, source):
         return None
     assert category is not None and severity is not None and fix is not None
     assert source is not None
     return Rule(
-        id=rid,
+        id=rule_id,
         pack=pack,
         path=path,
         category=category,

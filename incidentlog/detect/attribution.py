@@ -1,0 +1,70 @@
+"""Who a finding is about: the compose service a container name belongs to.
+
+A watcher or compose line about another container (`Container /mcp-frontend-1
+found to be unhealthy`) counts for the container it names, not for the one
+that printed it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import polars as pl
+
+__all__ = ["attribute", "service_of_container"]
+
+_REPLICA = re.compile(r"[-_]\d+$")
+
+
+def service_of_container(
+    name: str,
+    services: Iterable[str],
+    containers: dict[str, str] | None = None,
+    projects: Iterable[str] = (),
+) -> str:
+    """The compose service a container name (`/mcp-frontend-1`, `mcp_db_1`) belongs to.
+
+    A container seen in the input maps to its service; otherwise strip `/`, a
+    replica suffix `-N`/`_N` and a known project prefix, preferring a name that
+    matches a service seen in the input.
+    """
+    known = set(services)
+    name = name.strip().lstrip("/")
+    if containers and name in containers:
+        return containers[name]
+    base = _REPLICA.sub("", name)
+    if base in known or name in known:
+        return base if base in known else name
+    for project in sorted(projects, key=len, reverse=True):
+        for sep in ("-", "_"):
+            if project and base.startswith(project + sep) and len(base) > len(project) + 1:
+                return base[len(project) + 1 :]
+    parts = re.split(r"[-_]", base)
+    for i in range(1, len(parts)):
+        for sep in ("-", "_"):
+            candidate = sep.join(parts[i:])
+            if candidate in known:
+                return candidate
+    return base
+
+
+def attribute(
+    findings: pl.DataFrame,
+    services: list[str],
+    containers: dict[str, str],
+    projects: list[str],
+) -> pl.DataFrame:
+    """Point findings with a subject at the container/service the evidence names."""
+    if "_subject" not in findings.columns:
+        return findings.with_columns(pl.col("service").alias("reporter"))
+    names = findings.get_column("_subject").drop_nulls().unique().to_list()
+    mapping = {n: service_of_container(n, services, containers, projects) for n in names}
+    subject_service = pl.col("_subject").replace_strict(
+        mapping, default=None, return_dtype=pl.String
+    )
+    return findings.with_columns(
+        pl.col("service").alias("reporter"),
+        pl.coalesce(subject_service, pl.col("service")).alias("service"),
+        pl.coalesce(pl.col("_subject"), pl.col("container")).alias("container"),
+    ).drop("_subject")
