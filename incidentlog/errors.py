@@ -9,6 +9,7 @@ format or template), 3 when `status` cannot tell.
 from __future__ import annotations
 
 __all__ = [
+    "ComposeFileError",
     "EngineError",
     "FormatError",
     "IncidentlogError",
@@ -41,6 +42,10 @@ class InputError(IncidentlogError):
 
 class FormatError(InputError):
     """An input was read but matches no supported format (or not the forced one)."""
+
+
+class ComposeFileError(InputError):
+    """A compose file could not be used (it becomes a note in the report, not a failure)."""
 
 
 class StoreError(IncidentlogError):

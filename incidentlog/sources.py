@@ -18,7 +18,7 @@ an option means the same everywhere:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -121,9 +121,10 @@ class EvidenceSource:
 
     def __init__(self, request: Request) -> None:
         self.request = request
-        compose = [Path(p) for p in request.paths if p != "-" and is_compose_file(Path(p))]
+        self._given_compose = [
+            Path(p) for p in request.paths if p != "-" and is_compose_file(Path(p))
+        ]
         self.inputs = [p for p in request.paths if p == "-" or not is_compose_file(Path(p))]
-        self._given_compose = compose[-1] if compose else None
         self._files: tuple[pl.DataFrame, pl.DataFrame] | None = None
         self.summary: IngestSummary | None = None
         """What ingest made of the files (None when reading the store)."""
@@ -157,10 +158,7 @@ class EvidenceSource:
         inspected = [s.source for s in self.summary.sources if s.format is InputFormat.INSPECT]
         if not inspected:
             return topology
-        configs = {**inspect_configs(inspected), **topology.configs}
-        return Topology(
-            topology.depends_on, configs, topology.services, topology.source, topology.notes
-        )
+        return replace(topology, configs={**inspect_configs(inspected), **topology.configs})
 
     def described_inputs(self) -> list[str]:
         """What the evidence came from, for a report's footer."""
