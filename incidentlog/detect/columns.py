@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import polars as pl
 
+from incidentlog.detect.rules import Rule
 from incidentlog.schema import (
     FINDINGS_SCHEMA,
     ORIGIN_COLUMNS,
     TS_DTYPE,
 )
 
-__all__ = ["FIELD_PREFIX", "FINDINGS_COLUMNS", "SEVERITY_DTYPE", "SUMMARY_COLUMNS", "fields_json"]
+__all__ = [
+    "FIELD_PREFIX",
+    "FINDINGS_COLUMNS",
+    "SEVERITY_DTYPE",
+    "SUMMARY_COLUMNS",
+    "fields_json",
+    "rule_columns",
+]
 
 SEVERITY_DTYPE: pl.DataType = FINDINGS_SCHEMA["severity"]
 
@@ -78,3 +86,16 @@ def fields_json(frame: pl.DataFrame) -> pl.Expr:
         return pl.lit("{}")
     body = pl.concat_str(pieces, separator=",", ignore_nulls=True).fill_null("")
     return pl.concat_str(pl.lit("{"), body, pl.lit("}"))
+
+
+def rule_columns(rule: Rule) -> list[pl.Expr]:
+    """The rule's own columns on each of its findings."""
+    return [
+        pl.lit(rule.id).alias("rule"),
+        pl.lit(rule.category.value).alias("category"),
+        pl.lit(rule.severity.value).cast(SEVERITY_DTYPE).alias("severity"),
+        pl.lit(rule.pack).alias("pack"),
+        pl.lit(rule.title).alias("title"),
+        pl.lit(rule.remediation).alias("remediation"),
+        pl.lit(rule.fix.value).alias("fix"),
+    ]

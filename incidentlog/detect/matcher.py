@@ -19,10 +19,11 @@ from incidentlog.detect.attribution import attribute, service_of_container
 from incidentlog.detect.columns import (
     FIELD_PREFIX,
     FINDINGS_COLUMNS,
-    SEVERITY_DTYPE,
     SUMMARY_COLUMNS,
     fields_json,
+    rule_columns,
 )
+from incidentlog.detect.restarts import banner_restarts
 from incidentlog.detect.rules import Rule, RuleSet, Source
 from incidentlog.detect.signals import (
     crash_loops,
@@ -69,6 +70,7 @@ class CompiledRules:
     text_rules: tuple[Rule, ...]
     probe_rules: tuple[Rule, ...]
     event_rules: tuple[Rule, ...]
+    inferred_rules: tuple[Rule, ...]
     prefilter: pl.Expr
     probe_prefilter: pl.Expr
 
@@ -172,24 +174,13 @@ def compile_rules(ruleset: RuleSet) -> CompiledRules:
         text_rules=text_rules,
         probe_rules=probe_rules,
         event_rules=ruleset.by_source(Source.EVENTS),
+        inferred_rules=ruleset.by_source(Source.INFERRED),
         prefilter=_prefilter(text_rules),
         probe_prefilter=_prefilter(probe_rules),
     )
 
 
 # --------------------------------------------------------------------------- matching
-
-
-def _rule_columns(rule: Rule) -> list[pl.Expr]:
-    return [
-        pl.lit(rule.id).alias("rule"),
-        pl.lit(rule.category.value).alias("category"),
-        pl.lit(rule.severity.value).cast(SEVERITY_DTYPE).alias("severity"),
-        pl.lit(rule.pack).alias("pack"),
-        pl.lit(rule.title).alias("title"),
-        pl.lit(rule.remediation).alias("remediation"),
-        pl.lit(rule.fix.value).alias("fix"),
-    ]
 
 
 def _text_rule_frame(rule: Rule, candidates: pl.DataFrame) -> pl.LazyFrame:
@@ -219,7 +210,7 @@ def _text_rule_frame(rule: Rule, candidates: pl.DataFrame) -> pl.LazyFrame:
         pl.coalesce([e.replace("", None) for e in exprs]).alias(FIELD_PREFIX + name)
         for name, exprs in per_group.items()
     ]
-    frame = frame.with_columns(*field_exprs, *_rule_columns(rule))
+    frame = frame.with_columns(*field_exprs, *rule_columns(rule))
     if rule.subject is not None:
         frame = frame.with_columns(
             pl.col(FIELD_PREFIX + rule.subject).str.strip_chars_start("/").alias("_subject")
@@ -292,7 +283,7 @@ def _event_rule_frame(rule: Rule, events: pl.DataFrame) -> pl.LazyFrame:
     frame = frame.with_columns(
         pl.col("exit_code").cast(pl.String).alias(FIELD_PREFIX + "exit_code"),
         pl.when(pl.col("exit_code") > 128).then(signal).alias(FIELD_PREFIX + "signal"),
-        *_rule_columns(rule),
+        *rule_columns(rule),
     )
     if rule.patterns:
         frame = frame.with_columns(
@@ -391,7 +382,12 @@ def _matches(
     if not event_frame.is_empty():
         ev = mark_oom(event_frame).with_columns(pl.lit("events").alias("source"))
         parts += [_event_rule_frame(r, ev) for r in compiled.event_rules]
-    nonempty = [f for f in (pl.collect_all(parts) if parts else []) if f.height]
+    inferred = [
+        banner_restarts(log_lf, event_frame, r)
+        for r in compiled.inferred_rules
+        if r.infer == "banner-repeats"
+    ]
+    nonempty = [f for f in [*(pl.collect_all(parts) if parts else []), *inferred] if f.height]
     if not nonempty:
         return pl.DataFrame()
     findings = pl.concat(nonempty, how="diagonal_relaxed")

@@ -43,6 +43,14 @@ class Source(StrEnum):
     LOGS = "logs"
     PROBE = "probe"
     EVENTS = "events"
+    INFERRED = "inferred"
+    """Matched by one of the engine's inference steps (`infer`), not by patterns."""
+
+
+INFERENCES: Mapping[str, str] = {
+    "banner-repeats": "a container's first line (its start-up banner) repeats after errors",
+}
+"""The engine's inference steps an `inferred` rule can name in `infer`."""
 
 
 class Fix(StrEnum):
@@ -61,6 +69,7 @@ ENGINE_FIELDS: Mapping[Source, frozenset[str]] = {
     Source.EVENTS: frozenset(
         {"exit_code", "restarts", "exit_codes", "interval", "streak", "closed", "signal"}
     ),
+    Source.INFERRED: frozenset({"restarts", "banner", "interval", "closed"}),
 }
 """Fields the engine adds itself, usable as placeholders besides capture groups."""
 
@@ -86,6 +95,7 @@ _RULE_KEYS = frozenset(
         "remediation",
         "fix",
         "when",
+        "infer",
     }
 )
 _WHEN_KEYS = frozenset({"action", "exit_code", "exit_code_not", "status", "oom"})
@@ -124,6 +134,8 @@ class Rule:
     exclude: tuple[str, ...] = ()
     subject: str | None = None
     when: When | None = None
+    infer: str | None = None
+    """For source `inferred`: the inference step that matches it (INFERENCES)."""
     groups: tuple[str, ...] = field(default=())
     """Named capture groups of `patterns`, in first-seen order."""
 
@@ -313,7 +325,22 @@ class _RuleReader:
             )
         return subject
 
+    def infer(self, source: Source | None) -> str | None:
+        value = self.raw.get("infer")
+        if source is not Source.INFERRED:
+            if value is not None:
+                self.problem('`infer` applies only to source = "inferred"')
+            return None
+        if value not in INFERENCES:
+            self.problem(f"`infer` must name an inference (allowed: {_allowed(INFERENCES)})")
+            return None
+        return str(value)
+
     def when(self, source: Source | None, patterns: tuple[str, ...]) -> When | None:
+        if source is Source.INFERRED:
+            if "when" in self.raw or patterns:
+                self.problem('source "inferred" takes neither `when` nor `patterns`')
+            return None
         if source is Source.EVENTS:
             if "when" in self.raw:
                 return _parse_when(self.raw["when"], self.where, self.out)
@@ -368,6 +395,7 @@ def _parse_rule(raw: Any, pack: str, path: str, index: int, out: _Collector) -> 
     groups = reader.groups(patterns, exclude, ignore_case)
     subject = reader.subject(groups)
     when = reader.when(source, patterns)
+    infer = reader.infer(source)
     reader.placeholders(source, groups)
     if len(out.problems) > before or None in (category, severity, fix, source):
         return None
@@ -390,6 +418,7 @@ def _parse_rule(raw: Any, pack: str, path: str, index: int, out: _Collector) -> 
         exclude=exclude,
         subject=subject,
         when=when,
+        infer=infer,
         groups=tuple(groups),
     )
 

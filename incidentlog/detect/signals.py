@@ -174,6 +174,9 @@ def crash_loops(findings: pl.DataFrame, data_end: pl.DataFrame, stable: timedelt
     rows = findings.filter(crash)
     if rows.is_empty():
         return findings
+    if FIELD_PREFIX + "exit_code" not in findings.columns:
+        findings = findings.with_columns(pl.lit(None, pl.String).alias(FIELD_PREFIX + "exit_code"))
+        rows = rows.with_columns(pl.lit(None, pl.String).alias(FIELD_PREFIX + "exit_code"))
     has_events = (pl.col("source") == "events").any().over("service")
     counted = rows.filter((pl.col("source") == "events") | ~has_events)
     per_service = (
@@ -202,8 +205,6 @@ def crash_loops(findings: pl.DataFrame, data_end: pl.DataFrame, stable: timedelt
             .alias("_closed")
         )
     )
-    if FIELD_PREFIX + "exit_code" not in findings.columns:
-        findings = findings.with_columns(pl.lit(None, pl.String).alias(FIELD_PREFIX + "exit_code"))
     joined = findings.join(per_service, on="service", how="left")
     interval = pl.when(pl.col("_interval").is_not_null()).then(
         pl.concat_str(pl.col("_interval").round(0).cast(pl.Int64).cast(pl.String), pl.lit("s"))

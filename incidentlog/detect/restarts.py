@@ -1,0 +1,113 @@
+"""Restarts seen only in the logs: a container whose start-up banner repeats after errors.
+
+Pasted excerpts often hold no `exited with code` lines and no events, yet a
+crash loop shows: the same first line (an entrypoint preamble, initdb, a
+server banner) comes back again and again, with errors in between. Per
+container, the first record (numbers masked; not a warning or an error) is its banner; each later
+record with the same key starts a new cycle. It is a restart when the cycle
+before it held an error, and the banner is not a line the container repeats
+all the time (a heartbeat). Containers whose restarts the engine reported
+(start/die/restart events of their service) are left to the event rules.
+
+One finding per container, on the record where the first restart shows,
+with fields `restarts` (cycles that began again) and `banner`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from incidentlog.detect.columns import FIELD_PREFIX, rule_columns
+from incidentlog.detect.rules import Rule
+from incidentlog.schema import EventAction, Level
+
+__all__ = ["BANNER_CHARS", "MAX_BANNER_SHARE", "banner_restarts"]
+
+BANNER_CHARS: Final = 80
+"""How much of the first record makes its key (numbers masked): enough to tell
+`Starting gunicorn 21.2.0` from any other line, short to compare."""
+MAX_BANNER_SHARE: Final = 0.6
+"""A first line that is more than this share of a container's records is a
+heartbeat or request log, not a banner."""
+_ERRORS: Final = [Level.ERROR.value, Level.FATAL.value]
+_NOT_BANNERS: Final = [Level.WARN.value, *_ERRORS]
+"""A first line at these levels is a failure repeating, not a start-up banner."""
+_LIFECYCLE: Final = [EventAction.START.value, EventAction.DIE.value, EventAction.RESTART.value]
+
+
+def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """Findings of `rule` (source `inferred`, infer `banner-repeats`) for restarts in `logs`."""
+    reported = events.filter(pl.col("action").is_in(_LIFECYCLE)).get_column("service").unique()
+    key = pl.col("message").str.slice(0, BANNER_CHARS).str.replace_all(r"[0-9]+", "0")
+    records = (
+        logs.filter(~pl.col("service").is_in(reported.implode()))
+        .select("container", "seq", "id", "level", "message", key.alias("_key"))
+        .sort("container", "seq")
+        .with_columns(
+            pl.col("_key").first().over("container").alias("_banner"),
+            pl.len().over("container").alias("_records"),
+        )
+        .with_columns((pl.col("_key") == pl.col("_banner")).alias("_is_banner"))
+        .with_columns(
+            (pl.col("level").cast(pl.String).is_in(_ERRORS) & ~pl.col("_is_banner")).alias(
+                "_error"
+            ),
+            pl.col("level")
+            .cast(pl.String)
+            .is_in(_NOT_BANNERS)
+            .first()
+            .over("container")
+            .alias("_alarming"),
+        )
+        .with_columns(pl.col("_is_banner").cum_sum().over("container").alias("_cycle"))
+    )
+    cycles = (
+        records.filter(~pl.col("_alarming"))
+        .group_by("container", "_cycle")
+        .agg(
+            pl.col("_error").any().alias("_failed"),
+            pl.col("id").first().alias("_start"),
+            pl.col("_records").first(),
+        )
+    )
+    per_container = (
+        cycles.sort("container", "_cycle")
+        .with_columns(pl.col("_failed").shift(1).over("container").alias("_after_failure"))
+        .group_by("container")
+        .agg(
+            (pl.col("_cycle") > 1).sum().alias("_repeats"),
+            (pl.col("_after_failure").fill_null(False) & (pl.col("_cycle") > 1))
+            .sum()
+            .alias("_restarts"),
+            pl.col("_start").filter(pl.col("_cycle") == 2).first().alias("_id"),
+            pl.col("_records").first(),
+        )
+        .filter(
+            (pl.col("_restarts") >= 1)
+            & (pl.col("_restarts") * 2 >= pl.col("_repeats"))
+            & (pl.col("_repeats") + 1 <= pl.col("_records") * MAX_BANNER_SHARE)
+        )
+        .collect(engine="streaming")
+    )
+    if per_container.is_empty():
+        return pl.DataFrame()
+    ids = per_container.get_column("_id").implode()
+    rows = logs.filter(pl.col("id").is_in(ids)).unique("id").collect()
+    first_line = pl.col("message").str.split("\n").list.first().str.slice(0, BANNER_CHARS)
+    return (
+        rows.join(
+            per_container.select("container", "_id", "_restarts"),
+            left_on=["container", "id"],
+            right_on=["container", "_id"],
+        )
+        .drop("stream", "level")
+        .with_columns(
+            pl.lit("logs").alias("source"),
+            pl.col("_restarts").cast(pl.String).alias(FIELD_PREFIX + "restarts"),
+            first_line.alias(FIELD_PREFIX + "banner"),
+            *rule_columns(rule),
+        )
+        .drop("_restarts")
+    )
