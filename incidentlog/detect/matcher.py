@@ -33,6 +33,7 @@ from incidentlog.detect.signals import (
     traceback_frames,
     transient,
 )
+from incidentlog.detect.stops import drop_stop_exits
 from incidentlog.detect.summary import summarize_findings
 from incidentlog.schema import (
     EVENTS_SCHEMA,
@@ -340,6 +341,7 @@ def detect_findings(
     context = _Context.of(log_lf, event_frame, projects)
     findings = attribute(findings, context.services, context.containers, context.projects)
     findings = drop_generic(findings)
+    findings = drop_stop_exits(findings, log_lf, event_frame)
     findings = traceback_frames(findings)
     findings = health_streaks(findings, event_frame)
     findings = crash_loops(findings, context.data_end, stable_after)

@@ -1,0 +1,85 @@
+"""Exits that a stop caused are not crashes.
+
+`docker compose down`, Ctrl+C and `docker stop` end containers with SIGTERM
+(exit 143), SIGKILL after the grace period (137) or SIGINT (130); compose
+prints `Gracefully stopping…` / `Container x  Stopping` first, and the engine
+records a `kill` or `stop` event just before the `die`. Such exits are the
+operator's doing: their crash-loop findings are dropped. A 137 without a
+stop is kept (SIGKILL from someone else, or the OOM killer when an `oom`
+event or `OOMKilled` says so: that is core.exit-137-oom's finding).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+import polars as pl
+
+from incidentlog.detect.columns import FIELD_PREFIX
+from incidentlog.schema import Category, EventAction
+
+__all__ = ["STOP_WINDOW", "drop_stop_exits"]
+
+STOP_WINDOW: Final = timedelta(seconds=30)
+"""A `die` this soon after a `kill`/`stop` of the same container is that stop's."""
+STOP_CODES: Final = (130, 137, 143)
+"""128 + SIGINT, SIGKILL, SIGTERM: what a stop ends a process with."""
+COMPOSE: Final = "compose"
+"""The container of compose's own lines."""
+_STOPPING: Final = (
+    r"^(?:Gracefully stopping|Aborting on container exit|(?:Stopping|Killing) \S+ \.\.\."
+    r"|[ ✔✘⠿]*\s*Container \S+\s+(?:Stopping|Stopped|Killing|Killed|Removing|Removed)\b)"
+)
+
+
+def drop_stop_exits(
+    findings: pl.DataFrame, logs: pl.LazyFrame, events: pl.DataFrame
+) -> pl.DataFrame:
+    """`findings` without the crash-loop findings of exits that a stop caused."""
+    crash = pl.col("category") == Category.CRASH_LOOP.value
+    if findings.filter(crash).is_empty():
+        return findings
+    code = pl.col(FIELD_PREFIX + "exit_code").cast(pl.Int64, strict=False)
+    stopped_ids = _stopped_die_events(events)
+    after_marker = _after_compose_marker(logs)
+    from_events = (pl.col("source") == "events") & pl.col("id").is_in(stopped_ids.implode())
+    from_text = (
+        (pl.col("source") == "logs")
+        & (pl.col("reporter") == COMPOSE)
+        & (pl.col("seq") > after_marker)
+        if after_marker is not None
+        else pl.lit(False)
+    )
+    stop_code = code.is_in(STOP_CODES) if FIELD_PREFIX + "exit_code" in findings.columns else False
+    return findings.filter(~(crash & (from_events & stop_code | from_text)).fill_null(False))
+
+
+def _stopped_die_events(events: pl.DataFrame) -> pl.Series:
+    """Ids of `die` events with a stop code shortly after a kill/stop of that container."""
+    stops = events.filter(
+        pl.col("action").is_in([EventAction.KILL.value, EventAction.STOP.value])
+        & pl.col("ts").is_not_null()
+    ).select("container", pl.col("ts").alias("_stop"))
+    if stops.is_empty():
+        return pl.Series("id", [], dtype=pl.UInt64)
+    dies = events.filter(
+        (pl.col("action") == EventAction.DIE.value) & pl.col("exit_code").is_in(STOP_CODES)
+    ).select("id", "container", "ts")
+    return (
+        dies.join(stops, on="container")
+        .filter((pl.col("ts") >= pl.col("_stop")) & (pl.col("ts") - pl.col("_stop") <= STOP_WINDOW))
+        .get_column("id")
+        .unique()
+    )
+
+
+def _after_compose_marker(logs: pl.LazyFrame) -> int | None:
+    """The arrival order (seq) of compose's first `Gracefully stopping…` line, if any."""
+    first = (
+        logs.filter((pl.col("container") == COMPOSE) & pl.col("message").str.contains(_STOPPING))
+        .select(pl.col("seq").min())
+        .collect()
+        .item()
+    )
+    return int(first) if first is not None else None
