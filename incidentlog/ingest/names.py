@@ -1,0 +1,200 @@
+"""Which compose service a printed container name belongs to.
+
+Compose prints containers as `api-1` (v2), `api_1` (v1), `shop-api-1` (v2
+before 2.23, or `docker ps`), `shop_api_1` (v1 container names), or any
+`container_name:`. The `service` column must be the compose service; the
+`container` column keeps what was printed. Evidence, strongest first:
+
+1. compose labels (events, inspect, ps) for that container;
+2. the compose file: `container_name:`s, and its service names (a printed
+   name is a service, or a service behind a project prefix);
+3. a project named by `--project` / `$COMPOSE_PROJECT_NAME`, the compose
+   file's `name:`, compose's own lines (`Network shop_default  Created`,
+   `Container shop-api-1  Started` while the logs say `api-1`);
+4. a prefix every container of the input shares (`shop-api-1`, `shop-db-1`,
+   `shop-web-1`), when something confirms it is a project: a project seen in
+   (3), host names in the messages that are the names without it (`db:5432`),
+   or at least three services and no host name that keeps it;
+5. otherwise the printed name without its replica number, and a note.
+
+Pure functions over the few distinct names of an input; no records here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+__all__ = [
+    "NameContext",
+    "Resolution",
+    "compose_mentions",
+    "replica_base",
+    "resolve_names",
+    "shared_prefix",
+]
+
+_REPLICA: Final = re.compile(r"[-_]\d+$")
+_SEPARATORS: Final = "-_"
+MIN_UNCONFIRMED: Final = 3
+"""Containers sharing a prefix that make it a project with nothing else saying so."""
+_NETWORK: Final = re.compile(r"\bNetwork\s+(\S+?)_default\b")
+_CONTAINER_MENTION: Final = re.compile(
+    r"(?:\bContainer\s+|^(?:Creating|Starting|Stopping|Recreating|Removing|Killing)\s+"
+    r"|\bcontainer\s+|Attaching to\s+|,\s*)/?([A-Za-z0-9][A-Za-z0-9_.-]*)"
+)
+PSEUDO: Final = frozenset({"compose", "unknown"})
+"""Names ingest gives lines that no container printed."""
+
+
+@dataclass(frozen=True)
+class NameContext:
+    """What is known about the stack besides the printed names."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Container name -> service, from compose labels."""
+    services: frozenset[str] = frozenset()
+    """The compose file's services (empty without one)."""
+    container_names: Mapping[str, str] = field(default_factory=dict)
+    """`container_name:` -> service."""
+    projects: tuple[str, ...] = ()
+    """Projects known to be this stack's: --project, the compose file's name, labels."""
+    mentions: tuple[str, ...] = ()
+    """Container names compose's own lines print (`Container shop-api-1  Started`)."""
+    hosts: frozenset[str] = frozenset()
+    """Host names the messages use (`db` in `db:5432`), for confirming a shared prefix."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    service: dict[str, str]
+    """Printed name -> compose service."""
+    project: dict[str, str]
+    """Printed name -> project, where one was recognised."""
+    note: str | None = None
+    """One line for the ingest summary when names stayed as printed."""
+
+
+def replica_base(name: str) -> str:
+    """`shop-api-1` -> `shop-api`, `api_2` -> `api`, `db` -> `db`."""
+    return _REPLICA.sub("", name.strip().lstrip("/"))
+
+
+def shared_prefix(bases: Iterable[str]) -> str | None:
+    """The longest `word<sep>…` prefix every base starts with, with something after it
+    (`shop-` of `shop-api`, `shop-db`); None when there is none or only one base."""
+    distinct = sorted(set(bases))
+    if len(distinct) < 2:
+        return None
+    first = distinct[0]
+    best: str | None = None
+    for i, ch in enumerate(first):
+        if ch not in _SEPARATORS:
+            continue
+        prefix = first[: i + 1]
+        if all(b.startswith(prefix) and len(b) > len(prefix) for b in distinct):
+            best = prefix
+        else:
+            break
+    return best
+
+
+def compose_mentions(lines: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(container names, projects) that compose's own lines name."""
+    names: list[str] = []
+    projects: list[str] = []
+    for line in lines:
+        projects += _NETWORK.findall(line)
+        names += [m for m in _CONTAINER_MENTION.findall(line) if not m.startswith("Error")]
+    return names, projects
+
+
+def _strip_project(base: str, projects: Sequence[str]) -> tuple[str, str] | None:
+    for project in sorted(projects, key=len, reverse=True):
+        for sep in _SEPARATORS:
+            if project and base.startswith(project + sep) and len(base) > len(project) + 1:
+                return base[len(project) + 1 :], project
+    return None
+
+
+def _by_compose_file(base: str, ctx: NameContext) -> tuple[str, str | None] | None:
+    """(service, project) when the compose file's services explain the name."""
+    if base in ctx.services:
+        return base, None
+    stripped = _strip_project(base, ctx.projects)
+    if stripped and stripped[0] in ctx.services:
+        return stripped
+    for service in sorted(ctx.services, key=len, reverse=True):
+        for sep in _SEPARATORS:
+            if base.endswith(sep + service) and len(base) > len(service) + 1:
+                return service, base[: -len(service) - 1]
+    return None
+
+
+def _mentioned_projects(bases: Sequence[str], ctx: NameContext) -> list[str]:
+    """Projects compose's lines reveal: `<project>_default` networks, and full
+    names `shop-api-1` of containers the logs print as `api-1`."""
+    found: list[str] = []
+    for mention in ctx.mentions:
+        full = replica_base(mention)
+        for base in bases:
+            for sep in _SEPARATORS:
+                if full.endswith(sep + base) and len(full) > len(base) + 1:
+                    found.append(full[: -len(base) - 1])
+    return found
+
+
+def _prefix_is_project(prefix: str, bases: Sequence[str], ctx: NameContext) -> bool:
+    project = prefix[:-1]
+    if project in ctx.projects or project in _mentioned_projects(bases, ctx):
+        return True
+    rests = {b[len(prefix) :] for b in bases}
+    if rests & ctx.hosts:
+        return True
+    if set(bases) & ctx.hosts:  # the messages use the names with the prefix
+        return False
+    return len(set(bases)) >= MIN_UNCONFIRMED
+
+
+def resolve_names(printed: Iterable[str], ctx: NameContext) -> Resolution:
+    """The compose service (and project, where known) of each printed name."""
+    names = sorted({n for n in printed if n and n not in PSEUDO})
+    service: dict[str, str] = {}
+    project: dict[str, str] = {}
+    open_bases: dict[str, str] = {}
+    for name in names:
+        key = name.strip().lstrip("/")
+        known = ctx.labels.get(key) or ctx.container_names.get(key)
+        if known is not None:
+            service[name] = known
+            continue
+        base = replica_base(key)
+        if ctx.services:
+            found = _by_compose_file(base, ctx)
+            if found is not None:
+                service[name] = found[0]
+                if found[1]:
+                    project[name] = found[1]
+                continue
+        stripped = _strip_project(base, [*ctx.projects, *_mentioned_projects([base], ctx)])
+        if stripped is not None:
+            service[name], project[name] = stripped
+            continue
+        open_bases[name] = base
+    prefix = shared_prefix(open_bases.values())
+    if prefix is not None and _prefix_is_project(prefix, list(open_bases.values()), ctx):
+        for name, base in open_bases.items():
+            service[name], project[name] = base[len(prefix) :], prefix[:-1]
+        open_bases = {}
+    service.update(open_bases)
+    unsure = sorted(n for n, b in open_bases.items() if any(s in b for s in _SEPARATORS))
+    note = None
+    if unsure and not ctx.services:
+        shown = ", ".join(unsure[:3]) + (", …" if len(unsure) > 3 else "")
+        note = (
+            f"container names kept as printed ({shown}): if they carry a project prefix, "
+            "pass --project NAME or the compose file to map them to services"
+        )
+    return Resolution(service=service, project=project, note=note)
