@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,10 @@ from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
+from incidentlog.incident.advice import advice
+from incidentlog.incident.issues import Cause, Finding, Unit
 from incidentlog.render.report import generate_report
+from incidentlog.topology import ContainerConfig
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2025, 11, 1, 9, 0, tzinfo=UTC)
@@ -204,3 +208,44 @@ def test_cli_report_writes_file_and_reports_errors(sample_logs: Path, tmp_path: 
     result = runner.invoke(app, [*args, "--template", str(tmp_path / "missing")])
     assert result.exit_code == 2
     assert "not a directory" in result.output
+
+
+def test_probe_fix_when_only_some_services_have_a_config() -> None:
+    """An image built elsewhere: change the probe, naming the images that are known
+    (a service without a config, e.g. missing from inspect, used to raise KeyError)."""
+    finding = Finding(
+        service="web",
+        category="missing-binary",
+        rule="probe-missing-binary",
+        severity="critical",
+        count=3,
+        first_seen=None,
+        last_seen=None,
+        containers=[],
+        fields={"binary": "curl"},
+        evidence="/bin/sh: curl: not found",
+        title="Health check command `curl` is not in the image",
+        remediation="Install `curl`.",
+        fix="rebuild-image",
+        transient=False,
+        source="probe",
+    )
+    other = replace(finding, service="api")
+    cause = Cause(
+        category="missing-binary",
+        members=[Unit("web", "missing-binary", [finding]), Unit("api", "missing-binary", [other])],
+        services=["api", "web"],
+        findings=[finding, other],
+        primary=finding,
+        first_seen=None,
+        last_seen=None,
+        symptoms=[],
+    )
+    configs = {"web": ContainerConfig(image="busybox:1.36", built_here=False)}
+    got = advice(cause, {}, configs, set(), None)
+    assert got.kind == "change-config"
+    assert str(got.fix).startswith("The image (`busybox:1.36`) is not built here")
+    assert (
+        str(got.problem)
+        == "The health check of api and web cannot run: `curl` is missing from the image"
+    )

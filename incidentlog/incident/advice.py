@@ -289,7 +289,9 @@ def _probe_fix(
     """Change the probe of an image built elsewhere; else add the binary to the image."""
     built = [configs[s].built_here for s in services if s in configs]
     if built and all(b is False for b in built):
-        images = join_prose([Code(str(configs[s].image)) for s in services if configs[s].image])
+        images = join_prose(
+            [Code(c.image) for s in services if (c := configs.get(s)) is not None and c.image]
+        )
         fix = Prose.of(
             "The image (",
             images,
