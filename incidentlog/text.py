@@ -1,11 +1,25 @@
-"""Plain English shared by models and views: counts, durations, lists. No markup here."""
+"""Plain English shared by models and views: counts, durations, lists, and prose
+with code in it (`Prose`: raw words and `Code` segments). No markup here: views
+escape and mark up."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
-__all__ = ["clock", "format_duration", "join_names", "plural"]
+__all__ = [
+    "Code",
+    "Prose",
+    "clock",
+    "code_span",
+    "format_duration",
+    "join_names",
+    "join_prose",
+    "plural",
+]
 
 
 def plural(count: int, noun: str) -> str:
@@ -36,3 +50,78 @@ def join_names(names: Iterable[str]) -> str:
 def clock(ts: datetime | None) -> str:
     """`12:31:43`, or `an unknown time`."""
     return ts.strftime("%H:%M:%S") if ts else "an unknown time"
+
+
+# --------------------------------------------------------------------------- prose
+
+_CODE_SPAN: Final = re.compile(r"(`[^`\n]+`)")
+
+
+@dataclass(frozen=True)
+class Code:
+    """Literal text shown as code (a command, a path, a log line), never interpreted."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Prose:
+    """Words with code in between, raw: each view decides how to mark it up and escape it.
+
+    `str()` is the plain form (JSON, terminals): the words as they are, code in
+    backtick spans long enough for any backticks inside.
+    """
+
+    segments: tuple[str | Code, ...] = ()
+
+    @classmethod
+    def of(cls, *parts: str | Code | Prose) -> Prose:
+        """Prose from words, code and other prose (adjacent words merged, empty words dropped)."""
+        segments: list[str | Code] = []
+        for part in parts:
+            for segment in part.segments if isinstance(part, Prose) else (part,):
+                last = segments[-1] if segments else None
+                if isinstance(segment, str) and isinstance(last, str):
+                    segments[-1] = last + segment
+                elif segment != "":
+                    segments.append(segment)
+        return cls(tuple(segments))
+
+    @classmethod
+    def join(cls, items: Iterable[str | Code | Prose], separator: str) -> Prose:
+        """The items with `separator` (words) between them."""
+        parts: list[str | Code | Prose] = []
+        for n, item in enumerate(items):
+            parts.extend((separator, item) if n else (item,))
+        return cls.of(*parts)
+
+    @classmethod
+    def markup(cls, text: str) -> Prose:
+        """Rule text with `code` spans (rule packs, built-in advice), whitespace collapsed."""
+        parts = _CODE_SPAN.split(" ".join(text.split()))
+        return cls.of(*(Code(p[1:-1]) if i % 2 else p for i, p in enumerate(parts)))
+
+    def capitalized(self) -> Prose:
+        """The first letter upper-case (when the prose starts with words)."""
+        match self.segments:
+            case (str() as first, *rest):
+                return Prose((first[:1].upper() + first[1:], *rest))
+        return self
+
+    def __str__(self) -> str:
+        return "".join(s if isinstance(s, str) else code_span(s.text) for s in self.segments)
+
+
+def code_span(text: str) -> str:
+    """`text` between backticks, fenced longer than any backtick run inside (no escaping)."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def join_prose(items: Sequence[str | Code | Prose]) -> Prose:
+    """`join_names` for prose: `a`, `a and b`, `a, b and c` (the items may be code)."""
+    if len(items) <= 1:
+        return Prose.of(*items)
+    return Prose.of(Prose.join(items[:-1], ", "), " and ", items[-1])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +15,10 @@ from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
+from incidentlog.incident.advice import advice
+from incidentlog.incident.issues import Cause, Finding, Unit
 from incidentlog.render.report import generate_report
+from incidentlog.topology import ContainerConfig
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2025, 11, 1, 9, 0, tzinfo=UTC)
@@ -168,6 +173,61 @@ def test_service_focus(sample_logs: Path) -> None:
     assert [s["name"] for s in data["services"]] == ["frontend"]
 
 
+@pytest.mark.parametrize("fmt", ["md", "json"])
+def test_service_focus_keeps_the_first_evidence_of_a_multi_service_issue(
+    sample_logs: Path, fmt: str
+) -> None:
+    """`report --service agent-scheduler`: the asyncio.run() issue spans agent-discovery and
+    agent-scheduler; its first-evidence row stays in the timeline."""
+    folder = sample_logs / "2025-08-01-health-checks"
+    args = [str(folder / n) for n in SAMPLES["2025-08-01-health-checks"]]
+    options = ["--service", "agent-scheduler", "--format", fmt, "--now", "2025-11-01T09:00:00Z"]
+    result = CliRunner().invoke(app, ["report", *args, *options])
+    assert result.exit_code == 0, result.output
+    if fmt == "md":
+        timeline = result.output.split("## Timeline")[1].split("```mermaid")[0]
+        assert (
+            "| 12:31:15 | agent-discovery and agent-scheduler | first evidence of issue #2: "
+            in timeline
+        )
+        return
+    data = json.loads(result.output)
+    [issue] = data["issues"]
+    assert issue["services"] == ["agent-discovery", "agent-scheduler"]
+    first = [e for e in data["timeline"] if e["kind"] == "first-error"]
+    assert [e["services"] for e in first] == [["agent-discovery", "agent-scheduler"]]
+    assert first[0]["ts"] == issue["first_seen"]
+    assert all(e["services"] == [] for e in data["timeline"] if e["kind"] in ("start", "end"))
+
+
+PROSE_FIELDS = ("problem", "root_cause", "fix", "impact", "ranking")
+MARKDOWN_ESCAPE = re.compile(r"\\[\\`*_\[\]<>&~]")
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_json_prose_is_plain_text(sample_logs: Path, name: str) -> None:
+    """JSON carries the exact text: no Markdown escaping (code spans keep their backticks)."""
+    data = json.loads(_report(sample_logs, name, fmt="json"))
+    prose = [data["summary"]]
+    for issue in data["issues"]:
+        prose += [issue[f] for f in PROSE_FIELDS]
+        prose += [y["description"] for y in issue["symptoms"]]
+        prose += [f["hint"] for f in issue["files"]]
+    prose += [s["title"] for p in data["action_plan"] for s in p["steps"]]
+    prose += [x for imp in data["improvements"] for x in imp["items"]]
+    assert all(isinstance(p, str) for p in prose)
+    assert not [p for p in prose if MARKDOWN_ESCAPE.search(p)]
+
+
+def test_json_prose_unescaped_where_markdown_escapes(sample_logs: Path) -> None:
+    data = json.loads(_report(sample_logs, "2025-10-03-dns-config", fmt="json"))
+    config = next(i for i in data["issues"] if i["category"] == "config-error")
+    assert config["problem"] == "Environment variable DATABASE_URL is not set (worker)"
+    assert config["root_cause"].startswith("Environment variable DATABASE_URL is not set;")
+    md = _report(sample_logs, "2025-10-03-dns-config")
+    assert "Environment variable DATABASE\\_URL is not set (worker)" in md
+
+
 def test_template_override_of_one_block(sample_logs: Path, tmp_path: Path) -> None:
     (tmp_path / "report.md.j2").write_text(
         '{% extends "builtin/report.md.j2" %}{% block improvements %}OUR OWN{% endblock %}'
@@ -205,3 +265,44 @@ def test_cli_report_writes_file_and_reports_errors(sample_logs: Path, tmp_path: 
     result = runner.invoke(app, [*args, "--template", str(tmp_path / "missing")])
     assert result.exit_code == 2
     assert "not a directory" in result.output
+
+
+def test_probe_fix_when_only_some_services_have_a_config() -> None:
+    """An image built elsewhere: change the probe, naming the images that are known
+    (a service without a config, e.g. missing from inspect, used to raise KeyError)."""
+    finding = Finding(
+        service="web",
+        category="missing-binary",
+        rule="probe-missing-binary",
+        severity="critical",
+        count=3,
+        first_seen=None,
+        last_seen=None,
+        containers=[],
+        fields={"binary": "curl"},
+        evidence="/bin/sh: curl: not found",
+        title="Health check command `curl` is not in the image",
+        remediation="Install `curl`.",
+        fix="rebuild-image",
+        transient=False,
+        source="probe",
+    )
+    other = replace(finding, service="api")
+    cause = Cause(
+        category="missing-binary",
+        members=[Unit("web", "missing-binary", [finding]), Unit("api", "missing-binary", [other])],
+        services=["api", "web"],
+        findings=[finding, other],
+        primary=finding,
+        first_seen=None,
+        last_seen=None,
+        symptoms=[],
+    )
+    configs = {"web": ContainerConfig(image="busybox:1.36", built_here=False)}
+    got = advice(cause, {}, configs, set(), None)
+    assert got.kind == "change-config"
+    assert str(got.fix).startswith("The image (`busybox:1.36`) is not built here")
+    assert (
+        str(got.problem)
+        == "The health check of api and web cannot run: `curl` is missing from the image"
+    )

@@ -4,17 +4,26 @@ never escapes a printed shell command, and secrets are redacted by default."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from incidentlog.render.markdown import md_cell, md_code, md_fence, md_markup, md_text
+from incidentlog.render.markdown import (
+    md_cell,
+    md_code,
+    md_fence,
+    md_markup,
+    md_prose,
+    md_text,
+)
 from incidentlog.render.report import generate_report
+from incidentlog.text import Code, Prose
 
 NOW = datetime(2025, 11, 1, 9, 0, tzinfo=UTC)
 SCRIPT = "<script>document.title='PWNED'</script>"
@@ -67,6 +76,18 @@ def test_html_report_has_no_markup_from_logs(hostile: Path) -> None:
     page = generate_report([str(hostile)], fmt="html", now=NOW)
     assert "<script" not in page
     assert "&lt;script&gt;document.title=" in page
+
+
+def test_json_prose_is_raw_and_markdown_prose_is_safe(hostile: Path) -> None:
+    """The source line of the traceback reaches JSON as it is, and Markdown as a code span."""
+    issue = json.loads(generate_report([str(hostile)], fmt="json", now=NOW))["issues"][0]
+    assert f"asyncio.run(main())  # {SCRIPT} ```" in issue["root_cause"]
+    md = generate_report([str(hostile)], now=NOW)
+    cause = next(line for line in md.splitlines() if line.startswith("- **Root cause**"))
+    inline = next(t for t in PARSER.parse(cause) if t.type == "inline")
+    codes = [c.content for c in inline.children or [] if c.type == "code_inline"]
+    assert f"asyncio.run(main()) # {SCRIPT} ```" in codes
+    assert _html_tokens(md) == []
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "json"])
@@ -128,6 +149,35 @@ def test_inline_helpers_render_as_themselves(text: str) -> None:
     escaped = PARSER.renderInline(md_text(text))
     assert "<" not in escaped.replace("&lt;", "")  # no tags, only escaped text
     assert _html_tokens(md_markup(text)) == []
+
+
+INLINE = st.text(alphabet=st.sampled_from(list("ab `|<>*_[]\\&~#!\n-")), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(INLINE.filter(lambda t: t.strip() != ""), INLINE), max_size=4))
+def test_prose_renders_as_itself(parts: list[tuple[str, str]]) -> None:
+    """Words stay words and each code segment is one code span, whatever they contain
+    (code segments are separated by words, as the model writes them)."""
+    prose = Prose.of(*(p for word, code in parts for p in (word, Code(code))))
+    inline = next(t for t in PARSER.parse("x " + md_prose(prose)) if t.type == "inline")
+    children = inline.children or []
+    assert not [c for c in children if c.type in ("html_inline", "link_open", "image")]
+    got = [c.content for c in children if c.type == "code_inline"]
+    want = [" ".join(code.split()) for _, code in parts]
+    assert [g.strip() for g in got] == [w.strip() for w in want]
+    words = [word for word, _ in parts]
+    assert str(Prose.of(*words)) == "".join(words)  # the plain form: nothing escaped
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab `|<>*_[]\\&~#!\n-")), max_size=40))
+def test_rule_text_as_prose_renders_like_markup(text: str) -> None:
+    """Rule titles and remediations parsed into prose render as `md_markup` rendered them
+    (code spans with spaces at their ends aside: none of the built-in rules has one)."""
+    spans = re.findall(r"`([^`\n]+)`", " ".join(text.split()))
+    assume(all(s == s.strip() for s in spans))
+    assert md_prose(Prose.markup(text)) == md_markup(text)
 
 
 def test_table_cell_escapes_pipes_and_newlines() -> None:

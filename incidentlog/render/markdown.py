@@ -3,7 +3,8 @@
 Log text, service names and probe output come from whatever the stack
 printed: here they become inline text that renders as itself (`md_text`),
 code spans and fences longer than any backtick run inside (`md_code`,
-`md_fence`) and table cells (`md_cell`). `markdown_to_html` renders with raw
+`md_fence`) and table cells (`md_cell`); `md_prose` marks up model prose
+(words escaped, code segments as code spans). `markdown_to_html` renders with raw
 HTML disabled, so nothing from the logs reaches a page as markup.
 """
 
@@ -14,6 +15,8 @@ from typing import Final, NewType
 
 from markdown_it import MarkdownIt
 
+from incidentlog.text import Code, Prose
+
 __all__ = [
     "Markdown",
     "markdown_to_html",
@@ -21,6 +24,7 @@ __all__ = [
     "md_code",
     "md_fence",
     "md_markup",
+    "md_prose",
     "md_text",
 ]
 
@@ -41,6 +45,13 @@ def md_markup(text: object) -> Markdown:
     flat = " ".join(str(text).split())
     parts = _CODE_SPAN.split(flat)
     return Markdown("".join(p if i % 2 else md_text(p) for i, p in enumerate(parts)))
+
+
+def md_prose(text: Prose) -> Markdown:
+    """Prose as inline Markdown: the words escaped, each code segment a code span (one line)."""
+    return Markdown(
+        "".join(md_code(s.text) if isinstance(s, Code) else md_text(s) for s in text.segments)
+    )
 
 
 def md_code(text: object) -> Markdown:

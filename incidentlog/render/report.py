@@ -2,8 +2,9 @@
 
 `generate_report` is what `incidentlog report` calls: read the evidence, run
 detection, build the `Incident` (incidentlog.incident) and render it.
-Templates only format: they receive the finished model and a few filters
-that make untrusted text safe in Markdown (`md`, `code`, `cell`, `fence`).
+Templates only format: they receive the finished model (raw facts: strings,
+and `Prose` of words and code) and a few filters that make it safe Markdown
+(`md`, `code`, `cell`, `fence`, and `prose` for `Prose`).
 Templates are searched in `--template DIR` first, then in the built-ins that
 ship inside the wheel (`incidentlog/templates/`, or the checkout's top-level
 `templates/` in an editable install).
@@ -24,9 +25,10 @@ from markupsafe import Markup
 
 from incidentlog.errors import TemplateError, UsageError
 from incidentlog.incident import Incident, build_incident, incident_to_dict
-from incidentlog.render.markdown import markdown_to_html
+from incidentlog.render.markdown import markdown_to_html, md_prose
 from incidentlog.render.templates import render_template, template_environment
 from incidentlog.sources import load_evidence
+from incidentlog.text import join_names
 
 __all__ = [
     "FORMATS",
@@ -75,6 +77,8 @@ REPORT_FILTERS: Final[dict[str, Any]] = {
     "mermaid_label": _mermaid_label,
     "mermaid_ts": _mermaid_ts,
     "pct": _pct,
+    "prose": md_prose,
+    "names": join_names,
 }
 
 

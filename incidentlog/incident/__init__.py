@@ -1,0 +1,83 @@
+"""The incident model: what happened, computed from logs, events and detection findings.
+
+`build_incident` takes the evidence frames (`logs`, `events` of the schemas in
+`incidentlog.schema`), the findings of `incidentlog.detect` and, when one is
+available, the compose topology, and returns an `Incident`: plain frozen
+dataclasses that the report templates only format, and that `incident_to_dict`
+turns into the JSON document `incidentlog report --format json` prints.
+
+The model holds raw facts, never markup: prose that mixes words and code
+(`problem`, `root_cause`, `fix`, `impact`, `ranking`, symptom `description`,
+action-step `title`, file `hint`, `summary`, improvement `items`) is
+`incidentlog.text.Prose`, which the views mark up (`md_prose`) or print plain.
+
+The JSON document (`schema_version` 1) has these keys; prose is plain text
+(code spans keep their backticks, nothing is escaped); times are RFC 3339 UTC
+strings (`null` when the input had no timestamps), durations are seconds:
+
+- `found` — false when the evidence shows no incident (the report then says so).
+- `project`, `window_start`, `window_end` — what the evidence covers.
+- `started_at` (first failure evidence), `first_unhealthy_at` (first failed
+  health check of an affected service), `detection_delay_seconds` (between the two),
+  `ended_at` (last affected service recovered; null while `ongoing`), `duration_seconds`.
+- `summary` — the root cause in one line; `severity` — the worst finding.
+- `services_total`, `affected` (services with a health-check failure or a crash
+  loop, not counting ones that recovered on their own), `unhealthy`, `crash_looping`,
+  `healthy` and `needs_attention` (state at the end of the evidence), `recovered`.
+- `issues` — root causes, ranked (first evidence first): `problem`, `root_cause`,
+  `fix` (`fix_kind`: rebuild-image / change-code / change-config / restart /
+  investigate), `impact`, `services`, `symptoms` (downstream or same-service
+  consequences: health-check failures, crash loops, refused connections of
+  other services), `evidence` (redacted excerpts with timestamps), `files`.
+- `timeline` — first error, first unhealthy, restarts, recoveries, in order, each
+  with the `services` it concerns (none for the start and end of the evidence);
+  `gantt` — the same as bars for a Mermaid diagram.
+- `services` — per service: final state, time unhealthy, restarts, error records.
+- `thresholds` — the runbook's monitoring thresholds evaluated against the peak.
+- `action_plan` — phases of steps with shell-quoted commands, grouped by fix kind.
+- `files` — where to look: innermost application frames, Dockerfiles, compose.
+- `improvements` — long-term work that follows from the categories found.
+"""
+
+from incidentlog.incident.build import build_incident, focus_incident
+from incidentlog.incident.document import incident_to_dict
+from incidentlog.incident.model import (
+    SCHEMA_VERSION,
+    ActionPhase,
+    ActionStep,
+    Excerpt,
+    ExcerptLine,
+    FileRef,
+    GanttBar,
+    Improvement,
+    Incident,
+    Issue,
+    ServiceState,
+    Symptom,
+    Threshold,
+    TimelineEntry,
+)
+from incidentlog.text import Code, Prose, format_duration
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ActionPhase",
+    "ActionStep",
+    "Code",
+    "Excerpt",
+    "ExcerptLine",
+    "FileRef",
+    "GanttBar",
+    "Improvement",
+    "Incident",
+    "Issue",
+    "Prose",
+    "ServiceState",
+    "Symptom",
+    "Threshold",
+    "TimelineEntry",
+    "build_incident",
+    "focus_incident",
+    "format_duration",
+    "incident_to_dict",
+]

@@ -1,0 +1,216 @@
+"""`build_incident`: the evidence and findings in, the `Incident` out, step by step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import polars as pl
+
+from incidentlog.incident import advice as adv
+from incidentlog.incident.excerpts import CodeFrame, code_frames, excerpts
+from incidentlog.incident.issues import (
+    Cause,
+    Units,
+    add_dependants,
+    causes_of,
+    group_units,
+    rank_causes,
+    read_findings,
+    severity_rank,
+    split_causes,
+    transient_services,
+    units_of,
+)
+from incidentlog.incident.model import SCHEMA_VERSION, Excerpt, Incident, Issue
+from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
+from incidentlog.incident.timeline import (
+    gantt_bars,
+    incident_times,
+    resolved_at,
+    thresholds,
+    timeline,
+)
+from incidentlog.redact import redact_expr
+from incidentlog.schema import Category
+from incidentlog.sources import Evidence
+
+__all__ = ["build_incident"]
+
+
+def build_incident(
+    evidence: Evidence,
+    findings: pl.DataFrame,
+    summary: pl.DataFrame,
+    *,
+    now: datetime | None = None,
+    redact: bool = True,
+    focus: Sequence[str] = (),
+) -> Incident:
+    """The incident model from the evidence and the detection findings/summary."""
+    now = now or datetime.now(UTC)
+    stack = _read(evidence, findings, summary, redact=redact)
+    units = units_of(read_findings(stack.summary))
+    transient = transient_services(stack, units)
+    causes = _causes(stack, units, transient, now)
+    issues = _issues(stack, causes, now, redact=redact)
+    finding_count = {
+        s: sum(u.primary.count for (service, _), u in units.items() if service == s)
+        for s in stack.services
+    }
+    states = service_states(stack, issues, transient, finding_count)
+    crash_loops = {s for (s, category) in units if category == Category.CRASH_LOOP.value}
+    groups = service_groups(states, issues, transient, crash_loops)
+    entries, bars = timeline(
+        issues, states, groups, stack.events, (stack.window_start, stack.window_end)
+    )
+    gantt = gantt_bars(bars, issues, stack.window_end)
+    times = incident_times(issues, states, groups, stack.window_end)
+    checks, peak, peak_at = thresholds(gantt, states, groups, stack.summary)
+    found = bool(issues)
+    incident = Incident(
+        schema_version=SCHEMA_VERSION,
+        generated_at=now,
+        found=found,
+        project=", ".join(stack.projects) if stack.projects else None,
+        redacted=redact,
+        inputs=list(evidence.inputs),
+        window_start=stack.window_start,
+        window_end=stack.window_end,
+        started_at=times.started,
+        first_unhealthy_at=times.first_unhealthy,
+        detection_delay_seconds=times.detection_delay,
+        ended_at=times.ended,
+        ongoing=times.ongoing and found,
+        duration_seconds=times.duration,
+        summary=adv.summary_line(issues),
+        severity=max((i.severity for i in issues), key=severity_rank, default=None),
+        services_total=len(stack.services),
+        affected=groups.affected if found else [],
+        unhealthy=groups.unhealthy if found else [],
+        crash_looping=groups.crash_looping,
+        healthy=groups.healthy,
+        needs_attention=groups.needs_attention,
+        recovered=groups.recovered,
+        transient=sorted(transient),
+        peak_failing=peak,
+        peak_at=peak_at,
+        issues=issues,
+        timeline=entries if found else [e for e in entries if e.kind in ("start", "end")],
+        gantt=gantt if found else [],
+        services=states,
+        thresholds=checks,
+        action_plan=adv.action_plan(issues, {s.name: s for s in states}) if found else [],
+        files=[f for i in issues for f in i.files],
+        improvements=adv.improvements(issues) if found else [],
+        notes=list(evidence.notes),
+    )
+    return focus_incident(incident, focus) if focus else incident
+
+
+def _read(
+    evidence: Evidence, findings: pl.DataFrame, summary: pl.DataFrame, *, redact: bool
+) -> Stack:
+    """The stack, with secrets redacted from the findings, their summary and event output."""
+    events = evidence.events
+    if redact:
+        findings = findings.with_columns(redact_expr("message"))
+        summary = summary.with_columns(
+            redact_expr("title"),
+            redact_expr("remediation"),
+            redact_expr("evidence"),
+            redact_expr("fields"),
+        )
+        events = events.with_columns(redact_expr("output"))
+    return read_stack(evidence, findings, summary, events)
+
+
+def _causes(stack: Stack, units: Units, transient: set[str], now: datetime) -> list[Cause]:
+    """The root causes with their symptoms, ranked."""
+    kept, remote = split_causes(stack, units, transient)
+    causes = causes_of(group_units(kept), units, remote, stack, now)
+    add_dependants(causes, stack)
+    rank_causes(causes, stack.findings)
+    return causes
+
+
+def _issues(stack: Stack, causes: Sequence[Cause], now: datetime, *, redact: bool) -> list[Issue]:
+    """Each cause written up: problem, root cause, fix, impact, evidence, files."""
+    frames = code_frames(stack.findings)
+    wanted = [(u.service, u.primary.rule) for c in causes for u in c.members[:3]]
+    found = excerpts(wanted, stack.logs, stack.findings, redact=redact)
+    return [_issue(n, cause, stack, frames, found, now) for n, cause in enumerate(causes, start=1)]
+
+
+def _issue(
+    n: int,
+    cause: Cause,
+    stack: Stack,
+    frames: dict[tuple[str, str], CodeFrame],
+    found: dict[tuple[str, str], Excerpt],
+    now: datetime,
+) -> Issue:
+    """Cause number `n` as an issue (`frames` and `found`: the code frames and excerpts)."""
+    code = next(
+        (
+            frames[k]
+            for u in cause.members
+            for r in u.findings
+            if (k := (u.service, r.rule)) in frames
+        ),
+        None,
+    )
+    advice = adv.advice(cause, stack.stats, stack.configs, set(stack.compose_services), code)
+    ends = resolved_at(cause.services, cause.last_seen, stack.stats, stack.events, stack.window_end)
+    members = cause.members[:3]
+    category = cause.category
+    return Issue(
+        id=n,
+        rank=n,
+        category=category,
+        severity=cause.primary.severity,
+        title=cause.primary.title,
+        services=cause.services,
+        containers=sorted(
+            {c for x in cause.services for c in stack.container_names.get(x, [])}
+            or {c for r in cause.findings for c in r.containers}
+        ),
+        problem=advice.problem,
+        root_cause=advice.root_cause,
+        fix=advice.fix,
+        fix_kind=advice.kind,
+        impact=adv.impact(cause.services, stack.stats, cause.symptoms),
+        first_seen=cause.first_seen,
+        last_seen=cause.last_seen,
+        count=sum(r.count for u in cause.members for r in u.findings if r.category == category),
+        rules=sorted({r.rule for r in cause.findings}),
+        fields=dict(cause.primary.fields),
+        ranking=adv.ranking(n, cause),
+        resolved_at=ends,
+        ongoing=ends is None,
+        symptoms=sorted(cause.symptoms, key=lambda y: (y.first_seen or now, y.service)),
+        evidence=[found[key] for u in members if (key := (u.service, u.primary.rule)) in found],
+        files=adv.file_refs(n, cause, advice.kind, frames),
+    )
+
+
+def focus_incident(incident: Incident, services: Sequence[str]) -> Incident:
+    """Keep the issues and services that touch `services` (the analysis saw everything)."""
+    want = set(services)
+    issues = [
+        i for i in incident.issues if want & (set(i.services) | {y.service for y in i.symptoms})
+    ]
+    ids = {i.id for i in issues}
+    return replace(
+        incident,
+        found=bool(issues),
+        issues=issues,
+        services=[s for s in incident.services if s.name in want],
+        timeline=[e for e in incident.timeline if not e.services or want & set(e.services)],
+        gantt=[g for g in incident.gantt if g.section in want or g.section == "milestones"],
+        files=[f for f in incident.files if f.issue in ids],
+        affected=[s for s in incident.affected if s in want],
+        needs_attention=[s for s in incident.needs_attention if s in want],
+        healthy=[s for s in incident.healthy if s in want],
+    )

@@ -1,0 +1,447 @@
+"""From findings to causes: units, transients, cause vs symptom, grouping, ranking.
+
+A *unit* is one service's findings of one category. Units of services that
+only failed briefly are transient; health-check failures and crash loops are
+symptoms, and so are remote failures (refused connections, unresolved hosts)
+that point at a service with its own cause. What is left is grouped into
+*causes* (same category and key field = one cause across services), which
+collect their symptoms, the trouble of their `depends_on` dependants, and are
+ranked by what came first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from incidentlog.detect import service_of_container
+from incidentlog.incident.model import Symptom
+from incidentlog.incident.services import Stack
+from incidentlog.schema import Category, Level, Severity
+from incidentlog.text import Prose, plural
+
+__all__ = [
+    "Cause",
+    "Finding",
+    "RemoteSymptom",
+    "Unit",
+    "add_dependants",
+    "causes_of",
+    "group_units",
+    "rank_causes",
+    "read_findings",
+    "severity_rank",
+    "split_causes",
+    "transient_services",
+    "units_of",
+]
+
+SYMPTOM_CATEGORIES: Final = frozenset(
+    {Category.HEALTHCHECK_FAILED.value, Category.CRASH_LOOP.value}
+)
+"""Categories that say something is broken, not why."""
+REMOTE_CATEGORIES: Final = frozenset(
+    {
+        Category.CONNECTION_REFUSED.value,
+        Category.DNS_RESOLUTION.value,
+        Category.TIMEOUT.value,
+        Category.TLS_ERROR.value,
+        Category.AUTH_FAILURE.value,
+    }
+)
+"""Categories whose `host` field can point at another service (then they are its symptom)."""
+KEY_FIELDS: Final = ("binary", "module", "host", "env", "path", "port")
+"""Fields that tell two services' findings apart (same category + same value = one issue)."""
+DOWNSTREAM_SLACK: Final = timedelta(minutes=2)
+_SEVERITY_ORDER: Final = [s.value for s in Severity]
+_NEVER: Final = datetime.max.replace(tzinfo=UTC)
+
+
+def severity_rank(value: str | None) -> int:
+    """Higher is worse; -1 for no severity."""
+    return _SEVERITY_ORDER.index(value) if value in _SEVERITY_ORDER else -1
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row of the detection summary: a rule's findings in one service."""
+
+    service: str
+    category: str
+    rule: str
+    severity: str
+    count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    containers: list[str]
+    fields: dict[str, str]
+    evidence: str
+    """The first matched record (redacted)."""
+    title: str
+    remediation: str
+    fix: str
+    """The rule's fix kind."""
+    transient: bool
+    source: str
+    """`logs`, `probe` or `events`."""
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Finding:
+        return cls(
+            service=row["service"],
+            category=row["category"],
+            rule=row["rule"],
+            severity=str(row["severity"]),
+            count=int(row["count"]),
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+            containers=list(row["containers"] or []),
+            fields={str(k): str(v) for k, v in json.loads(row["fields"]).items()},
+            evidence=str(row["evidence"] or ""),
+            title=row["title"],
+            remediation=row["remediation"],
+            fix=str(row["fix"]),
+            transient=bool(row["transient"]),
+            source=str(row["source"]),
+        )
+
+
+def read_findings(summary: pl.DataFrame) -> list[Finding]:
+    """The summary rows (not compose's own), worst first, then first seen first."""
+    rows = [
+        Finding.from_row(r)
+        for r in summary.filter(pl.col("service") != "compose").iter_rows(named=True)
+    ]
+    rows.sort(key=lambda r: (-severity_rank(r.severity), r.first_seen or _NEVER))
+    return rows
+
+
+@dataclass
+class Unit:
+    """The findings of one service for one category: the building block of an issue."""
+
+    service: str
+    category: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def primary(self) -> Finding:
+        return self.findings[0]
+
+    @property
+    def first_seen(self) -> datetime | None:
+        seen = [r.first_seen for r in self.findings if r.first_seen is not None]
+        return min(seen) if seen else None
+
+    @property
+    def count(self) -> int:
+        return sum(r.count for r in self.findings)
+
+    @property
+    def transient(self) -> bool:
+        return all(r.transient for r in self.findings)
+
+
+Units = dict[tuple[str, str], Unit]
+"""By (service, category), in the order of the findings."""
+
+
+def units_of(findings: Sequence[Finding]) -> Units:
+    units: Units = {}
+    for r in findings:
+        units.setdefault((r.service, r.category), Unit(r.service, r.category)).findings.append(r)
+    return units
+
+
+def transient_services(stack: Stack, units: Units) -> set[str]:
+    """Services with only health/transient findings that are healthy again at the end."""
+    transient: set[str] = set()
+    for s in stack.services:
+        mine = [u for (service, _), u in units.items() if service == s]
+        st = stack.stats.get(s)
+        if not mine or st is None:
+            continue
+        only_soft = all(u.category in SYMPTOM_CATEGORIES or u.transient for u in mine)
+        crash = any(u.category == Category.CRASH_LOOP.value for u in mine)
+        if (
+            only_soft
+            and not crash
+            and st.state in ("healthy", "running", "unknown")
+            and (st.first_unhealthy is None or st.recovered_at is not None)
+        ):
+            transient.add(s)
+    return transient
+
+
+# --------------------------------------------------------------------------- cause vs symptom
+
+
+@dataclass(frozen=True)
+class RemoteSymptom:
+    """A unit that is another service's symptom."""
+
+    unit: Unit
+    target: str
+    """The service it points at."""
+    via: str
+    """`host <name>` or `depends_on <name>`."""
+
+
+def _upstream_of(unit: Unit, stack: Stack) -> str | None:
+    """The other service a remote failure names as its host, if it names one of the stack."""
+    if unit.category not in REMOTE_CATEGORIES:
+        return None
+    for r in unit.findings:
+        host = r.fields.get("host")
+        if host and host != unit.service:
+            target = service_of_container(host, stack.services, stack.containers, stack.projects)
+            if target in stack.services and target != unit.service:
+                return target
+    return None
+
+
+def split_causes(
+    stack: Stack, units: Units, transient: set[str]
+) -> tuple[list[Unit], list[RemoteSymptom]]:
+    """The units that are causes, and the remote failures that are symptoms of another service."""
+    cause_units = [
+        u
+        for u in units.values()
+        if u.service not in transient and u.category not in SYMPTOM_CATEGORIES and not u.transient
+    ]
+    # Remote failures pointing at a service that has its own cause are that cause's symptoms.
+    with_cause = {u.service for u in cause_units if _upstream_of(u, stack) is None}
+
+    def failing(target: str) -> bool:
+        st = stack.stats.get(target)
+        return target in with_cause or bool(st is not None and st.restarts)
+
+    remote: list[RemoteSymptom] = []
+    kept: list[Unit] = []
+    for u in cause_units:
+        target = _upstream_of(u, stack)
+        if target is not None and failing(target):
+            remote.append(RemoteSymptom(u, target, f"host {u.primary.fields.get('host', target)}"))
+            continue
+        # a refusal that names no host ("the database system is starting up"),
+        # from a service that depends on exactly one failing service: that one's
+        unnamed = u.category in REMOTE_CATEGORIES and not any(
+            r.fields.get("host") for r in u.findings
+        )
+        upstream = [d for d in stack.depends_on.get(u.service, ()) if d != u.service]
+        failing_upstream = [d for d in upstream if failing(d)]
+        if unnamed and len(failing_upstream) == 1:
+            remote.append(
+                RemoteSymptom(u, failing_upstream[0], f"depends_on {failing_upstream[0]}")
+            )
+        else:
+            kept.append(u)
+    kept.extend(_causeless(units, transient, kept, remote))
+    return kept, remote
+
+
+def _causeless(
+    units: Units, transient: set[str], kept: list[Unit], remote: list[RemoteSymptom]
+) -> list[Unit]:
+    """Services with only symptoms (unhealthy, crash loop) and no cause: the symptom is the issue."""
+    causeless = sorted(
+        {u.service for u in units.values() if u.service not in transient}
+        - {u.service for u in kept}
+        - {r.unit.service for r in remote}
+    )
+    out: list[Unit] = []
+    for s in causeless:
+        soft = [u for u in units.values() if u.service == s and u.category in SYMPTOM_CATEGORIES]
+        soft.sort(
+            key=lambda u: (
+                u.category != Category.CRASH_LOOP.value,
+                -severity_rank(u.primary.severity),
+            )
+        )
+        if soft:
+            out.append(soft[0])
+    return out
+
+
+def _key_value(fields_: Mapping[str, str], rule: str) -> str:
+    for name in KEY_FIELDS:
+        if fields_.get(name):
+            return f"{name}={fields_[name]}"
+    if fields_.get("file"):
+        return f"file={Path(fields_['file']).name}:{fields_.get('line', '')}"
+    return f"rule={rule}"
+
+
+def group_units(kept: Sequence[Unit]) -> list[tuple[str, list[Unit]]]:
+    """(category, units): one group per category and key field value, in order."""
+    groups: dict[tuple[str, str], list[Unit]] = {}
+    for u in kept:
+        key = (u.category, _key_value(u.primary.fields, u.primary.rule))
+        groups.setdefault(key, []).append(u)
+    return [(category, members) for (category, _), members in groups.items()]
+
+
+# --------------------------------------------------------------------------- causes
+
+
+@dataclass
+class Cause:
+    """A group of units that is one root cause, before it is written up as an issue."""
+
+    category: str
+    members: list[Unit]
+    """Worst first, then first seen first."""
+    services: list[str]
+    findings: list[Finding]
+    primary: Finding
+    """The worst finding, the earliest of the worst."""
+    first_seen: datetime | None
+    last_seen: datetime | None
+    symptoms: list[Symptom]
+
+
+def causes_of(
+    groups: Sequence[tuple[str, list[Unit]]],
+    units: Units,
+    remote: Sequence[RemoteSymptom],
+    stack: Stack,
+    now: datetime,
+) -> list[Cause]:
+    """Each group as a cause, with its own services' symptoms and the remote ones."""
+    out: list[Cause] = []
+    for category, group in groups:
+        members = sorted(
+            group,
+            key=lambda u: (
+                -severity_rank(u.primary.severity),
+                u.first_seen or stack.window_end or now,
+            ),
+        )
+        services = sorted({u.service for u in members})
+        rows = [r for u in members for r in u.findings]
+        primary = max(
+            rows,
+            key=lambda r: (severity_rank(r.severity), -(r.first_seen or now).timestamp()),
+        )
+        seen = [r.first_seen for r in rows if r.first_seen is not None]
+        last = [r.last_seen for r in rows if r.last_seen is not None]
+        for (service, cat), unit in units.items():
+            if service in services and cat in SYMPTOM_CATEGORIES and unit.first_seen is not None:
+                seen.append(unit.first_seen)
+        out.append(
+            Cause(
+                category=category,
+                members=members,
+                services=services,
+                findings=rows,
+                primary=primary,
+                first_seen=min(seen) if seen else None,
+                last_seen=max(last) if last else None,
+                symptoms=_symptoms(category, services, units, remote),
+            )
+        )
+    return out
+
+
+def _symptoms(
+    category: str, services: list[str], units: Units, remote: Sequence[RemoteSymptom]
+) -> list[Symptom]:
+    """Health-check failures and crash loops of the cause's services, then remote failures."""
+    pairs: list[tuple[Unit, str]] = [
+        (unit, "same service")
+        for s in services
+        for (service, cat), unit in units.items()
+        if service == s and cat != category and cat in SYMPTOM_CATEGORIES
+    ]
+    pairs.extend((r.unit, r.via) for r in remote if r.target in services)
+    return [
+        Symptom(
+            unit.service,
+            unit.category,
+            Prose.markup(unit.primary.title),
+            unit.count,
+            unit.first_seen,
+            via,
+        )
+        for unit, via in pairs
+    ]
+
+
+def add_dependants(causes: Sequence[Cause], stack: Stack) -> None:
+    """`depends_on` dependants of a cause's services in trouble during it become its symptoms."""
+    dependants: dict[str, set[str]] = {}
+    for s, deps in stack.depends_on.items():
+        for d in deps:
+            dependants.setdefault(d, set()).add(s)
+    in_causes = {s for c in causes for s in c.services}
+    for cause in causes:
+        listed = {y.service for y in cause.symptoms} | set(cause.services)
+        todo = [(s, d) for s in cause.services for d in sorted(dependants.get(s, ()))]
+        while todo:
+            up, down = todo.pop(0)
+            if down in listed or down in in_causes:
+                continue
+            listed.add(down)
+            symptom = _dependant_symptom(stack, cause, up, down)
+            if symptom is not None:
+                cause.symptoms.append(symptom)
+            todo.extend((down, d) for d in sorted(dependants.get(down, ())))
+
+
+def _dependant_symptom(stack: Stack, cause: Cause, up: str, down: str) -> Symptom | None:
+    """`down` never started, or logged errors while `up` was failing (None: it was fine)."""
+    logs, events = stack.logs, stack.events
+    if (
+        logs.filter(pl.col("service") == down).is_empty()
+        and events.filter(pl.col("service") == down).is_empty()
+    ):
+        return Symptom(
+            down,
+            "not-started",
+            Prose.of("no output and no container events: it never started"),
+            0,
+            None,
+            f"depends_on {up}",
+        )
+    errs = logs.filter(
+        (pl.col("service") == down) & pl.col("level").is_in([Level.ERROR.value, Level.FATAL.value])
+    )
+    start, stop = cause.first_seen, cause.last_seen
+    if start is not None and stop is not None:
+        errs = errs.filter(
+            pl.col("ts").is_between(start - DOWNSTREAM_SLACK, stop + DOWNSTREAM_SLACK)
+        )
+    if not errs.height:
+        return None
+    first = errs.get_column("ts").min()
+    return Symptom(
+        down,
+        "errors",
+        Prose.of(f"{plural(errs.height, 'error record')} while {up} was failing"),
+        errs.height,
+        first if isinstance(first, datetime) else None,
+        f"depends_on {up}",
+    )
+
+
+def rank_causes(causes: list[Cause], findings: pl.DataFrame) -> None:
+    """What came first (then first in the input), then how far it reaches."""
+
+    def order(cause: Cause) -> tuple[datetime, int, int]:
+        seqs = (
+            findings.filter(
+                pl.col("service").is_in(cause.services)
+                & pl.col("rule").is_in([r.rule for r in cause.findings])
+            )
+            .get_column("seq")
+            .to_list()
+        )
+        return (cause.first_seen or _NEVER, min(seqs) if seqs else 0, -len(cause.symptoms))
+
+    causes.sort(key=order)

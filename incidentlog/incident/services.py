@@ -1,0 +1,383 @@
+"""The stack and its services: who is there, what each did, and its state at the end.
+
+`read_stack` reads the evidence once (services, projects, containers, configs
+and one row of statistics per service, all vectorised); `service_states` and
+`ServiceGroups` say, once the issues are known, which services need attention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from incidentlog.incident.model import Issue, ServiceState
+from incidentlog.schema import EventAction, Level
+from incidentlog.sources import Evidence
+from incidentlog.topology import ContainerConfig
+
+__all__ = [
+    "ServiceGroups",
+    "ServiceStats",
+    "Stack",
+    "peak",
+    "read_stack",
+    "service_groups",
+    "service_states",
+]
+
+UTC_NS = pl.Datetime("ns", "UTC")
+
+
+@dataclass(frozen=True)
+class ServiceStats:
+    """What the evidence says about one service (one row of `_service_frame`)."""
+
+    service: str
+    state: str
+    """restarting / exited / unhealthy / healthy / running / unknown at the end."""
+    state_text: str
+    """The last `docker ps` (or inspect) status line, when there is one."""
+    restarts: int
+    errors: int
+    first_unhealthy: datetime | None
+    recovered_at: datetime | None
+    unhealthy_seconds: float
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The evidence (redacted as asked) and what it says about the stack."""
+
+    logs: pl.DataFrame
+    events: pl.DataFrame
+    findings: pl.DataFrame
+    summary: pl.DataFrame
+    services: list[str]
+    """Sorted; the compose file's services when there is one (plus any the engine reported)."""
+    projects: list[str]
+    window_start: datetime | None
+    window_end: datetime | None
+    stats: dict[str, ServiceStats]
+    configs: dict[str, ContainerConfig]
+    """By service (inspect's container names mapped to their services)."""
+    containers: dict[str, str]
+    """Container name -> service, as the logs and events pair them."""
+    container_names: dict[str, list[str]]
+    """Service -> its containers as the engine named them (sorted)."""
+    depends_on: dict[str, list[str]]
+    compose_services: list[str]
+
+
+def read_stack(
+    evidence: Evidence, findings: pl.DataFrame, summary: pl.DataFrame, events: pl.DataFrame
+) -> Stack:
+    """The stack as the evidence shows it (`events` possibly redacted, like the findings)."""
+    logs = evidence.logs
+    ts_all = pl.concat([logs.select("ts"), events.select("ts")]).get_column("ts").drop_nulls()
+    window_start: datetime | None = ts_all.min()  # type: ignore[assignment]
+    window_end: datetime | None = ts_all.max()  # type: ignore[assignment]
+    # With a compose file, its services are the stack (plus any the engine reported).
+    from_logs = set(logs.get_column("service").drop_nulls().unique().to_list())
+    services = sorted(
+        (
+            (set(evidence.compose_services) if evidence.compose_services else from_logs)
+            | set(events.get_column("service").drop_nulls().unique().to_list())
+        )
+        - {"compose"}
+    )
+    projects = sorted(
+        set(logs.get_column("project").drop_nulls().unique().to_list())
+        | set(events.get_column("project").drop_nulls().unique().to_list())
+    )
+    frame = _service_frame(logs, events, services, window_end)
+    stats = {
+        r["service"]: ServiceStats(
+            service=r["service"],
+            state=r["state"],
+            state_text=r["state_text"],
+            restarts=r["restarts"],
+            errors=r["errors"],
+            first_unhealthy=r["first_unhealthy"],
+            recovered_at=r["recovered_at"],
+            unhealthy_seconds=r["unhealthy_seconds"],
+        )
+        for r in frame.iter_rows(named=True)
+    }
+    containers = dict(
+        pl.concat([logs.select("container", "service"), events.select("container", "service")])
+        .drop_nulls()
+        .unique()
+        .iter_rows()
+    )
+    engine_names = (
+        events.select("service", "container")
+        .drop_nulls()
+        .unique()
+        .group_by("service")
+        .agg(pl.col("container").sort())
+    )
+    # Configs are keyed by container name (inspect) or service (compose): map to services.
+    configs = {containers.get(key, key): conf for key, conf in evidence.configs.items()}
+    return Stack(
+        logs=logs,
+        events=events,
+        findings=findings,
+        summary=summary,
+        services=services,
+        projects=projects,
+        window_start=window_start,
+        window_end=window_end,
+        stats=stats,
+        configs=configs,
+        containers=containers,
+        container_names=dict(engine_names.iter_rows()),
+        depends_on=evidence.depends_on,
+        compose_services=evidence.compose_services,
+    )
+
+
+# --------------------------------------------------------------------------- per service
+
+
+def _service_frame(
+    logs: pl.DataFrame, events: pl.DataFrame, services: list[str], data_end: datetime | None
+) -> pl.DataFrame:
+    """One row per service: errors, health intervals, restarts, final state (all vectorised)."""
+    base = pl.DataFrame({"service": services}, schema={"service": pl.String})
+    errors = (
+        logs.filter(pl.col("level").is_in([Level.ERROR.value, Level.FATAL.value]))
+        .group_by("service")
+        .agg(pl.len().cast(pl.Int64).alias("errors"))
+    )
+    probes = (
+        events.filter(
+            (pl.col("action") == EventAction.PROBE.value) & (pl.col("exit_code").fill_null(0) != 0)
+        )
+        .group_by("service")
+        .agg(pl.col("ts").min().alias("first_failed_probe"))
+    )
+    frame = (
+        base.join(errors, on="service", how="left")
+        .join(_health(events, data_end), on="service", how="left")
+        .join(probes, on="service", how="left")
+        .join(_lifecycle(events), on="service", how="left")
+        .join(_snapshots(events), on="service", how="left")
+    )
+    restarts = pl.max_horizontal(
+        pl.col("_restart_count").fill_null(0), (pl.col("_starts").fill_null(0) - 1).clip(0)
+    )
+    return frame.with_columns(
+        _state().alias("state"),
+        _status_text().alias("state_text"),
+        restarts.alias("restarts"),
+        pl.col("errors").fill_null(0),
+        pl.col("unhealthy_seconds").fill_null(0.0),
+        pl.coalesce("first_unhealthy", "first_failed_probe").alias("first_unhealthy"),
+    ).select(
+        "service",
+        "state",
+        "state_text",
+        "restarts",
+        "errors",
+        "first_unhealthy",
+        "recovered_at",
+        "unhealthy_seconds",
+    )
+
+
+def _health(events: pl.DataFrame, data_end: datetime | None) -> pl.DataFrame:
+    """Per service: first unhealthy, healthy again after the last unhealthy, time unhealthy."""
+    end = pl.lit(data_end, dtype=UTC_NS)
+    health = (
+        events.filter(
+            (pl.col("action") == EventAction.HEALTH_STATUS.value) & pl.col("ts").is_not_null()
+        )
+        .sort("container", "ts", "seq")
+        .with_columns(pl.col("ts").shift(-1).over("container").fill_null(end).alias("_next"))
+    )
+    unhealthy = pl.col("status") == "unhealthy"
+    last_bad = pl.col("ts").filter(unhealthy).max()
+    return health.group_by("service").agg(
+        pl.col("ts").filter(unhealthy).min().alias("first_unhealthy"),
+        pl.col("ts")
+        .filter((pl.col("status") == "healthy") & (pl.col("ts") > last_bad))
+        .min()
+        .alias("recovered_at"),
+        (pl.col("_next") - pl.col("ts"))
+        .filter(unhealthy)
+        .dt.total_milliseconds()
+        .sum()
+        .truediv(1000.0)
+        .alias("unhealthy_seconds"),
+        pl.col("status").sort_by("ts", "seq").last().cast(pl.String).alias("last_health"),
+    )
+
+
+def _lifecycle(events: pl.DataFrame) -> pl.DataFrame:
+    """Per service: starts, deaths, the engine's restart count, the last start or die."""
+    return events.group_by("service").agg(
+        (pl.col("action") == EventAction.START.value).sum().cast(pl.Int64).alias("_starts"),
+        (pl.col("action") == EventAction.DIE.value).sum().cast(pl.Int64).alias("_dies"),
+        pl.col("restart_count").max().cast(pl.Int64).alias("_restart_count"),
+        pl.col("action")
+        .filter(pl.col("action").is_in([EventAction.START.value, EventAction.DIE.value]))
+        .sort_by(pl.col("ts").filter(pl.col("action").is_in(["start", "die"])))
+        .last()
+        .cast(pl.String)
+        .alias("_last_lifecycle"),
+    )
+
+
+def _snapshots(events: pl.DataFrame) -> pl.DataFrame:
+    """Per service: the last `docker ps` line, the last inspect status and health."""
+    snaps = events.filter(pl.col("action") == EventAction.SNAPSHOT.value)
+    return snaps.group_by("service").agg(
+        pl.col("output").filter(pl.col("ts").is_null()).last().alias("_ps_text"),
+        pl.col("output").filter(pl.col("ts").is_not_null()).last().alias("_inspect_text"),
+        pl.col("status").drop_nulls().cast(pl.String).last().alias("_snap_health"),
+    )
+
+
+def _status_text() -> pl.Expr:
+    return pl.coalesce("_ps_text", "_inspect_text").fill_null("")
+
+
+def _state() -> pl.Expr:
+    """The state at the end: snapshots first, then health events, then lifecycle events."""
+    lower = _status_text().str.to_lowercase()
+    health_now = pl.coalesce("_snap_health", "last_health")
+    return (
+        pl.when(lower.str.contains("restarting"))
+        .then(pl.lit("restarting"))
+        .when(lower.str.contains(r"exited|dead") | (pl.col("_last_lifecycle") == "die"))
+        .then(pl.lit("exited"))
+        .when((health_now == "unhealthy") | lower.str.contains(r"\(unhealthy\)"))
+        .then(pl.lit("unhealthy"))
+        .when(health_now == "healthy")
+        .then(pl.lit("healthy"))
+        .when(lower.str.contains(r"^up\b|running") | (pl.col("_last_lifecycle") == "start"))
+        .then(pl.lit("running"))
+        .otherwise(pl.lit("unknown"))
+    )
+
+
+def peak(intervals: Sequence[tuple[datetime, datetime]]) -> tuple[int, datetime | None]:
+    """Most services failing at once (sweep over +1/-1 at interval ends)."""
+    frame = pl.DataFrame(intervals, schema={"start": UTC_NS, "end": UTC_NS}, orient="row")
+    if frame.is_empty():
+        return 0, None
+    deltas = pl.concat(
+        [
+            frame.select(pl.col("start").alias("ts"), pl.lit(1).alias("d")),
+            frame.select(pl.col("end").alias("ts"), pl.lit(-1).alias("d")),
+        ]
+    ).sort("ts", "d")
+    swept = deltas.with_columns(pl.col("d").cum_sum().alias("n"))
+    best = swept.sort("n", "ts", descending=[True, False]).row(0, named=True)
+    return int(best["n"]), best["ts"]
+
+
+# --------------------------------------------------------------------------- states
+
+
+def service_states(
+    stack: Stack,
+    issues: Sequence[Issue],
+    transient: set[str],
+    finding_count: Mapping[str, int],
+) -> list[ServiceState]:
+    """Each service at the end of the evidence, and whether it still needs attention."""
+    issue_of: dict[str, list[int]] = {}
+    for issue in issues:
+        for s in issue.services:
+            issue_of.setdefault(s, []).append(issue.id)
+        for y in issue.symptoms:
+            if y.service not in issue.services:
+                issue_of.setdefault(y.service, []).append(issue.id)
+    open_issue = {x for i in issues if i.ongoing for x in i.services}
+    open_symptoms = {y.service for i in issues if i.ongoing for y in i.symptoms}
+    states: list[ServiceState] = []
+    for s in stack.services:
+        st = stack.stats[s]
+        ids = issue_of.get(s, [])
+        bad_state = st.state in ("unhealthy", "restarting") or (st.state == "exited" and bool(ids))
+        attention = (
+            bad_state
+            or s in open_issue
+            or (s in open_symptoms and st.state not in ("healthy", "running"))
+        )
+        states.append(
+            ServiceState(
+                name=s,
+                state=st.state,
+                state_text=st.state_text,
+                needs_attention=attention,
+                reason=_reason(st.state, ids, attention=attention, transient=s in transient),
+                first_unhealthy=st.first_unhealthy,
+                recovered_at=st.recovered_at,
+                unhealthy_seconds=float(st.unhealthy_seconds),
+                restarts=int(st.restarts),
+                errors=int(st.errors),
+                findings=finding_count.get(s, 0),
+                issues=ids,
+                transient=s in transient,
+            )
+        )
+    return states
+
+
+def _reason(state: str, ids: list[int], *, attention: bool, transient: bool) -> str:
+    refs = ", ".join(f"#{i}" for i in ids)
+    if attention:
+        return state + (f"; issue {refs}" if ids else "")
+    if ids:
+        return "recovered; issue " + refs
+    return "recovered on its own" if transient else ""
+
+
+@dataclass(frozen=True)
+class ServiceGroups:
+    """The services by what happened to them (each list sorted)."""
+
+    affected: list[str]
+    """A health-check failure, a crash loop, an issue or a symptom."""
+    unhealthy: list[str]
+    crash_looping: list[str]
+    recovered: list[str]
+    """Transient services that failed a health check and recovered on their own."""
+    healthy: list[str]
+    needs_attention: list[str]
+
+
+def service_groups(
+    states: Sequence[ServiceState],
+    issues: Sequence[Issue],
+    transient: Iterable[str],
+    crash_loops: set[str],
+) -> ServiceGroups:
+    """`crash_loops`: services with crash-loop findings."""
+    by_name = {s.name: s for s in states}
+    in_issues = sorted({s for i in issues for s in i.services})
+    crash_looping = sorted(s for s in in_issues if s in crash_loops)
+    unhealthy = sorted(
+        s.name for s in states if s.first_unhealthy is not None or s.state == "unhealthy"
+    )
+    affected = sorted(
+        set(unhealthy)
+        | set(crash_looping)
+        | set(in_issues)
+        | {y.service for i in issues for y in i.symptoms if y.service in by_name}
+    )
+    return ServiceGroups(
+        affected=affected,
+        unhealthy=unhealthy,
+        crash_looping=crash_looping,
+        recovered=sorted(s for s in transient if by_name[s].first_unhealthy is not None),
+        healthy=sorted(
+            s.name for s in states if not s.needs_attention and s.state in ("healthy", "running")
+        ),
+        needs_attention=sorted(s.name for s in states if s.needs_attention),
+    )

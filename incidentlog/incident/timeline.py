@@ -1,0 +1,290 @@
+"""When things happened: issue ends, timeline rows, Gantt bars, incident times, thresholds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import polars as pl
+
+from incidentlog.incident.advice import RESTARTS_LISTED
+from incidentlog.incident.model import GanttBar, Issue, ServiceState, Threshold, TimelineEntry
+from incidentlog.incident.services import ServiceGroups, ServiceStats, peak
+from incidentlog.schema import Category, EventAction
+from incidentlog.text import clock
+
+__all__ = [
+    "STABLE_AFTER",
+    "Times",
+    "gantt_bars",
+    "incident_times",
+    "resolved_at",
+    "thresholds",
+    "timeline",
+]
+
+STABLE_AFTER: Final = timedelta(minutes=5)
+"""An issue is over when its services end healthy and it was last seen this long before the end."""
+_NEVER: Final = datetime.max.replace(tzinfo=UTC)
+
+
+def resolved_at(
+    services: list[str],
+    last_seen: datetime | None,
+    stats: Mapping[str, ServiceStats],
+    events: pl.DataFrame,
+    window_end: datetime | None,
+) -> datetime | None:
+    """When an issue stopped: its services end healthy/running, quiet for STABLE_AFTER."""
+    if last_seen is None or window_end is None or window_end - last_seen < STABLE_AFTER:
+        return None
+    if not all((st := stats.get(s)) and st.state in ("healthy", "running") for s in services):
+        return None
+    back = events.filter(
+        pl.col("service").is_in(services)
+        & (pl.col("action") == EventAction.HEALTH_STATUS.value)
+        & (pl.col("status") == "healthy")
+        & (pl.col("ts") > last_seen)
+    ).get_column("ts")
+    healthy_again = back.min()
+    return healthy_again if isinstance(healthy_again, datetime) else last_seen
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+def timeline(
+    issues: Sequence[Issue],
+    states: Sequence[ServiceState],
+    groups: ServiceGroups,
+    events: pl.DataFrame,
+    window: tuple[datetime | None, datetime | None],
+) -> tuple[list[TimelineEntry], list[GanttBar]]:
+    """The timeline in order, and the Gantt bars of the services that failed."""
+    window_start, window_end = window
+    entries: list[TimelineEntry] = []
+    bars: list[GanttBar] = []
+    if window_start is not None:
+        entries.append(TimelineEntry(window_start, [], "start", "evidence begins"))
+    entries.extend(
+        TimelineEntry(
+            issue.first_seen,
+            issue.services,
+            "first-error",
+            f"first evidence of issue #{issue.id}: {issue.title}",
+        )
+        for issue in issues
+    )
+    by_name = {s.name: s for s in states}
+    shown = set(groups.affected) | set(groups.recovered)
+    shown |= {y.service for i in issues for y in i.symptoms}
+    for s in sorted(shown):
+        sv = by_name.get(s)
+        if sv is not None:
+            _health_rows(sv, window_end, entries, bars)
+            _restart_rows(sv, events, entries, bars)
+    if window_end is not None:
+        needs = groups.needs_attention
+        text = (
+            f"evidence ends: {len(needs)} services need attention"
+            if needs
+            else "evidence ends: all services healthy"
+        )
+        entries.append(TimelineEntry(window_end, [], "end", text))
+    entries.sort(key=lambda e: (e.ts or _NEVER, e.kind != "start"))
+    return entries, bars
+
+
+def _health_rows(
+    sv: ServiceState,
+    window_end: datetime | None,
+    entries: list[TimelineEntry],
+    bars: list[GanttBar],
+) -> None:
+    """First unhealthy (with its bar until recovery or the end) and healthy again."""
+    s = sv.name
+    if sv.first_unhealthy is not None:
+        entries.append(
+            TimelineEntry(
+                sv.first_unhealthy, [s], "first-unhealthy", "health check failing: unhealthy"
+            )
+        )
+        end = sv.recovered_at or window_end
+        if end is not None:
+            bars.append(
+                GanttBar(
+                    s,
+                    "unhealthy" + (" (recovered)" if sv.recovered_at else ""),
+                    "done" if sv.recovered_at else "crit",
+                    sv.first_unhealthy,
+                    end,
+                )
+            )
+    if sv.recovered_at is not None:
+        entries.append(TimelineEntry(sv.recovered_at, [s], "recovered", "healthy again"))
+
+
+def _restart_rows(
+    sv: ServiceState, events: pl.DataFrame, entries: list[TimelineEntry], bars: list[GanttBar]
+) -> None:
+    """OOM kills, and each exit, or one crash-loop row (and bar) for many."""
+    s = sv.name
+    died = events.filter(
+        (pl.col("action") == EventAction.DIE.value) & (pl.col("service") == s)
+    ).sort("ts", "seq")
+    ooms = events.filter((pl.col("action") == EventAction.OOM.value) & (pl.col("service") == s))
+    for oom_ts in ooms.sort("ts").get_column("ts").to_list():
+        entries.append(TimelineEntry(oom_ts, [s], "oom", "kernel OOM killer hit the container"))
+    if died.height and died.height <= RESTARTS_LISTED:
+        for die_ts, code in died.select("ts", "exit_code").iter_rows():
+            text = f"container exited with code {code}" + (", restarted" if sv.restarts else "")
+            entries.append(TimelineEntry(die_ts, [s], "restart", text))
+    elif died.height > RESTARTS_LISTED:
+        t0, t1 = died.get_column("ts").min(), died.get_column("ts").max()
+        gap = died.get_column("ts").diff().dt.total_seconds().median()
+        codes = ", ".join(
+            str(c) for c in died.get_column("exit_code").drop_nulls().unique().sort().to_list()
+        )
+        every = f", restarted about every {round(gap)} s" if isinstance(gap, float) else ""
+        if isinstance(t0, datetime) and isinstance(t1, datetime):
+            entries.append(
+                TimelineEntry(
+                    t0,
+                    [s],
+                    "crash-loop",
+                    f"crash loop: exited {died.height} times (exit code {codes}) "
+                    f"until {clock(t1)}{every}",
+                )
+            )
+            bars.append(GanttBar(s, f"crash loop ({sv.restarts} restarts)", "crit", t0, t1))
+
+
+def gantt_bars(
+    bars: list[GanttBar], issues: Sequence[Issue], window_end: datetime | None
+) -> list[GanttBar]:
+    """The services' bars, a bar per issue for its services without one, then milestones."""
+    out = list(bars)
+    with_bars = {b.section for b in bars}
+    for issue in issues:
+        if issue.first_seen is None or window_end is None:
+            continue
+        out.extend(
+            GanttBar(
+                x,
+                f"issue {issue.id}: {issue.category}",
+                "crit" if issue.ongoing else "done",
+                issue.first_seen,
+                issue.resolved_at or window_end,
+            )
+            for x in issue.services
+            if x not in with_bars
+        )
+    out.extend(
+        GanttBar(
+            "milestones",
+            f"issue {issue.id} first error",
+            "milestone",
+            issue.first_seen,
+            issue.first_seen,
+        )
+        for issue in issues
+        if issue.first_seen is not None
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- times, thresholds
+
+
+@dataclass(frozen=True)
+class Times:
+    started: datetime | None
+    """First failure evidence."""
+    first_unhealthy: datetime | None
+    """First failed health check of an affected service that is not transient."""
+    detection_delay: float | None
+    ongoing: bool
+    """An issue is ongoing, or a service still needs attention."""
+    ended: datetime | None
+    duration: float | None
+
+
+def incident_times(
+    issues: Sequence[Issue],
+    states: Sequence[ServiceState],
+    groups: ServiceGroups,
+    window_end: datetime | None,
+) -> Times:
+    by_name = {s.name: s for s in states}
+    started = min((i.first_seen for i in issues if i.first_seen is not None), default=None)
+    first_unhealthy = min(
+        (
+            t
+            for s in groups.affected
+            if not by_name[s].transient and (t := by_name[s].first_unhealthy) is not None
+        ),
+        default=None,
+    )
+    delay = (first_unhealthy - started).total_seconds() if started and first_unhealthy else None
+    ongoing = any(i.ongoing for i in issues) or bool(groups.needs_attention)
+    ended = (
+        None
+        if ongoing
+        else max((i.resolved_at for i in issues if i.resolved_at is not None), default=None)
+    )
+    duration = None
+    if started is not None:
+        stop = window_end if ongoing else ended
+        duration = (stop - started).total_seconds() if stop else None
+    return Times(started, first_unhealthy, delay, ongoing, ended, duration)
+
+
+def thresholds(
+    bars: Sequence[GanttBar],
+    states: Sequence[ServiceState],
+    groups: ServiceGroups,
+    summary: pl.DataFrame,
+) -> tuple[list[Threshold], int, datetime | None]:
+    """The runbook's thresholds against the peak of concurrently failing services."""
+    intervals = [
+        (b.start, b.end) for b in bars if b.tag != "milestone" and b.section in groups.affected
+    ]
+    most, peak_at = peak(intervals)
+    most = max(most, 0)
+    total = len(states)
+    share = most / max(total, 1)
+    restart_total = sum(s.restarts for s in states)
+    timeouts = summary.filter(pl.col("category") == Category.TIMEOUT.value).height
+    restarted = ", ".join(f"{s.name} {s.restarts}" for s in states if s.restarts)
+    checks = [
+        Threshold(
+            "critical",
+            "more than 50 % of services unhealthy",
+            f"peak {most} of {total} services failing ({share * 100:.0f} %)"
+            + (f" at {clock(peak_at)}" if peak_at else ""),
+            share > 0.5,
+        ),
+        Threshold(
+            "warning",
+            "more than 25 % of services unhealthy",
+            f"peak {most} of {total} ({share * 100:.0f} %)",
+            share > 0.25,
+        ),
+        Threshold(
+            "warning",
+            "response time above 5 s",
+            f"{timeouts} timeout findings"
+            if timeouts
+            else "no response times or timeouts in the evidence",
+            True if timeouts else None,
+        ),
+        Threshold(
+            "info",
+            "an individual service restarted",
+            f"{restart_total} restarts ({restarted})" if restart_total else "no restarts",
+            restart_total > 0,
+        ),
+    ]
+    return checks, most, peak_at
