@@ -89,8 +89,9 @@ PATTERN_LOOKBACK: Final = timedelta(days=7)
 """How far back an error pattern counts as seen before: patterns are mined in
 one batch (their ids depend on it), so the batch is bounded; findings look back
 over the whole history (each old day detected once, then cached)."""
-SIGNATURE_CACHE: Final = Path("cache") / "finding-signatures"
-"""Under the store: per whole UTC day, the (service, rule) pairs detection found."""
+SIGNATURE_CACHE: Final = "finding-signatures"
+"""The store's cache (`Store.cache_dir`) of the (service, rule) pairs detection
+found per whole UTC day."""
 MARKDOWN_TEMPLATE: Final = "digest.md.j2"
 HTML_TEMPLATE: Final = "digest.html.j2"
 
@@ -519,7 +520,7 @@ def _finding_signatures(
     soon as every finding of the period has been seen: memory stays that of
     one day. The hours of the period's own day run only the rules found now;
     a whole earlier day runs all rules once, and its (service, rule) pairs are
-    kept under the store's `SIGNATURE_CACHE` (one file per day, valid while
+    kept in the store's `SIGNATURE_CACHE` (one file per day, valid while
     the day's store files and the rules are the same), so an hourly digest over a long history reads
     the days it already knows instead of detecting on them again.
     """
@@ -580,7 +581,7 @@ def _cached_day(
         for file in history.day_files(dataset, name)
     ]
     key = {"rules": rules_key, "files": files}
-    path = history.root / SIGNATURE_CACHE / f"{name}.json"
+    path = history.cache_dir(SIGNATURE_CACHE) / f"{name}.json"
     try:
         kept = json.loads(path.read_text())
         if kept["key"] == key:
