@@ -73,7 +73,8 @@ class DigestSchedule:
         return self.run(boundary - self.every, boundary)
 
     def run(self, start: datetime, end: datetime) -> Path | None:
-        from incidentlog.digest import Period, build_digest, display_zone, render_digest
+        from incidentlog.digest import Period, build_digest, display_zone
+        from incidentlog.render.digest import render_digest
 
         zone = display_zone(self.tz)
         digest = build_digest(Period(start, end), store=self.store, zone=zone)
