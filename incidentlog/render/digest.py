@@ -11,7 +11,7 @@ shared ones; the HTML page embeds the heatmap as inline SVG.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -219,13 +219,18 @@ def run_digest(
     store: Path | None = None,
     quiet_if_unchanged: bool = False,
     template_dir: Path | None = None,
+    rule_paths: Sequence[Path] = (),
     now: datetime | None = None,
 ) -> str:
-    """What `incidentlog digest` prints: the rendered digest, or "" when quiet and unchanged."""
+    """What `incidentlog digest` prints: the rendered digest, or "" when quiet and unchanged.
+
+    `rule_paths` are extra rule packs (`--rules`, files or directories): their
+    findings count as signatures, with the built-in rules'.
+    """
     _check_format(fmt)
     zone = display_zone(tz)
     period = resolve_period(since=since, hour=hour, zone=zone, now=now)
-    digest = build_digest(period, store=store, zone=zone)
+    digest = build_digest(period, store=store, zone=zone, rule_paths=rule_paths)
     if quiet_if_unchanged and digest.unchanged:
         return ""
     return render_digest(digest, fmt, template_dir)
