@@ -325,6 +325,10 @@ class Store:
         """The store files of one (dataset, day partition), by name."""
         return sorted((self.root / dataset / f"day={day}").glob("*.parquet"))
 
+    def cache_dir(self, name: str) -> Path:
+        """`<root>/cache/<name>`: where a reader keeps its cache (not created)."""
+        return self.root / "cache" / name
+
     def _stored_ids(self, dataset: str, day: str) -> _KnownIds:
         """Ids stored for one day: files read before are served from the cache,
         new ones (another writer's, or this store's earlier appends) are read."""

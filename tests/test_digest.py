@@ -29,6 +29,7 @@ from incidentlog.digest import (
     sparkline,
 )
 from incidentlog.ingest import ingest_into_store
+from incidentlog.store import Store
 
 
 def at(hour: int, minute: int = 0, second: int = 0, *, day: int = 2) -> datetime:
@@ -377,7 +378,8 @@ def test_whole_earlier_days_are_detected_once_and_cached(tmp_path: Path) -> None
     digest = build_digest(HOUR, store=store)
     new = {(s.service, s.category): s for s in digest.new_signatures if s.kind == "finding"}
     assert ("api", "missing-module") in new
-    cached = store / SIGNATURE_CACHE / "2025-08-01.json"
+    cached = Store.open(store).cache_dir(SIGNATURE_CACHE) / "2025-08-01.json"
+    assert cached == store / "cache" / "finding-signatures" / "2025-08-01.json"
     kept = json.loads(cached.read_text())
     assert kept["key"]["files"] and all(
         f[0].startswith(("logs/", "events/")) for f in kept["key"]["files"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_digest import at, log_line, shop_history, write_store
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from incidentlog.cli import app
 from incidentlog.digest import SPARK_CHARS
+from incidentlog.render.digest import run_digest
 
 HOSTILE = "KeyError: 'x' | `rm -rf /` <script>alert(1)</script> ``` [click](javascript:alert(1)) password=hunter2"
 
@@ -180,3 +182,64 @@ def test_a_period_after_the_history_ends_says_so(store: Path) -> None:
         "2025-08-03 13:00–14:00 UTC: nothing recorded since 2025-08-02 14:45:00 UTC, "
         "where the history ends (is ingest or collect still running?).\n"
     )
+
+
+SHOP_PACK = """
+[pack]
+name = "shop"
+description = "The shop's own failures, which the built-in packs do not know."
+
+[[rules]]
+id = "shop.customer-id-missing"
+category = "config-error"
+severity = "high"
+any = ["KeyError: 'customer_id'"]
+patterns = ["KeyError: 'customer_id'"]
+title = "a request without customer_id reached {service}"
+remediation = "send customer_id from the checkout"
+fix = "change-code"
+
+[[rules]]
+id = "shop.card-declined"
+category = "auth-failure"
+severity = "medium"
+any = ["card declined"]
+patterns = ["payment failed: card declined"]
+title = "cards declined in {service}"
+remediation = "check the payment provider"
+fix = "investigate"
+"""
+
+
+def test_extra_rule_packs_add_findings(tmp_path: Path) -> None:
+    """`run_digest(rule_paths=...)` (`--rules`) detects with the extra packs too: in the
+    period, in the previous one and in the history before it."""
+    store = write_store(tmp_path, *shop_history())
+    pack = tmp_path / "shop.toml"
+    pack.write_text(SHOP_PACK, encoding="utf-8")
+
+    def findings(doc: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
+        return {s["id"]: s for s in doc[key] if s["kind"] == "finding"}
+
+    plain = json.loads(run_digest(hour="2025-08-02T13", fmt="json", store=store))
+    extra = json.loads(run_digest(hour="2025-08-02T13", fmt="json", store=store, rule_paths=[pack]))
+    keys = ("new_signatures", "vanished_signatures", "top_movers")
+    assert not [s for key in keys for s in plain[key] if s["id"].startswith("shop.")]
+    new = findings(extra, "new_signatures")
+    assert set(findings(plain, "new_signatures")) < set(new)  # the built-in findings stay
+    customer = new["shop.customer-id-missing"]
+    assert customer == customer | {
+        "service": "api",
+        "category": "config-error",
+        "count": 3,
+        "first_seen": "2025-08-02T13:41:00Z",
+    }
+    # Card declines are a finding of the pack now, seen on Aug 1 (not new), and they
+    # moved from 4 in the previous hour to 20.
+    assert "shop.card-declined" not in new
+    declined = findings(extra, "top_movers")["shop.card-declined"]
+    assert (declined["count"], declined["count_previous"]) == (20, 4)
+
+    markdown = run_digest(hour="2025-08-02T13", store=store, rule_paths=[pack])
+    assert "`shop.customer-id-missing`" in markdown
+    assert "shop.customer-id-missing" not in run_digest(hour="2025-08-02T13", store=store)

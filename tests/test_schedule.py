@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import pytest
 
+from incidentlog.errors import RuleError
 from incidentlog.ingest import ingest_into_store
 from incidentlog.live.schedule import DigestSchedule, UsageError, floor_time
 
@@ -115,3 +116,42 @@ def test_failed_post_warns_and_goes_on(store: Path, tmp_path: Path) -> None:
 def test_invalid_schedules(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         DigestSchedule(store=Path("s"), **kwargs)  # type: ignore[arg-type]
+
+
+BOOM_PACK = """
+[pack]
+name = "ops"
+
+[[rules]]
+id = "ops.boom"
+category = "config-error"
+severity = "high"
+any = ["boom"]
+patterns = ['ERROR: boom (?P<what>\\w+)']
+title = "boom {what} in {service}"
+remediation = "look at {service}"
+fix = "investigate"
+"""
+
+
+def test_scheduled_digest_uses_extra_rule_packs(store: Path, tmp_path: Path) -> None:
+    """`collect --digest-every` with `--rules`: the scheduled digest detects with the packs."""
+    pack = tmp_path / "ops.toml"
+    pack.write_text(BOOM_PACK, encoding="utf-8")
+    texts = {}
+    for name, rules in (("builtin", ()), ("extra", (pack,))):
+        schedule = DigestSchedule(store=store, directory=tmp_path / name, rule_paths=rules)
+        schedule.last_boundary = datetime(2025, 8, 1, 13, tzinfo=UTC)
+        path = schedule.tick(datetime(2025, 8, 1, 14, 0, 5, tzinfo=UTC))
+        assert path is not None
+        texts[name] = path.read_text(encoding="utf-8")
+    assert "ops.boom" not in texts["builtin"]
+    assert "`ops.boom`" in texts["extra"] and "boom one in api" in texts["extra"]
+
+
+def test_a_bad_rule_pack_fails_when_the_schedule_is_made(tmp_path: Path) -> None:
+    """Not at the first boundary, an hour into collecting."""
+    pack = tmp_path / "bad.toml"
+    pack.write_text('[pack]\nname = "bad"\n\n[[rules]]\nid = "bad.one"\n', encoding="utf-8")
+    with pytest.raises(RuleError, match=r"bad\.one"):
+        DigestSchedule(store=tmp_path / "s", directory=tmp_path / "d", rule_paths=[pack])

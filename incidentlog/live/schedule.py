@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +49,8 @@ class DigestSchedule:
     directory: Path | None = None
     webhook: str | None = None
     tz: str | None = None
+    rule_paths: Sequence[Path] = ()
+    """Extra rule packs (`--rules`) for the digest's findings, with the built-ins."""
     warn: Callable[[str], None] = print
     last_boundary: datetime | None = None
     written: list[Path] = field(default_factory=list)
@@ -60,6 +62,10 @@ class DigestSchedule:
             raise UsageError("--digest-every needs --digest-dir or --webhook")
         if self.webhook and not self.webhook.startswith(("http://", "https://")):
             raise UsageError(f"--webhook {self.webhook!r} is not an http(s) URL")
+        if self.rule_paths:  # a bad pack fails now, not at the first boundary while collecting
+            from incidentlog.detect import load_rules
+
+            load_rules(self.rule_paths)
 
     def tick(self, now: datetime | None = None) -> Path | None:
         """Write (and post) the digest of the interval that ended at the latest boundary."""
@@ -73,10 +79,13 @@ class DigestSchedule:
         return self.run(boundary - self.every, boundary)
 
     def run(self, start: datetime, end: datetime) -> Path | None:
-        from incidentlog.digest import Period, build_digest, display_zone, render_digest
+        from incidentlog.digest import Period, build_digest, display_zone
+        from incidentlog.render.digest import render_digest
 
         zone = display_zone(self.tz)
-        digest = build_digest(Period(start, end), store=self.store, zone=zone)
+        digest = build_digest(
+            Period(start, end), store=self.store, zone=zone, rule_paths=self.rule_paths
+        )
         text = render_digest(digest, "md")
         path = None
         if self.directory is not None:
