@@ -138,7 +138,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "rule bad.one: invalid regex '(?<=foo)bar': look-around",
         "rule bad.one: unknown key `colour`",
         "rule bad.one: title placeholder {nope} names no capture group",
-        "rule bad.two: unknown source 'stdin' (allowed: logs, probe, events)",
+        "rule bad.two: unknown source 'stdin' (allowed: logs, probe, events, inferred)",
         "rule bad.two: invalid regex '(a)\\\\1'",
         "rule bad.two: subject 'container' names no capture group of `patterns` (groups: host)",
         "rule bad.two: duplicate id (first defined in",

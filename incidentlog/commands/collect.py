@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from incidentlog.commands import cli_errors, write_output
-from incidentlog.commands.options import StoreOption, check_format
+from incidentlog.commands.options import RulesOption, StoreOption, check_format
 from incidentlog.errors import UsageError
 
 ProjectOption = Annotated[
@@ -61,6 +61,7 @@ def collect(
         typer.Option(help='POST each changed digest here as Slack-compatible JSON {"text": …}.'),
     ] = None,
     tz: Annotated[str | None, typer.Option(help="Time zone for digest display.")] = None,
+    rules: RulesOption = None,
 ) -> None:
     """Stream a live project's logs, events and health probes into the store (Ctrl-C stops).
 
@@ -84,6 +85,7 @@ def collect(
                 directory=digest_dir,
                 webhook=webhook,
                 tz=tz,
+                rule_paths=rules or [],
                 warn=lambda message: typer.echo(message, err=True),
             )
         elif digest_dir or webhook:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from incidentlog.commands import cli_errors, write_output
-from incidentlog.commands.options import OutputOption, StoreOption, check_format
+from incidentlog.commands.options import OutputOption, RulesOption, StoreOption, check_format
 
 FORMATS = ("md", "html", "json")
 
@@ -31,6 +31,7 @@ def digest(
     template: Annotated[
         Path | None, typer.Option(help="Directory searched for templates before the built-ins.")
     ] = None,
+    rules: RulesOption = None,
 ) -> None:
     """The error digest of a period (default: the last full hour), against the one before.
 
@@ -40,7 +41,7 @@ def digest(
 
       incidentlog digest --since 24h --format html -o digest.html
     """
-    from incidentlog.digest import run_digest
+    from incidentlog.render.digest import run_digest
 
     with cli_errors():
         check_format(fmt, FORMATS, "digest")
@@ -52,6 +53,7 @@ def digest(
             store=store,
             quiet_if_unchanged=quiet_if_unchanged,
             template_dir=template,
+            rule_paths=rules or [],
         )
         if text:
             write_output(text, output)

@@ -29,8 +29,6 @@ self-contained HTML page with the heatmap as inline SVG, or JSON, and holds
 
 from __future__ import annotations
 
-from typing import Any
-
 from incidentlog.digest.build import TOP_PATTERNS, build_digest
 from incidentlog.digest.heatmap import heatmap_svg
 from incidentlog.digest.model import (
@@ -86,19 +84,3 @@ __all__ = [
     "resolve_period",
     "sparkline",
 ]
-
-_MOVED_TO_RENDER = frozenset(
-    {"FORMATS", "digest_to_dict", "headline", "period_label", "render_digest", "run_digest"}
-)
-"""Names that moved to `incidentlog.render.digest` (the view, a layer above)."""
-
-
-def __getattr__(name: str) -> Any:
-    """The old import path of the names that moved to the view (`from incidentlog.digest
-    import run_digest` in the CLI), resolved on first use so this package never imports
-    the render layer while it loads. New code imports them from incidentlog.render.digest."""
-    if name in _MOVED_TO_RENDER:
-        from incidentlog.render import digest as view
-
-        return getattr(view, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
