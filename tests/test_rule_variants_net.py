@@ -904,6 +904,56 @@ ROWS: list[tuple[str | None, str]] = [
         PIU,
         "[ALERT] (1) : Starting frontend http-in: cannot bind socket (Address already in use) [0.0.0.0:80]",
     ),
+    # ------------------------------------------------------------ more shapes
+    (
+        CR,
+        'psycopg2.OperationalError: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory\n\tIs the server running locally and accepting connections on that socket?',
+    ),
+    (
+        CR,
+        'PG::ConnectionBad: could not connect to server: No such file or directory\n\tIs the server running locally and accepting\n\tconnections on Unix domain socket "/var/run/postgresql/.s.PGSQL.5432"?',
+    ),
+    (CR, "Error: connect EHOSTUNREACH 172.18.0.5:5432"),
+    (CR, "dial tcp 172.18.0.9:8080: connect: no route to host"),
+    (CR, "Caused by: java.net.NoRouteToHostException: No route to host"),
+    (
+        CR,
+        'Errno::EHOSTUNREACH: Failed to open TCP connection to 172.18.0.9:80 (Host is unreachable - connect(2) for "172.18.0.9" port 80)',
+    ),
+    (
+        DNS,
+        "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.internal', port=443): Max retries exceeded with url: / (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x000001>: Failed to establish a new connection: [Errno 11001] getaddrinfo failed'))",
+    ),
+    (
+        DNS,
+        "org.apache.kafka.common.config.ConfigException: DNS resolution failed for url in bootstrap.servers: broker:9092",
+    ),
+    (
+        TO,
+        "[2025-08-01 12:30:00,000: ERROR/MainProcess] consumer: Cannot connect to amqp://guest:**@mq:5672//: timed out.",
+    ),
+    (
+        TO,
+        "[WARNING] 213/123000 (8) : Server app/app1 is DOWN, reason: Layer4 timeout, check duration: 2001ms. 0 active and 0 backup servers left.",
+    ),
+    (TO, "Error: P1002: The database server at `pgsql`:`5432` was reached but timed out."),
+    (
+        TO,
+        "[2025-08-01 12:30:00,000: ERROR/MainProcess] Timed out waiting for UP message from <ForkProcess(ForkPoolWorker-3, started daemon)>",
+    ),
+    (TO, "ERROR: timed out waiting for pgsql:5432 after 60s"),
+    (TLS, "pq: SSL is not enabled on the server"),
+    (TLS, "failed to connect to `host=pgsql user=app database=app`: server refused TLS connection"),
+    (TLS, "Error: error performing TLS handshake: invalid peer certificate: UnknownIssuer"),
+    (
+        AUTH,
+        "Error: P1000: Authentication failed against database server at `pgsql`, the provided database credentials for `app` are not valid.",
+    ),
+    (AUTH, "fatal: Authentication failed for 'https://git.local/team/app.git/'"),
+    (
+        AUTH,
+        'level=warn ts=2025-08-01T12:30:00Z caller=scrape.go:1400 component="scrape manager" scrape_pool=api target=http://api:8000/metrics msg="Scrape failed" err="server returned HTTP status 401 Unauthorized"',
+    ),
     # ------------------------------------------------------------ structured logs
     (
         DNS,
@@ -934,6 +984,14 @@ ROWS: list[tuple[str | None, str]] = [
         "WARNING:urllib3.connectionpool:Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f2c>: Failed to establish a new connection: [Errno 111] Connection refused')': /_cluster/health",
     ),
     # ------------------------------------------------------------ near misses
+    (
+        None,
+        "2025-08-01T12:30:00.000000Z 88 [Note] [MY-010914] [Server] Aborted connection 88 to db: 'app' user: 'app' host: '172.18.0.5' (Got timeout reading communication packets).",
+    ),
+    (
+        None,
+        "2025-08-01 12:30:00,000 INFO [app] timed out waiting for a slow client; closing keep-alive connection",
+    ),
     (
         None,
         "WARNING:urllib3.connectionpool:Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f2c>: Failed to establish a new connection: [Errno 111] Connection refused')': /_cluster/health",
