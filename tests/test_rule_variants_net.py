@@ -954,6 +954,53 @@ ROWS: list[tuple[str | None, str]] = [
         AUTH,
         'level=warn ts=2025-08-01T12:30:00Z caller=scrape.go:1400 component="scrape manager" scrape_pool=api target=http://api:8000/metrics msg="Scrape failed" err="server returned HTTP status 401 Unauthorized"',
     ),
+    (
+        CR,
+        "cassandra.cluster.NoHostAvailable: ('Unable to connect to any servers', {'172.18.0.3:9042': OSError(None, \"Tried connecting to [('172.18.0.3', 9042)]. Last error: timed out\")})",
+    ),
+    (
+        CR,
+        "redis.exceptions.ConnectionError: Error 99 connecting to localhost:6379. Cannot assign requested address.",
+    ),
+    (
+        TO,
+        "upstream connect error or disconnect/reset before headers. reset reason: connection timeout",
+    ),
+    (
+        TO,
+        'grpc._channel._InactiveRpcError: <_InactiveRpcError of RPC that terminated with:\n\tstatus = StatusCode.DEADLINE_EXCEEDED\n\tdetails = "Deadline Exceeded"',
+    ),
+    (
+        TO,
+        "Error: 4 DEADLINE_EXCEEDED: Deadline exceeded after 5.001s,LB pick: 0.001s,remote_addr=172.18.0.6:50051",
+    ),
+    (TLS, "ssl.SSLError: [SSL] PEM lib (_ssl.c:3900)"),
+    (TLS, "ssl.SSLError: [X509: KEY_VALUES_MISMATCH] key values mismatch (_ssl.c:3900)"),
+    (
+        TLS,
+        "Caused by: java.security.cert.CertificateException: No subject alternative DNS name matching vault found.",
+    ),
+    (AUTH, "ERROR 1130 (HY000): Host '172.18.0.5' is not allowed to connect to this MySQL server"),
+    (
+        AUTH,
+        "pymongo.errors.OperationFailure: bad auth : authentication failed, full error: {'ok': 0, 'errmsg': 'bad auth : authentication failed', 'code': 8000, 'codeName': 'AtlasError'}",
+    ),
+    (
+        AUTH,
+        'Error response from daemon: Head "https://ghcr.io/v2/acme/app/manifests/1.4.0": denied',
+    ),
+    (
+        PIU,
+        "Port 8080 seems to be in use by another process. Quarkus may already be running or the port is used by another application.",
+    ),
+    (
+        PIU,
+        "Error response from daemon: driver failed programming external connectivity on endpoint {container} (9b1e04): Error starting userland proxy: listen tcp4 0.0.0.0:5432: bind: address already in use",
+    ),
+    (
+        PIU,
+        "Error response from daemon: driver failed programming external connectivity on endpoint {container} (9b1e05): failed to bind host port for 0.0.0.0:80:172.18.0.2:80/tcp: address already in use",
+    ),
     # ------------------------------------------------------------ structured logs
     (
         DNS,
