@@ -1001,6 +1001,9 @@ ROWS: list[tuple[str | None, str]] = [
         PIU,
         "Error response from daemon: driver failed programming external connectivity on endpoint {container} (9b1e05): failed to bind host port for 0.0.0.0:80:172.18.0.2:80/tcp: address already in use",
     ),
+    (CR, "2025-08-01 12:30:00,000 ERROR [sync] upstream call failed with ECONNREFUSED"),
+    (CR, 'level=error msg="push failed" code=ECONNREFUSED target=10.0.0.9:8125'),
+    (TO, "2025-08-01 12:30:00,000 ERROR [sync] upstream call failed with ETIMEDOUT after 3 tries"),
     # ------------------------------------------------------------ structured logs
     (
         DNS,
