@@ -1004,6 +1004,18 @@ ROWS: list[tuple[str | None, str]] = [
     (CR, "2025-08-01 12:30:00,000 ERROR [sync] upstream call failed with ECONNREFUSED"),
     (CR, 'level=error msg="push failed" code=ECONNREFUSED target=10.0.0.9:8125'),
     (TO, "2025-08-01 12:30:00,000 ERROR [sync] upstream call failed with ETIMEDOUT after 3 tries"),
+    (
+        CR,
+        "2025/08/01 12:30:00 Problem with dial: dial tcp 172.18.0.4:5432: getsockopt: connection refused. Sleeping 5s",
+    ),
+    (
+        TO,
+        "F0801 12:30:00.000000       7 main.go:99] Failed to get storage provider: dial tcp 172.18.0.4:3306: getsockopt: connection timed out",
+    ),
+    (
+        AUTH,
+        "Exception: Cannot obtain authorization token: #<Net::HTTPUnauthorized 401 Unauthorized readbody=true>",
+    ),
     # ------------------------------------------------------------ structured logs
     (
         DNS,
