@@ -508,6 +508,20 @@ ROWS: list[Row] = [
         MM,
         module="libgdiplus",
     ),
+    row(
+        "mm-prisma-engine",
+        'PrismaClientInitializationError: Query engine library for current platform "linux-musl"'
+        " could not be found.",
+        MM,
+        module="linux-musl",
+    ),
+    row(
+        "mm-prisma-runtime",
+        "PrismaClientInitializationError: Prisma Client could not locate the Query Engine for"
+        ' runtime "linux-musl-arm64-openssl-3.0.x".',
+        MM,
+        module="linux-musl-arm64-openssl-3.0.x",
+    ),
     row("mm-weasyprint", 'OSError: no library called "cairo-2" was found', MM, module="cairo-2"),
     row(
         "mm-celery-app",
@@ -1180,6 +1194,19 @@ ROWS: list[Row] = [
         " /usr/lib/x86_64-linux-gnu/libLLVM.so.17: no space left on device",
         DF,
     ),
+    row(
+        "df-postgres-shm",
+        "2025-08-01 12:30:00.000 UTC [77] ERROR:  could not resize shared memory segment"
+        ' "/PostgreSQL.1894422017" to 33554432 bytes: No space left on device',
+        DF,
+        path="/PostgreSQL.1894422017",
+    ),
+    row(
+        "df-ruby-pg-shm",
+        'PG::DiskFull: ERROR:  could not resize shared memory segment "/PostgreSQL.40021" to'
+        " 4194304 bytes: No space left on device",
+        DF,
+    ),
     row("df-sqlite", "sqlite3.OperationalError: database or disk is full", DF),
     row(
         "df-redis-rdb",
@@ -1225,6 +1252,15 @@ ROWS: list[Row] = [
     row(
         "clean-info-handled-exception",
         '{"level":"info","msg":"retrying job after ValueError: stale cursor","attempt":2}',
+        None,
+    ),
+    row(
+        "clean-exception-ignored-at-exit",
+        "Exception ignored in: <function BaseSubprocessTransport.__del__ at 0x7f3b2c1d0e50>\n"
+        "Traceback (most recent call last):\n"
+        '  File "/usr/local/lib/python3.12/asyncio/base_subprocess.py", line 126, in __del__\n'
+        "    self.close()\n"
+        "RuntimeError: Event loop is closed",
         None,
     ),
     row("clean-zero-errors", "Found 0 errors. Watching for file changes.", None),
