@@ -1263,6 +1263,11 @@ ROWS: list[Row] = [
         "RuntimeError: Event loop is closed",
         None,
     ),
+    row(
+        "clean-sysctl-readonly",
+        'sysctl: setting key "vm.overcommit_memory": Read-only file system',
+        None,
+    ),
     row("clean-zero-errors", "Found 0 errors. Watching for file changes.", None),
     row(
         "clean-nginx-readonly-hint",
