@@ -74,6 +74,8 @@ frontend | frontend | oom-killed | npm error signal SIGKILL
 app | app | oom-killed | 2025-08-01 10:00:03,000 INFO exited: app (terminated by SIGKILL; not expected)
 uwsgi | uwsgi | oom-killed | DAMN ! worker 3 (pid: 71) died, killed by signal 9 :( trying respawn ...
 builder | builder | oom-killed | subprocess.CalledProcessError: Command '['pip', 'install', '-r', 'req.txt']' died with <Signals.SIGKILL: 9>.
+frontend | frontend | oom-killed | error Command failed with exit code 137.
+builder | builder | oom-killed | make: *** [Makefile:21: assets] Error 137
 """
 )
 
@@ -110,6 +112,12 @@ ollama | ollama | resource-exhausted | Error: model requires more system memory 
 rabbit | rabbit | resource-exhausted | 2025-08-01 10:00:03.120 [error] <0.312.0> eheap_alloc: Cannot allocate 3280272 bytes of memory (of type "heap").
 indexer | indexer | resource-exhausted | memory allocation of 4294967296 bytes failed
 trainer | trainer | resource-exhausted | ERROR: Unexpected bus error encountered in worker. This might be caused by insufficient shared memory (shm).
+reports | reports | resource-exhausted | # There is insufficient memory for the Java Runtime Environment to continue.
+reports | reports | resource-exhausted | # Native memory allocation (mmap) failed to map 268435456 bytes for committing reserved memory.
+clickhouse | clickhouse | resource-exhausted | Code: 241. DB::Exception: Memory limit (total) exceeded: would use 3.52 GiB (attempt to allocate chunk of 4194304 bytes), maximum: 3.46 GiB. (MEMORY_LIMIT_EXCEEDED)
+cache | cache | resource-exhausted | 1:M 01 Aug 2025 10:00:03.120 # Out of memory allocating 16384 bytes!
+db | db | resource-exhausted | 2025-08-01 10:00:03.120 UTC [64] ERROR:  out of shared memory
+bot | bot | resource-exhausted | Error: spawn ENOMEM
 """
 )
 
@@ -188,6 +196,13 @@ compose | compose | config-error | Error response from daemon: could not select 
 compose | web | config-error | ERROR: for web  Cannot start service web: invalid mount config for type "bind": bind source path does not exist: /srv/shop/data
 compose | web | config-error | ERROR: for web  Cannot start service web: OCI runtime create failed: container_linux.go:380: starting container process caused: process_linux.go:545: container init caused: rootfs_linux.go:76: mounting "/srv/shop/nginx.conf" to rootfs at "/etc/nginx/nginx.conf" caused: mount through procfd: not a directory: unknown: Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type
 compose | compose | config-error | network proxy declared as external, but could not be found
+compose | db | config-error | Error response from daemon: Conflict. The container name "/shop-db" is already in use by container "4f1e2d3c4b5a". You have to remove (or rename) that container to be able to reuse that name.
+compose | web | config-error | service "web" has neither an image nor a build context specified: invalid compose project
+compose | compose | config-error | no configuration file provided: not found
+compose | compose | config-error | failed to read /srv/shop/.env: line 4: unexpected character "-" in variable name "DB-HOST=db"
+compose | compose | config-error | Error response from daemon: error while mounting volume '/var/lib/docker/volumes/shop_media/_data': failed to mount local volume: mount /srv/media:/var/lib/docker/volumes/shop_media/_data, flags: 0x1000: no such file or directory
+compose | compose | config-error | Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: write sysctl key vm.max_map_count: open /proc/sys/vm/max_map_count: no such file or directory: unknown
+compose | web | healthcheck-failed | container shop-web-1 is unhealthy
 autoheal | web | healthcheck-failed | 01-08-2025 10:00:03 Container /shop-web-1 (3f096d7cb6d8) found to be unhealthy - Restarting container now with 10s timeout
 """
 )
@@ -228,6 +243,17 @@ api | api | config-error | Error: The migration directory is corrupt, the follow
 api | api | config-error | The model for context 'ShopContext' has pending changes. Add a new migration before updating the database.
 api | api | config-error | Failed to configure a DataSource: 'url' attribute is not specified and no embedded datasource could be configured.
 api | api | config-error | Reason: Failed to determine a suitable driver class
+db | db | config-error | postgresql 08:15:00.10 ERROR ==> The POSTGRESQL_PASSWORD environment variable is empty or not set. Set the environment variable ALLOW_EMPTY_PASSWORD=yes to allow the container to be started with blank passwords. This is recommended only for development.
+kafka | kafka | config-error | Command [/usr/local/bin/dub ensure KAFKA_ZOOKEEPER_CONNECT] FAILED !
+web | web | config-error | ❌ Invalid environment variables: { DATABASE_URL: [ 'Required' ] }
+lb | lb | config-error | [ALERT]    (1) : config : Error(s) found in configuration file : /usr/local/etc/haproxy/haproxy.cfg
+httpd | httpd | config-error | AH00526: Syntax error on line 42 of /usr/local/apache2/conf/httpd.conf:
+caddy | caddy | config-error | Error: adapting config using caddyfile: /etc/caddy/Caddyfile:7: unrecognized directive: reverse_prox
+proxy | proxy | config-error | 2025-08-01T10:00:00Z ERR Command error error="command traefik error: failed to decode configuration from flags: field not found, node: entrypoint"
+prometheus | prometheus | config-error | ts=2025-08-01T10:00:00.000Z caller=main.go:1131 level=error msg="Error loading config (--config.file=/etc/prometheus/prometheus.yml)" file=/etc/prometheus/prometheus.yml err="parsing YAML file /etc/prometheus/prometheus.yml: yaml: unmarshal errors:\n  line 3: field scrape_interva not found in type config.plain"
+php | php | config-error | [01-Aug-2025 10:00:00] ERROR: FPM initialization failed
+mongo | mongo | config-error | Error parsing command line: unrecognised option '--bind-ip'
+mqtt | mqtt | config-error | 1754042400: Error: Unknown configuration variable "listner".
 """
 )
 
@@ -247,6 +273,8 @@ app | app | config-error | /entrypoint.sh: line 6: [: too many arguments
 app | app | config-error | /entrypoint.sh: line 8: [: =: unary operator expected
 app | app | config-error | /entrypoint.sh: line 8: [: : integer expression expected
 app | app | config-error | /docker-entrypoint.sh: 8: [: production: unexpected operator
+app | app | config-error | /docker-entrypoint.sh: 12: Bad substitution
+app | app | config-error | /entrypoint.sh: line 3: export: `DB-HOST=db': not a valid identifier
 """
 )
 
@@ -259,6 +287,11 @@ app | app | crash-loop | [cont-init.d] 30-config: exited 1.
 api | api | crash-loop | PM2        | App [api:0] exited with code [1] via signal [SIGINT]
 api | api | crash-loop | PM2        | Script /srv/api/index.js had too many unstable restarts (16). Stopped. "errored"
 api | api | crash-loop | [nodemon] app crashed - waiting for file changes before starting...
+uwsgi | uwsgi | crash-loop | DAMN ! worker 2 (pid: 37) died :( trying respawn ...
+app | app | crash-loop | [custom-init] 10-setup.sh: exited 1.
+app | app | crash-loop | s6-overlay-suexec: fatal: child failed with exit code 100
+bot | bot | crash-loop | error: Forever detected script exited with code: 1
+api | api | healthcheck-failed | fail: Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService[103] ↵       Health check npgsql with status Unhealthy completed after 5003.2ms with message 'Failed to connect to 172.18.0.3:5432'
 """
 )
 

@@ -33,7 +33,8 @@ COMPOSE_OWN = (
     # compose file problems: v2 (compose-go) and v1 (the lines after "is invalid because:")
     r"validating \S+: |(?:parsing \S+: )?yaml: |invalid interpolation format |"
     r"error while interpolating |required variable \S+ is missing a value|application not healthy after |"
-    r"network \S+ declared as external|"
+    r"network \S+ declared as external|container \S+ is unhealthy|no configuration file provided|"
+    r"failed to read \S*\.env\S*: |"
     r"env file \S+ not found|Failed to load \S*\.env|Unsupported config option for |"
     r"\(root\) Additional propert|services\.\S+ (?:value |contains |must |Additional |additional |is |does )|"
     # image pulls: bare v2 errors and the `✘ api Error ...` progress line
