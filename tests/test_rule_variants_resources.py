@@ -66,7 +66,6 @@ app | app | oom-killed | [98231.440] Memory cgroup out of memory: Killed process
 app | app | oom-killed | [98231.439] java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0
 php | php | oom-killed | [01-Aug-2025 10:00:03] WARNING: [pool www] child 88 exited on signal 9 (SIGKILL) after 41.2 seconds from start
 web | web | oom-killed | 2025/08/01 10:00:03 [alert] 1#1: worker process 29 exited on signal 9
-worker | worker | oom-killed | [2025-08-01 10:00:03,001: ERROR/MainProcess] Process 'ForkPoolWorker-2' pid:19 exited with 'signal 9 (SIGKILL)'
 worker | worker | oom-killed | billiard.exceptions.WorkerLostError: Worker exited prematurely: signal 9 (SIGKILL) Job: 42.
 trainer | trainer | oom-killed | RuntimeError: DataLoader worker (pid 2211) is killed by signal: Killed.
 frontend | frontend | oom-killed | npm ERR! signal SIGKILL
@@ -333,6 +332,7 @@ web | No migrations to apply.
 api | 2025-08-01 10:00:00.001  INFO 1 --- [main] o.f.c.i.command.DbValidate : Successfully validated 12 migrations (execution time 00:00.031s)
 app | 2025-08-01 10:00:00,001 INFO success: gunicorn entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)
 app | [cont-init.d] 30-config: exited 0.
+worker | [2025-08-01 10:05:00,000: ERROR/MainProcess] Hard time limit (300s) exceeded for reports.build[5e0c] ↵ [2025-08-01 10:05:00,010: ERROR/MainProcess] Process 'ForkPoolWorker-2' pid:19 exited with 'signal 9 (SIGKILL)'
 app | sysctl vm.overcommit_memory=1 skipped: running unprivileged
 """
 )
