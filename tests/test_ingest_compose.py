@@ -138,6 +138,12 @@ COMPOSE_OWN = [
     "Unsupported config option for services.db: 'healthcheck'",
     "no matching manifest for linux/arm64/v8 in the manifest list entries",
     "api Error manifest for shop/api:9.9 not found: manifest unknown: manifest unknown",
+    "error while interpolating services.db.environment.[]: required variable PGPASS is missing a value",
+    "application not healthy after 2m0s",
+    "network edge declared as external, but could not be found",
+    "container shop-api-1 is unhealthy",
+    "no configuration file provided: not found",
+    'failed to read /srv/shop/.env: line 2: unexpected character "-" in variable name "A-B=1"',
 ]
 
 
