@@ -124,6 +124,26 @@ COMPOSE_OWN = [
     'ERROR: for web  Container "abc" is unhealthy.',
     "Gracefully stopping... (press Ctrl+C again to force)",
     "Aborting on container exit...",
+    # compose-file, dependency and pull errors (compose v2 / compose-go, and v1)
+    'service "api" depends on undefined service "cache": invalid compose project',
+    'service "migrate" didn\'t complete successfully: exit 1',
+    '✘ Container shop-migrate-1  service "migrate" didn\'t complete successfully: exit 2',
+    "dependency failed to start: container shop-db-1 has no healthcheck configured",
+    "validating /srv/shop/compose.yaml: services.api Additional property healtcheck is not allowed",
+    "parsing /srv/shop/compose.yaml: yaml: line 9: mapping values are not allowed in this context",
+    "yaml: line 21: did not find expected key",
+    'invalid interpolation format for services.api.environment.[]: "HASH=$2b$x"',
+    "env file /srv/shop/.env.local not found: stat /srv/shop/.env.local: no such file or directory",
+    "services.db.healthcheck value Additional properties are not allowed ('start_interval' was unexpected)",
+    "Unsupported config option for services.db: 'healthcheck'",
+    "no matching manifest for linux/arm64/v8 in the manifest list entries",
+    "api Error manifest for shop/api:9.9 not found: manifest unknown: manifest unknown",
+    "error while interpolating services.db.environment.[]: required variable PGPASS is missing a value",
+    "application not healthy after 2m0s",
+    "network edge declared as external, but could not be found",
+    "container shop-api-1 is unhealthy",
+    "no configuration file provided: not found",
+    'failed to read /srv/shop/.env: line 2: unexpected character "-" in variable name "A-B=1"',
 ]
 
 

@@ -27,10 +27,22 @@ COMPOSE_OWN = (
     r"[ ✔✘⠿]*\s*(?:Container|Network|Volume|Image) \S+\s+"
     r"(?:Creating|Created|Starting|Started|Stopping|Stopped|Removing|Removed|Recreate|Recreated|"
     r"Waiting|Healthy|Running|Error|Exited|Killing|Killed|Pulling|Pulled|Built|Building)|"
-    r"(?:Error response from daemon|service \S+ .*(?:failed|didn't complete successfully)|"
-    r"Container \S+ .*(?:unhealthy|exited)))"
+    r"(?:Error response from daemon|"
+    r"service \S+ .*(?:failed|didn't complete successfully|invalid compose project|undefined service)|"
+    r"[ ✔✘⠿]*\s*Container \S+ .*(?:unhealthy|exited|didn't complete successfully|failed to start))|"
+    # compose file problems: v2 (compose-go) and v1 (the lines after "is invalid because:")
+    r"validating \S+: |(?:parsing \S+: )?yaml: |invalid interpolation format |"
+    r"error while interpolating |required variable \S+ is missing a value|application not healthy after |"
+    r"network \S+ declared as external|container \S+ is unhealthy|no configuration file provided|"
+    r"failed to read \S*\.env\S*: |"
+    r"env file \S+ not found|Failed to load \S*\.env|Unsupported config option for |"
+    r"\(root\) Additional propert|services\.\S+ (?:value |contains |must |Additional |additional |is |does )|"
+    # image pulls: bare v2 errors and the `✘ api Error ...` progress line
+    r"no matching manifest for |manifest for \S+ not found|pull access denied for |"
+    r"\s*[✔✘⠿]?\s*[\w.-]+ +(?:Error|Warning) +(?:pull access denied|manifest|no matching manifest))"
 )
-"""Lines compose itself prints around the service logs (v1 and v2)."""
+"""Lines compose itself prints around the service logs (v1 and v2): progress and
+status lines, compose-file and image-pull errors."""
 
 
 def strip_ansi(text: pl.Expr) -> pl.Expr:
