@@ -40,7 +40,7 @@ from docker_engine import (
 
 from incidentlog.ingest import read_inputs
 from incidentlog.schema import LOGS_SCHEMA
-from incidentlog.store import Store
+from incidentlog.store import MARKER, Store
 
 pytestmark = pytest.mark.docker
 
@@ -606,6 +606,22 @@ def test_checkpoints_are_per_container(chatty_run: ChattyRun) -> None:
     chatty = saved[chatty_run.containers["chatty"]["Id"]]
     assert set(chatty["streams"]) == {"stdout", "stderr"}
     assert not list(folder.glob(".*.tmp"))
+
+
+def test_checkpoints_land_where_the_store_says(chatty_run: ChattyRun) -> None:
+    """collect asks the store for its checkpoint folder (the one existing stores
+    have) and writes nothing of its own anywhere else in the store."""
+    folder = Store.open(chatty_run.store).checkpoints_dir()
+    assert folder == chatty_run.store / "checkpoints"
+    written = {p.stem for p in folder.glob("*.json")}
+    assert {c["Id"] for c in chatty_run.containers.values()} | {"events"} <= written
+    assert {p.name for p in chatty_run.store.iterdir()} <= {
+        MARKER,
+        ".lock",
+        "logs",
+        "events",
+        folder.name,
+    }
 
 
 def test_second_collector_on_the_same_project_is_refused(

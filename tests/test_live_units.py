@@ -21,6 +21,7 @@ from incidentlog.live.checkpoint import Checkpoints, ContainerCheckpoint, Cursor
 from incidentlog.live.collector import CollectStats
 from incidentlog.live.command import _LiveLine
 from incidentlog.live.frames import Blob, advance_cursors, drop_covered, lines_frame
+from incidentlog.store import Store
 
 KEYS = pl.DataFrame(
     {
@@ -141,7 +142,7 @@ def test_advance_cursors_counts_lines_at_the_last_instant() -> None:
 
 
 def test_checkpoint_round_trip_and_atomic_files(tmp_path: Path) -> None:
-    points = Checkpoints(tmp_path)
+    points = Checkpoints(Store(tmp_path))
     saved = ContainerCheckpoint(
         container_id="abc",
         name="shop-web-1",
@@ -162,7 +163,7 @@ def test_checkpoint_round_trip_and_atomic_files(tmp_path: Path) -> None:
 
 
 def test_corrupt_checkpoint_is_one_line(tmp_path: Path) -> None:
-    points = Checkpoints(tmp_path)
+    points = Checkpoints(Store(tmp_path))
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "checkpoints" / "abc.json").write_text("{not json")
     with pytest.raises(StoreError, match=r"abc\.json: unreadable collect checkpoint .*delete it"):
@@ -170,7 +171,7 @@ def test_corrupt_checkpoint_is_one_line(tmp_path: Path) -> None:
 
 
 def test_one_collector_per_project_and_store(tmp_path: Path) -> None:
-    first, second = Checkpoints(tmp_path), Checkpoints(tmp_path)
+    first, second = Checkpoints(Store(tmp_path)), Checkpoints(Store(tmp_path))
     first.lock("shop")
     try:
         with pytest.raises(EngineError) as caught:

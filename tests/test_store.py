@@ -86,6 +86,20 @@ def test_layout_by_day_and_undated(tmp_path: Path, inputs: list[Path]) -> None:
     assert not [p for p in files(store) if p.name.endswith(".tmp")]
 
 
+def test_store_reports_its_own_layout(tmp_path: Path, inputs: list[Path]) -> None:
+    """Every path inside the store comes from the store; asking creates nothing,
+    and the paths are those existing stores already have."""
+    root = tmp_path / "store"
+    ingest_into_store(inputs, store=root, host="h1")
+    history = Store.open(root)
+    assert history.cache_dir("finding-signatures") == root / "cache" / "finding-signatures"
+    assert history.checkpoints_dir() == root / "checkpoints"
+    assert history.day_files("logs", "undated") == sorted(
+        (root / "logs" / "day=undated").glob("*.parquet")
+    )
+    assert sorted(p.name for p in root.iterdir()) == [".lock", "events", MARKER, "logs"]
+
+
 def test_files_group_services_in_arrival_order(tmp_path: Path) -> None:
     """Rows are grouped by service (row-group statistics prune by service), each
     service's rows in arrival order, even when the input interleaves them."""

@@ -68,21 +68,7 @@ def sniff_format(head: bytes) -> InputFormat | None:
         return None
     first = lines[0].strip()
     if first.startswith(("{", "[")):
-        try:
-            kind = _json_kind(json.loads(first))
-        except json.JSONDecodeError:
-            kind = None
-        if kind is None and first.startswith("["):
-            try:
-                items = json.loads(text)
-            except json.JSONDecodeError:
-                items = None
-            if isinstance(items, list) and items:
-                kind = _json_kind(items[0])
-            elif '"State"' in text and '"Id"' in text:
-                kind = InputFormat.INSPECT  # a list longer than the sniffed head
-        if kind is None and first == "{" and '"State"' in text:
-            kind = InputFormat.INSPECT
+        kind = _json_format(first, text)
         if kind is not None:
             return kind
     if _PS_HEADER.match(lines[0]):
@@ -93,3 +79,23 @@ def sniff_format(head: bytes) -> InputFormat | None:
     if first.startswith("[") or first == "{":
         return None  # a JSON document of a shape we do not know: better an error than raw text
     return InputFormat.RAW  # plain or structured (JSON lines) application output
+
+
+def _json_format(first: str, text: str) -> InputFormat | None:
+    """The format of a head whose first line starts a JSON object or list, if known."""
+    try:
+        kind = _json_kind(json.loads(first))
+    except json.JSONDecodeError:
+        kind = None
+    if kind is None and first.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError:
+            items = None
+        if isinstance(items, list) and items:
+            kind = _json_kind(items[0])
+        elif '"State"' in text and '"Id"' in text:
+            kind = InputFormat.INSPECT  # a list longer than the sniffed head
+    if kind is None and first == "{" and '"State"' in text:
+        kind = InputFormat.INSPECT
+    return kind

@@ -149,6 +149,14 @@ def _mark_continuations(text: pl.Series, order: pl.Series, same: pl.Series) -> p
             "anchor": text_at(anchor_rows),
         }
     )
+    continued = rows.filter(_continues()).get_column("pos")
+    return pl.repeat(True, n, eager=True).scatter(continued, False)
+
+
+def _continues() -> pl.Expr:
+    """True where a candidate line continues the record before it: on the
+    columns `text`, `prev`, `prev2` (the lines before it), `anchor` (the
+    latest unindented line), `anchor_ok` and `same2` of `_mark_continuations`."""
     t, p, p2, a = pl.col("text"), pl.col("prev"), pl.col("prev2"), pl.col("anchor")
     t_layout = t.str.contains(r"^[ \t]") | (t.str.len_bytes() == 0)
     p_indented = p.str.contains(r"^[ \t]")
@@ -156,7 +164,7 @@ def _mark_continuations(text: pl.Series, order: pl.Series, same: pl.Series) -> p
     chained = p.str.contains(_CHAIN) | (
         (p.str.len_bytes() == 0) & pl.col("same2") & p2.str.contains(_CHAIN)
     )
-    cont = (
+    return (
         t.str.contains(_STRONG)
         | (t_layout & a_ok & a.str.contains(_CONTEXT))
         | ((t.str.len_bytes() == 0) & p_indented)
@@ -183,8 +191,6 @@ def _mark_continuations(text: pl.Series, order: pl.Series, same: pl.Series) -> p
         | (p.str.contains("panicked at ", literal=True) & p.str.ends_with(":"))
         | t.str.starts_with(_RUST_NOTE)
     ).fill_null(False)
-    continued = rows.filter(cont).get_column("pos")
-    return pl.repeat(True, n, eager=True).scatter(continued, False)
 
 
 def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, pl.DataFrame]:

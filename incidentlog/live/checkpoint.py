@@ -1,6 +1,7 @@
 """Where `collect` got to, per container: resume with nothing lost and nothing twice.
 
-`<store>/checkpoints/<container id>.json` holds, for each stream, a line
+In the folder the store gives for them (`Store.checkpoints_dir()`,
+`<store>/checkpoints/`), `<container id>.json` holds, for each stream, a line
 cursor: the engine timestamp of the last line that is in the store and how
 many lines carried exactly that timestamp; and the occurrence counts of the
 records at the latest instant (so a repeated record at that instant gets the
@@ -18,11 +19,13 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from incidentlog.errors import EngineError, StoreError
 
-CHECKPOINT_DIR = "checkpoints"
+if TYPE_CHECKING:
+    from incidentlog.store import Store
+
 EVENTS_FILE = "events.json"
 VERSION = 1
 
@@ -67,10 +70,11 @@ class ContainerCheckpoint:
 
 
 class Checkpoints:
-    """The checkpoint directory of one store."""
+    """The checkpoint directory of one store (where the store says it is)."""
 
-    def __init__(self, store_root: Path) -> None:
-        self.root = store_root / CHECKPOINT_DIR
+    def __init__(self, store: Store) -> None:
+        self.root = store.checkpoints_dir()
+        self.store_root = store.root
         self._lock: IO[str] | None = None
 
     def load(self, container_id: str) -> ContainerCheckpoint | None:
@@ -131,7 +135,7 @@ class Checkpoints:
             what = "every container" if scope == "*" else f"project {scope!r}"
             raise EngineError(
                 f"another incidentlog collect is already collecting {what} into "
-                f"{self.root.parent}; stop it first"
+                f"{self.store_root}; stop it first"
             ) from None
         self._lock = handle
 

@@ -1,0 +1,47 @@
+"""Ingest options: the user's choices, checked once."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+
+from incidentlog.errors import FormatError
+from incidentlog.ingest.lines import CHUNK_BYTES
+from incidentlog.ingest.sniff import InputFormat
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    fmt: InputFormat | None = None
+    service: str | None = None
+    project: str | None = None
+    host: str = field(default_factory=socket.gethostname)
+    chunk_bytes: int = CHUNK_BYTES
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        fmt: InputFormat | str | None = None,
+        service: str | None = None,
+        project: str | None = None,
+        host: str | None = None,
+    ) -> IngestOptions:
+        """Options from user values: `fmt` checked, `host` defaulting to this machine."""
+        return cls(
+            fmt=input_format(fmt),
+            service=service,
+            project=project,
+            host=host or socket.gethostname(),
+        )
+
+
+def input_format(fmt: InputFormat | str | None) -> InputFormat | None:
+    """A `--format` value checked against InputFormat (None when none was given)."""
+    if not fmt:
+        return None
+    try:
+        return InputFormat(fmt)
+    except ValueError:
+        allowed = ", ".join(f.value for f in InputFormat)
+        raise FormatError(f"unknown --format {fmt!r} (expected one of {allowed})") from None

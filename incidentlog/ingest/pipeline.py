@@ -1,0 +1,202 @@
+"""The ingest pipeline: every input opened, read in order, identities completed.
+
+`iter_ingest` streams batches (bounded memory, for the store); `read_inputs`
+collects them (for commands that work on files directly); `ingest_into_store`
+streams them into the history store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+import polars as pl
+
+from incidentlog.errors import FormatError, InputError
+from incidentlog.ingest.lines import STDIN
+from incidentlog.ingest.options import IngestOptions
+from incidentlog.ingest.reading import Opened, open_source, read_source
+from incidentlog.ingest.records import Batch, apply_identities, learn_identities
+from incidentlog.ingest.sniff import InputFormat
+from incidentlog.ingest.summary import IngestSummary, SourceSummary
+from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, empty
+
+if TYPE_CHECKING:
+    from incidentlog.store import AppendResult
+
+_LABELLED = (InputFormat.INSPECT, InputFormat.EVENTS, InputFormat.PS)
+"""Formats whose compose labels tell which project and service a container is."""
+_LINES = (InputFormat.COMPOSE, InputFormat.RAW, InputFormat.JSONFILE)
+"""Log formats, read after the others so that their identities are known."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    logs: pl.DataFrame
+    events: pl.DataFrame
+    summary: IngestSummary
+
+
+def read_inputs(
+    sources: Sequence[str | Path],
+    *,
+    service: str | None = None,
+    fmt: InputFormat | str | None = None,
+    project: str | None = None,
+    host: str | None = None,
+) -> IngestResult:
+    """Parse `sources` (paths, or `-` for stdin) into in-memory frames."""
+    options = IngestOptions.build(fmt=fmt, service=service, project=project, host=host)
+    summary = IngestSummary()
+    logs: list[pl.DataFrame] = []
+    events: list[pl.DataFrame] = []
+    for batch in iter_ingest(sources, options, summary):
+        logs.append(batch.logs)
+        events.append(batch.events)
+    return IngestResult(
+        logs=pl.concat(logs) if logs else empty(LOGS_SCHEMA),
+        events=pl.concat(events) if events else empty(EVENTS_SCHEMA),
+        summary=summary,
+    )
+
+
+def ingest_into_store(
+    sources: Sequence[str | Path],
+    *,
+    store: Path | None = None,
+    fmt: InputFormat | str | None = None,
+    service: str | None = None,
+    project: str | None = None,
+    host: str | None = None,
+    progress: bool = False,
+) -> tuple[IngestSummary, AppendResult]:
+    """Stream `sources` into the history store (created on first use)."""
+    from incidentlog.store import Store
+
+    options = IngestOptions.build(fmt=fmt, service=service, project=project, host=host)
+    history = Store.open(store, create=True)
+    summary = IngestSummary()
+
+    def frames() -> Generator[tuple[str, pl.DataFrame]]:
+        for batch in iter_ingest(sources, options, summary, progress=progress):
+            yield "logs", batch.logs
+            yield "events", batch.events
+
+    with closing(frames()) as batches:  # on a store error, inputs are closed at once
+        written = history.append(batches)
+    summary.already_stored = written.duplicates
+    return summary, written
+
+
+def iter_ingest(
+    sources: Sequence[str | Path],
+    options: IngestOptions,
+    summary: IngestSummary,
+    *,
+    progress: bool = False,
+) -> Iterator[Batch]:
+    """Yield frames batch by batch, filling `summary` as it goes.
+
+    Structured sources (inspect, events, ps) are read first: their compose
+    labels name the project and service of each container, which then
+    completes the log records that carry only a replica name.
+    """
+    opened = _open_all(sources, options, summary)
+    bar = _Progress(opened) if progress else None
+    opened.sort(key=lambda item: item[1] in _LINES)
+    identities = pl.DataFrame(
+        schema={"container": pl.String, "project": pl.String, "service": pl.String}
+    )
+    seq = 0
+    try:
+        for source, fmt, stream, head in opened:
+            source_summary = SourceSummary(source=source, format=fmt)
+            summary.sources.append(source_summary)
+            for batch in read_source(source, fmt, stream, head, options, source_summary, seq):
+                batch = apply_identities(batch, identities, options)
+                seq += batch.logs.height + batch.events.height
+                _tally(source_summary, batch)
+                if fmt in _LABELLED:
+                    identities = learn_identities(identities, batch.events)
+                if bar:
+                    bar.advance(stream)
+                yield batch
+            _close(source, stream)
+    finally:  # also when the consumer stops early: no input is left open
+        for source, _, stream, _ in opened:
+            _close(source, stream)
+        if bar:
+            bar.close()
+
+
+def _open_all(
+    sources: Sequence[str | Path], options: IngestOptions, summary: IngestSummary
+) -> list[Opened]:
+    """Every input opened and its format known; one unreadable input among
+    several is noted in `summary` and skipped, not fatal."""
+    if not sources:
+        raise InputError("no input given (pass files, or - for standard input)")
+    if options.fmt is not None and not isinstance(options.fmt, InputFormat):
+        raise FormatError(f"unknown --format {options.fmt!r}")
+    opened = []
+    for source in sources:
+        try:
+            opened.append(open_source(str(source), options))
+        except InputError as exc:
+            if len(sources) == 1:
+                raise
+            summary.skipped.append(str(exc))
+    if not opened:
+        raise InputError(f"nothing could be read: {'; '.join(summary.skipped)}")
+    return opened
+
+
+def _tally(summary: SourceSummary, batch: Batch) -> None:
+    summary.records += batch.logs.height
+    summary.events += batch.events.height
+    summary.saw(batch.logs)
+    summary.saw(batch.events)
+
+
+def _close(source: str, stream: BinaryIO) -> None:
+    if source != STDIN:
+        stream.close()
+
+
+class _Progress:
+    """A byte-based progress bar on stderr for long inputs (terminals only)."""
+
+    MIN_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, opened: list[Opened]) -> None:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        sizes = [Path(src).stat().st_size for src, *_ in opened if src != STDIN]
+        self.total = sum(sizes)
+        self.done = 0
+        self.last: dict[int, int] = {}
+        self.bar: Progress | None = None
+        if self.total >= self.MIN_BYTES:
+            self.bar = Progress(
+                "ingest", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True
+            )
+            self.task = self.bar.add_task("ingest", total=self.total)
+            self.bar.start()
+
+    def advance(self, stream: BinaryIO) -> None:
+        if self.bar is None:
+            return
+        try:
+            position = stream.tell()
+        except (OSError, AttributeError, ValueError):
+            return
+        delta = position - self.last.get(id(stream), 0)
+        self.last[id(stream)] = position
+        self.bar.advance(self.task, delta)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

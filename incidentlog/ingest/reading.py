@@ -1,0 +1,224 @@
+"""Reading one input: lines in batches, parsed on worker threads, rejects tallied.
+
+Structured documents (inspect, ps) are read whole; line formats are read in
+batches of about CHUNK_BYTES, parsed on PARSE_WORKERS threads (Polars
+releases the GIL) and stitched here, in input order, into records.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from incidentlog.errors import FormatError, InputError
+from incidentlog.ingest.compose import parse_compose_lines, parse_raw_lines
+from incidentlog.ingest.events import parse_event_lines
+from incidentlog.ingest.jsonfile import (
+    hold_open_partials,
+    identity_for_log_path,
+    parse_jsonfile_lines,
+    rejoin_partials,
+)
+from incidentlog.ingest.levels import with_level
+from incidentlog.ingest.lines import STDIN, open_input, read_line_batches
+from incidentlog.ingest.options import IngestOptions
+from incidentlog.ingest.records import Batch, Occurrences, finish_events, finish_logs
+from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
+from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, looks_binary, sniff_format
+from incidentlog.ingest.stitch import stitch_records
+from incidentlog.ingest.summary import SourceSummary
+from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, empty
+
+Opened = tuple[str, InputFormat, BinaryIO, bytes]
+"""An input ready to read: its name, format, stream and the head read to sniff it."""
+
+
+def open_source(source: str, options: IngestOptions) -> Opened:
+    """Open `source` and tell its format (forced by `options`, else sniffed from its head)."""
+    stream = open_input(source)
+    head = stream.read(SNIFF_BYTES)
+    if options.fmt is None and looks_binary(head):
+        if source != STDIN:
+            stream.close()
+        raise FormatError(
+            f"{source}: binary data, not a text log (force a format with --format to read it anyway)"
+        )
+    fmt = options.fmt or sniff_format(head)
+    if fmt is None:
+        if source != STDIN:
+            stream.close()
+        if not head.strip():
+            raise InputError(f"{source}: empty input")
+        raise FormatError(
+            f"{source}: format not recognised "
+            f"(expected one of {', '.join(f.value for f in InputFormat)}; force one with --format)"
+        )
+    return source, fmt, stream, head
+
+
+def read_source(
+    source: str,
+    fmt: InputFormat,
+    binary: BinaryIO,
+    head: bytes,
+    options: IngestOptions,
+    summary: SourceSummary,
+    seq0: int,
+) -> Iterator[Batch]:
+    """The finished batches of one opened input (lines tallied in `summary`);
+    `seq0` is the arrival number of its first line."""
+    if fmt in (InputFormat.INSPECT, InputFormat.PS):
+        document = head + binary.read()
+        text = document.decode("utf-8", errors="replace")
+        summary.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+        if fmt is InputFormat.INSPECT:
+            rows, rejects = inspect_rows(text, source), list[tuple[int, str, str]]()
+        else:
+            rows, rejects = ps_rows(text, source)
+        for number, reason, line in rejects:
+            summary.reject(reason, 1, number, line)
+        summary.kept_lines = summary.lines - summary.rejected_lines
+        frame = rows_to_frame(rows).with_columns(
+            seq=pl.int_range(seq0, seq0 + len(rows), dtype=pl.UInt64)
+        )
+        yield Batch(empty(LOGS_SCHEMA), finish_events(frame, options))
+        return
+    service = options.service or (Path(source).stem if source != STDIN else "stdin")
+    if fmt is InputFormat.RAW and not options.service:
+        summary.note = (
+            f"no service prefix: records attributed to service {service!r} (set --service)"
+        )
+    if fmt is InputFormat.EVENTS:
+        for lines in _line_frames(binary, head, options, summary, seq0):
+            parsed = _keep(parse_event_lines(lines), summary)
+            yield Batch(empty(LOGS_SCHEMA), finish_events(parsed, options))
+        return
+    carry: pl.DataFrame | None = None
+    seen = Occurrences()
+    # later batches are parsed on worker threads (`_kept_lines`) while this one is stitched
+    for kept in _kept_lines(source, fmt, binary, head, options, summary, seq0):
+        if carry is not None:
+            kept = pl.concat([carry, kept], how="diagonal_relaxed")
+        records, carry = stitch_records(kept, final=False)
+        yield Batch(finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
+    if carry is not None and carry.height:
+        records, _ = stitch_records(carry, final=True)
+        yield Batch(finish_logs(records, options, seen), empty(EVENTS_SCHEMA))
+
+
+def _line_frames(
+    binary: BinaryIO, head: bytes, options: IngestOptions, summary: SourceSummary, seq0: int
+) -> Iterator[pl.DataFrame]:
+    """Batches of `line`, `seq` (arrival order) and `lineno` (1-based, per input)."""
+    seq = seq0
+    for batch in read_line_batches(binary, head=head, chunk_bytes=options.chunk_bytes):
+        n = batch.lines.len()
+        summary.lines += n
+        summary.invalid_utf8 += batch.invalid_utf8
+        yield pl.DataFrame(
+            {
+                "line": batch.lines,
+                "seq": pl.int_range(seq, seq + n, dtype=pl.UInt64, eager=True),
+                "lineno": pl.int_range(
+                    batch.first_line, batch.first_line + n, dtype=pl.UInt64, eager=True
+                ),
+            }
+        )
+        seq += n
+
+
+def _kept_lines(
+    source: str,
+    fmt: InputFormat,
+    binary: BinaryIO,
+    head: bytes,
+    options: IngestOptions,
+    summary: SourceSummary,
+    seq0: int,
+) -> Iterator[pl.DataFrame]:
+    """Parsed log lines with their level, ready for stitching (rejects tallied in `summary`).
+
+    Batches are parsed on worker threads, several at once (Polars releases the
+    GIL); reading, tallying and rejoining split json-file lines stay here, in
+    input order.
+    """
+    service = options.service or (Path(source).stem if source != STDIN else "stdin")
+    identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
+
+    def parse(lines: pl.DataFrame) -> pl.DataFrame:
+        if fmt is InputFormat.COMPOSE:
+            parsed = parse_compose_lines(lines).with_columns(stream=pl.lit("unknown"))
+        elif fmt is InputFormat.RAW:
+            parsed = parse_raw_lines(lines, service).with_columns(stream=pl.lit("unknown"))
+        else:
+            assert identity is not None
+            parsed = parse_jsonfile_lines(lines, identity)
+        # a stitched record keeps its first line's level (the head decides, never a
+        # word deep in a stack trace); a rejoined split line, its first piece's
+        return with_level(parsed, "text")
+
+    held: pl.DataFrame | None = None  # pieces of a split json-file line still to be completed
+    columns = [*_STITCHED, "level"]
+    for parsed in _in_order_on_workers(parse, _line_frames(binary, head, options, summary, seq0)):
+        kept = _keep(parsed, summary)
+        if fmt is InputFormat.JSONFILE:
+            if held is not None:
+                kept = pl.concat([held, kept])
+            kept, held = hold_open_partials(kept)
+            kept = rejoin_partials(kept)
+        yield kept.select(*columns, *(["project"] if "project" in kept.columns else []))
+    if held is not None and held.height:  # the input ended inside a split line
+        yield rejoin_partials(held).select(*columns, "project")
+
+
+PARSE_WORKERS = 2
+"""Batches parsed at once: one per core of the machines this is measured on;
+each holds one batch in memory."""
+
+
+def _in_order_on_workers(
+    work: Callable[[pl.DataFrame], pl.DataFrame], items: Iterator[pl.DataFrame]
+) -> Iterator[pl.DataFrame]:
+    """`work(item)` for each item on a thread pool, yielded in input order.
+
+    Items are drawn (read) on the caller's thread; at most PARSE_WORKERS + 1
+    are in flight, so memory stays bounded.
+    """
+    with ThreadPoolExecutor(
+        max_workers=PARSE_WORKERS, thread_name_prefix="incidentlog-parse"
+    ) as pool:
+        pending: deque[Future[pl.DataFrame]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > PARSE_WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+_STITCHED = ("seq", "lineno", "ts", "container", "service", "stream", "text")
+"""Columns of a parsed line that stitching needs (plus `project` when known)."""
+
+
+def _keep(parsed: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
+    """Rows without a reject reason; the others are tallied with a sample."""
+    if "reject" not in parsed.columns:
+        return parsed
+    if parsed.get_column("reject").null_count() == parsed.height:  # the usual case
+        summary.kept_lines += parsed.height
+        return parsed.drop("reject")
+    bad = parsed.filter(pl.col("reject").is_not_null())
+    if bad.height:
+        tally = bad.group_by("reject").agg(
+            pl.len().alias("n"), pl.col("lineno").first(), pl.col("line").first()
+        )
+        for reason, n, lineno, line in tally.iter_rows():
+            summary.reject(reason, n, lineno, line)
+    good = parsed.filter(pl.col("reject").is_null())
+    summary.kept_lines += good.height
+    return good.drop("reject")

@@ -1,0 +1,137 @@
+"""What ingest accounts for: per input, every line kept or rejected with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from incidentlog.ingest.sniff import InputFormat
+
+
+@dataclass
+class Rejected:
+    count: int = 0
+    sample_line: int = 0
+    sample: str = ""
+
+
+@dataclass
+class SourceSummary:
+    """What one input yielded; `lines == kept_lines + sum(rejected counts)`."""
+
+    source: str
+    format: InputFormat
+    lines: int = 0
+    kept_lines: int = 0
+    records: int = 0
+    events: int = 0
+    invalid_utf8: int = 0
+    rejected: dict[str, Rejected] = field(default_factory=dict)
+    services: set[str] = field(default_factory=set)
+    first_ts: datetime | None = None
+    last_ts: datetime | None = None
+    note: str = ""
+
+    @property
+    def rejected_lines(self) -> int:
+        return sum(r.count for r in self.rejected.values())
+
+    def reject(self, reason: str, count: int, line: int, sample: str) -> None:
+        entry = self.rejected.setdefault(reason, Rejected(sample_line=line, sample=sample[:200]))
+        entry.count += count
+
+    def saw(self, frame: pl.DataFrame) -> None:
+        if frame.is_empty():
+            return
+        self.services.update(frame.get_column("service").drop_nulls().unique().to_list())
+        ts = frame.get_column("ts").drop_nulls()
+        if ts.len():
+            lo, hi = ts.min(), ts.max()
+            assert isinstance(lo, datetime) and isinstance(hi, datetime)
+            self.first_ts = lo if self.first_ts is None else min(self.first_ts, lo)
+            self.last_ts = hi if self.last_ts is None else max(self.last_ts, hi)
+
+
+@dataclass
+class IngestSummary:
+    sources: list[SourceSummary] = field(default_factory=list)
+    already_stored: int = 0
+    """Records and events skipped because the store already held them."""
+    skipped: list[str] = field(default_factory=list)
+    """Inputs that could not be read at all (one message each), when others could."""
+
+    @property
+    def records(self) -> int:
+        return sum(s.records for s in self.sources)
+
+    @property
+    def events(self) -> int:
+        return sum(s.events for s in self.sources)
+
+    @property
+    def lines(self) -> int:
+        return sum(s.lines for s in self.sources)
+
+    @property
+    def rejected_lines(self) -> int:
+        return sum(s.rejected_lines for s in self.sources)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "lines": self.lines,
+            "records": self.records,
+            "events": self.events,
+            "rejected_lines": self.rejected_lines,
+            "skipped": list(self.skipped),
+            "sources": [
+                {
+                    "source": s.source,
+                    "format": s.format.value,
+                    "lines": s.lines,
+                    "records": s.records,
+                    "events": s.events,
+                    "invalid_utf8": s.invalid_utf8,
+                    "services": sorted(s.services),
+                    "first_ts": s.first_ts.isoformat() if s.first_ts else None,
+                    "last_ts": s.last_ts.isoformat() if s.last_ts else None,
+                    "rejected": {
+                        reason: {"count": r.count, "line": r.sample_line, "sample": r.sample}
+                        for reason, r in s.rejected.items()
+                    },
+                    "note": s.note,
+                }
+                for s in self.sources
+            ],
+        }
+
+    def describe(self) -> str:
+        """The human summary: per source what was read, kept and rejected (with a sample)."""
+        out: list[str] = []
+        for s in self.sources:
+            span = (
+                f"{s.first_ts:%Y-%m-%d %H:%M:%S} .. {s.last_ts:%Y-%m-%d %H:%M:%S} UTC"
+                if s.first_ts and s.last_ts
+                else "no timestamps"
+            )
+            out.append(
+                f"{s.source} ({s.format.value}): {s.lines} lines -> {s.records} records, "
+                f"{s.events} events; {len(s.services)} services; {span}"
+            )
+            if s.services:
+                out.append(f"  services: {', '.join(sorted(s.services))}")
+            if s.invalid_utf8:
+                out.append(f"  {s.invalid_utf8} invalid UTF-8 sequences replaced with U+FFFD")
+            for reason, r in sorted(s.rejected.items(), key=lambda item: -item[1].count):
+                out.append(
+                    f"  rejected {r.count} lines: {reason}; e.g. line {r.sample_line}: {r.sample[:120]!r}"
+                )
+            if s.note:
+                out.append(f"  note: {s.note}")
+        out.extend(f"skipped {problem}" for problem in self.skipped)
+        out.append(
+            f"total: {self.lines} lines -> {self.records} records, {self.events} events, "
+            f"{self.rejected_lines} lines rejected"
+        )
+        return "\n".join(out)
