@@ -71,7 +71,6 @@ trainer | trainer | oom-killed | RuntimeError: DataLoader worker (pid 2211) is k
 frontend | frontend | oom-killed | npm ERR! signal SIGKILL
 frontend | frontend | oom-killed | npm error signal SIGKILL
 app | app | oom-killed | 2025-08-01 10:00:03,000 INFO exited: app (terminated by SIGKILL; not expected)
-uwsgi | uwsgi | oom-killed | DAMN ! worker 3 (pid: 71) died, killed by signal 9 :( trying respawn ...
 builder | builder | oom-killed | subprocess.CalledProcessError: Command '['pip', 'install', '-r', 'req.txt']' died with <Signals.SIGKILL: 9>.
 frontend | frontend | oom-killed | error Command failed with exit code 137.
 builder | builder | oom-killed | make: *** [Makefile:21: assets] Error 137
@@ -323,6 +322,7 @@ redis | 1:M 01 Aug 2025 10:00:00.001 # WARNING you have Transparent Huge Pages (
 kafka | [2025-08-01 10:00:00,001] INFO JVM arguments: -Xmx1G -Xms1G -XX:+HeapDumpOnOutOfMemoryError -XX:+ExitOnOutOfMemoryError (kafka.Kafka)
 api | Picked up JAVA_TOOL_OPTIONS: -XX:MaxRAMPercentage=75 -XX:OnOutOfMemoryError="kill -9 %p"
 worker | [2025-08-01 10:00:00,001: INFO/MainProcess] Killed 3 idle connections to the broker
+uwsgi | DAMN ! worker 3 (pid: 71) died, killed by signal 9 :( trying respawn ...
 web | 2025/08/01 10:00:00 [notice] 1#1: signal 17 (SIGCHLD) received from 29 ↵ 2025/08/01 10:00:00 [notice] 1#1: worker process 29 exited with code 0
 mongo | {"t":{"$date":"2025-08-01T10:00:00.000+00:00"},"s":"W","c":"CONTROL","id":8386700,"ctx":"initandlisten","msg":"vm.max_map_count is too low","attr":{"currentValue":65530,"recommendedMinimum":1677720}}
 db | 2025-08-01 10:00:00.001 UTC [77] ERROR:  relation "django_migrations" does not exist at character 124

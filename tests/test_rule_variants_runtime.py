@@ -1263,11 +1263,7 @@ ROWS: list[Row] = [
         "RuntimeError: Event loop is closed",
         None,
     ),
-    row(
-        "clean-sysctl-readonly",
-        'sysctl: setting key "vm.overcommit_memory": Read-only file system',
-        None,
-    ),
+    # (sysctl on a read-only /proc/sys is config-error: limits.sysctl-refused)
     row("clean-zero-errors", "Found 0 errors. Watching for file changes.", None),
     row(
         "clean-nginx-readonly-hint",

@@ -32,6 +32,8 @@ MAX_BANNER_SHARE: Final = 0.6
 """A first line that is more than this share of a container's records is a
 heartbeat or request log, not a banner."""
 _ERRORS: Final = [Level.ERROR.value, Level.FATAL.value]
+MIN_BANNER_LETTERS: Final = 8
+"""A banner says something (`Starting worker 1.4.2`); a blank line or `}` does not."""
 _NOT_BANNERS: Final = [Level.WARN.value, *_ERRORS]
 """A first line at these levels is a failure repeating, not a start-up banner."""
 _LIFECYCLE: Final = [EventAction.START.value, EventAction.DIE.value, EventAction.RESTART.value]
@@ -70,6 +72,7 @@ def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.
             pl.col("_error").any().alias("_failed"),
             pl.col("id").first().alias("_start"),
             pl.col("_records").first(),
+            pl.col("_banner").first(),
         )
     )
     per_container = (
@@ -77,6 +80,7 @@ def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.
         .with_columns(pl.col("_failed").shift(1).over("container").alias("_after_failure"))
         .group_by("container")
         .agg(
+            pl.col("_banner").first(),
             (pl.col("_cycle") > 1).sum().alias("_repeats"),
             (pl.col("_after_failure").fill_null(False) & (pl.col("_cycle") > 1))
             .sum()
@@ -88,6 +92,7 @@ def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.
             (pl.col("_restarts") >= 1)
             & (pl.col("_restarts") * 2 >= pl.col("_repeats"))
             & (pl.col("_repeats") + 1 <= pl.col("_records") * MAX_BANNER_SHARE)
+            & (pl.col("_banner").str.count_matches(r"[A-Za-z]") >= MIN_BANNER_LETTERS)
         )
         .collect(engine="streaming")
     )
