@@ -125,7 +125,7 @@ def test_store_env_variable(
     ("make", "extra", "message"),
     [
         (lambda d: d / "missing.log", [], "Error: {path}: no such file"),
-        (lambda d: d, [], "Error: {path}: is a directory (give the log files inside it)"),
+        (lambda d: d, [], "Error: {path}: an empty folder"),
         (lambda d: _touch(d / "empty.log", b""), [], "Error: {path}: empty input"),
         (
             lambda d: _touch(d / "blob.bin", bytes(range(256)) * 64),

@@ -33,7 +33,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_directory(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r": is a directory \(give the log files inside it\)$"):
+    with pytest.raises(InputError, match=r": an empty folder$"):
         read_inputs([tmp_path])
 
 
@@ -120,7 +120,8 @@ def test_json_of_unknown_shape(tmp_path: Path) -> None:
 
 
 def test_mixed_formats_in_one_file(tmp_path: Path) -> None:
-    """Compose output with stray JSON events and plain text: kept or rejected, all counted."""
+    """Compose output with stray JSON events and plain text: they lost their prefix, so
+    they join the record before them; all counted."""
     event = json.dumps({"status": "die", "id": "a" * 64, "Type": "container", "Action": "die"})
     data = (
         "web-1  | hello\n"
@@ -133,7 +134,7 @@ def test_mixed_formats_in_one_file(tmp_path: Path) -> None:
     source = result.summary.sources[0]
     assert source.format is InputFormat.COMPOSE
     assert result.logs.height == 3
-    assert source.rejected_lines == 2
+    assert (source.rejected_lines, source.joined_lines) == (0, 2)
     assert_accounted(result, 5)
 
 
@@ -152,10 +153,12 @@ def test_forced_format_that_does_not_fit_rejects_lines(tmp_path: Path) -> None:
 
 def test_one_unreadable_input_among_several_is_skipped(tmp_path: Path) -> None:
     good = write(tmp_path, b"web-1  | hello\n")
-    result = read_inputs([good, tmp_path / "missing.log", tmp_path])
+    (tmp_path / "nothing").mkdir()
+    result = read_inputs([good, tmp_path / "missing.log", tmp_path / "nothing"])
     assert result.logs.get_column("message").to_list() == ["hello"]
     assert len(result.summary.skipped) == 2
-    assert result.summary.skipped[0].endswith("missing.log: no such file")
+    assert any(s.endswith("missing.log: no such file") for s in result.summary.skipped)
+    assert any(s.endswith("nothing: an empty folder") for s in result.summary.skipped)
     assert "skipped " in result.summary.describe()
 
 

@@ -147,16 +147,59 @@ COMPOSE_OWN = [
 ]
 
 
+ABOUT = {
+    "frontend-1 exited with code 1": "frontend",
+    "agent-monitor-1 exited with code 137": "agent-monitor",
+    "dependency failed to start: container app-db-1 is unhealthy": "app-db",
+    'ERROR: for web  Container "abc" is unhealthy.': "web",
+    'service "api" depends on undefined service "cache": invalid compose project': "api",
+    'service "migrate" didn\'t complete successfully: exit 1': "migrate",
+    '✘ Container shop-migrate-1  service "migrate" didn\'t complete successfully: exit 2': "migrate",
+    "dependency failed to start: container shop-db-1 has no healthcheck configured": "shop-db",
+    "api Error manifest for shop/api:9.9 not found: manifest unknown: manifest unknown": "api",
+    "container shop-api-1 is unhealthy": "shop-api",
+}
+"""Compose's lines that name a container or service count for that service (the
+others stay records of `compose`). Without a compose file or other containers
+of the project, `shop-db-1` can only be `shop-db`."""
+
+
 @pytest.mark.parametrize("line", COMPOSE_OWN)
-def test_compose_own_lines_are_records_of_service_compose(tmp_path: Path, line: str) -> None:
+def test_compose_own_lines_are_records_of_container_compose(tmp_path: Path, line: str) -> None:
     text = f"web-1  | before\n{line}\nweb-1  | after\n"
     logs = ingest(tmp_path, text)
-    own = logs.filter(pl.col("service") == "compose")
-    assert own.select("container", "message").rows() == [("compose", line)]
-    assert logs.filter(pl.col("service") == "web").get_column("message").to_list() == [
+    own = logs.filter(pl.col("container") == "compose")
+    assert own.select("service", "message").rows() == [(ABOUT.get(line, "compose"), line)]
+    assert logs.filter(pl.col("container") == "web-1").get_column("message").to_list() == [
         "before",
         "after",
     ]
+
+
+def test_compose_lines_name_the_service_the_logs_print(tmp_path: Path) -> None:
+    text = (
+        "db-1   | FATAL: out of disk\n"
+        " ✔ Container shop-db-1  Created\n"
+        "Error response from daemon: failed to set up container networking\n"
+        "dependency failed to start: container shop-db-1 is unhealthy\n"
+        "api-1  | waiting for db\n"
+        "api-1  | started on 3000api-1 exited with code 3\n"
+        'ERROR: for worker  Cannot start service worker: exec: "celery": not found\n'
+    )
+    logs = ingest(tmp_path, text)
+    own = logs.filter(pl.col("container") == "compose").select("service", "message").rows()
+    assert own == [
+        ("db", " ✔ Container shop-db-1  Created"),
+        ("db", "Error response from daemon: failed to set up container networking"),
+        ("db", "dependency failed to start: container shop-db-1 is unhealthy"),
+        ("api", "api-1 exited with code 3"),
+        ("worker", 'ERROR: for worker  Cannot start service worker: exec: "celery": not found'),
+    ]
+    assert logs.filter(pl.col("container") == "api-1").get_column("message").to_list() == [
+        "waiting for db",
+        "started on 3000",
+    ]
+    assert set(logs.filter(pl.col("service") == "db").get_column("project").to_list()) == {"shop"}
 
 
 def test_compose_own_lines_between_timestamped_lines(tmp_path: Path) -> None:
@@ -170,7 +213,7 @@ def test_compose_own_lines_between_timestamped_lines(tmp_path: Path) -> None:
     assert logs.select("service", "message").rows() == [
         ("compose", "Attaching to web-1"),
         ("web", "boom"),
-        ("compose", "web-1 exited with code 1"),
+        ("web", "web-1 exited with code 1"),
     ]
     assert logs.get_column("ts").is_null().to_list() == [True, False, True]
     assert result.summary.sources[0].rejected_lines == 0
@@ -178,8 +221,8 @@ def test_compose_own_lines_between_timestamped_lines(tmp_path: Path) -> None:
 
 def test_v1_error_line_is_an_error(tmp_path: Path) -> None:
     logs = ingest(tmp_path, 'web_1  | x\nERROR: for web  Container "abc" is unhealthy.\n')
-    row = logs.filter(pl.col("service") == "compose")
-    assert row.get_column("level").to_list() == ["error"]
+    row = logs.filter(pl.col("container") == "compose")
+    assert row.select("service", "level").rows() == [("web", "error")]
 
 
 def test_no_log_prefix_input_takes_service_option(tmp_path: Path) -> None:
@@ -203,15 +246,30 @@ def test_raw_input_is_sniffed_and_named_after_the_file(tmp_path: Path) -> None:
     assert "--service" in source.note
 
 
-def test_unprefixed_lines_in_compose_output_are_rejected_with_reason(tmp_path: Path) -> None:
-    text = "web-1  | a\nweb-1  | b\nstray text\nweb-1  | c\n"
+def test_unprefixed_lines_join_the_record_before_them(tmp_path: Path) -> None:
+    """A wrapped or pasted line that lost its `name |` prefix continues the record
+    before it; lines before any prefix are kept under service `unknown`; both counted."""
+    text = (
+        "copied from the terminal:\n"
+        "web-1  | a\n"
+        "api-1  | ERROR connection to db:5432 failed:\n"
+        "Connection refused (is the server running?)\n"
+        "web-1  | c\n"
+    )
     result = read_inputs([_write(tmp_path, text)])
     source = result.summary.sources[0]
-    assert source.lines == 4
-    assert source.kept_lines == 3
-    ((reason, rejected),) = source.rejected.items()
-    assert "--service" in reason
-    assert (rejected.count, rejected.sample_line, rejected.sample) == (1, 3, "stray text")
+    assert (source.lines, source.kept_lines, source.rejected_lines) == (5, 5, 0)
+    assert (source.joined_lines, source.unattributed_lines) == (1, 1)
+    logs = result.logs.sort("seq")
+    assert logs.select("service", "message").rows() == [
+        ("unknown", "copied from the terminal:"),
+        ("web", "a"),
+        ("api", "ERROR connection to db:5432 failed:\nConnection refused (is the server running?)"),
+        ("web", "c"),
+    ]
+    described = result.summary.describe()
+    assert "joined 1 lines without a `name |` prefix to the record before them" in described
+    assert "kept 1 lines before any `name |` prefix under service `unknown`" in described
 
 
 def test_crlf_line_endings(tmp_path: Path) -> None:

@@ -222,10 +222,10 @@ def test_json_prose_is_plain_text(sample_logs: Path, name: str) -> None:
 def test_json_prose_unescaped_where_markdown_escapes(sample_logs: Path) -> None:
     data = json.loads(_report(sample_logs, "2025-10-03-dns-config", fmt="json"))
     config = next(i for i in data["issues"] if i["category"] == "config-error")
-    assert config["problem"] == "Environment variable DATABASE_URL is not set (worker)"
+    assert config["problem"] == "worker exited: Environment variable DATABASE_URL is not set"
     assert config["root_cause"].startswith("Environment variable DATABASE_URL is not set;")
     md = _report(sample_logs, "2025-10-03-dns-config")
-    assert "Environment variable DATABASE\\_URL is not set (worker)" in md
+    assert "worker exited: Environment variable DATABASE\\_URL is not set" in md
 
 
 def test_template_override_of_one_block(sample_logs: Path, tmp_path: Path) -> None:

@@ -81,7 +81,8 @@ def test_layout_by_day_and_undated(tmp_path: Path, inputs: list[Path]) -> None:
     assert days == ["day=2025-07-31", "day=2025-08-01", "day=undated"]
     assert [p.name for p in (store / "events").iterdir()] == ["day=2025-08-01"]
     undated = pl.read_parquet(store / "logs/day=undated")
-    assert undated.get_column("service").to_list() == ["compose", "compose"]
+    assert undated.get_column("container").to_list() == ["compose", "compose"]
+    assert undated.get_column("service").to_list() == ["compose", "web"]  # `web-1 exited …`
     # atomic writes leave no temporary files behind
     assert not [p for p in files(store) if p.name.endswith(".tmp")]
 
@@ -187,7 +188,7 @@ def test_scan_prunes_by_time_and_service(tmp_path: Path, inputs: list[Path]) -> 
     window = history.scan("logs", since=since, until=until).collect()
     assert window.get_column("service").to_list() == ["api"]  # undated excluded
     web = history.scan("logs", services=["web"]).collect()
-    assert web.height == 3
+    assert web.height == 4  # its 3 records and compose's line about it
     assert history.scan("logs", since=datetime(2025, 8, 2, tzinfo=UTC)).collect().is_empty()
     late_web = history.scan("logs", since=until, services=["web"]).collect()
     assert late_web.get_column("message").to_list() == ["GET /health 200"] * 2
@@ -208,7 +209,7 @@ def test_info(tmp_path: Path, inputs: list[Path]) -> None:
     assert info.logs.rows == 6
     assert info.logs.files == len(list((store / "logs").rglob("*.parquet")))
     assert info.logs.bytes == sum(p.stat().st_size for p in (store / "logs").rglob("*.parquet"))
-    assert info.logs.services == {"api": 1, "compose": 2, "web": 3}
+    assert info.logs.services == {"api": 1, "compose": 1, "web": 4}
     assert info.logs.first_ts == datetime(2025, 7, 31, 23, 59, 59, 900000, tzinfo=UTC)
     assert info.logs.last_ts == datetime(2025, 8, 1, 12, 30, tzinfo=UTC)
     assert info.events.rows == 1

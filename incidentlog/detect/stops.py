@@ -42,15 +42,9 @@ def drop_stop_exits(
         return findings
     code = pl.col(FIELD_PREFIX + "exit_code").cast(pl.Int64, strict=False)
     stopped_ids = _stopped_die_events(events)
-    after_marker = _after_compose_marker(logs)
+    after_marker = _compose_lines_after_stop(logs)
     from_events = (pl.col("source") == "events") & pl.col("id").is_in(stopped_ids.implode())
-    from_text = (
-        (pl.col("source") == "logs")
-        & (pl.col("reporter") == COMPOSE)
-        & (pl.col("seq") > after_marker)
-        if after_marker is not None
-        else pl.lit(False)
-    )
+    from_text = (pl.col("source") == "logs") & pl.col("id").is_in(after_marker.implode())
     stop_code = code.is_in(STOP_CODES) if FIELD_PREFIX + "exit_code" in findings.columns else False
     return findings.filter(~(crash & (from_events & stop_code | from_text)).fill_null(False))
 
@@ -74,12 +68,12 @@ def _stopped_die_events(events: pl.DataFrame) -> pl.Series:
     )
 
 
-def _after_compose_marker(logs: pl.LazyFrame) -> int | None:
-    """The arrival order (seq) of compose's first `Gracefully stopping…` line, if any."""
+def _compose_lines_after_stop(logs: pl.LazyFrame) -> pl.Series:
+    """Ids of compose's own lines after its first `Gracefully stopping…` line."""
+    own = logs.filter(pl.col("container") == COMPOSE)
     first = (
-        logs.filter((pl.col("container") == COMPOSE) & pl.col("message").str.contains(_STOPPING))
-        .select(pl.col("seq").min())
-        .collect()
-        .item()
-    )
-    return int(first) if first is not None else None
+        own.filter(pl.col("message").str.contains(_STOPPING)).select(pl.col("seq").min()).collect()
+    ).item()
+    if first is None:
+        return pl.Series("id", [], dtype=pl.UInt64)
+    return own.filter(pl.col("seq") > first).select("id").collect().get_column("id")

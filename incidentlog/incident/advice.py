@@ -234,8 +234,10 @@ def _symptom_problem(
     restarts = max((st.restarts for x in cause.services if (st := stats.get(x))), default=0)
     if Category.CRASH_LOOP.value in own and restarts > RESTARTS_LISTED:
         return Prose.of(f"{who} keeps crashing: ", title)
-    if Category.CRASH_LOOP.value in own:
+    if Category.CRASH_LOOP.value in own and restarts:
         return Prose.of(f"{who} crashed and restarted: ", title)
+    if Category.CRASH_LOOP.value in own:
+        return Prose.of(f"{who} exited: ", title)
     if Category.HEALTHCHECK_FAILED.value in own:
         return Prose.of(f"{who} unhealthy: ", title)
     return problem

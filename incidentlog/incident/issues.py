@@ -394,13 +394,15 @@ def add_dependants(causes: Sequence[Cause], stack: Stack) -> None:
             todo.extend((down, d) for d in sorted(dependants.get(down, ())))
 
 
+COMPOSE = "compose"
+"""The container of compose's own lines: about a service, not its output."""
+
+
 def _dependant_symptom(stack: Stack, cause: Cause, up: str, down: str) -> Symptom | None:
     """`down` never started, or logged errors while `up` was failing (None: it was fine)."""
     logs, events = stack.logs, stack.events
-    if (
-        logs.filter(pl.col("service") == down).is_empty()
-        and events.filter(pl.col("service") == down).is_empty()
-    ):
+    own_output = (pl.col("service") == down) & (pl.col("container") != COMPOSE)
+    if logs.filter(own_output).is_empty() and events.filter(pl.col("service") == down).is_empty():
         return Symptom(
             down,
             "not-started",

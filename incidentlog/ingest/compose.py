@@ -44,6 +44,28 @@ COMPOSE_OWN = (
 """Lines compose itself prints around the service logs (v1 and v2): progress and
 status lines, compose-file and image-pull errors."""
 
+LOGRUS = r'^time="[^"]+" level=(?:trace|debug|info|warning|error|fatal|panic) msg='
+"""Compose (and the docker CLI) warn in logrus format: `time="…" level=warning msg="…"`."""
+
+_SUBJECTS = (
+    r'\bservice "([A-Za-z0-9][\w.-]*)"',
+    r"^/?([A-Za-z0-9][\w.-]*) exited with code",
+    r"^\s*[✔✘⠿]*\s*Container /?([A-Za-z0-9][\w.-]*)\s",
+    r"(?i)dependency failed to start: container /?([A-Za-z0-9][\w.-]*)",
+    r"^ERROR: for /?([A-Za-z0-9][\w.-]*)\s",
+    r"Cannot start service ([A-Za-z0-9][\w.-]*):",
+    r'^service "?([A-Za-z0-9][\w.-]*)"? ',
+    r"^(?:Creating|Starting|Recreating|Stopping|Killing|Removing) /?([A-Za-z0-9][\w.-]*) \.\.\.",
+    r"(?i)\bcontainer /?([A-Za-z0-9][\w.-]*) (?:is unhealthy|exited)",
+    r"^\s*[✔✘⠿]?\s*([A-Za-z0-9][\w.-]*) +(?:Error|Warning) +",
+)
+"""The container or service a compose line is about (first capture of the first match)."""
+_AFTER_START = r"^(?:Error response from daemon|Error: |ERROR: (?:for )?[^f])"
+"""Daemon errors that name nothing: they are about the container compose was starting."""
+_STARTING = (
+    r"(?:\bContainer \S+\s+(?:Creat|Start|Recreat)|^(?:Creating|Starting|Recreating) \S+ \.\.\.)"
+)
+
 
 def strip_ansi(text: pl.Expr) -> pl.Expr:
     """Remove colour codes (runs without --no-color); cheap when there are none."""
@@ -184,6 +206,8 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     text = lines.get_column("line")
     if text.str.contains("\x1b", literal=True).any():
         text = text.str.replace_all(ANSI, "")
+    if text.str.contains("\r", literal=True).any():  # a terminal shows what follows the last CR
+        text = text.str.replace(r"^[^\n]*\r", "")
     bar = text.str.find("|", literal=True)
     # what follows `|`: compose's space, then maybe an engine stamp and its space
     after_bar = pl.select(
@@ -202,17 +226,93 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     frame = lines.with_columns(text=text, container=container, service=service, ts=ts)
     unprefixed = container.is_null()
     if not unprefixed.any():
-        return frame.with_columns(reject=pl.lit(None, dtype=pl.String))
-    own = unprefixed & text.str.contains(COMPOSE_OWN)
-    return frame.with_columns(
-        container=pl.when(own).then(pl.lit(COMPOSE_SERVICE)).otherwise(pl.col("container")),
-        service=pl.when(own).then(pl.lit(COMPOSE_SERVICE)).otherwise(pl.col("service")),
-        reject=pl.when(unprefixed & ~own & (pl.col("text").str.strip_chars() != ""))
-        .then(pl.lit("no `service |` prefix (for --no-log-prefix output pass --service NAME)"))
-        .when(unprefixed & ~own)
-        .then(pl.lit("blank line"))
-        .otherwise(None),
+        return _split_glued_exits(frame).with_columns(
+            joined=pl.lit(False), reject=pl.lit(None, dtype=pl.String)
+        )
+    own = unprefixed & (text.str.contains(COMPOSE_OWN) | text.str.contains(LOGRUS))
+    blank = unprefixed & ~own & (text.str.strip_chars() == "")
+    frame = frame.with_columns(
+        _own=own, _orphan=unprefixed & ~own & ~blank, _blank=blank
+    ).with_columns(_about(pl.col("text"), pl.col("_own")).alias("_subject"))
+    return _split_glued_exits(
+        frame.with_columns(
+            container=pl.when("_own").then(pl.lit(COMPOSE_SERVICE)).otherwise(pl.col("container")),
+            # compose's line about a container counts for that container's service (the
+            # printed name here; ingest resolves it to the compose service)
+            service=pl.when("_own")
+            .then(pl.coalesce("_subject", pl.lit(COMPOSE_SERVICE)))
+            .otherwise(pl.col("service")),
+            joined=pl.col("_orphan"),
+            reject=pl.when("_blank").then(pl.lit("blank line")).otherwise(None),
+        ).drop("_own", "_orphan", "_blank", "_subject")
     )
+
+
+def _about(text: pl.Expr, own: pl.Expr) -> pl.Expr:
+    """What each of compose's own lines is about (null for the others and for lines about
+    nothing); a daemon error that names nothing is about the container being started."""
+    subject = pl.coalesce([text.str.extract(p, 1) for p in _SUBJECTS])
+    starting = pl.when(own & text.str.contains(_STARTING)).then(subject)
+    last_started = starting.forward_fill()
+    return (
+        pl.when(own)
+        .then(pl.coalesce(subject, pl.when(text.str.contains(_AFTER_START)).then(last_started)))
+        .otherwise(None)
+    )
+
+
+_GLUED_EXIT = r"\S(/?[A-Za-z0-9][\w.-]*) exited with code (-?\d+)(?: \(restarting\))?\s*$"
+"""`…last outputweb-1 exited with code 1`: compose's exit line glued to a record that
+ended without a newline."""
+
+
+def _split_glued_exits(frame: pl.DataFrame) -> pl.DataFrame:
+    """Compose's exit lines glued to the end of a record become lines of their own.
+
+    Only names this batch prints as containers count, so a message that merely
+    ends in `… exited with code 3` stays whole. Such lines are rare: the split
+    is a Python loop over them only."""
+    prefixed = frame.filter(
+        pl.col("container").is_not_null()
+        & (pl.col("container") != COMPOSE_SERVICE)
+        & pl.col("text").str.contains(_GLUED_EXIT)
+    )
+    if prefixed.is_empty():
+        return frame
+    names = set(frame.get_column("container").drop_nulls().unique().to_list())
+    rows = []
+    for row in prefixed.iter_rows(named=True):
+        text = row["text"]
+        cut = text.rfind(" exited with code ")
+        for name in sorted(names, key=len, reverse=True):
+            if text[:cut].endswith(name) and len(text[:cut]) > len(name):
+                rows.append((row["seq"], text[: cut - len(name)], text[cut - len(name) :], name))
+                break
+    if not rows:
+        return frame
+    seqs = pl.Series([r[0] for r in rows], dtype=frame.schema["seq"])
+    head = pl.DataFrame({"seq": seqs, "_head": [r[1] for r in rows]})
+    tails = (
+        frame.join(
+            pl.DataFrame(
+                {"seq": seqs, "text": [r[2] for r in rows], "_name": [r[3] for r in rows]}
+            ),
+            on="seq",
+        )
+        .with_columns(
+            pl.col("text_right").alias("text"),
+            pl.lit(COMPOSE_SERVICE).alias("container"),
+            pl.col("_name").alias("service"),
+            pl.lit(None, dtype=frame.schema["ts"]).alias("ts"),
+        )
+        .select(frame.columns)
+    )
+    fixed = (
+        frame.join(head, on="seq", how="left")
+        .with_columns(text=pl.coalesce("_head", "text"))
+        .drop("_head")
+    )
+    return pl.concat([fixed, tails]).sort("seq", maintain_order=True)
 
 
 def _containers_and_services(prefixes: pl.Series) -> tuple[pl.Series, pl.Series]:
@@ -222,7 +322,13 @@ def _containers_and_services(prefixes: pl.Series) -> tuple[pl.Series, pl.Series]
     distinct = prefixes.unique().drop_nulls()
     mapping = (
         pl.DataFrame({"prefix": distinct})
-        .with_columns(container=pl.col("prefix").str.strip_chars_end(" \t"))
+        .with_columns(
+            # (podman-compose prints `[web_1]      | …`)
+            container=pl.col("prefix")
+            .str.strip_chars_end(" \t")
+            .str.strip_prefix("[")
+            .str.strip_suffix("]")
+        )
         .filter(pl.col("container").str.contains(_NAME))
         .with_columns(service=service_from_container(pl.col("container")))
     )

@@ -75,6 +75,8 @@ class Resolution:
     """Printed name -> project, where one was recognised."""
     note: str | None = None
     """One line for the ingest summary when names stayed as printed."""
+    prefix_project: str | None = None
+    """The project of the shared prefix that was stripped, if one was."""
 
 
 def replica_base(name: str) -> str:
@@ -184,9 +186,11 @@ def resolve_names(printed: Iterable[str], ctx: NameContext) -> Resolution:
             continue
         open_bases[name] = base
     prefix = shared_prefix(open_bases.values())
+    prefix_project = None
     if prefix is not None and _prefix_is_project(prefix, list(open_bases.values()), ctx):
+        prefix_project = prefix[:-1]
         for name, base in open_bases.items():
-            service[name], project[name] = base[len(prefix) :], prefix[:-1]
+            service[name], project[name] = base[len(prefix) :], prefix_project
         open_bases = {}
     service.update(open_bases)
     unsure = sorted(n for n, b in open_bases.items() if any(s in b for s in _SEPARATORS))
@@ -197,4 +201,4 @@ def resolve_names(printed: Iterable[str], ctx: NameContext) -> Resolution:
             f"container names kept as printed ({shown}): if they carry a project prefix, "
             "pass --project NAME or the compose file to map them to services"
         )
-    return Resolution(service=service, project=project, note=note)
+    return Resolution(service=service, project=project, note=note, prefix_project=prefix_project)

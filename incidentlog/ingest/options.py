@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass, field
 
 from incidentlog.errors import FormatError
 from incidentlog.ingest.lines import CHUNK_BYTES
 from incidentlog.ingest.sniff import InputFormat
+from incidentlog.topology import Topology
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,8 @@ class IngestOptions:
     project: str | None = None
     host: str = field(default_factory=socket.gethostname)
     chunk_bytes: int = CHUNK_BYTES
+    topology: Topology | None = None
+    """The stack's compose files, when the caller read them (else found beside the inputs)."""
 
     @classmethod
     def build(
@@ -31,7 +35,7 @@ class IngestOptions:
         return cls(
             fmt=input_format(fmt),
             service=service,
-            project=project,
+            project=project or os.environ.get("COMPOSE_PROJECT_NAME") or None,
             host=host or socket.gethostname(),
         )
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, BinaryIO
 import polars as pl
 
 from incidentlog.errors import FormatError, InputError
+from incidentlog.ingest.folders import Expanded, expand_inputs
+from incidentlog.ingest.identity import ServiceResolver
 from incidentlog.ingest.lines import STDIN
 from incidentlog.ingest.options import IngestOptions
 from incidentlog.ingest.reading import Opened, open_source, read_source
@@ -23,6 +25,7 @@ from incidentlog.ingest.records import Batch, apply_identities, learn_identities
 from incidentlog.ingest.sniff import InputFormat
 from incidentlog.ingest.summary import IngestSummary, SourceSummary
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, empty
+from incidentlog.topology import topology_for
 
 if TYPE_CHECKING:
     from incidentlog.store import AppendResult
@@ -104,23 +107,35 @@ def iter_ingest(
     labels name the project and service of each container, which then
     completes the log records that carry only a replica name.
     """
-    opened = _open_all(sources, options, summary)
+    expanded = expand_inputs(sources)
+    summary.skipped.extend(expanded.skipped)
+    topology = options.topology or topology_for(expanded.compose, expanded.inputs)
+    summary.topology = topology
+    if not expanded.inputs:
+        raise InputError(_nothing_to_read(sources, expanded))
+    opened = _open_all(expanded.inputs, options, summary)
     bar = _Progress(opened) if progress else None
     opened.sort(key=lambda item: item[1] in _LINES)
     identities = pl.DataFrame(
         schema={"container": pl.String, "project": pl.String, "service": pl.String}
     )
+    names = ServiceResolver(topology, options.project)
     seq = 0
     try:
         for source, fmt, stream, head in opened:
             source_summary = SourceSummary(source=source, format=fmt)
             summary.sources.append(source_summary)
-            for batch in read_source(source, fmt, stream, head, options, source_summary, seq):
+            batches = read_source(
+                source, fmt, stream, head, options, source_summary, seq, names.observe
+            )
+            for batch in batches:
+                batch = Batch(names.resolve_logs(batch.logs), batch.events)
                 batch = apply_identities(batch, identities, options)
                 seq += batch.logs.height + batch.events.height
                 _tally(source_summary, batch)
                 if fmt in _LABELLED:
                     identities = learn_identities(identities, batch.events)
+                    names.learn_labels(batch.events)
                 if bar:
                     bar.advance(stream)
                 yield batch
@@ -130,6 +145,18 @@ def iter_ingest(
             _close(source, stream)
         if bar:
             bar.close()
+        summary.notes.extend(n for n in names.notes if n not in summary.notes)
+
+
+def _nothing_to_read(sources: Sequence[str | Path], expanded: Expanded) -> str:
+    given = ", ".join(str(s) for s in sources)
+    if len(expanded.skipped) == 1 and not expanded.compose:
+        return expanded.skipped[0]
+    if expanded.skipped:
+        shown = "; ".join(expanded.skipped[:3]) + ("; …" if len(expanded.skipped) > 3 else "")
+        return f"{given}: no logs, events, inspect or ps output to read (skipped {shown})"
+    files = ", ".join(p.name for p in expanded.compose)
+    return f"{given}: only compose files ({files}); give the logs too"
 
 
 def _open_all(

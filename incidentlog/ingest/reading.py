@@ -69,9 +69,11 @@ def read_source(
     options: IngestOptions,
     summary: SourceSummary,
     seq0: int,
+    observe: Callable[[pl.Series], None] | None = None,
 ) -> Iterator[Batch]:
     """The finished batches of one opened input (lines tallied in `summary`);
-    `seq0` is the arrival number of its first line."""
+    `seq0` is the arrival number of its first line; `observe` sees the container
+    names of each batch of lines before stitching holds records back."""
     if fmt in (InputFormat.INSPECT, InputFormat.PS):
         document = head + binary.read()
         text = document.decode("utf-8", errors="replace")
@@ -88,7 +90,7 @@ def read_source(
         )
         yield Batch(empty(LOGS_SCHEMA), finish_events(frame, options))
         return
-    service = options.service or (Path(source).stem if source != STDIN else "stdin")
+    service = options.service or raw_service(source)
     if fmt is InputFormat.RAW and not options.service:
         summary.note = (
             f"no service prefix: records attributed to service {service!r} (set --service)"
@@ -102,6 +104,8 @@ def read_source(
     seen = Occurrences()
     # later batches are parsed on worker threads (`_kept_lines`) while this one is stitched
     for kept in _kept_lines(source, fmt, binary, head, options, summary, seq0):
+        if observe is not None:
+            observe(kept.get_column("container"))
         if carry is not None:
             kept = pl.concat([carry, kept], how="diagonal_relaxed")
         records, carry = stitch_records(kept, final=False)
@@ -147,7 +151,7 @@ def _kept_lines(
     GIL); reading, tallying and rejoining split json-file lines stay here, in
     input order.
     """
-    service = options.service or (Path(source).stem if source != STDIN else "stdin")
+    service = options.service or raw_service(source)
     identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
 
     def parse(lines: pl.DataFrame) -> pl.DataFrame:
@@ -164,8 +168,12 @@ def _kept_lines(
 
     held: pl.DataFrame | None = None  # pieces of a split json-file line still to be completed
     columns = [*_STITCHED, "level"]
+    anchor = _Anchor()
     for parsed in _in_order_on_workers(parse, _line_frames(binary, head, options, summary, seq0)):
         kept = _keep(parsed, summary)
+        if fmt is InputFormat.COMPOSE:
+            kept = anchor.attach(kept, summary)
+            columns = [*_STITCHED, "level", "joined"]
         if fmt is InputFormat.JSONFILE:
             if held is not None:
                 kept = pl.concat([held, kept])
@@ -203,6 +211,86 @@ def _in_order_on_workers(
 
 _STITCHED = ("seq", "lineno", "ts", "container", "service", "stream", "text")
 """Columns of a parsed line that stitching needs (plus `project` when known)."""
+UNKNOWN = "unknown"
+_GENERIC_NAMES = frozenset(
+    {
+        "compose",
+        "docker-compose",
+        "logs",
+        "log",
+        "output",
+        "out",
+        "stdout",
+        "stderr",
+        "console",
+        "errors",
+        "error",
+        "all",
+        "combined",
+        "full",
+        "paste",
+        "pasted",
+        "incident",
+        "debug",
+        "dump",
+        "stdin",
+        "container",
+        "containers",
+        "docker",
+        "messages",
+        "syslog",
+    }
+)
+"""File names that say nothing about whose log it is."""
+
+
+def raw_service(source: str) -> str:
+    """The service of a log without `name |` prefixes (and no --service): its file's name
+    (`api.log` -> `api`), unless the name says nothing (`compose.log`, `-`): `unknown`."""
+    if source == STDIN:
+        return UNKNOWN
+    stem = Path(source).name.split(".")[0]
+    return UNKNOWN if stem.lower() in _GENERIC_NAMES or not stem else stem
+
+
+"""Container and service of lines before any `name |` prefix: nobody said whose they are."""
+
+
+class _Anchor:
+    """Lines that lost their `name |` prefix (a terminal wrap, a paste, `docker logs`
+    output mixed in) belong to the record before them: they take its container and
+    service and are stitched into it. Kept across batches, in input order."""
+
+    def __init__(self) -> None:
+        self.container: str | None = None
+        self.service: str | None = None
+
+    def attach(self, kept: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
+        last_container = pl.lit(self.container, dtype=pl.String)
+        last_service = pl.lit(self.service, dtype=pl.String)
+        if kept.get_column("joined").any():
+            kept = kept.with_columns(
+                container=pl.coalesce(pl.col("container").forward_fill(), last_container),
+                service=pl.coalesce(
+                    pl.when(pl.col("container").is_not_null())
+                    .then(pl.col("service"))
+                    .forward_fill(),
+                    last_service,
+                ),
+            )
+            lost = kept.get_column("container").is_null()
+            summary.joined_lines += int((kept.get_column("joined") & ~lost).sum())
+            summary.unattributed_lines += int(lost.sum())
+            kept = kept.with_columns(
+                container=pl.col("container").fill_null(UNKNOWN),
+                service=pl.col("service").fill_null(UNKNOWN),
+                joined=pl.col("joined") & ~lost,
+            )
+        if kept.height:
+            self.container, self.service = kept.select(
+                pl.col("container").last(), pl.col("service").last()
+            ).row(0)
+        return kept
 
 
 def _keep(parsed: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:

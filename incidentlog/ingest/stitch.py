@@ -224,6 +224,8 @@ def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, p
     ordered_keys = keys.gather(order)
     same = (ordered_keys == ordered_keys.shift(1)).fill_null(False)
     start = _mark_continuations(lines.get_column("text"), order, same)
+    if "joined" in lines.columns:  # lines that lost their prefix continue the record before
+        start = start & ~(lines.get_column("joined").gather(order) & same)
     flags = pl.DataFrame({"start": start, "same_next": same.shift(-1).fill_null(False)})
     index = pl.int_range(pl.len(), dtype=pl.UInt32)
     # cut runaway records: position of each line within its record

@@ -8,6 +8,7 @@ from datetime import datetime
 import polars as pl
 
 from incidentlog.ingest.sniff import InputFormat
+from incidentlog.topology import Topology
 
 
 @dataclass
@@ -33,6 +34,10 @@ class SourceSummary:
     first_ts: datetime | None = None
     last_ts: datetime | None = None
     note: str = ""
+    joined_lines: int = 0
+    """Lines without a `name |` prefix joined to the record before them."""
+    unattributed_lines: int = 0
+    """Lines without a prefix before any prefixed line: kept under service `unknown`."""
 
     @property
     def rejected_lines(self) -> int:
@@ -60,7 +65,12 @@ class IngestSummary:
     already_stored: int = 0
     """Records and events skipped because the store already held them."""
     skipped: list[str] = field(default_factory=list)
-    """Inputs that could not be read at all (one message each), when others could."""
+    """Inputs that could not be read at all (one message each), when others could, and
+    files of evidence folders that were not used (with why)."""
+    notes: list[str] = field(default_factory=list)
+    """What the whole input made ingest decide: compose files used, container names kept."""
+    topology: Topology | None = None
+    """The compose files given or found beside the inputs, as ingest used them."""
 
     @property
     def records(self) -> int:
@@ -85,6 +95,7 @@ class IngestSummary:
             "events": self.events,
             "rejected_lines": self.rejected_lines,
             "skipped": list(self.skipped),
+            "notes": list(self.notes),
             "sources": [
                 {
                     "source": s.source,
@@ -101,6 +112,8 @@ class IngestSummary:
                         for reason, r in s.rejected.items()
                     },
                     "note": s.note,
+                    "joined_lines": s.joined_lines,
+                    "unattributed_lines": s.unattributed_lines,
                 }
                 for s in self.sources
             ],
@@ -127,9 +140,20 @@ class IngestSummary:
                 out.append(
                     f"  rejected {r.count} lines: {reason}; e.g. line {r.sample_line}: {r.sample[:120]!r}"
                 )
+            if s.joined_lines:
+                out.append(
+                    f"  joined {s.joined_lines} lines without a `name |` prefix to the record "
+                    "before them"
+                )
+            if s.unattributed_lines:
+                out.append(
+                    f"  kept {s.unattributed_lines} lines before any `name |` prefix under "
+                    "service `unknown`"
+                )
             if s.note:
                 out.append(f"  note: {s.note}")
         out.extend(f"skipped {problem}" for problem in self.skipped)
+        out.extend(f"note: {note}" for note in self.notes)
         out.append(
             f"total: {self.lines} lines -> {self.records} records, {self.events} events, "
             f"{self.rejected_lines} lines rejected"

@@ -1,0 +1,166 @@
+"""The compose service of every record, resolved once per distinct printed name.
+
+`ingest.names` decides from evidence; this keeps what one ingest has learnt
+(labels from events/inspect/ps, the compose file, the project) and applies
+the answers to each batch with one replace per column. The first batch of
+logs fixes the context (compose's own lines, host names in messages, a
+shared prefix); later names are resolved against it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from incidentlog.ingest.compose import COMPOSE_SERVICE
+from incidentlog.ingest.names import (
+    PSEUDO,
+    NameContext,
+    compose_mentions,
+    replica_base,
+    resolve_names,
+    shared_prefix,
+)
+from incidentlog.topology import Topology
+
+__all__ = ["HOST_SCAN_ROWS", "ServiceResolver"]
+
+HOST_SCAN_ROWS: Final = 50_000
+"""Messages of the first batch searched for host names that confirm a project prefix."""
+
+
+def _mentioned_hosts(messages: pl.Series, candidates: set[str]) -> frozenset[str]:
+    """The candidates some message uses as a host (`db:5432`, `//api/`, `@cache`, `host=db`)."""
+    found = set()
+    for name in sorted(candidates):
+        pattern = rf"(?:^|[^A-Za-z0-9_.-]){pl.escape_regex(name)}(?:[:/@,;)\"']|\s|$)"
+        if messages.str.contains(pattern).any():
+            found.add(name)
+    return frozenset(found)
+
+
+class ServiceResolver:
+    """Printed container names -> compose services (and projects), for one ingest."""
+
+    def __init__(self, topology: Topology | None, project: str | None) -> None:
+        self.topology = topology or Topology()
+        self.project = project
+        self.labels: dict[str, str] = {}
+        self.label_projects: set[str] = set()
+        """Projects compose labels, or compose's own lines, name."""
+        self.service: dict[str, str] = {}
+        self.projects: dict[str, str] = {}
+        self.context: NameContext | None = None
+        self.notes: list[str] = []
+        self.seen: set[str] = set()
+        """Every container name the input printed so far (before stitching holds any back)."""
+
+    def observe(self, containers: pl.Series) -> None:
+        """Container names of lines read (called before their records are finished)."""
+        self.seen.update(n for n in containers.unique().drop_nulls().to_list() if n not in PSEUDO)
+
+    def learn_labels(self, events: pl.DataFrame) -> None:
+        """Containers whose compose labels name their service (events, inspect, ps)."""
+        labelled = events.filter(pl.col("project").is_not_null()).select(
+            "container", "project", "service"
+        )
+        for container, project, service in labelled.unique().iter_rows():
+            self.labels[container] = service
+            self.label_projects.add(project)
+
+    def _context(self, logs: pl.DataFrame, printed: list[str]) -> NameContext:
+        own = logs.filter(pl.col("container") == COMPOSE_SERVICE).get_column("message")
+        mentions, networks = compose_mentions(own.to_list())
+        projects = [
+            p for p in (self.project, self.topology.project, *self.label_projects, *networks) if p
+        ]
+        bases = {replica_base(n) for n in printed}
+        prefix = shared_prefix(bases)
+        candidates = bases | ({b[len(prefix) :] for b in bases} if prefix else set())
+        messages = logs.get_column("message").head(HOST_SCAN_ROWS)
+        return NameContext(
+            labels=self.labels,
+            services=frozenset(self.topology.specs),
+            container_names=self.topology.container_names,
+            projects=tuple(dict.fromkeys(projects)),
+            mentions=tuple(mentions),
+            hosts=_mentioned_hosts(messages, candidates),
+        )
+
+    def _learn(self, logs: pl.DataFrame, printed: list[str]) -> None:
+        if self.context is None:  # the first time: every name seen so far, together
+            printed = sorted((self.seen - set(self.service)) | set(printed))
+            self.context = self._context(logs, printed)
+        result = resolve_names(printed, self.context)
+        self.service.update(result.service)
+        self.projects.update(result.project)
+        if result.prefix_project:  # later names with the same prefix are that project's too
+            known = (*self.context.projects, result.prefix_project)
+            self.context = NameContext(**{**self.context.__dict__, "projects": known})
+        if result.note and result.note not in self.notes:
+            self.notes.append(result.note)
+
+    def _learn_subjects(self, subjects: list[str]) -> list[str]:
+        """Names compose's lines use for containers the logs print shorter
+        (`shop-db-1` for `db-1`): the service already known for the short name.
+        Returns the subjects left to resolve like any name."""
+        known = {replica_base(n): s for n, s in self.service.items()}
+        for name in self.seen - set(self.service):
+            known.setdefault(replica_base(name), replica_base(name))
+        rest = []
+        for name in subjects:
+            base = replica_base(name)
+            match = next(
+                (
+                    (short, base[: -len(short) - 1])
+                    for short in sorted(known, key=len, reverse=True)
+                    if base.endswith(("-" + short, "_" + short))
+                ),
+                None,
+            )
+            if base in known:
+                self.service[name] = known[base]
+            elif match is not None:
+                self.service[name], self.projects[name] = known[match[0]], match[1]
+                self.label_projects.add(match[1])
+            else:
+                rest.append(name)
+        return rest
+
+    def resolve_logs(self, logs: pl.DataFrame) -> pl.DataFrame:
+        """`service` (and `project`, when it was unknown) of each record, resolved."""
+        if logs.is_empty():
+            return logs
+        labelled = pl.col("project").is_not_null()  # json-file logs: labels from config.v2.json
+        self.learn_labels(logs.filter(labelled))
+        own = pl.col("container") == COMPOSE_SERVICE
+        printed_col = pl.when(own).then(pl.col("service")).otherwise(pl.col("container"))
+        containers = (
+            logs.filter(~own & ~labelled).get_column("container").unique().drop_nulls().to_list()
+        )
+        subjects = logs.filter(own).get_column("service").unique().drop_nulls().to_list()
+        new = [n for n in containers if n not in self.service and n not in PSEUDO]
+        if new:
+            self._learn(logs, new)
+        loose = [n for n in subjects if n not in self.service and n not in PSEUDO]
+        loose = self._learn_subjects(loose)
+        if loose:
+            self._learn(logs, loose)
+        printed = printed_col.fill_null("")
+        service = printed.replace_strict(self.service, default=None, return_dtype=pl.String)
+        project = printed.replace_strict(self.projects, default=None, return_dtype=pl.String)
+        return logs.with_columns(
+            service=pl.when(labelled)
+            .then(pl.col("service"))
+            .otherwise(pl.coalesce(service, pl.col("service"))),
+            project=pl.coalesce(
+                pl.col("project"), project, pl.lit(self.default_project, pl.String)
+            ),
+        )
+
+    @property
+    def default_project(self) -> str | None:
+        """The project of records nothing else names one for: the one project known."""
+        known = {p for p in (self.project, self.topology.project) if p} | self.label_projects
+        return known.pop() if len(known) == 1 else None
