@@ -1,11 +1,13 @@
 """Score the built-in rule packs on the labelled corpus in tests/corpus/.
 
 Each case directory holds a `docker compose logs` excerpt (`compose.log`),
-optionally `events.jsonl` (docker events) and `inspect.json` (docker
-inspect), and `expected.toml`: the (service, category) pairs the case must
+optionally `events.jsonl` (docker events), `inspect.json` (docker inspect),
+compose files and more logs, a `README.md` saying what real situation it
+mimics, and `expected.toml`: the (service, category) pairs the case must
 produce (`[[expect]]`, with optional `fields`), or `clean = true`.
 
-The real pipeline runs on every case (`read_inputs` -> `detect_findings`), and
+The real pipeline runs on every case, read as an evidence folder
+(`read_inputs([folder])` -> `detect_findings`), and
 precision/recall are computed per category over (case, service, category)
 triples. Run it to print the Markdown table used in the README:
 
@@ -120,7 +122,9 @@ def load_cases(root: Path = CORPUS) -> list[Case]:
 
 
 def run_case(case: Case, rules: CompiledRules) -> CaseResult:
-    ingested = read_inputs(case.inputs)
+    # the case folder is read as the evidence folder people collect: logs, events,
+    # inspect and compose files are used; README.md and expected.toml are skipped
+    ingested = read_inputs([case.path])
     findings = detect_findings(ingested.logs, ingested.events, rules)
     predicted: set[Pair] = set()
     fields: dict[Pair, list[dict[str, str]]] = {}

@@ -31,7 +31,6 @@ from incidentlog.topology import (
     ContainerConfig,
     Topology,
     inspect_configs,
-    is_compose_file,
     topology_for,
 )
 
@@ -120,11 +119,15 @@ class EvidenceSource:
     """The evidence of one request: files parsed once, or the store scanned lazily."""
 
     def __init__(self, request: Request) -> None:
+        from incidentlog.ingest.folders import expand_inputs
+
         self.request = request
-        self._given_compose = [
-            Path(p) for p in request.paths if p != "-" and is_compose_file(Path(p))
-        ]
-        self.inputs = [p for p in request.paths if p == "-" or not is_compose_file(Path(p))]
+        expanded = expand_inputs(request.paths)
+        self.inputs = expanded.inputs
+        """Files (and `-`) to read; folders are walked, compose files set apart."""
+        self._given_compose = expanded.compose
+        self.skipped = expanded.skipped
+        """Files of evidence folders that were not used, one line each with why."""
         self._files: tuple[pl.DataFrame, pl.DataFrame] | None = None
         self.summary: IngestSummary | None = None
         """What ingest made of the files (None when reading the store)."""
@@ -133,7 +136,7 @@ class EvidenceSource:
 
     @property
     def from_files(self) -> bool:
-        return bool(self.inputs)
+        return bool(self.inputs) or bool(self.skipped)
 
     @cached_property
     def store(self) -> Store:
@@ -149,8 +152,14 @@ class EvidenceSource:
         return load_rules(self.request.rule_paths)
 
     @cached_property
+    def compose_topology(self) -> Topology:
+        """The compose files given (in order) or found beside the inputs."""
+        return topology_for(self._given_compose, [*self.inputs])
+
+    @property
     def topology(self) -> Topology:
-        topology = topology_for(self._given_compose, [*self.inputs])
+        """The compose topology, with what inspect output says about images and probes."""
+        topology = self.compose_topology
         if not self.from_files or self.summary is None:
             return topology
         from incidentlog.ingest.sniff import InputFormat
@@ -160,9 +169,16 @@ class EvidenceSource:
             return topology
         return replace(topology, configs={**inspect_configs(inspected), **topology.configs})
 
+    def notes(self) -> list[str]:
+        """One line each: compose files used or ignored, container names kept as printed,
+        files of evidence folders that were skipped."""
+        ingest = self.summary.notes if self.summary is not None else []
+        skipped = [f"skipped {s}" for s in self.skipped]
+        return [*self.topology.notes, *ingest, *skipped]
+
     def described_inputs(self) -> list[str]:
         """What the evidence came from, for a report's footer."""
-        compose = [str(self.topology.source)] if self.topology.source is not None else []
+        compose = [str(f) for f in self.topology.files]
         if self.from_files:
             return [*self.inputs, *compose]
         return [f"history store {self.store.root}", *compose]
@@ -180,6 +196,7 @@ class EvidenceSource:
                 fmt=r.input_format,
                 project=r.project,
                 host=r.host,
+                topology=self.compose_topology,
             )
             self.summary = result.summary
             self._files = (result.logs, result.events)
@@ -248,7 +265,7 @@ class EvidenceSource:
             configs=topology.configs,
             compose_services=topology.services,
             inputs=self.described_inputs(),
-            notes=list(topology.notes),
+            notes=self.notes(),
         )
 
 

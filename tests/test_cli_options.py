@@ -34,17 +34,26 @@ SHARED = (
     "--input-format",
     "--output",
     "--no-redact",
+    "--project",
 )
-READING = {"--store", "--since", "--until", "--service", "--input-format", "--output"}
+READING = {
+    "--store",
+    "--since",
+    "--until",
+    "--service",
+    "--input-format",
+    "--output",
+    "--project",
+}
 TABLE: dict[str, set[str]] = {
-    "ingest": {"--store", "--service", "--format", "--input-format", "--output"},
+    "ingest": {"--store", "--service", "--format", "--input-format", "--output", "--project"},
     "detect": READING | {"--rules", "--format", "--no-redact"},
     "report": READING | {"--rules", "--format", "--no-redact"},
     "grep": READING | {"--rules", "--format", "--no-redact"},
     "patterns": READING | {"--format"},
     "digest": {"--store", "--since", "--rules", "--format", "--output"},
-    "collect": {"--store", "--since", "--rules"},
-    "status": {"--format"},
+    "collect": {"--store", "--since", "--rules", "--project"},
+    "status": {"--format", "--project"},
     "store info": {"--store", "--format", "--output"},
     "store compact": {"--store"},
     "rules list": {"--rules", "--format"},

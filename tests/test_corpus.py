@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from incidentlog.ingest.folders import expand_inputs
 from incidentlog.schema import Category
 
 TARGET = 0.95
@@ -47,7 +48,8 @@ def test_corpus_is_large_and_covers_the_taxonomy() -> None:
     assert sum(1 for c in cases if c.clean) >= 15
     for case in cases:
         assert case.clean == (not case.expect), f"{case.name}: clean cases have no expectations"
-        assert (case.path / "compose.log").is_file(), case.name
+        assert expand_inputs([case.path]).inputs, f"{case.name}: nothing to read"
+        assert (case.path / "README.md").is_file(), f"{case.name}: no README saying what it mimics"
         for e in case.expect:
             assert e.category in {c.value for c in Category}, f"{case.name}: {e.category}"
     per_category: dict[str, set[str]] = {}

@@ -11,6 +11,7 @@ from incidentlog.commands.options import (
     InputFormatOption,
     OutputOption,
     PathsArgument,
+    ProjectOption,
     RedactOption,
     RulesOption,
     ServiceOption,
@@ -34,9 +35,7 @@ def detect(
     input_format: InputFormatOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
-    project: Annotated[
-        str | None, typer.Option(help="Compose project, when the input does not say.")
-    ] = None,
+    project: ProjectOption = None,
     fail_on: Annotated[
         str | None,
         typer.Option(help="Exit 3 when a finding reaches this severity (info..critical)."),

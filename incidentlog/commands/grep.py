@@ -58,7 +58,13 @@ def grep(
         list[str] | None, typer.Option(help="Records this rule id matched; repeatable.")
     ] = None,
     host: Annotated[list[str] | None, typer.Option(help="Docker host; repeatable.")] = None,
-    project: Annotated[list[str] | None, typer.Option(help="Compose project; repeatable.")] = None,
+    project: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Records of this compose project (repeatable); one also names the project "
+            "of input that does not (default: $COMPOSE_PROJECT_NAME)."
+        ),
+    ] = None,
     after: Annotated[
         int, typer.Option("-A", "--after-context", help="Records after each match, same container.")
     ] = 0,
@@ -105,6 +111,7 @@ def grep(
             services=service,
             rules=rules,
             input_format=input_format,
+            project=project[0] if project and len(project) == 1 else None,
         )
         query = GrepQuery(
             pattern,

@@ -13,6 +13,7 @@ from incidentlog.commands import check_input_format, cli_errors, write_output
 from incidentlog.commands.options import (
     InputFormatOption,
     OutputOption,
+    ProjectOption,
     ServiceOption,
     StoreOption,
     check_format,
@@ -29,9 +30,7 @@ def ingest(
     store: StoreOption = None,
     input_format: InputFormatOption = None,
     service: ServiceOption = None,
-    project: Annotated[
-        str | None, typer.Option(help="Compose project, when the input does not say.")
-    ] = None,
+    project: ProjectOption = None,
     host: Annotated[
         str | None, typer.Option(help="Docker host the input came from (default: this machine).")
     ] = None,

@@ -10,6 +10,7 @@
 | `--format` | the *output* format (text, md, html, json, jsonl: what fits the command) |
 | `--input-format` | force what is read (compose, raw, json-file, events, inspect, ps) |
 | `-o/--output FILE` | write the output to FILE instead of standard output |
+| `--project NAME` | the compose project of input that does not name it (`$COMPOSE_PROJECT_NAME`) |
 | `--no-redact` | show secrets (masked by default) |
 
 Old spellings keep working for one release with a note on stderr (`deprecated`).
@@ -30,6 +31,7 @@ __all__ = [
     "InputFormatOption",
     "OutputOption",
     "PathsArgument",
+    "ProjectOption",
     "RedactOption",
     "RulesOption",
     "ServiceOption",
@@ -92,6 +94,15 @@ InputFormatOption = Annotated[
 OutputOption = Annotated[
     Path | None,
     typer.Option("-o", "--output", help="Write to FILE instead of standard output."),
+]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option(
+        "--project",
+        help="Compose project of input that does not name it (default: $COMPOSE_PROJECT_NAME); "
+        "its prefix is taken off container names to find their services.",
+        show_default=False,
+    ),
 ]
 RedactOption = Annotated[
     bool, typer.Option("--no-redact", help="Show secrets (they are masked by default).")

@@ -11,6 +11,7 @@ from incidentlog.commands.options import (
     InputFormatOption,
     OutputOption,
     PathsArgument,
+    ProjectOption,
     ServiceOption,
     SinceOption,
     StoreOption,
@@ -36,6 +37,7 @@ def patterns(
     fmt: Annotated[str, typer.Option("--format", help="text, json or jsonl.")] = "text",
     input_format: InputFormatOption = None,
     output: OutputOption = None,
+    project: ProjectOption = None,
     per_line: Annotated[
         bool,
         typer.Option(
@@ -76,6 +78,7 @@ def patterns(
             until=until,
             services=service,
             input_format=input_format,
+            project=project,
         )
         if per_line:
             _check_per_line(fmt, request.input_format, bool(paths), since, until, service, level)

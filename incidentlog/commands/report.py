@@ -12,6 +12,7 @@ from incidentlog.commands.options import (
     InputFormatOption,
     OutputOption,
     PathsArgument,
+    ProjectOption,
     RedactOption,
     RulesOption,
     ServiceOption,
@@ -35,6 +36,7 @@ def report(
     input_format: InputFormatOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
+    project: ProjectOption = None,
     template: Annotated[
         Path | None,
         typer.Option("--template", help="Directory searched for templates before the built-ins."),
@@ -52,7 +54,8 @@ def report(
 
       incidentlog report --since 3h --format html -o report.html
     """
-    from incidentlog.render.report import generate_report
+    from incidentlog.render.report import report_from
+    from incidentlog.sources import EvidenceSource
     from incidentlog.timespec import parse_time
 
     with cli_errors():
@@ -66,18 +69,10 @@ def report(
             services=service,
             rules=rules,
             input_format=input_format,
+            project=project,
             now=clock,
         )
-        text = generate_report(
-            request.paths,
-            fmt=fmt,
-            since=request.since,
-            until=request.until,
-            services=request.services,
-            template_dir=template,
-            redact=not no_redact,
-            store=request.store,
-            rule_paths=request.rule_paths,
-            now=clock,
+        text = report_from(
+            EvidenceSource(request), fmt=fmt, template_dir=template, redact=not no_redact, now=clock
         )
         write_output(text, output)

@@ -46,6 +46,11 @@ SYMPTOM_CATEGORIES: Final = frozenset(
     {Category.HEALTHCHECK_FAILED.value, Category.CRASH_LOOP.value}
 )
 """Categories that say something is broken, not why."""
+OUTAGE_CATEGORIES: Final = frozenset(
+    {Category.CONNECTION_REFUSED.value, Category.TIMEOUT.value, Category.DNS_RESOLUTION.value}
+)
+"""Remote failures that an upstream being down explains even when they name no host
+(a wrong password or certificate is the caller's own, whatever the upstream does)."""
 REMOTE_CATEGORIES: Final = frozenset(
     {
         Category.CONNECTION_REFUSED.value,
@@ -231,7 +236,7 @@ def split_causes(
             continue
         # a refusal that names no host ("the database system is starting up"),
         # from a service that depends on exactly one failing service: that one's
-        unnamed = u.category in REMOTE_CATEGORIES and not any(
+        unnamed = u.category in OUTAGE_CATEGORIES and not any(
             r.fields.get("host") for r in u.findings
         )
         upstream = [d for d in stack.depends_on.get(u.service, ()) if d != u.service]

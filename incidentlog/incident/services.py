@@ -79,11 +79,12 @@ def read_stack(
     ts_all = pl.concat([logs.select("ts"), events.select("ts")]).get_column("ts").drop_nulls()
     window_start: datetime | None = ts_all.min()  # type: ignore[assignment]
     window_end: datetime | None = ts_all.max()  # type: ignore[assignment]
-    # With a compose file, its services are the stack (plus any the engine reported).
+    # The compose file's services, and any other the logs or the engine reported.
     from_logs = set(logs.get_column("service").drop_nulls().unique().to_list())
     services = sorted(
         (
-            (set(evidence.compose_services) if evidence.compose_services else from_logs)
+            set(evidence.compose_services)
+            | from_logs
             | set(events.get_column("service").drop_nulls().unique().to_list())
         )
         - {"compose"}

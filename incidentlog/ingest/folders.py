@@ -21,7 +21,7 @@ from typing import Final
 from incidentlog.errors import InputError
 from incidentlog.ingest.lines import STDIN, open_input
 from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, looks_binary, sniff_format
-from incidentlog.topology import is_compose_file, looks_like_compose
+from incidentlog.topology import compose_files_in, is_compose_file, looks_like_compose
 
 __all__ = ["MAX_DEPTH", "MAX_FILES", "Expanded", "expand_inputs"]
 
@@ -112,9 +112,18 @@ def _walk(folder: Path, out: Expanded) -> None:
         files = files[:MAX_FILES]
     if not files:
         out.skipped.append(f"{folder}: an empty folder")
+    compose = [p for p in files if _is_compose(p)]
+    for parent in sorted({p.parent for p in compose}):
+        used, others = compose_files_in(parent)  # base and override, as compose reads them
+        unnamed = [p for p in compose if p.parent == parent and p not in used and p not in others]
+        out.compose.extend([*used, *unnamed] if used or unnamed else others[:1])
+        out.skipped.extend(
+            f"{p}: a compose file compose would not read by default (give it to merge it)"
+            for p in others
+            if p not in out.compose
+        )
     for path in files:
-        if _is_compose(path):
-            out.compose.append(path)
+        if path in compose:
             continue
         reason = _why_not(path)
         if reason is None:

@@ -101,32 +101,43 @@ class ServiceResolver:
         if result.note and result.note not in self.notes:
             self.notes.append(result.note)
 
-    def _learn_subjects(self, subjects: list[str]) -> list[str]:
-        """Names compose's lines use for containers the logs print shorter
-        (`shop-db-1` for `db-1`): the service already known for the short name.
-        Returns the subjects left to resolve like any name."""
-        known = {replica_base(n): s for n, s in self.service.items()}
-        for name in self.seen - set(self.service):
-            known.setdefault(replica_base(name), replica_base(name))
-        rest = []
-        for name in subjects:
-            base = replica_base(name)
-            match = next(
-                (
-                    (short, base[: -len(short) - 1])
-                    for short in sorted(known, key=len, reverse=True)
-                    if base.endswith(("-" + short, "_" + short))
-                ),
-                None,
-            )
-            if base in known:
-                self.service[name] = known[base]
-            elif match is not None:
-                self.service[name], self.projects[name] = known[match[0]], match[1]
-                self.label_projects.add(match[1])
-            else:
-                rest.append(name)
-        return rest
+    def _learn_subjects(self, logs: pl.DataFrame, subjects: list[str]) -> None:
+        """Names compose's own lines use. Service names (`ERROR: for web`) come first;
+        then container names the logs print shorter (`shop-db-1` for `db-1`), or that
+        carry a project those show; whatever is left is resolved like any names."""
+        plain = [n for n in subjects if replica_base(n) == n]
+        if plain:
+            self._learn(logs, plain)
+        pending = [n for n in subjects if n not in self.service]
+        while pending:
+            known = {replica_base(n): s for n, s in self.service.items()}
+            projects = sorted(self.label_projects, key=len, reverse=True)
+            left = []
+            for name in pending:
+                found = self._shorter(replica_base(name), known, projects)
+                if found is None:
+                    left.append(name)
+                else:
+                    self.service[name], self.projects[name] = found
+                    self.label_projects.add(found[1])
+            if len(left) == len(pending):
+                break
+            pending = left
+        if pending:
+            self._learn(logs, pending)
+
+    @staticmethod
+    def _shorter(base: str, known: dict[str, str], projects: list[str]) -> tuple[str, str] | None:
+        """(service, project) of `shop-db` when `db` is known, or `shop` is a project."""
+        for short in sorted(known, key=len, reverse=True):
+            for sep in "-_":
+                if base.endswith(sep + short) and len(base) > len(short) + 1:
+                    return known[short], base[: -len(short) - 1]
+        for project in projects:
+            for sep in "-_":
+                if base.startswith(project + sep) and len(base) > len(project) + 1:
+                    return base[len(project) + 1 :], project
+        return None
 
     def resolve_logs(self, logs: pl.DataFrame) -> pl.DataFrame:
         """`service` (and `project`, when it was unknown) of each record, resolved."""
@@ -140,13 +151,12 @@ class ServiceResolver:
             logs.filter(~own & ~labelled).get_column("container").unique().drop_nulls().to_list()
         )
         subjects = logs.filter(own).get_column("service").unique().drop_nulls().to_list()
-        new = [n for n in containers if n not in self.service and n not in PSEUDO]
+        new = [n for n in {*containers, *self.seen} if n not in self.service and n not in PSEUDO]
         if new:
             self._learn(logs, new)
         loose = [n for n in subjects if n not in self.service and n not in PSEUDO]
-        loose = self._learn_subjects(loose)
         if loose:
-            self._learn(logs, loose)
+            self._learn_subjects(logs, loose)
         printed = printed_col.fill_null("")
         service = printed.replace_strict(self.service, default=None, return_dtype=pl.String)
         project = printed.replace_strict(self.projects, default=None, return_dtype=pl.String)

@@ -40,7 +40,7 @@ _REPLICA: Final = re.compile(r"[-_]\d+$")
 _SEPARATORS: Final = "-_"
 MIN_UNCONFIRMED: Final = 3
 """Containers sharing a prefix that make it a project with nothing else saying so."""
-_NETWORK: Final = re.compile(r"\bNetwork\s+(\S+?)_default\b")
+_NETWORK: Final = re.compile(r"\b[Nn]etwork\s+\"?(\S+?)_default\b")
 _CONTAINER_MENTION: Final = re.compile(
     r"(?:\bContainer\s+|^(?:Creating|Starting|Stopping|Recreating|Removing|Killing)\s+"
     r"|\bcontainer\s+|Attaching to\s+|,\s*)/?([A-Za-z0-9][A-Za-z0-9_.-]*)"
@@ -166,6 +166,7 @@ def resolve_names(printed: Iterable[str], ctx: NameContext) -> Resolution:
     service: dict[str, str] = {}
     project: dict[str, str] = {}
     open_bases: dict[str, str] = {}
+    labelled = set(ctx.labels.values())
     for name in names:
         key = name.strip().lstrip("/")
         known = ctx.labels.get(key) or ctx.container_names.get(key)
@@ -173,6 +174,9 @@ def resolve_names(printed: Iterable[str], ctx: NameContext) -> Resolution:
             service[name] = known
             continue
         base = replica_base(key)
+        if base in labelled:  # a service compose labels name (the logs print it short)
+            service[name] = base
+            continue
         if ctx.services:
             found = _by_compose_file(base, ctx)
             if found is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -25,7 +25,7 @@ from incidentlog.ingest.records import Batch, apply_identities, learn_identities
 from incidentlog.ingest.sniff import InputFormat
 from incidentlog.ingest.summary import IngestSummary, SourceSummary
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, empty
-from incidentlog.topology import topology_for
+from incidentlog.topology import Topology, topology_for
 
 if TYPE_CHECKING:
     from incidentlog.store import AppendResult
@@ -50,9 +50,14 @@ def read_inputs(
     fmt: InputFormat | str | None = None,
     project: str | None = None,
     host: str | None = None,
+    topology: Topology | None = None,
 ) -> IngestResult:
-    """Parse `sources` (paths, or `-` for stdin) into in-memory frames."""
-    options = IngestOptions.build(fmt=fmt, service=service, project=project, host=host)
+    """Parse `sources` (paths, folders, or `-` for stdin) into in-memory frames;
+    `topology` is the stack's compose files when the caller has read them."""
+    options = replace(
+        IngestOptions.build(fmt=fmt, service=service, project=project, host=host),
+        topology=topology,
+    )
     summary = IngestSummary()
     logs: list[pl.DataFrame] = []
     events: list[pl.DataFrame] = []

@@ -27,7 +27,7 @@ from incidentlog.errors import TemplateError, UsageError
 from incidentlog.incident import Incident, build_incident, incident_to_dict
 from incidentlog.render.markdown import markdown_to_html, md_prose
 from incidentlog.render.templates import render_template, template_environment
-from incidentlog.sources import load_evidence
+from incidentlog.sources import EvidenceSource, Request
 from incidentlog.text import join_names
 
 __all__ = [
@@ -137,6 +137,36 @@ def render_report(incident: Incident, fmt: str = "md", template_dir: Path | None
     )
 
 
+def report_from(
+    source: EvidenceSource,
+    *,
+    fmt: str = "md",
+    template_dir: Path | None = None,
+    redact: bool = True,
+    now: datetime | None = None,
+) -> str:
+    """Evidence → detection → incident model → rendered report (what `report` prints).
+
+    The source's services (names or globs) focus the report; the analysis sees
+    every service, so causes upstream of them are still found."""
+    from incidentlog.detect import detect_findings, summarize_findings
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} is not supported (allowed: {', '.join(FORMATS)})")
+    if template_dir is not None and not template_dir.is_dir():
+        raise TemplateError(f"--template {template_dir}: not a directory")
+    ruleset = source.ruleset
+    evidence = source.evidence()
+    project = source.request.project
+    findings = detect_findings(
+        evidence.logs, evidence.events, ruleset, projects=[project] if project else []
+    )
+    summary = summarize_findings(findings)
+    focus = source.services() or []
+    incident = build_incident(evidence, findings, summary, now=now, redact=redact, focus=focus)
+    return render_report(incident, fmt, template_dir)
+
+
 def generate_report(
     paths: Sequence[str | Path] = (),
     *,
@@ -150,22 +180,15 @@ def generate_report(
     rule_paths: Sequence[str | Path] = (),
     now: datetime | None = None,
 ) -> str:
-    """Evidence → detection → incident model → rendered report (what the CLI prints)."""
-    from incidentlog.detect import detect_findings, load_rules, summarize_findings
-
-    if fmt not in FORMATS:
-        raise UsageError(f"--format {fmt!r} is not supported (allowed: {', '.join(FORMATS)})")
-    if template_dir is not None and not template_dir.is_dir():
-        raise TemplateError(f"--template {template_dir}: not a directory")
-    ruleset = load_rules(rule_paths)
-    evidence = load_evidence(
-        paths,
+    """`report_from` the evidence of these paths (or the store) and options."""
+    request = Request(
+        paths=tuple(str(p) for p in paths),
+        store=Path(store) if store is not None else None,
         since=since,
         until=until,
-        store=store,
-        service_hint=services[0] if len(services) == 1 else None,
+        services=tuple(services),
+        rule_paths=tuple(Path(r) for r in rule_paths),
     )
-    findings = detect_findings(evidence.logs, evidence.events, ruleset)
-    summary = summarize_findings(findings)
-    incident = build_incident(evidence, findings, summary, now=now, redact=redact, focus=services)
-    return render_report(incident, fmt, template_dir)
+    return report_from(
+        EvidenceSource(request), fmt=fmt, template_dir=template_dir, redact=redact, now=now
+    )
