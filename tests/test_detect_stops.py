@@ -73,3 +73,24 @@ def test_die_after_a_kill_event_is_the_stop(tmp_path: Path) -> None:
     assert crash_services(tmp_path, "web-1  | bye\n", stopped) == set()
     killed = [event("die", 11, 137)]
     assert crash_services(tmp_path, "web-1  | bye\n", killed) == {"web"}
+
+
+def test_one_oom_kill_per_death_whatever_the_sources(tmp_path: Path) -> None:
+    """The engine's `oom` event and inspect's `OOMKilled` of the same death are one kill."""
+    from datetime import UTC, datetime, timedelta
+
+    from incidentlog.ingest.events import drop_repeated_ooms
+    from incidentlog.schema import EVENTS_SCHEMA
+
+    t0 = datetime(2025, 8, 1, 12, tzinfo=UTC)
+    rows = [
+        {"ts": t0, "container": "db", "action": "oom", "seq": 0},
+        {"ts": t0 + timedelta(seconds=1), "container": "db", "action": "oom", "seq": 1},
+        {"ts": t0 + timedelta(minutes=5), "container": "db", "action": "oom", "seq": 2},
+        {"ts": t0, "container": "web", "action": "oom", "seq": 3},
+    ]
+    frame = pl.DataFrame(rows).with_columns(
+        pl.col("ts").cast(EVENTS_SCHEMA["ts"]), pl.col("action").cast(EVENTS_SCHEMA["action"])
+    )
+    kept = drop_repeated_ooms(frame)
+    assert kept.get_column("seq").to_list() == [0, 2, 3]

@@ -35,6 +35,7 @@ from incidentlog.detect.signals import (
 )
 from incidentlog.detect.stops import drop_stop_exits
 from incidentlog.detect.summary import summarize_findings
+from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.schema import (
     EVENTS_SCHEMA,
     LEVEL_DTYPE,
@@ -334,7 +335,7 @@ def detect_findings(
     """One row per (record, rule) match, FINDINGS_COLUMNS, in time order."""
     compiled = rules if isinstance(rules, CompiledRules) else compile_rules(rules)
     log_lf = pl.LazyFrame(schema=LOGS_SCHEMA) if logs is None else logs.lazy()
-    event_frame = _as_frame(events, EVENTS_SCHEMA, "detect")
+    event_frame = drop_repeated_ooms(_as_frame(events, EVENTS_SCHEMA, "detect"))
     findings = _matches(compiled, log_lf, event_frame)
     if findings.is_empty():
         return pl.DataFrame(schema=FINDINGS_COLUMNS)

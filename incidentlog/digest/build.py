@@ -39,6 +39,7 @@ from incidentlog.digest.signatures import (
     is_error,
     pattern_frame,
 )
+from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.schema import EventAction, HealthStatus, Level
 
 __all__ = ["TOP_PATTERNS", "build_digest"]
@@ -198,7 +199,8 @@ def _lifecycle(events: pl.DataFrame, period: Period) -> tuple[pl.DataFrame, pl.D
             )
             .group_by("service")
             .agg(pl.len().alias("restarts")),
-            ordered.filter((pl.col("action") == EventAction.OOM.value) & period.contains())
+            drop_repeated_ooms(ordered)
+            .filter((pl.col("action") == EventAction.OOM.value) & period.contains())
             .group_by("service")
             .agg(pl.len().alias("oom_kills")),
         ],

@@ -12,6 +12,7 @@ import polars as pl
 from incidentlog.incident.advice import RESTARTS_LISTED
 from incidentlog.incident.model import GanttBar, Issue, ServiceState, Threshold, TimelineEntry
 from incidentlog.incident.services import ServiceGroups, ServiceStats, peak
+from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.schema import Category, EventAction
 from incidentlog.text import clock
 
@@ -134,7 +135,9 @@ def _restart_rows(
     died = events.filter(
         (pl.col("action") == EventAction.DIE.value) & (pl.col("service") == s)
     ).sort("ts", "seq")
-    ooms = events.filter((pl.col("action") == EventAction.OOM.value) & (pl.col("service") == s))
+    ooms = drop_repeated_ooms(events).filter(
+        (pl.col("action") == EventAction.OOM.value) & (pl.col("service") == s)
+    )
     for oom_ts in ooms.sort("ts").get_column("ts").to_list():
         entries.append(TimelineEntry(oom_ts, [s], "oom", "kernel OOM killer hit the container"))
     if died.height and died.height <= RESTARTS_LISTED:

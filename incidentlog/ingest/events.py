@@ -9,6 +9,8 @@ service. Only container lifecycle and health actions are kept; the rest
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 
 from incidentlog.ingest.compose import service_from_container
@@ -62,3 +64,23 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
     return parsed.with_columns(
         reject=reject, action=pl.col("action").cast(ACTION_DTYPE, strict=False)
     ).drop("_kind", "_action_text")
+
+
+OOM_SAME_DEATH = timedelta(seconds=5)
+"""An `oom` row this close to another of the same container is the same kill seen by
+another source (the engine's `oom` event, and inspect's `OOMKilled`)."""
+
+
+def drop_repeated_ooms(events: pl.DataFrame) -> pl.DataFrame:
+    """`events` with one `oom` row per kill: the earliest of those within OOM_SAME_DEATH
+    of each other, per container (undated rows are kept)."""
+    oom = pl.col("action") == EventAction.OOM.value
+    if events.filter(oom).height < 2:
+        return events
+    ordered = events.with_row_index("_row")
+    ooms = ordered.filter(oom & pl.col("ts").is_not_null()).sort("container", "ts")
+    repeated = ooms.filter(
+        (pl.col("container") == pl.col("container").shift(1))
+        & (pl.col("ts") - pl.col("ts").shift(1) <= OOM_SAME_DEATH)
+    ).get_column("_row")
+    return ordered.filter(~pl.col("_row").is_in(repeated.implode())).drop("_row")
