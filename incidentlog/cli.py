@@ -9,6 +9,7 @@ unknown option, a missing argument) with 2.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -33,6 +34,10 @@ from incidentlog.errors import IncidentlogError
 _CLICK: dict[str, type[Exception]] = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
 _ClickException = _CLICK["ClickException"]
 _UsageError = _CLICK["UsageError"]
+
+
+DEBUG_ENV = "INCIDENTLOG_DEBUG"
+"""Set it to see the traceback of an internal error instead of one line."""
 
 
 class _PlainErrors(TyperGroup):
@@ -67,6 +72,17 @@ class _PlainErrors(TyperGroup):
         except IncidentlogError as exc:  # raised while options were converted
             typer.echo(f"Error: {exc}", err=True)
             code = exc.exit_code
+        except Exception as exc:  # a bug: one line, never a traceback (locals may hold secrets)
+            if os.environ.get(DEBUG_ENV):
+                raise
+            name = type(exc).__name__
+            detail = " ".join(str(exc).split())[:200]
+            typer.echo(
+                f"Error: internal error ({name}: {detail}); please report it, with the "
+                f"traceback that {DEBUG_ENV}=1 prints",
+                err=True,
+            )
+            code = 1
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else 0)

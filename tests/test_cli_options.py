@@ -245,3 +245,20 @@ def test_version_without_loading_polars() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = out.stdout.splitlines()
     assert lines[0].startswith("incidentlog ") and lines[-1] == "False"
+
+
+def test_a_bug_is_one_line_not_a_traceback(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import incidentlog.detect
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("shop-api")
+
+    monkeypatch.setattr(incidentlog.detect, "run_detect", broken)
+    result = runner.invoke(app, ["detect", str(log)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: internal error (KeyError: 'shop-api'); please report it, with the traceback "
+        "that INCIDENTLOG_DEBUG=1 prints\n"
+    )
+    monkeypatch.setenv("INCIDENTLOG_DEBUG", "1")
+    assert isinstance(runner.invoke(app, ["detect", str(log)]).exception, KeyError)
