@@ -60,7 +60,10 @@ def parse_time(value: str, *, now: datetime | None = None) -> datetime:
             f"{value!r} is not a time: use RFC 3339 (2025-08-01T12:30:00Z), "
             "Unix seconds (1754051400) or a duration back from now (90m, 1h30m, 2d)"
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        raise TimeSpecError(f"{value!r}: in UTC it falls outside years 1 to 9999") from None
 
 
 def parse_window(

@@ -37,6 +37,22 @@ def cli_errors(minimum_exit: int = 1) -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("Error: interrupted", err=True)
         raise typer.Exit(130) from None
+    except Exception as exc:
+        if not _unreadable_parquet(exc):
+            raise
+        detail = " ".join(str(exc).split())[:200]
+        typer.echo(
+            f"Error: a Parquet file could not be read ({detail}); "
+            "`incidentlog store check` names the store's bad files",
+            err=True,
+        )
+        raise typer.Exit(max(1, minimum_exit)) from None
+
+
+def _unreadable_parquet(exc: Exception) -> bool:
+    """A Polars error about Parquet data: a store file damaged inside (a truncated
+    one is found when it is opened, with its name: store/reader.py)."""
+    return type(exc).__module__.startswith("polars") and "parquet" in str(exc).lower()
 
 
 def write_output(text: str, output: Path | None) -> None:

@@ -78,7 +78,7 @@ def collect(
 
     with cli_errors():
         schedule = None
-        if digest_every:
+        if digest_every is not None:
             schedule = DigestSchedule(
                 store=store or default_store_path(),
                 every=parse_duration(digest_every),

@@ -1,17 +1,23 @@
-"""`incidentlog store info|compact`: what the history holds; merging its small files."""
+"""`incidentlog store info|compact|check`: what the history holds; merging its small
+files; finding (and moving aside) files that cannot be read."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from incidentlog.commands import cli_errors, write_output
 from incidentlog.commands.options import OutputOption, StoreOption, check_format, deprecated
 
+if TYPE_CHECKING:
+    from incidentlog.store import CheckResult
+
 app = typer.Typer(
-    help="What the history store holds, and merging its small files.", no_args_is_help=True
+    help="What the history store holds, merging its small files, checking its files.",
+    no_args_is_help=True,
 )
 FORMATS = ("text", "json")
 
@@ -62,5 +68,83 @@ def compact(store: StoreOption = None) -> None:
     from incidentlog.store import Store
 
     with cli_errors():
-        before, after = Store.open(store).compact()
-    typer.echo(f"compacted: {before} files -> {after}")
+        done = Store.open(store).compact()
+    typer.echo(f"compacted: {done.before} files -> {done.after}")
+    for problem in done.skipped:
+        typer.echo(
+            f"skipped a day with a bad file: {problem} (`incidentlog store check --repair` "
+            "moves it aside)",
+            err=True,
+        )
+
+
+EXIT_BAD_FILES = 1
+"""`store check` found files it cannot read (and --repair was not given)."""
+
+
+@app.command("check")
+def check(
+    store: StoreOption = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            help="Move bad files to the store's quarantine folder and clean up after "
+            "killed writers."
+        ),
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output: OutputOption = None,
+) -> None:
+    """Read every store file whole and list those that cannot be read (exit 1);
+    with --repair, move them into <store>/quarantine/ so every other file reads again.
+
+    Ingesting a quarantined file's input again restores its rows (ingest adds only
+    what is missing).
+
+    Example: incidentlog store check --repair --store ./history
+    """
+    from incidentlog.store import Store
+
+    with cli_errors():
+        check_format(fmt, FORMATS, "store check")
+        result = Store.open(store).check(repair=repair)
+        moved = dict(result.moved)
+        if fmt == "json":
+            document = {
+                "files": result.files,
+                "bad": [
+                    {"file": str(f), "problem": why, "moved_to": str(moved.get(f) or "") or None}
+                    for f, why in result.bad
+                ],
+                "leftovers": [str(p) for p in result.leftovers],
+                "recovered": vars(result.recovery) if result.recovery else None,
+            }
+            text = json.dumps(document, ensure_ascii=False) + "\n"
+        else:
+            text = _check_text(result, moved)
+        write_output(text, output)
+    if not result.ok:
+        raise typer.Exit(EXIT_BAD_FILES)
+
+
+def _check_text(result: CheckResult, moved: dict[Path, Path]) -> str:
+    lines = [f"checked {result.files} files: {len(result.bad)} bad"]
+    for file, why in result.bad:
+        lines.append(f"bad: {file}: {why}")
+        if file in moved:
+            lines.append(f"  moved to {moved[file]}")
+    if result.bad and not moved:
+        lines.append("run `incidentlog store check --repair` to move them aside")
+    if moved:
+        lines.append("ingest their inputs again to restore their rows")
+    if result.leftovers:
+        lines.append(
+            f"{len(result.leftovers)} files left by killed writers (--repair removes them)"
+        )
+    done = result.recovery
+    if done and (done.completed or done.abandoned or done.temporaries):
+        lines.append(
+            f"cleaned up: {done.completed} interrupted compactions completed, "
+            f"{done.abandoned} abandoned, {done.temporaries} temporary files removed"
+        )
+    return "\n".join(lines) + "\n"

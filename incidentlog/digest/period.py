@@ -62,14 +62,18 @@ def hour_start(value: str, zone: ZoneInfo) -> datetime:
         naive = datetime.fromisoformat(f"{day}T{hour}:00:00")
     except ValueError:
         raise UsageError(f"--hour {value!r}: no such date or hour") from None
-    if offset:
-        text = "+00:00" if offset == "Z" else offset
-        if len(text) == 3:
-            text += ":00"
-        return datetime.fromisoformat(f"{naive.isoformat()}{text}").astimezone(UTC)
-    local = naive.replace(tzinfo=zone)
-    start = local.astimezone(UTC)
-    if start.astimezone(zone).replace(tzinfo=None) != naive:
+    try:
+        if offset:
+            text = "+00:00" if offset == "Z" else offset
+            if len(text) == 3:
+                text += ":00"
+            return datetime.fromisoformat(f"{naive.isoformat()}{text}").astimezone(UTC)
+        local = naive.replace(tzinfo=zone)
+        start = local.astimezone(UTC)
+        shown = start.astimezone(zone).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        raise UsageError(f"--hour {value!r}: out of range") from None
+    if shown != naive:
         raise UsageError(f"--hour {value!r} does not exist in {zone.key} (a DST gap)")
     return start
 
@@ -86,21 +90,37 @@ def resolve_period(
 
     zone = zone or ZoneInfo("UTC")
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    if since and hour:
+    if since is not None and hour is not None:
         raise UsageError("give --since or --hour, not both")
-    if hour:
+    if hour is not None:
         start = hour_start(hour, zone)
-        return Period(start, start + timedelta(hours=1))
-    if since:
+        return _comparable(start, timedelta(hours=1), f"--hour {hour}")
+    if since is not None:
         start = parse_time(since, now=now)
         if start >= now:
             raise UsageError(f"--since {since} is not in the past")
-        return Period(start, now)
+        return _comparable(start, now - start, f"--since {since}")
     local = now.astimezone(zone).replace(minute=0, second=0, microsecond=0)
     end = local.astimezone(UTC)
     if end.astimezone(zone).minute != 0:  # a zone offset in half hours: floor in UTC too
         end = now.replace(minute=0, second=0, microsecond=0)
     return Period(end - timedelta(hours=1), end)
+
+
+_EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def _comparable(start: datetime, length: timedelta, what: str) -> Period:
+    """The period from `start`, if it and the periods it is compared with (the one
+    before it, the same hours a day earlier) fit in the calendar; else a usage error."""
+    margin = length + timedelta(days=2)
+    if start - _EARLIEST < margin or _LATEST - start < length + timedelta(days=1):
+        raise UsageError(
+            f"{what}: out of range (the digest compares it with the period before, "
+            "so it must start after 0001-01-03 and end before 9999-12-30)"
+        )
+    return Period(start, start + length)
 
 
 def day_before(period: Period, zone: ZoneInfo) -> Period:

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from incidentlog.errors import UsageError
 from incidentlog.live.collector import CollectOptions, CollectStats, run_collect, stop_on_signals
 from incidentlog.timespec import parse_time
 
-__all__ = ["collect_command"]
+__all__ = ["check_project", "collect_command"]
+
+_PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A compose project name (compose v2 allows lowercase letters, digits, `-` and `_`;
+older tools kept capitals and dots): never a path."""
+
+
+def check_project(project: str | None) -> None:
+    """A usage error unless `project` can be a compose project's name."""
+    if project is not None and not _PROJECT.fullmatch(project):
+        raise UsageError(
+            f"--project {project!r} is not a compose project name (letters, digits, "
+            "'-', '_' and '.', starting with a letter or digit)"
+        )
 
 
 class _LiveLine:
@@ -58,10 +73,11 @@ def collect_command(
     With a `schedule`, each status update (after a flush) gives it the chance
     to write the digest of an interval that just ended.
     """
+    check_project(project)
     options = CollectOptions(
         project=project,
         store=store,
-        since=parse_time(since) if since else None,
+        since=parse_time(since) if since is not None else None,
         follow=follow,
         docker_host=docker_host,
         wait=wait,

@@ -10,8 +10,9 @@ concurrent ingests on one machine cannot both add the same row).
     store/__init__.py   `Store`: open, create, lock; the face of the package
     store/layout.py     the on-disk layout: every path inside the store
     store/writer.py     append (the id check) and the file writer
-    store/reader.py     scan and totals
-    store/compact.py    merging a day's files into one
+    store/reader.py     scan (pinning the files it reads) and totals
+    store/compact.py    merging a day's files into one, crash-safe; recovery after a kill
+    store/check.py      finding bad files and moving them aside (`store check --repair`)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import fcntl
 import json
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -29,8 +30,20 @@ import polars as pl
 from incidentlog.errors import StoreError
 from incidentlog.schema import id_fingerprint
 from incidentlog.store import reader, writer
+from incidentlog.store.check import CheckResult
+from incidentlog.store.check import check as _check
+from incidentlog.store.compact import Compaction, Recovery, recover
 from incidentlog.store.compact import compact as _compact
-from incidentlog.store.layout import CACHE, CHECKPOINTS, DATASETS, LOCK, MARKER, UNDATED, Layout
+from incidentlog.store.layout import (
+    CACHE,
+    CHECKPOINTS,
+    DATASETS,
+    LOCK,
+    MARKER,
+    QUARANTINE,
+    UNDATED,
+    Layout,
+)
 from incidentlog.store.reader import DatasetInfo, StoreInfo
 from incidentlog.store.writer import FILE_ROWS, ROW_GROUP_ROWS, ZSTD_LEVEL, AppendResult
 
@@ -42,13 +55,17 @@ __all__ = [
     "FORMAT_VERSION",
     "LOCK",
     "MARKER",
+    "QUARANTINE",
     "ROW_GROUP_ROWS",
     "STORE_ENV",
     "UNDATED",
     "ZSTD_LEVEL",
     "AppendResult",
+    "CheckResult",
+    "Compaction",
     "DatasetInfo",
     "Layout",
+    "Recovery",
     "Store",
     "StoreInfo",
     "default_store_path",
@@ -81,22 +98,22 @@ class Store:
         self._stored_ids = writer.StoredIds(self.layout)
         """Ids of the files already read, so a long-running writer (`collect`
         appends every second) reads each file once."""
+        self.recovery: Recovery | None = None
+        """What this writer cleaned up after killed ones (once, at its first lock)."""
 
     @classmethod
     def open(cls, root: Path | None = None, *, create: bool = False) -> Store:
         path = root or default_store_path()
         marker = Layout(path).marker
         if marker.is_file():
-            try:
-                version = json.loads(marker.read_text()).get("format")
-            except (OSError, ValueError):
-                raise StoreError(f"{path}: unreadable store marker {MARKER}") from None
+            version = _read_marker(path).get("format")
             if version != FORMAT_VERSION:
                 hint = (
                     " (written by an older incidentlog: ingest into a new --store)"
                     if isinstance(version, int) and version < FORMAT_VERSION
                     else ""
                 )
+                version = json.dumps(version)
                 raise StoreError(
                     f"{path}: store format {version}, this incidentlog reads {FORMAT_VERSION}{hint}"
                 )
@@ -137,7 +154,7 @@ class Store:
             marker = {"format": FORMAT_VERSION, "ids": id_fingerprint(), "polars": pl.__version__}
             _atomic_write_bytes(self.layout.marker, json.dumps(marker).encode())
         except OSError as exc:
-            raise StoreError(f"{self.root}: cannot create store ({exc.strerror})") from None
+            raise StoreError(f"{self.root}: cannot create store ({_why(exc)})") from None
         self._exists = True
 
     def _check_ids(self) -> None:
@@ -146,14 +163,14 @@ class Store:
         would store re-ingested records a second time. Call under the lock; a
         store from before ids were recorded adopts this Polars'."""
         path = self.layout.marker
-        try:
-            marker = json.loads(path.read_text())
-        except (OSError, ValueError):
-            raise StoreError(f"{self.root}: unreadable store marker {MARKER}") from None
+        marker = _read_marker(self.root)
         current = id_fingerprint()
         if marker.get("ids") is None:
             marker |= {"ids": current, "polars": pl.__version__}
-            _atomic_write_bytes(path, json.dumps(marker).encode())
+            try:
+                _atomic_write_bytes(path, json.dumps(marker).encode())
+            except OSError as exc:
+                raise StoreError(f"{self.root}: cannot write to the store ({_why(exc)})") from None
         elif marker["ids"] != current:
             made_by = marker.get("polars", "another version")
             raise StoreError(
@@ -167,12 +184,27 @@ class Store:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        with self.layout.lock.open("a") as lock:
+        """Hold the store's lock (every writer does); the first time, clean up
+        after writers that were killed (see compact.py)."""
+        try:
+            lock = self.layout.lock.open("a")
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot write to the store ({_why(exc)})") from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                if self.recovery is None:
+                    self._recover()
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _recover(self) -> Recovery:
+        try:
+            self.recovery = recover(self.layout)
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot write to the store ({_why(exc)})") from None
+        return self.recovery
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -189,12 +221,28 @@ class Store:
             batches, layout=self.layout, known=self._stored_ids, begin=self._writing
         )
 
-    def compact(self) -> tuple[int, int]:
-        """Merge each day's files into one (dropping duplicate ids); returns (before, after)
-        file counts. Streamed: memory stays that of a few row groups and one
-        service's ids, whatever the size of the day."""
+    def compact(self) -> Compaction:
+        """Merge each day's files into one (dropping duplicate ids); returns the
+        file counts before and after, and the days left alone for a bad file.
+        Streamed: memory stays that of a few row groups and one service's ids,
+        whatever the size of the day. Crash-safe, and readers never see it half
+        done (compact.py)."""
         with self._locked():
-            return _compact(self.layout)
+            try:
+                return _compact(self.layout)
+            except OSError as exc:
+                raise StoreError(f"{self.root}: cannot compact ({_why(exc)})") from None
+
+    def check(self, *, repair: bool = False) -> CheckResult:
+        """Every store file read whole; with `repair`, the bad ones moved to the
+        quarantine folder and what killed writers left cleaned up (check.py)."""
+        if not repair:
+            return _check(self.layout)
+        with self._locked():
+            try:
+                return _check(self.layout, recovery=self.recovery or self._recover())
+            except OSError as exc:
+                raise StoreError(f"{self.root}: cannot repair ({_why(exc)})") from None
 
     # ---- reading -------------------------------------------------------------
 
@@ -221,7 +269,31 @@ class Store:
         )
 
 
+def _read_marker(root: Path) -> dict[str, object]:
+    """The store marker's fields; anything but a JSON object is an unreadable marker."""
+    try:
+        marker = json.loads(Layout(root).marker.read_text("utf-8"))
+    except (OSError, ValueError):
+        marker = None
+    if not isinstance(marker, dict):
+        raise StoreError(
+            f"{root}: unreadable store marker {MARKER} (it should hold a JSON object "
+            f'such as {{"format": {FORMAT_VERSION}}})'
+        )
+    return marker
+
+
+def _why(exc: OSError) -> str:
+    """An OS error in a few words (`read-only file system`, `disk full`)."""
+    return (exc.strerror or str(exc)).lower().replace("no space left on device", "disk full")
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except BaseException:
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise

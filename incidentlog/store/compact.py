@@ -1,35 +1,169 @@
-"""Compaction: each day's files merged into one, duplicate ids dropped, streamed."""
+"""Compaction: each day's files merged into one, duplicate ids dropped, streamed.
+
+Crash-safe, and invisible to readers half-done. For each day, in this order:
+
+1. the journal `.<merged>.compact.json` is written (atomically): the merged
+   file's name and the files it replaces;
+2. the merged file is written under a temporary name, flushed, renamed in;
+3. the replaced files are unlinked, then the journal.
+
+Readers (`Layout.day_files`) leave out the files a journal names as soon as
+its merged file is there, so they see either the old files or the merged one,
+never both. A compaction killed before step 2's rename leaves the old files
+and a journal whose merged file is absent (ignored, and removed later);
+killed after it, a journal that the next writer (`recover`) completes by
+unlinking what it names. Readers pin the files they list (reader.py), so the
+unlinks of step 3 never pull a file from under a running query.
+
+`recover` runs under the store's lock, where no other writer can be half-way:
+it completes or drops journals and deletes temporary files left by writers
+that were killed.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from incidentlog.store.layout import DATASETS, Layout
+from incidentlog.errors import StoreError
+from incidentlog.store.layout import DATASETS, Layout, read_journal
+from incidentlog.store.reader import check_file, check_footer
 from incidentlog.store.writer import write_file
 
 
-def compact(layout: Layout) -> tuple[int, int]:
-    """Merge each day's files into one (dropping duplicate ids); returns (before, after)
-    file counts. Streamed: memory stays that of a few row groups and one
-    service's ids, whatever the size of the day. The caller holds the store's lock."""
+@dataclass(frozen=True)
+class Compaction:
+    """What a compaction did: file counts, and days left alone because of a bad file."""
+
+    before: int
+    after: int
+    skipped: tuple[str, ...] = field(default=())
+    """One line per day not compacted: its bad file and what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What `recover` cleaned up."""
+
+    completed: int = 0
+    """Compactions killed after their rename, whose replaced files are now gone."""
+    abandoned: int = 0
+    """Compactions killed before their rename, whose journal is now gone."""
+    temporaries: int = 0
+    """Temporary files of killed writers, deleted."""
+
+
+def compact(layout: Layout) -> Compaction:
+    """Merge each day's files into one (dropping duplicate ids). Streamed: memory
+    stays that of a few row groups and one service's ids, whatever the size of the
+    day. The caller holds the store's lock."""
+    recover(layout)
     before = after = 0
+    skipped: list[str] = []
     for dataset, schema in DATASETS.items():
         for day in layout.days(dataset):
             files = layout.day_files(dataset, day)
             before += len(files)
-            if len(files) <= 1:
+            problem = _first_problem(files)
+            if len(files) <= 1 or problem:
                 after += len(files)
+                if problem:
+                    skipped.append(problem)
                 continue
-            name = f"compact-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-            write_file(layout, dataset, day, _merged(files, schema), name)
-            for old in files:
-                old.unlink()
-            after += 1
-    return before, after
+            problem = _compact_day(layout, dataset, day, files, schema)
+            after += len(files) if problem else 1
+            if problem:
+                skipped.append(problem)
+    return Compaction(before, after, tuple(skipped))
+
+
+def _first_problem(files: list[Path]) -> str | None:
+    for file in files:
+        problem = check_footer(file)
+        if problem:
+            return f"{file}: {problem}"
+    return None
+
+
+def _compact_day(
+    layout: Layout, dataset: str, day: str, files: list[Path], schema: pl.Schema
+) -> str | None:
+    """Merge one day's files (the steps in the module's docstring); a file that
+    cannot be decoded leaves the day as it was and is returned as a problem."""
+    name = f"compact-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+    journal = layout.journal(dataset, day, name)
+    record = {"merged": f"{name}.parquet", "replaces": [f.name for f in files]}
+    _write_atomically(journal, json.dumps(record).encode())
+    try:
+        merged = write_file(layout, dataset, day, _merged(files, schema), name, durable=True)
+    except (StoreError, pl.exceptions.PolarsError) as exc:
+        journal.unlink(missing_ok=True)
+        bad = next(((f, p) for f in files if (p := check_file(f, schema))), None)
+        if bad is None:
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"{layout.day_dir(dataset, day)}: cannot compact ({exc})") from None
+        return f"{bad[0]}: {bad[1]}"
+    except BaseException:
+        journal.unlink(missing_ok=True)
+        raise
+    for old in files:
+        old.unlink(missing_ok=True)
+    journal.unlink()
+    _sync_dir(merged.parent)
+    return None
+
+
+def recover(layout: Layout) -> Recovery:
+    """Finish or drop the journals of killed compactions and delete temporary files
+    (call under the store's lock: then no writer is half-way)."""
+    completed = abandoned = temporaries = 0
+    for dataset in DATASETS:
+        for day in layout.days(dataset):
+            for journal in layout.journals(dataset, day):
+                merged, old = read_journal(journal)
+                folder = journal.parent
+                if merged and (folder / merged).is_file():
+                    for name in sorted(old):
+                        (folder / name).unlink(missing_ok=True)
+                    completed += 1
+                else:
+                    abandoned += 1
+                journal.unlink(missing_ok=True)
+            for temporary in layout.temporaries(dataset, day):
+                temporary.unlink(missing_ok=True)
+                temporaries += 1
+    return Recovery(completed, abandoned, temporaries)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f"{path.name}.tmp")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise StoreError(f"{path.parent}: cannot write ({exc.strerror or exc})") from None
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make the renames and unlinks in `folder` durable."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _merged(files: list[Path], schema: pl.Schema) -> pl.LazyFrame:

@@ -9,21 +9,25 @@ order, so Parquet row-group statistics prune service and time queries.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import socket
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager, ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
+from incidentlog.errors import StoreError
 from incidentlog.schema import conform
 from incidentlog.store.layout import DATASETS, UNDATED, Layout
+from incidentlog.store.reader import check_file
 
 ROW_GROUP_ROWS = 64 * 1024
 ZSTD_LEVEL = 1
@@ -127,36 +131,101 @@ class StoredIds:
             known.clear()
         new = sorted(present - files)
         if new:
-            known.add(_parts(pl.scan_parquet(new).select(_KnownIds.COLUMNS).collect()))
+            known.add(_parts(_read_ids(new, DATASETS[dataset])))
             files.update(new)
         return known
 
 
+def _read_ids(files: list[Path], schema: pl.Schema) -> pl.DataFrame:
+    """The id columns of `files`; a file that cannot be read is a StoreError naming it."""
+    try:
+        return pl.scan_parquet(files).select(_KnownIds.COLUMNS).collect()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        for file in files:
+            problem = check_file(file, schema)
+            if problem:
+                raise StoreError(
+                    f"{file}: {problem}; `incidentlog store check --repair` moves it aside"
+                ) from None
+        raise StoreError(f"{files[0].parent}: cannot read the stored ids ({exc})") from None
+
+
 def write_file(
-    layout: Layout, dataset: str, day: str, rows: pl.DataFrame | pl.LazyFrame, name: str
+    layout: Layout,
+    dataset: str,
+    day: str,
+    rows: pl.DataFrame | pl.LazyFrame,
+    name: str,
+    *,
+    durable: bool = False,
 ) -> Path:
     """Write `rows` as one file of the day (a frame is grouped by service
-    first; a lazy frame comes grouped and is streamed to disk)."""
+    first; a lazy frame comes grouped and is streamed to disk). The file
+    appears whole or not at all: on any failure its temporary file is removed
+    and a StoreError says why (the disk is full, the store is read-only).
+    `durable` flushes it to disk before it is renamed in (compaction deletes
+    the files it replaces right after)."""
     target, temporary = layout.file(dataset, day, name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(rows, pl.LazyFrame):
-        rows.sink_parquet(
-            temporary,
-            compression="zstd",
-            compression_level=ZSTD_LEVEL,
-            statistics=True,
-            row_group_size=ROW_GROUP_ROWS,
-        )
-    else:  # (a frame's own writer: 4 % less CPU than sinking it)
-        _clustered_by_service(rows).write_parquet(
-            temporary,
-            compression="zstd",
-            compression_level=ZSTD_LEVEL,
-            statistics=True,
-            row_group_size=ROW_GROUP_ROWS,
-        )
-    temporary.replace(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(rows, pl.LazyFrame):
+            rows.sink_parquet(
+                temporary,
+                compression="zstd",
+                compression_level=ZSTD_LEVEL,
+                statistics=True,
+                row_group_size=ROW_GROUP_ROWS,
+            )
+        else:  # (a frame's own writer: 4 % less CPU than sinking it)
+            _clustered_by_service(rows).write_parquet(
+                temporary,
+                compression="zstd",
+                compression_level=ZSTD_LEVEL,
+                statistics=True,
+                row_group_size=ROW_GROUP_ROWS,
+            )
+        if durable:
+            _fsync(temporary)
+        temporary.replace(target)
+    except BaseException as exc:
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        problem = write_problem(exc)
+        if problem is None:
+            raise
+        raise StoreError(f"{target.parent}: cannot write a store file ({problem})") from None
     return target
+
+
+def write_problem(exc: BaseException) -> str | None:
+    """What an exception raised while writing says, when it is about the disk
+    (None for anything else, such as a row that cannot be decoded)."""
+    if isinstance(exc, OSError):
+        code = exc.errno
+        text = exc.strerror or str(exc)
+    elif isinstance(exc, pl.exceptions.PolarsError) and "os error" in str(exc):
+        match = re.search(r"\(os error (\d+)\)", str(exc))
+        code = int(match.group(1)) if match else None
+        text = str(exc)
+    else:
+        return None
+    if code == errno.ENOSPC:
+        return "disk full"
+    if code == errno.EDQUOT:
+        return "disk quota exceeded"
+    if code == errno.EROFS:
+        return "read-only file system"
+    if code in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return " ".join(text.split())[:160]
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _clustered_by_service(frame: pl.DataFrame) -> pl.DataFrame:
@@ -203,14 +272,21 @@ class _FileWriter:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="incidentlog-store")
         self.queue: deque[Future[Path]] = deque()
         self.count = 0
+        self.stored = {name: 0 for name in DATASETS}
+        """Rows in the files renamed into place so far (what an error leaves stored)."""
 
     def submit(self, key: _Key, frame: pl.DataFrame) -> None:
         dataset, day = key
         name = f"{self.writer}-{self.count}"
         self.count += 1
-        self.queue.append(self.pool.submit(write_file, self.layout, dataset, day, frame, name))
+        self.queue.append(self.pool.submit(self._write, dataset, day, frame, name))
         while len(self.queue) > 2:
             self.queue.popleft().result()
+
+    def _write(self, dataset: str, day: str, frame: pl.DataFrame, name: str) -> Path:
+        path = write_file(self.layout, dataset, day, frame, name)
+        self.stored[dataset] += frame.height
+        return path
 
     def finish(self) -> int:
         while self.queue:
@@ -283,16 +359,26 @@ def append(
     while the caller parses the next batch.
     """
     writer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    with ExitStack() as held:
-        files = _FileWriter(layout, writer)
-        held.callback(files.shutdown)  # on an error, stop writing; on success, flushed below
-        appending = _Appending(known, files)
-        started = False
-        for dataset, frame in batches:
-            if frame.is_empty():
-                continue
-            if not started:
-                held.enter_context(begin())
-                started = True
-            appending.add(dataset, frame)
-        return appending.finish()
+    files = _FileWriter(layout, writer)
+    try:
+        with ExitStack() as held:
+            held.callback(files.shutdown)  # on an error, stop writing; on success, flushed below
+            appending = _Appending(known, files)
+            started = False
+            for dataset, frame in batches:
+                if frame.is_empty():
+                    continue
+                if not started:
+                    held.enter_context(begin())
+                    held.callback(files.shutdown)  # (before the lock is released)
+                    started = True
+                appending.add(dataset, frame)
+            return appending.finish()
+    except StoreError as exc:
+        if not files.count:
+            raise
+        raise StoreError(
+            f"{exc}; {files.stored['logs']} records and {files.stored['events']} events "
+            "were stored before that; once it is fixed, running the same command again "
+            "adds the rest (rows already stored are skipped)"
+        ) from None
