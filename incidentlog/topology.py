@@ -44,6 +44,10 @@ MAX_BYTES: Final = 2 * 1024 * 1024
 """A compose file larger than this is not read (real ones are a few KiB)."""
 MAX_NODES: Final = 200_000
 """Values in a file once its aliases are expanded: a YAML alias bomb stops here."""
+MAX_NESTING: Final = 64
+"""Collections inside collections: a compose file nests about 6 deep. Checked on
+the event stream before anything is built (libyaml's loader overflows the C
+stack, a segfault, on a file of 50 000 nested `[`)."""
 MAX_DEPTH: Final = 8
 """`extends` chains and `include` nesting deeper than this are refused (loops too)."""
 
@@ -187,6 +191,23 @@ def _bounded(value: Any, where: Path) -> None:
             stack.append(item.value)
 
 
+def _nesting_bounded(text: str, where: Path) -> None:
+    """Refuse a document nested deeper than MAX_NESTING, reading only its events
+    (libyaml's parser keeps its own stack: no recursion) and stopping there."""
+    import yaml
+
+    opening = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    closing = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    depth = 0
+    for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        if isinstance(event, opening):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ComposeFileError(f"{where.name}: nested deeper than {MAX_NESTING}, not read")
+        elif isinstance(event, closing):
+            depth -= 1
+
+
 def _read(path: Path) -> dict[str, Any]:
     """One compose file as a mapping (bounded), or ComposeFileError."""
     import yaml
@@ -201,6 +222,7 @@ def _read(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ComposeFileError(f"{path.name}: not UTF-8 text") from None
     try:
+        _nesting_bounded(text, path)
         data = yaml.load(text, Loader=_loader())
     except yaml.YAMLError as exc:
         first = " ".join(str(exc).split())[:160] or type(exc).__name__

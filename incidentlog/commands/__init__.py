@@ -8,6 +8,7 @@ Library errors become one `Error: …` line and the error's exit code
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,21 +39,49 @@ def cli_errors(minimum_exit: int = 1) -> Iterator[None]:
         typer.echo("Error: interrupted", err=True)
         raise typer.Exit(130) from None
     except Exception as exc:
-        if not _unreadable_parquet(exc):
-            raise
-        detail = " ".join(str(exc).split())[:200]
-        typer.echo(
-            f"Error: a Parquet file could not be read ({detail}); "
-            "`incidentlog store check` names the store's bad files",
-            err=True,
-        )
-        raise typer.Exit(max(1, minimum_exit)) from None
+        if _unreadable_parquet(exc):
+            typer.echo(f"Error: {_parquet_problem(exc)}", err=True)
+            raise typer.Exit(max(1, minimum_exit)) from None
+        if minimum_exit <= 1:
+            raise  # cli.py makes it one line, exit 1
+        _internal_error(exc, minimum_exit)
+
+
+def _internal_error(exc: Exception, code: int) -> None:
+    """A bug in a command whose exit 1 means something else (grep: no match):
+    the one line cli.py prints for it, with the command's error exit code."""
+    from incidentlog.cli import DEBUG_ENV
+
+    if os.environ.get(DEBUG_ENV):
+        raise exc
+    detail = " ".join(str(exc).split())[:200]
+    typer.echo(
+        f"Error: internal error ({type(exc).__name__}: {detail}); please report it, with "
+        f"the traceback that {DEBUG_ENV}=1 prints",
+        err=True,
+    )
+    raise typer.Exit(code) from None
 
 
 def _unreadable_parquet(exc: Exception) -> bool:
     """A Polars error about Parquet data: a store file damaged inside (a truncated
     one is found when it is opened, with its name: store/reader.py)."""
     return type(exc).__module__.startswith("polars") and "parquet" in str(exc).lower()
+
+
+def _parquet_problem(exc: Exception) -> str:
+    """Which store file a Parquet error came from, and what to do about it."""
+    from incidentlog.store.reader import damaged_scanned_file
+
+    found = damaged_scanned_file()
+    if found is None:
+        detail = " ".join(str(exc).split())[:200]
+        return f"a Parquet file could not be read ({detail})"
+    file, problem = found
+    return (
+        f"{file}: {problem}; `incidentlog store check --repair` moves it aside "
+        "(re-ingest its input to restore its rows)"
+    )
 
 
 def write_output(text: str, output: Path | None) -> None:

@@ -19,6 +19,9 @@ from incidentlog.schema import ACTION_DTYPE, STATUS_DTYPE, TS_DTYPE, EventAction
 _KEPT = [a.value for a in EventAction if a not in (EventAction.PROBE, EventAction.SNAPSHOT)]
 
 
+_MAX_EPOCH_SECONDS = (2**63 - 1) // 1_000_000_000
+
+
 def _field(path: str) -> pl.Expr:
     return pl.col("line").str.json_path_match(path)
 
@@ -35,9 +38,11 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
         _field(f"{attrs}['com.docker.compose.service']"),
         service_from_container(name, _field(f"{attrs}['com.docker.compose.project']")),
     )
+    seconds = _field("$.time").cast(pl.Int64, strict=False)
     nanos = pl.coalesce(
         _field("$.timeNano").cast(pl.Int64, strict=False),
-        _field("$.time").cast(pl.Int64, strict=False) * 1_000_000_000,
+        # (seconds past Int64 nanoseconds, years 1677 to 2262, would wrap around)
+        pl.when(seconds.abs() < _MAX_EPOCH_SECONDS).then(seconds * 1_000_000_000),
     )
     parsed = lines.with_columns(
         ts=pl.from_epoch(nanos, time_unit="ns").dt.replace_time_zone("UTC").cast(TS_DTYPE),
@@ -49,6 +54,7 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
         exit_code=_field(f"{attrs}.exitCode").cast(pl.Int32, strict=False),
         restart_count=pl.lit(None, dtype=pl.Int32),
         output=pl.lit(None, dtype=pl.String),
+        bad_ts=nanos.is_null() & pl.coalesce(_field("$.timeNano"), _field("$.time")).is_not_null(),
         _kind=kind,
         _action_text=action_text,
     )

@@ -9,13 +9,13 @@ the log file when it is there.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from incidentlog.ingest.compose import parse_timestamp, service_from_container, strip_ansi
+from incidentlog.ingest.jsontext import loads
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -33,7 +33,7 @@ def identity_for_log_path(path: Path) -> ContainerIdentity:
     config = path.parent / "config.v2.json"
     fallback = ContainerIdentity(path.parent.name[:12] or path.stem, None, None)
     try:
-        data = json.loads(config.read_text(encoding="utf-8"))
+        data = loads(config.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return fallback
     name = str(data.get("Name") or "").lstrip("/") or fallback.container
@@ -53,6 +53,7 @@ def parse_jsonfile_lines(lines: pl.DataFrame, identity: ContainerIdentity) -> pl
         else service_from_container(pl.lit(identity.container))
     )
     return lines.with_columns(
+        bad_ts=stamp.is_not_null() & parse_timestamp(stamp).is_null(),
         container=pl.lit(identity.container),
         service=service,
         project=pl.lit(identity.project, dtype=pl.String),

@@ -157,8 +157,10 @@ def _kept_lines(
     def parse(lines: pl.DataFrame) -> pl.DataFrame:
         if fmt is InputFormat.COMPOSE:
             parsed = parse_compose_lines(lines).with_columns(stream=pl.lit("unknown"))
+            parsed = _flag_bad_stamps(parsed)
         elif fmt is InputFormat.RAW:
             parsed = parse_raw_lines(lines, service).with_columns(stream=pl.lit("unknown"))
+            parsed = _flag_bad_stamps(parsed)
         else:
             assert identity is not None
             parsed = parse_jsonfile_lines(lines, identity)
@@ -293,8 +295,27 @@ class _Anchor:
         return kept
 
 
+_STAMP_LIKE = r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}"
+"""What starts a line whose timestamp did not parse (it then stays in the text)."""
+
+
+def _flag_bad_stamps(parsed: pl.DataFrame) -> pl.DataFrame:
+    """`bad_ts`: a compose or raw line that starts with something shaped like a
+    timestamp which is no real time (the parser left it in the text)."""
+    return parsed.with_columns(
+        bad_ts=pl.col("ts").is_null() & pl.col("text").str.contains(_STAMP_LIKE).fill_null(False)
+    )
+
+
 def _keep(parsed: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
-    """Rows without a reject reason; the others are tallied with a sample."""
+    """Rows without a reject reason; the others are tallied with a sample (and
+    kept rows whose timestamp is no real time are counted)."""
+    if "bad_ts" in parsed.columns:
+        bad_ts = pl.col("bad_ts")
+        if "reject" in parsed.columns:
+            bad_ts = bad_ts & pl.col("reject").is_null()
+        summary.invalid_timestamps += int(parsed.select(bad_ts.sum()).item())
+        parsed = parsed.drop("bad_ts")
     if "reject" not in parsed.columns:
         return parsed
     if parsed.get_column("reject").null_count() == parsed.height:  # the usual case

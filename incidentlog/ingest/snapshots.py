@@ -19,6 +19,7 @@ import polars as pl
 from incidentlog.errors import FormatError
 from incidentlog.ingest.compose import parse_timestamp, service_from_container
 from incidentlog.ingest.jsonfile import PROJECT_LABEL, SERVICE_LABEL
+from incidentlog.ingest.jsontext import loads
 from incidentlog.schema import EventAction, HealthStatus
 
 _ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -53,7 +54,7 @@ def _labels_identity(name: str, labels: dict[str, str]) -> dict[str, Any]:
 def inspect_rows(document: str, source: str) -> list[dict[str, Any]]:
     """Rows for each container in a `docker inspect` document (object or list)."""
     try:
-        data = json.loads(document)
+        data = loads(document)
     except json.JSONDecodeError as exc:
         raise FormatError(
             f"{source}: invalid docker inspect JSON ({exc.msg}, line {exc.lineno})"
@@ -146,7 +147,7 @@ def ps_rows(document: str, source: str) -> tuple[list[dict[str, Any]], list[tupl
         stripped = document.strip()
         if stripped.startswith("["):
             try:
-                objects = json.loads(stripped)
+                objects = loads(stripped)
             except json.JSONDecodeError:
                 raise FormatError(f"{source}: invalid docker ps JSON") from None
         else:
@@ -154,7 +155,7 @@ def ps_rows(document: str, source: str) -> tuple[list[dict[str, Any]], list[tupl
                 if not line.strip():
                     continue
                 try:
-                    objects.append(json.loads(line))
+                    objects.append(loads(line))
                 except json.JSONDecodeError:
                     rejects.append((number, "invalid JSON", line))
         for obj in objects:

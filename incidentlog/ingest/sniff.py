@@ -7,6 +7,7 @@ import re
 from enum import StrEnum
 
 from incidentlog.ingest.compose import COMPOSE_OWN
+from incidentlog.ingest.jsontext import loads
 
 SNIFF_BYTES = 64 * 1024
 _SAMPLE_LINES = 200
@@ -84,12 +85,12 @@ def sniff_format(head: bytes) -> InputFormat | None:
 def _json_format(first: str, text: str) -> InputFormat | None:
     """The format of a head whose first line starts a JSON object or list, if known."""
     try:
-        kind = _json_kind(json.loads(first))
+        kind = _json_kind(loads(first))
     except json.JSONDecodeError:
         kind = None
     if kind is None and first.startswith("["):
         try:
-            items = json.loads(text)
+            items = loads(text)
         except json.JSONDecodeError:
             items = None
         if isinstance(items, list) and items:

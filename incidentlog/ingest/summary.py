@@ -38,6 +38,9 @@ class SourceSummary:
     """Lines without a `name |` prefix joined to the record before them."""
     unattributed_lines: int = 0
     """Lines without a prefix before any prefixed line: kept under service `unknown`."""
+    invalid_timestamps: int = 0
+    """Lines kept whose timestamp is no real time (month 13, out of range): stored
+    without a time (as undated when nothing places them)."""
 
     @property
     def rejected_lines(self) -> int:
@@ -114,6 +117,7 @@ class IngestSummary:
                     "note": s.note,
                     "joined_lines": s.joined_lines,
                     "unattributed_lines": s.unattributed_lines,
+                    "invalid_timestamps": s.invalid_timestamps,
                 }
                 for s in self.sources
             ],
@@ -149,6 +153,11 @@ class IngestSummary:
                 out.append(
                     f"  kept {s.unattributed_lines} lines before any `name |` prefix under "
                     "service `unknown`"
+                )
+            if s.invalid_timestamps:
+                out.append(
+                    f"  kept {s.invalid_timestamps} lines whose timestamp is no valid time, "
+                    "without a time"
                 )
             if s.note:
                 out.append(f"  note: {s.note}")

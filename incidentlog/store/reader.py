@@ -112,11 +112,29 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+_scanned: dict[Path, str] = {}
+"""Every store file this process handed to Polars, with its dataset: when a
+query then fails on damaged Parquet, `damaged_scanned_file` finds which."""
+
+
+def damaged_scanned_file() -> tuple[Path, str] | None:
+    """(file, what is wrong) for the first file scanned in this process that
+    cannot be read whole (reads each one: only for naming the file after a
+    Parquet error); None if all read."""
+    for file, dataset in list(_scanned.items()):
+        problem = check_file(file, DATASETS[dataset])
+        if problem:
+            return file, problem
+    return None
+
+
 def pin_files(layout: Layout, dataset: str, days: Iterable[str]) -> list[IO[bytes]] | list[Path]:
     """The store files of `days`, open (by path when there are more than the
     process may hold open), each checked at both ends; a truncated or foreign
     one is a StoreError naming it."""
     days = list(days)
+    for day in days:
+        _scanned.update(dict.fromkeys(layout.day_files(dataset, day), dataset))
     listed = sum(len(layout.day_files(dataset, day)) for day in days)
     if listed > _descriptor_budget():
         paths = [f for day in days for f in layout.day_files(dataset, day)]
