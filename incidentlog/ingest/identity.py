@@ -9,6 +9,7 @@ shared prefix); later names are resolved against it.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import polars as pl
@@ -30,11 +31,31 @@ HOST_SCAN_ROWS: Final = 50_000
 """Messages of the first batch searched for host names that confirm a project prefix."""
 
 
+_NAME_CHARS: Final = "A-Za-z0-9_.-"
+_HOST_USE: Final = rf"[{_NAME_CHARS}]+(?:[:/@,;)\"'\s]|$)"
+"""A run of name characters used as a host: followed by `:`, `/`, `@`, `,`, `;`,
+`)`, a quote, a space or the end (and preceded by no name character, since a
+match starts where the run does)."""
+
+
 def _mentioned_hosts(messages: pl.Series, candidates: set[str]) -> frozenset[str]:
-    """The candidates some message uses as a host (`db:5432`, `//api/`, `@cache`, `host=db`)."""
-    found = set()
-    for name in sorted(candidates):
-        pattern = rf"(?:^|[^A-Za-z0-9_.-]){pl.escape_regex(name)}(?:[:/@,;)\"']|\s|$)"
+    """The candidates some message uses as a host (`db:5432`, `//api/`, `@cache`, `host=db`).
+
+    Every host-like word of the messages is extracted once and the candidates
+    looked up among them: the cost follows the messages, not the number of
+    names (a search per name took minutes for a million names).
+    """
+    plain = {n for n in candidates if re.fullmatch(f"[{_NAME_CHARS}]+", n)}
+    used = (
+        messages.str.extract_all(_HOST_USE)
+        .explode()
+        .drop_nulls()
+        .str.replace(r"[:/@,;)\"'\s]$", "")
+        .unique()
+    )
+    found = set(used.filter(used.is_in(list(plain))).to_list())
+    for name in sorted(candidates - plain):  # (names with other characters: rare)
+        pattern = rf"(?:^|[^{_NAME_CHARS}]){pl.escape_regex(name)}(?:[:/@,;)\"']|\s|$)"
         if messages.str.contains(pattern).any():
             found.add(name)
     return frozenset(found)
@@ -54,11 +75,16 @@ class ServiceResolver:
         self.context: NameContext | None = None
         self.notes: list[str] = []
         self.seen: set[str] = set()
-        """Every container name the input printed so far (before stitching holds any back)."""
+        """Container names the input printed (before stitching holds any back) that
+        are not resolved yet: each batch resolves them, so none is looked at twice."""
 
     def observe(self, containers: pl.Series) -> None:
         """Container names of lines read (called before their records are finished)."""
-        self.seen.update(n for n in containers.unique().drop_nulls().to_list() if n not in PSEUDO)
+        self.seen.update(
+            n
+            for n in containers.unique().drop_nulls().to_list()
+            if n not in PSEUDO and n not in self.service
+        )
 
     def learn_labels(self, events: pl.DataFrame) -> None:
         """Containers whose compose labels name their service (events, inspect, ps)."""
@@ -90,7 +116,7 @@ class ServiceResolver:
 
     def _learn(self, logs: pl.DataFrame, printed: list[str]) -> None:
         if self.context is None:  # the first time: every name seen so far, together
-            printed = sorted((self.seen - set(self.service)) | set(printed))
+            printed = sorted({n for n in self.seen if n not in self.service} | set(printed))
             self.context = self._context(logs, printed)
         result = resolve_names(printed, self.context)
         self.service.update(result.service)
@@ -154,12 +180,17 @@ class ServiceResolver:
         new = [n for n in {*containers, *self.seen} if n not in self.service and n not in PSEUDO]
         if new:
             self._learn(logs, new)
+        self.seen = {n for n in self.seen if n not in self.service}
         loose = [n for n in subjects if n not in self.service and n not in PSEUDO]
         if loose:
             self._learn_subjects(logs, loose)
         printed = printed_col.fill_null("")
-        service = printed.replace_strict(self.service, default=None, return_dtype=pl.String)
-        project = printed.replace_strict(self.projects, default=None, return_dtype=pl.String)
+        # only this batch's names: the mapping follows the batch, not every name known
+        names = logs.select(printed.unique()).to_series().to_list()
+        services = {n: self.service[n] for n in names if n in self.service}
+        projects = {n: self.projects[n] for n in names if n in self.projects}
+        service = printed.replace_strict(services, default=None, return_dtype=pl.String)
+        project = printed.replace_strict(projects, default=None, return_dtype=pl.String)
         return logs.with_columns(
             service=pl.when(labelled)
             .then(pl.col("service"))

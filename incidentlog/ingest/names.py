@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 __all__ = [
@@ -113,8 +114,15 @@ def compose_mentions(lines: Iterable[str]) -> tuple[list[str], list[str]]:
     return names, projects
 
 
+@lru_cache(maxsize=16)
+def _longest_first(names: Iterable[str]) -> tuple[str, ...]:
+    """`names` longest first (cached: asked once per printed name, a million times
+    for a million names, with the same few projects or services)."""
+    return tuple(sorted(names, key=len, reverse=True))
+
+
 def _strip_project(base: str, projects: Sequence[str]) -> tuple[str, str] | None:
-    for project in sorted(projects, key=len, reverse=True):
+    for project in _longest_first(tuple(projects)):
         for sep in _SEPARATORS:
             if project and base.startswith(project + sep) and len(base) > len(project) + 1:
                 return base[len(project) + 1 :], project
@@ -128,7 +136,7 @@ def _by_compose_file(base: str, ctx: NameContext) -> tuple[str, str | None] | No
     stripped = _strip_project(base, ctx.projects)
     if stripped and stripped[0] in ctx.services:
         return stripped
-    for service in sorted(ctx.services, key=len, reverse=True):
+    for service in _longest_first(ctx.services):
         for sep in _SEPARATORS:
             if base.endswith(sep + service) and len(base) > len(service) + 1:
                 return service, base[: -len(service) - 1]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -45,72 +45,78 @@ class AppendResult:
 
 _Key = tuple[str, str]
 """(dataset, day partition)."""
-_Span = tuple[datetime, datetime]
-"""First and last time of some rows; None instead when any is undated (overlaps everything)."""
-_Part = tuple[str | None, _Span | None, pl.DataFrame]
-"""One container's rows of a batch: container, time span, ids."""
 
 
 class _KnownIds:
-    """Record ids of one (dataset, day), kept per container in chunks with their time range.
+    """Record ids of one (dataset, day), in chunks (one per batch added), with an
+    index of each chunk's time range per container.
 
     A record can only repeat one of its own container at the same instant
-    (both are part of its id), so a batch is probed only against its
-    containers' chunks whose time range overlaps its own. Time-ordered input
-    and `docker compose logs` dumping one container after another both probe
-    a few recent chunks per container, where probing everything known would
-    grow with the square of the input.
+    (both are part of its id), so a batch is probed only against the chunks
+    where one of its containers has a time range overlapping its own.
+    Time-ordered input and `docker compose logs` dumping one container after
+    another both probe a few recent chunks, where probing everything known
+    would grow with the square of the input. The index is a frame, joined
+    with the batch's ranges: the cost follows lines, not distinct names (a
+    million containers are a million index rows, not a million Python objects).
     """
 
     COLUMNS = ("container", "ts", "id")
 
     def __init__(self) -> None:
-        self.chunks: dict[str | None, list[tuple[_Span | None, pl.DataFrame]]] = {}
+        self.chunks: list[pl.DataFrame] = []
+        self.index = _spans(pl.DataFrame(schema=_ID_SCHEMA), 0)
 
     def clear(self) -> None:
-        self.chunks.clear()
+        self.chunks = []
+        self.index = _spans(pl.DataFrame(schema=_ID_SCHEMA), 0)
 
-    def add(self, parts: list[_Part]) -> None:
-        """Remember the ids of `parts` (from `_parts`)."""
-        for container, span, ids in parts:
-            self.chunks.setdefault(container, []).append((span, ids))
+    def add(self, rows: pl.DataFrame) -> None:
+        """Remember the ids of `rows` (columns COLUMNS)."""
+        if rows.is_empty():
+            return
+        self.index = pl.concat([self.index, _spans(rows, len(self.chunks))], rechunk=False)
+        self.chunks.append(rows.select("id"))
 
-    def seen(self, parts: list[_Part]) -> pl.DataFrame:
-        """The ids of `parts` (from `_parts`) that are already known."""
-        hits = [pl.DataFrame(schema={"id": pl.UInt64})]
-        for container, span, ids in parts:
-            candidates = [
-                known
-                for known_span, known in self.chunks.get(container, ())
-                if _overlap(span, known_span)
-            ]
-            if candidates:
-                hits.append(pl.concat(candidates, rechunk=False).join(ids, on="id", how="semi"))
-        return pl.concat(hits)
-
-
-def _parts(rows: pl.DataFrame) -> list[_Part]:
-    """`rows` (columns `_KnownIds.COLUMNS`) split per container, once per batch."""
-    if rows.is_empty():
-        return []
-    parts: list[_Part] = []
-    for (container,), part in rows.partition_by("container", as_dict=True).items():
-        assert container is None or isinstance(container, str)
-        parts.append((container, _span(part), part.select("id")))
-    return parts
-
-
-def _span(rows: pl.DataFrame) -> _Span | None:
-    ts = rows.get_column("ts")
-    if ts.null_count():
-        return None
-    lo, hi = ts.min(), ts.max()
-    assert isinstance(lo, datetime) and isinstance(hi, datetime)
-    return lo, hi
+    def seen(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """The ids of `rows` (columns COLUMNS) that are already known."""
+        if not self.chunks or rows.is_empty():
+            return pl.DataFrame(schema={"id": pl.UInt64})
+        wanted = _spans(rows, 0).drop("chunk")
+        overlapping = (
+            self.index.join(wanted, on="container", nulls_equal=True, suffix="_new")
+            .filter(
+                pl.col("lo").is_null()
+                | pl.col("lo_new").is_null()
+                | ((pl.col("lo") <= pl.col("hi_new")) & (pl.col("lo_new") <= pl.col("hi")))
+            )
+            .get_column("chunk")
+            .unique()
+            .sort()
+        )
+        if overlapping.is_empty():
+            return pl.DataFrame(schema={"id": pl.UInt64})
+        known: pl.DataFrame = pl.concat(
+            [self.chunks[i] for i in overlapping.to_list()], rechunk=False
+        )
+        return known.join(rows.select("id"), on="id", how="semi")
 
 
-def _overlap(a: _Span | None, b: _Span | None) -> bool:
-    return a is None or b is None or (a[0] <= b[1] and b[0] <= a[1])
+_ID_SCHEMA = pl.Schema(
+    {"container": pl.String(), "ts": pl.Datetime("ns", "UTC"), "id": pl.UInt64()}
+)
+
+
+def _spans(rows: pl.DataFrame, chunk: int) -> pl.DataFrame:
+    """Per container of `rows`: first and last time (both null when any row is
+    undated: it overlaps everything), tagged with `chunk`."""
+    ts = pl.col("ts")
+    undated = ts.null_count() > 0
+    return rows.group_by("container").agg(
+        pl.when(undated).then(None).otherwise(ts.min()).alias("lo"),
+        pl.when(undated).then(None).otherwise(ts.max()).alias("hi"),
+        pl.lit(chunk, dtype=pl.UInt32).alias("chunk"),
+    )
 
 
 class StoredIds:
@@ -131,7 +137,7 @@ class StoredIds:
             known.clear()
         new = sorted(present - files)
         if new:
-            known.add(_parts(_read_ids(new, DATASETS[dataset])))
+            known.add(_read_ids(new, DATASETS[dataset]))
             files.update(new)
         return known
 
@@ -321,13 +327,13 @@ class _Appending:
         rows = part.height
         if part.get_column("id").n_unique() < rows:
             part = part.unique("id", keep="first", maintain_order=True)
-        parts = _parts(part.select(_KnownIds.COLUMNS))
+        parts = part.select(_KnownIds.COLUMNS)
         seen = pl.concat([self.stored[key].seen(parts), self.written[key].seen(parts)])
         fresh = part.join(seen, on="id", how="anti") if seen.height else part
         self.result.duplicates += rows - fresh.height
         if fresh.is_empty():
             return
-        self.written[key].add(_parts(fresh.select(_KnownIds.COLUMNS)) if seen.height else parts)
+        self.written[key].add(fresh.select(_KnownIds.COLUMNS) if seen.height else parts)
         self.result.written[key[0]] += fresh.height
         buffer = self.pending.setdefault(key, [])
         buffer.append(fresh)
