@@ -62,6 +62,13 @@ def collect(
     ] = None,
     tz: Annotated[str | None, typer.Option(help="Time zone for digest display.")] = None,
     rules: RulesOption = None,
+    keep_days: Annotated[
+        int | None,
+        typer.Option(
+            help="Remove whole days older than this many days, at the start and hourly "
+            "(as `store prune --before Nd`)."
+        ),
+    ] = None,
 ) -> None:
     """Stream a live project's logs, events and health probes into the store (Ctrl-C stops).
 
@@ -71,7 +78,7 @@ def collect(
 
       incidentlog collect -p shop --digest-every 1h --digest-dir ./digests
     """
-    from incidentlog.live.command import collect_command
+    from incidentlog.live.command import Retention, collect_command
     from incidentlog.live.schedule import DigestSchedule
     from incidentlog.store import default_store_path
     from incidentlog.timespec import parse_duration
@@ -90,6 +97,13 @@ def collect(
             )
         elif digest_dir or webhook:
             raise UsageError("--digest-dir and --webhook go with --digest-every")
+        retention = None
+        if keep_days is not None:
+            retention = Retention(
+                store or default_store_path(),
+                keep_days,
+                warn=lambda message: typer.echo(message, err=True),
+            )
         stats = collect_command(
             project=project,
             store=store,
@@ -99,6 +113,7 @@ def collect(
             live=sys.stderr.isatty(),
             schedule=schedule,
             wait=wait,
+            retention=retention,
         )
     typer.echo(stats.summary(), err=True)
 

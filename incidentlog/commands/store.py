@@ -1,5 +1,5 @@
-"""`incidentlog store info|compact|check`: what the history holds; merging its small
-files; finding (and moving aside) files that cannot be read."""
+"""`incidentlog store info|compact|check|prune`: what the history holds; merging its
+small files; finding (and moving aside) files that cannot be read; removing old days."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from incidentlog.store import CheckResult
 
 app = typer.Typer(
-    help="What the history store holds, merging its small files, checking its files.",
+    help="What the history store holds, merging its small files, checking its files, "
+    "removing old days.",
     no_args_is_help=True,
 )
 FORMATS = ("text", "json")
@@ -148,3 +149,45 @@ def _check_text(result: CheckResult, moved: dict[Path, Path]) -> str:
             f"{done.abandoned} abandoned, {done.temporaries} temporary files removed"
         )
     return "\n".join(lines) + "\n"
+
+
+@app.command("prune")
+def prune(
+    before: Annotated[
+        str,
+        typer.Option(
+            help="Remove the days that end before this time: a duration back from now "
+            "(30d, 720h) or a time, as --since takes it."
+        ),
+    ],
+    store: StoreOption = None,
+    partial: Annotated[
+        bool,
+        typer.Option(help="Also remove the earlier rows of the day holding that time."),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Say what would go; remove nothing.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Remove whole old days (records, events and their caches) and say what was freed.
+
+    A day is removed only when all of it is older than --before (never half a day
+    unless --partial); records without a time are kept.
+
+    Examples:
+
+      incidentlog store prune --before 30d --store ./history
+
+      incidentlog store prune --before 2025-07-01T00:00:00Z --dry-run
+    """
+    from incidentlog.store import Store
+    from incidentlog.timespec import parse_time
+
+    with cli_errors():
+        check_format(fmt, FORMATS, "store prune")
+        cutoff = parse_time(before)
+        done = Store.open(store).prune(cutoff, partial=partial, dry_run=dry_run)
+    if fmt == "json":
+        document = {**vars(done), "cutoff": done.cutoff.isoformat(), "dry_run": dry_run}
+        typer.echo(json.dumps(document))
+        return
+    typer.echo(done.describe(dry_run=dry_run))

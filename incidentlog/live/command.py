@@ -6,14 +6,17 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from incidentlog.errors import UsageError
 from incidentlog.live.collector import CollectOptions, CollectStats, run_collect, stop_on_signals
+from incidentlog.store.layout import Layout
 from incidentlog.timespec import parse_time
 
-__all__ = ["check_project", "collect_command"]
+__all__ = ["Retention", "check_project", "collect_command"]
 
 _PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 """A compose project name (compose v2 allows lowercase letters, digits, `-` and `_`;
@@ -27,6 +30,44 @@ def check_project(project: str | None) -> None:
             f"--project {project!r} is not a compose project name (letters, digits, "
             "'-', '_' and '.', starting with a letter or digit)"
         )
+
+
+class Retention:
+    """`collect --keep-days N`: prune the days older than N days at the start and
+    then once an hour (whole days only, as `store prune --before Nd`)."""
+
+    EVERY = 3600.0
+
+    def __init__(self, store: Path, keep_days: int, warn: Callable[[str], None]) -> None:
+        if keep_days < 1:
+            raise UsageError(f"--keep-days {keep_days}: keep at least 1 day")
+        self.store = store
+        self.keep_days = keep_days
+        self.warn = warn
+        self.last: float | None = None
+
+    def tick(self, now: datetime | None = None) -> Pruned | None:
+        """Prune if an hour has passed since the last time (None when it did not run)."""
+        clock = time.monotonic()
+        if self.last is not None and clock - self.last < self.EVERY:
+            return None
+        self.last = clock
+        from incidentlog.errors import IncidentlogError
+        from incidentlog.store import Store
+        from incidentlog.store.prune import days_cutoff
+
+        if not Layout(self.store).marker.is_file():
+            return None  # nothing stored yet
+        try:
+            done = Store.open(self.store).prune(
+                days_cutoff(self.keep_days, now or datetime.now(UTC))
+            )
+        except IncidentlogError as exc:
+            self.warn(f"warning: --keep-days: {exc}")
+            return None
+        if done.days:
+            self.warn(f"keep-days: {done.describe()}")
+        return done
 
 
 class _LiveLine:
@@ -55,6 +96,7 @@ class _LiveLine:
 
 if TYPE_CHECKING:
     from incidentlog.live.schedule import DigestSchedule
+    from incidentlog.store.prune import Pruned
 
 
 def collect_command(
@@ -67,6 +109,7 @@ def collect_command(
     live: bool,
     schedule: DigestSchedule | None = None,
     wait: bool = False,
+    retention: Retention | None = None,
 ) -> CollectStats:
     """Run `collect` until SIGINT/SIGTERM (or, with --no-follow, until all is read).
 
@@ -90,11 +133,15 @@ def collect_command(
             line(stats)
         if schedule is not None:
             schedule.tick()
+        if retention is not None:
+            retention.tick()
 
+    if retention is not None:
+        retention.tick()
     try:
         with stop_on_signals(stop):
             return run_collect(
-                options, stop=stop, on_status=on_status if line or schedule else None
+                options, stop=stop, on_status=on_status if line or schedule or retention else None
             )
     finally:
         if line is not None:

@@ -13,6 +13,7 @@ concurrent ingests on one machine cannot both add the same row).
     store/reader.py     scan (pinning the files it reads) and totals
     store/compact.py    merging a day's files into one, crash-safe; recovery after a kill
     store/check.py      finding bad files and moving them aside (`store check --repair`)
+    store/prune.py      retention: whole old days removed, with their caches
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from incidentlog.store.layout import (
     UNDATED,
     Layout,
 )
+from incidentlog.store.prune import Pruned
+from incidentlog.store.prune import prune as _prune
 from incidentlog.store.reader import DatasetInfo, StoreInfo
 from incidentlog.store.writer import FILE_ROWS, ROW_GROUP_ROWS, ZSTD_LEVEL, AppendResult
 
@@ -65,6 +68,7 @@ __all__ = [
     "Compaction",
     "DatasetInfo",
     "Layout",
+    "Pruned",
     "Recovery",
     "Store",
     "StoreInfo",
@@ -232,6 +236,17 @@ class Store:
                 return _compact(self.layout)
             except OSError as exc:
                 raise StoreError(f"{self.root}: cannot compact ({_why(exc)})") from None
+
+    def prune(self, before: datetime, *, partial: bool = False, dry_run: bool = False) -> Pruned:
+        """Remove the days that end at or before `before` (whole days; with
+        `partial`, the earlier rows of the day holding it too) and their caches."""
+        if dry_run:
+            return _prune(self.layout, before, partial=partial, dry_run=True)
+        with self._locked():
+            try:
+                return _prune(self.layout, before, partial=partial)
+            except OSError as exc:
+                raise StoreError(f"{self.root}: cannot prune ({_why(exc)})") from None
 
     def check(self, *, repair: bool = False) -> CheckResult:
         """Every store file read whole; with `repair`, the bad ones moved to the

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import uuid
 from dataclasses import dataclass, field
@@ -96,12 +97,31 @@ def _compact_day(
 ) -> str | None:
     """Merge one day's files (the steps in the module's docstring); a file that
     cannot be decoded leaves the day as it was and is returned as a problem."""
+    return replace_day(layout, dataset, day, files, schema)
+
+
+def replace_day(
+    layout: Layout,
+    dataset: str,
+    day: str,
+    files: list[Path],
+    schema: pl.Schema,
+    *,
+    keep: pl.Expr | None = None,
+) -> str | None:
+    """Replace `files` of one day by one file of their rows (each id once; only
+    the rows `keep` selects, when given: prune's partial day), crash-safe as the
+    module's docstring says; a file that cannot be decoded leaves the day as it
+    was and is returned as a problem."""
     name = f"compact-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
     journal = layout.journal(dataset, day, name)
     record = {"merged": f"{name}.parquet", "replaces": [f.name for f in files]}
     _write_atomically(journal, json.dumps(record).encode())
     try:
-        merged = write_file(layout, dataset, day, _merged(files, schema), name, durable=True)
+        rows = _merged(files, schema)
+        if keep is not None:
+            rows = rows.filter(keep)
+        merged = write_file(layout, dataset, day, rows, name, durable=True)
     except (StoreError, pl.exceptions.PolarsError) as exc:
         journal.unlink(missing_ok=True)
         bad = next(((f, p) for f in files if (p := check_file(f, schema))), None)
@@ -139,6 +159,8 @@ def recover(layout: Layout) -> Recovery:
             for temporary in layout.temporaries(dataset, day):
                 temporary.unlink(missing_ok=True)
                 temporaries += 1
+        for doomed in layout.dataset_dir(dataset).glob(".pruning-day=*"):  # a killed prune
+            shutil.rmtree(doomed, ignore_errors=True)
     return Recovery(completed, abandoned, temporaries)
 
 
