@@ -126,7 +126,7 @@ class Store:
             raise StoreError(
                 f"{path}: no incidentlog store here (ingest something first, or pass --store)"
             )
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        if path.exists() and (not path.is_dir() or not _empty_or_unborn(path)):
             raise StoreError(
                 f"{path}: exists and is not an incidentlog store; choose another --store"
             )
@@ -296,6 +296,12 @@ def _read_marker(root: Path) -> dict[str, object]:
             f'such as {{"format": {FORMAT_VERSION}}})'
         )
     return marker
+
+
+def _empty_or_unborn(path: Path) -> bool:
+    """An empty folder, or one holding only what a store's creation writes before
+    its marker is renamed into place (an ingest killed right then): a store to be."""
+    return all(p.name in (f".{MARKER}.tmp", LOCK) for p in path.iterdir())
 
 
 def _why(exc: OSError) -> str:
