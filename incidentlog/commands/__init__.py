@@ -30,6 +30,9 @@ __all__ = ["check_input_format", "cli_errors", "make_request", "write_output"]
 def cli_errors(minimum_exit: int = 1) -> Iterator[None]:
     """Turn library errors into one `Error: ...` line and the error's exit code
     (at least `minimum_exit`: grep keeps 1 for "no match", so its errors exit 2)."""
+    reader = sys.modules.get("incidentlog.store.reader")
+    if reader is not None:  # name a damaged file of this command's scans only
+        reader.forget_scans()
     try:
         yield
     except IncidentlogError as exc:

@@ -117,6 +117,11 @@ _scanned: dict[Path, str] = {}
 query then fails on damaged Parquet, `damaged_scanned_file` finds which."""
 
 
+def forget_scans() -> None:
+    """Start a new command: files scanned before are no longer its suspects."""
+    _scanned.clear()
+
+
 def damaged_scanned_file() -> tuple[Path, str] | None:
     """(file, what is wrong) for the first file scanned in this process that
     cannot be read whole (reads each one: only for naming the file after a
