@@ -56,6 +56,8 @@ TABLE: dict[str, set[str]] = {
     "status": {"--format", "--project"},
     "store info": {"--store", "--format", "--output"},
     "store compact": {"--store"},
+    "store check": {"--store", "--format", "--output"},
+    "store prune": {"--store", "--format"},
     "rules list": {"--rules", "--format"},
 }
 FORMATS = {
@@ -66,6 +68,8 @@ FORMATS = {
     "patterns": ("text", "json", "jsonl"),
     "digest": ("md", "html", "json"),
     "store info": ("text", "json"),
+    "store check": ("text", "json"),
+    "store prune": ("text", "json"),
     "rules list": ("text", "json"),
 }
 PACK = """
@@ -147,8 +151,10 @@ def _args(command: str, log: Path, store: Path) -> list[str]:
     runner.invoke(app, ["ingest", str(log), "--store", str(store)])
     if command == "digest":
         return ["digest", "--store", str(store), "--hour", "2025-08-01T12"]
-    if command == "store info":
-        return ["store", "info", "--store", str(store)]
+    if command in ("store info", "store check"):
+        return [*command.split(), "--store", str(store)]
+    if command == "store prune":
+        return ["store", "prune", "--before", "1000d", "--store", str(store)]
     return command.split()
 
 
