@@ -64,13 +64,15 @@ def test_seed_report_renders_in_chromium(sample_logs: Path, tmp_path: Path) -> N
     dom = _dump_dom(page, tmp_path / "profile")
     assert "<title>Incident report: mcp — 2025-08-01</title>" in dom
     text = _text(dom)
-    assert "Incident date 2025-08-01 12:30:14 UTC" in text
-    assert "7 of 24: 6 failed their health check" in text
-    assert "docker compose build frontend staff-frontend" in text
+    assert "6 of 24 services need attention" in text
+    assert "Started 2025-08-01 12:30:14 UTC" in text
+    assert "docker compose up -d cloudflare-tunnel frontend staff-frontend" in text
+    assert '"cloudflared", "tunnel", "--metrics", "localhost:2000", "ready"' in text
     assert "scripts/start_agent_monitor.py:42" in text
     assert "await server.serve()" in text
-    assert "Needs attention (6)" in text and "Healthy (18)" in text
-    assert dom.count("<table>") >= 8
+    assert "Healthy at the end 18:" in text
+    assert dom.count("<table>") == 5
+    assert dom.count("<details>") == 3  # the appendix, folded
 
 
 @pytest.mark.slow
