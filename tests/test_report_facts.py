@@ -378,3 +378,41 @@ def test_no_incident_facts(sample_logs: Path) -> None:
     stats = md.split("### Per-service statistics")[1]
     assert "| db | Up 19 minutes (healthy) | — | 1 | 1 | 0 |" in stats
     assert "| app |" not in stats
+
+
+def _policies(sample_logs: Path, name: str) -> set[str]:
+    """The restart policies the evidence shows: inspect's, else the compose file's (`no` when
+    a service sets none, as compose does)."""
+    folder = sample_logs / name
+    if (folder / "inspect.json").is_file():
+        items = json.loads((folder / "inspect.json").read_text())
+        return {c["HostConfig"]["RestartPolicy"]["Name"] for c in items}
+    text = (folder / "docker-compose.yml").read_text()
+    return set(re.findall(r"^\s+restart: (\S+)", text, re.M)) | {"no"}
+
+
+@pytest.mark.parametrize("name", [HC, OOM, DNS])
+def test_every_sample_keeps_the_first_screen_and_states_only_shown_facts(
+    sample_logs: Path, name: str
+) -> None:
+    md = _report(sample_logs, name)
+    data = json.loads(_report(sample_logs, name, fmt="json"))
+    first = md.splitlines()[:40]
+    for service in data["needs_attention"]:
+        assert any(line.startswith(f"| {service} |") for line in first), service
+    assert any(line.startswith("docker compose ") for line in first)
+    body = _body(md)
+    assert not re.search(r"\bfindings?\b", body)
+    for rule in {r for i in data["issues"] for r in i["rules"]}:
+        assert rule not in md
+    assert "PORT" not in md and "<service>" not in md
+    shown = _policies(sample_logs, name)
+    stated = re.findall(r"restart policy `([a-z-]+)`|ran under `restart: ([a-z-]+)`", md)
+    for policy in {p for pair in stated for p in pair if p}:
+        assert policy in shown, policy
+    # a symptom table only ties other services to the cause
+    for issue in data["issues"]:
+        section = _issue(md, issue["id"])
+        if "| downstream |" in section:
+            rows = section.split("| downstream |")[1].split("\n\n")[0].splitlines()[2:]
+            assert not {r.split("|")[1].strip() for r in rows} & set(issue["services"])

@@ -244,8 +244,16 @@ def focus_incident(incident: Incident, services: Sequence[str]) -> Incident:
         i for i in incident.issues if want & (set(i.services) | {y.service for y in i.symptoms})
     ]
     ids = {i.id for i in issues}
+    touched = {s for i in issues for s in i.services} | {
+        y.service for i in issues for y in i.symptoms
+    }
+    plan = [
+        replace(p, steps=[st for st in p.steps if not st.services or touched & set(st.services)])
+        for p in incident.action_plan
+    ]
     return replace(
         incident,
+        action_plan=plan,
         found=bool(issues),
         issues=issues,
         services=[s for s in incident.services if s.name in want],
@@ -255,4 +263,6 @@ def focus_incident(incident: Incident, services: Sequence[str]) -> Incident:
         affected=[s for s in incident.affected if s in want],
         needs_attention=[s for s in incident.needs_attention if s in want],
         healthy=[s for s in incident.healthy if s in want],
+        recovered=[s for s in incident.recovered if s in want],
+        transient=[s for s in incident.transient if s in want],
     )

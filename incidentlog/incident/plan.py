@@ -72,10 +72,7 @@ IMPROVEMENTS: Final[Mapping[str, tuple[str, tuple[str, ...]]]] = {
     ),
     "connection-refused": (
         "Dependencies that degrade gracefully",
-        (
-            "`depends_on: <service>: condition: service_healthy` for start-up order.",
-            "Retries with backoff and a circuit breaker for calls to other services.",
-        ),
+        ("Retries with backoff and a circuit breaker for calls to other services.",),
     ),
     "dns-resolution": (
         "Configuration validated before deploy",
@@ -256,12 +253,38 @@ def improvements(issues: Sequence[Issue], states: Sequence[ServiceState]) -> lis
             out[title].because.append(cat)
             continue
         extra = _restart_policy_items(states) if cat == "crash-loop" else []
+        if cat == "connection-refused":
+            extra = _dependency_items(issues)
         if cat in ("missing-binary", "healthcheck-failed"):
             extra, slow = slow, []
         out[title] = Improvement(title, [Prose.markup(x) for x in items] + extra, [cat])
     title, items = GENERAL_IMPROVEMENTS
     out[title] = Improvement(title, [Prose.markup(x) for x in items], [])
     return list(out.values())
+
+
+def _dependency_items(issues: Sequence[Issue]) -> list[Prose]:
+    """Start-up order on the services others failed to reach (named, never a placeholder)."""
+    upstream = sorted(
+        {
+            s
+            for i in issues
+            if any(y.service not in i.services for y in i.symptoms)
+            for s in i.services
+        }
+    )
+    if not upstream:
+        return [Prose.markup("`depends_on` with `condition: service_healthy` for start-up order.")]
+    conditions = ", ".join(f"{s}: {{condition: service_healthy}}" for s in upstream)
+    return [
+        Prose.of(
+            "Start the services that use ",
+            join_names(upstream),
+            " only once " + ("it is" if len(upstream) == 1 else "they are") + " healthy (",
+            Code(f"depends_on: {{{conditions}}}"),
+            ").",
+        )
+    ]
 
 
 def _restart_policy_items(states: Sequence[ServiceState]) -> list[Prose]:

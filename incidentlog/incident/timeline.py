@@ -283,7 +283,6 @@ class Times:
     """First failure evidence."""
     first_unhealthy: datetime | None
     """First failed health check of an affected service that is not transient."""
-    detection_delay: float | None
     ongoing: bool
     """An issue is ongoing, or a service still needs attention."""
     ended: datetime | None
@@ -306,7 +305,6 @@ def incident_times(
         ),
         default=None,
     )
-    delay = (first_unhealthy - started).total_seconds() if started and first_unhealthy else None
     ongoing = any(i.ongoing for i in issues) or bool(groups.needs_attention)
     ended = (
         None
@@ -317,7 +315,7 @@ def incident_times(
     if started is not None:
         stop = window_end if ongoing else ended
         duration = (stop - started).total_seconds() if stop else None
-    return Times(started, first_unhealthy, delay, ongoing, ended, duration)
+    return Times(started, first_unhealthy, ongoing, ended, duration)
 
 
 def thresholds(

@@ -164,6 +164,8 @@ class ReportView:
     statistics: list[ServiceState] = field(default_factory=list)
     """Services with anything to count (all-zero rows left out)."""
     files: list[FileRow] = field(default_factory=list)
+    started_by: int | None = None
+    """The issue whose first evidence started the incident (None when focus left it out)."""
     affected_others: list[str] = field(default_factory=list)
     """Affected services that do not need attention any more."""
     streaks: bool = False
@@ -211,6 +213,10 @@ def _view(incident: Incident, part: str = "all") -> ReportView:
         ],
         files=_file_rows(incident.files),
         affected_others=[s for s in incident.affected if s not in incident.needs_attention],
+        started_by=next(
+            (i.id for i in incident.issues if i.first_seen and i.first_seen == incident.started_at),
+            None,
+        ),
         streaks=any(
             s.probe and s.probe.failing_streak for s in incident.services if s.needs_attention
         ),
