@@ -29,7 +29,8 @@ strings (`null` when the input had no timestamps), durations are seconds:
 - `services_total`, `affected` (services with a health-check failure or a crash
   loop, an issue or a symptom, including ones that recovered on their own),
   `unhealthy`, `crash_looping`, `healthy` and `needs_attention` (state at the end of
-  the evidence), `recovered`, `transient`.
+  the evidence), `recovered`, `transient` (failed briefly: unhealthy, an exit or an
+  error-level record, and recovered on their own).
 - `issues` — root causes, ranked (first evidence first): `problem`, `root_cause`,
   `fix` (`fix_kind`: rebuild-image / change-code / change-config / restart /
   investigate), `impact` (only what the cause explains), `user_impact`, `services`,

@@ -101,7 +101,9 @@ def build_incident(
         healthy=groups.healthy,
         needs_attention=groups.needs_attention,
         recovered=groups.recovered,
-        transient=sorted(transient),
+        transient=sorted(
+            s.name for s in states if s.transient and (s.first_unhealthy or s.exits or s.errors)
+        ),
         peak_failing=peak,
         peak_at=peak_at,
         issues=issues,

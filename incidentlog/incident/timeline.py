@@ -237,7 +237,7 @@ def _restart_rows(
                     f"until {clock(t1)}{every}",
                 )
             )
-            bars.append(GanttBar(s, f"crash loop ({sv.restarts} restarts)", "crit", t0, t1))
+            bars.append(GanttBar(s, f"crash loop (exited {died.height} times)", "crit", t0, t1))
 
 
 def gantt_bars(
@@ -252,7 +252,7 @@ def gantt_bars(
         out.extend(
             GanttBar(
                 x,
-                f"issue {issue.id}: {issue.category}",
+                f"issue {issue.id}: {issue.category.replace('-', ' ')}",
                 "crit" if issue.ongoing else "done",
                 issue.first_seen,
                 issue.resolved_at or window_end,
@@ -263,7 +263,7 @@ def gantt_bars(
     out.extend(
         GanttBar(
             "milestones",
-            f"issue {issue.id} first error",
+            f"issue {issue.id} first evidence",
             "milestone",
             issue.first_seen,
             issue.first_seen,
