@@ -27,10 +27,10 @@ from incidentlog.digest import (
     Signature,
     build_digest,
     display_zone,
-    heatmap_svg,
     resolve_period,
 )
 from incidentlog.errors import UsageError
+from incidentlog.render.heatmap import heatmap
 from incidentlog.render.markdown import markdown_to_html
 from incidentlog.render.plain import iso, to_plain
 from incidentlog.render.templates import render_template, template_environment
@@ -205,7 +205,7 @@ def render_digest(digest: Digest, fmt: str = "md", template_dir: Path | None = N
         HTML_TEMPLATE,
         "digest",
         body=Markup(markdown_to_html(markdown)),  # markdown-it output, raw HTML disabled
-        chart=Markup(heatmap_svg(digest, label=label)),  # matplotlib SVG, text drawn as paths
+        chart=heatmap(digest),  # drawn by the template as inline SVG, text autoescaped
         **context,
     )
 
