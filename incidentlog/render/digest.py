@@ -40,6 +40,7 @@ __all__ = [
     "FORMATS",
     "digest_environment",
     "digest_filters",
+    "digest_of",
     "digest_to_dict",
     "headline",
     "period_label",
@@ -210,6 +211,22 @@ def render_digest(digest: Digest, fmt: str = "md", template_dir: Path | None = N
     )
 
 
+def digest_of(
+    *,
+    since: str | None = None,
+    hour: str | None = None,
+    tz: str | None = None,
+    store: Path | None = None,
+    rule_paths: Sequence[Path] = (),
+    now: datetime | None = None,
+) -> Digest:
+    """The digest of the period the options name (`--hour`, `--since`, else the last
+    full hour), from the store, with the built-in rules and `rule_paths`."""
+    zone = display_zone(tz)
+    period = resolve_period(since=since, hour=hour, zone=zone, now=now)
+    return build_digest(period, store=store, zone=zone, rule_paths=rule_paths)
+
+
 def run_digest(
     *,
     since: str | None = None,
@@ -228,9 +245,7 @@ def run_digest(
     findings count as signatures, with the built-in rules'.
     """
     _check_format(fmt)
-    zone = display_zone(tz)
-    period = resolve_period(since=since, hour=hour, zone=zone, now=now)
-    digest = build_digest(period, store=store, zone=zone, rule_paths=rule_paths)
+    digest = digest_of(since=since, hour=hour, tz=tz, store=store, rule_paths=rule_paths, now=now)
     if quiet_if_unchanged and digest.unchanged:
         return ""
     return render_digest(digest, fmt, template_dir)
