@@ -115,19 +115,25 @@ def glob_to_regex(globs: Sequence[str]) -> str:
     return "^(?:" + "|".join(parts) + ")$"
 
 
+def _expanded(paths: Sequence[str]) -> tuple[list[str], list[Path], list[str]]:
+    """(inputs, compose files, skipped): folders walked and compose files set apart;
+    ingest is loaded only when there are paths (reading the store needs none of it)."""
+    if not paths:
+        return [], [], []
+    from incidentlog.ingest.folders import expand_inputs
+
+    expanded = expand_inputs(paths)
+    return expanded.inputs, expanded.compose, expanded.skipped
+
+
 class EvidenceSource:
     """The evidence of one request: files parsed once, or the store scanned lazily."""
 
     def __init__(self, request: Request) -> None:
-        from incidentlog.ingest.folders import expand_inputs
-
         self.request = request
-        expanded = expand_inputs(request.paths)
-        self.inputs = expanded.inputs
-        """Files (and `-`) to read; folders are walked, compose files set apart."""
-        self._given_compose = expanded.compose
-        self.skipped = expanded.skipped
-        """Files of evidence folders that were not used, one line each with why."""
+        self.inputs, self._given_compose, self.skipped = _expanded(request.paths)
+        """Files (and `-`) to read; folders are walked, compose files set apart;
+        `skipped`: files of evidence folders that were not used, one line each with why."""
         self._files: tuple[pl.DataFrame, pl.DataFrame] | None = None
         self.summary: IngestSummary | None = None
         """What ingest made of the files (None when reading the store)."""

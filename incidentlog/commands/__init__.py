@@ -53,6 +53,8 @@ def write_output(text: str, output: Path | None) -> None:
 
 def check_input_format(input_format: str | None) -> None:
     """A usage error unless `input_format` is one ingest reads (or None: sniffed)."""
+    if input_format is None:
+        return
     from incidentlog.ingest.sniff import InputFormat
 
     allowed = [f.value for f in InputFormat]

@@ -38,6 +38,8 @@ __all__ = [
     "SinceOption",
     "StoreOption",
     "UntilOption",
+    "WebhookFormatOption",
+    "WebhookOption",
     "check_format",
     "deprecated",
 ]
@@ -102,6 +104,23 @@ ProjectOption = Annotated[
         help="Compose project of input that does not name it (default: $COMPOSE_PROJECT_NAME); "
         "its prefix is taken off container names to find their services.",
         show_default=False,
+    ),
+]
+WebhookOption = Annotated[
+    str | None,
+    typer.Option(
+        "--webhook",
+        envvar="INCIDENTLOG_WEBHOOK_URL",
+        help="POST changed digests here (Slack incoming webhook by default); also "
+        "$INCIDENTLOG_WEBHOOK_URL, which keeps the secret out of `ps` and crontabs.",
+        show_default=False,
+    ),
+]
+WebhookFormatOption = Annotated[
+    str,
+    typer.Option(
+        "--webhook-format",
+        help="slack (Block Kit message) or json (the digest's JSON document).",
     ),
 ]
 RedactOption = Annotated[

@@ -64,6 +64,8 @@ class IngestSummary:
     sources: list[SourceSummary] = field(default_factory=list)
     already_stored: int = 0
     """Records and events skipped because the store already held them."""
+    repeated: int = 0
+    """Records and events read twice (overlapping inputs), kept once."""
     skipped: list[str] = field(default_factory=list)
     """Inputs that could not be read at all (one message each), when others could, and
     files of evidence folders that were not used (with why)."""
@@ -96,6 +98,7 @@ class IngestSummary:
             "rejected_lines": self.rejected_lines,
             "skipped": list(self.skipped),
             "notes": list(self.notes),
+            "repeated": self.repeated,
             "sources": [
                 {
                     "source": s.source,
@@ -154,6 +157,8 @@ class IngestSummary:
                 out.append(f"  note: {s.note}")
         out.extend(f"skipped {problem}" for problem in self.skipped)
         out.extend(f"note: {note}" for note in self.notes)
+        if self.repeated:
+            out.append(f"{self.repeated} records and events were in two inputs: kept once")
         out.append(
             f"total: {self.lines} lines -> {self.records} records, {self.events} events, "
             f"{self.rejected_lines} lines rejected"

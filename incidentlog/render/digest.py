@@ -27,10 +27,10 @@ from incidentlog.digest import (
     Signature,
     build_digest,
     display_zone,
-    heatmap_svg,
     resolve_period,
 )
 from incidentlog.errors import UsageError
+from incidentlog.render.heatmap import heatmap
 from incidentlog.render.markdown import markdown_to_html
 from incidentlog.render.plain import iso, to_plain
 from incidentlog.render.templates import render_template, template_environment
@@ -40,6 +40,7 @@ __all__ = [
     "FORMATS",
     "digest_environment",
     "digest_filters",
+    "digest_of",
     "digest_to_dict",
     "headline",
     "period_label",
@@ -205,9 +206,25 @@ def render_digest(digest: Digest, fmt: str = "md", template_dir: Path | None = N
         HTML_TEMPLATE,
         "digest",
         body=Markup(markdown_to_html(markdown)),  # markdown-it output, raw HTML disabled
-        chart=Markup(heatmap_svg(digest, label=label)),  # matplotlib SVG, text drawn as paths
+        chart=heatmap(digest),  # drawn by the template as inline SVG, text autoescaped
         **context,
     )
+
+
+def digest_of(
+    *,
+    since: str | None = None,
+    hour: str | None = None,
+    tz: str | None = None,
+    store: Path | None = None,
+    rule_paths: Sequence[Path] = (),
+    now: datetime | None = None,
+) -> Digest:
+    """The digest of the period the options name (`--hour`, `--since`, else the last
+    full hour), from the store, with the built-in rules and `rule_paths`."""
+    zone = display_zone(tz)
+    period = resolve_period(since=since, hour=hour, zone=zone, now=now)
+    return build_digest(period, store=store, zone=zone, rule_paths=rule_paths)
 
 
 def run_digest(
@@ -228,9 +245,7 @@ def run_digest(
     findings count as signatures, with the built-in rules'.
     """
     _check_format(fmt)
-    zone = display_zone(tz)
-    period = resolve_period(since=since, hour=hour, zone=zone, now=now)
-    digest = build_digest(period, store=store, zone=zone, rule_paths=rule_paths)
+    digest = digest_of(since=since, hour=hour, tz=tz, store=store, rule_paths=rule_paths, now=now)
     if quiet_if_unchanged and digest.unchanged:
         return ""
     return render_digest(digest, fmt, template_dir)
