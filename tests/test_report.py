@@ -64,7 +64,9 @@ def test_markdown_parses_cleanly(seed_md: str) -> None:
     kinds = [t.type for t in tokens]
     assert kinds.count("table_open") == 5  # now, what happened, timeline; appendix: 2
     fences = [t for t in tokens if t.type == "fence"]
-    assert [f.info for f in fences].count("mermaid") == 0  # the timeline once, as a table
+    # the timeline once in the body, as a table; its bars as Mermaid in the appendix
+    assert [f.info for f in fences].count("mermaid") == 1
+    assert seed_md.index("```mermaid") > seed_md.index("\n## Appendix\n")
     assert sum(f.info == "bash" for f in fences) == 3  # apply now; verify; watch
     assert not [t for t in tokens if t.type in ("html_block", "html_inline")]
 

@@ -270,7 +270,11 @@ def test_report_length_and_layout(hc: tuple[str, dict[str, Any]]) -> None:
     md, _ = hc
     body = _body(md)
     assert len(body.splitlines()) <= BEFORE_LINES // 2
-    assert md.count("## Timeline") == 1 and "mermaid" not in md
+    assert len(re.findall(r"^## Timeline$", md, re.M)) == 1 and "mermaid" not in body
+    # the appendix keeps the same bars as Mermaid source (GitHub draws it)
+    mermaid = md.split("```mermaid\n")[1].split("```")[0]
+    assert "crash loop (exited 126 times) :crit, 2025-08-01 12:30:14" in mermaid
+    assert "grafana" in mermaid and "restarts" not in mermaid
     headings = re.findall(r"^## (.+)$", md, re.M)
     assert headings[:2] == ["Now", "What happened"] and headings[-1] == "Appendix"
     assert "Files to look at" not in "".join(_section(md, "## Critical issues"))
@@ -284,9 +288,15 @@ def test_report_length_and_layout(hc: tuple[str, dict[str, Any]]) -> None:
 def test_html_folds_the_appendix(sample_logs: Path) -> None:
     page = _report(sample_logs, HC, fmt="html")
     sections = re.findall(r"<details>\s*<summary>([^<]+)</summary>", page)
-    assert sections == ["Per-service statistics", "Evidence in full", "Monitoring thresholds"]
+    assert sections == [
+        "The timeline as a table",  # under its drawing
+        "Per-service statistics",
+        "Evidence in full",
+        "Monitoring thresholds",
+    ]
     main = page.split("<h2>Appendix</h2>")[0]
-    assert "<details>" not in main and "docker compose up -d" in main
+    assert main.count("<details>") == 1 and "docker compose up -d" in main
+    assert "mermaid" not in page.lower()  # the page draws the timeline itself
 
 
 def test_json_keeps_every_key_of_schema_version_1(hc: tuple[str, dict[str, Any]]) -> None:

@@ -252,7 +252,7 @@ def gantt_bars(
         out.extend(
             GanttBar(
                 x,
-                f"issue {issue.id}: {issue.category.replace('-', ' ')}",
+                f"issue {issue.id} ({issue.category.replace('-', ' ')})",
                 "crit" if issue.ongoing else "done",
                 issue.first_seen,
                 issue.resolved_at or window_end,

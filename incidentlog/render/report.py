@@ -38,6 +38,7 @@ from incidentlog.incident import (
 )
 from incidentlog.render.markdown import markdown_to_html, md_prose
 from incidentlog.render.templates import render_template, template_environment
+from incidentlog.render.timeline_chart import timeline_chart
 from incidentlog.sources import EvidenceSource, Request
 from incidentlog.text import join_names
 
@@ -172,7 +173,7 @@ class ReportView:
     """A service that needs attention has a failing streak (the table says whose count it is)."""
 
 
-PARTS: Final = ("body", "statistics", "evidence", "thresholds", "footer")
+PARTS: Final = ("head", "timeline", "tail", "statistics", "evidence", "thresholds", "footer")
 APPENDIX: Final = {
     "statistics": "Per-service statistics",
     "evidence": "Evidence in full",
@@ -268,7 +269,10 @@ def render_report(incident: Incident, fmt: str = "md", template_dir: Path | None
         "incident model",
         r=_view(incident),
         i=incident,
-        body=Markup(markdown_to_html(parts["body"])),
+        head=Markup(markdown_to_html(parts["head"])),
+        timeline=Markup(markdown_to_html(parts["timeline"])),
+        tail=Markup(markdown_to_html(parts["tail"])),
+        chart=timeline_chart(incident.gantt, incident.window_start, incident.window_end),
         appendix=sections,
         footer=Markup(markdown_to_html(parts["footer"])),
     )
