@@ -4,6 +4,7 @@ policies, mounts, probe ports, excerpt labels, the Now block, and the report's l
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -426,3 +427,63 @@ def test_every_sample_keeps_the_first_screen_and_states_only_shown_facts(
         if "| downstream |" in section:
             rows = section.split("| downstream |")[1].split("\n\n")[0].splitlines()[2:]
             assert not {r.split("|")[1].strip() for r in rows} & set(issue["services"])
+
+
+def test_recovered_on_their_own_only_names_services_that_failed(
+    sample_logs: Path, hc: tuple[str, dict[str, Any]]
+) -> None:
+    """grafana was unhealthy for 20 s; agent-pool only logged a WARNING retry to redis at
+    start-up and connected 0.2 s later: not a failure, not listed."""
+    md, data = hc
+    log = (sample_logs / HC / "compose.log").read_text()
+    pool = [line for line in log.splitlines() if line.startswith("agent-pool-1 ")]
+    assert any("Redis not ready, retrying" in line for line in pool)
+    assert not any(" - ERROR - " in line for line in pool)
+    assert data["transient"] == ["grafana"]
+    row = next(line for line in md.splitlines() if line.startswith("| **Recovered on"))
+    assert "grafana, unhealthy from 12:30:42 to 12:31:02 (20 s)" in row
+    assert "agent-pool" not in row
+    events = [e for e in _events(sample_logs, HC) if "grafana" in e["Actor"]["Attributes"]["name"]]
+    health = [e["Action"] for e in events if e["Action"].startswith("health_status")]
+    assert health == ["health_status: unhealthy", "health_status: healthy"]
+
+
+def _html_text(page: str) -> str:
+    body = re.sub(r"<style.*?</style>|<svg.*?</svg>", " ", page, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", body)
+    return " ".join(html.unescape(text).split())
+
+
+@pytest.mark.parametrize("name", [HC, OOM, DNS])
+def test_markdown_html_and_json_state_the_same_numbers(sample_logs: Path, name: str) -> None:
+    md = _report(sample_logs, name)
+    page = _html_text(_report(sample_logs, name, fmt="html"))
+    data = json.loads(_report(sample_logs, name, fmt="json"))
+    plain = " ".join(md.replace("**", "").replace("\\", "").replace("|", " ").split())
+    total, affected = data["services_total"], len(data["affected"])
+    facts = [f"Affected {affected} of {total} services"]
+    if data["needs_attention"]:
+        n = len(data["needs_attention"])
+        facts.append(f"{n} of {total} services need{'s' if n == 1 else ''} attention")
+    for s in data["services"]:
+        if s["exits"] > 1:  # a crash loop, or OOM kills that took the container down
+            oom = f"{s['exits']} of them took the container down"
+            facts.append(oom if oom in plain else f"crashed {s['exits']} times")
+        if s["restarts"] and s["restart_policy"]:
+            facts.append(f"restarted {s['restarts']} times by its restart policy")
+        streak = (s.get("probe") or {}).get("failing_streak")
+        if s["needs_attention"] and streak:
+            facts.append(f"{streak} failed probes in a row")
+    for fact in facts:
+        assert fact in plain, fact
+        assert fact in page, fact
+    # the statistics table holds the JSON's counts
+    for s in data["services"]:
+        if s["exits"] or s["restarts"] or s["errors"]:
+            cells = f"| {s['exits']} | {s['restarts']} | {s['errors']} |"
+            row = next(
+                line
+                for line in md.splitlines()
+                if line.startswith(f"| {s['name']} |") and line.endswith(cells)
+            )
+            assert row, s["name"]
