@@ -97,3 +97,20 @@ def test_sample_drawings_match_the_json(sample_logs: Path) -> None:
     undated = sample_logs / "2025-10-03-dns-config" / "up.log"
     page = generate_report([str(undated)], fmt="html", now=NOW)
     assert "<svg" not in page and "<h2>Timeline</h2>" in page  # no times: the table only
+
+
+def test_a_page_template_that_places_the_body_whole_still_gets_all_of_it(
+    sample_logs: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "report.html.j2").write_text(
+        '{% extends "builtin/report.html.j2" %}{% block body %}<main>{{ body }}</main>{% endblock %}'
+    )
+    folder = sample_logs / "2025-09-14-postgres-oom"
+    page = generate_report(
+        [str(folder / "events.jsonl")], fmt="html", now=NOW, template_dir=tmp_path
+    )
+    main = page.split("<main>")[1].split("</main>")[0]
+    headings = re.findall(r"<h2>([^<]+)</h2>", main)
+    assert headings[:3] == ["Now", "What happened", "Critical issues"]
+    assert "Timeline" in headings and "Long-term stability improvements" in headings
+    assert "<svg" not in main and "<table>" in main.split("<h2>Timeline</h2>")[1]

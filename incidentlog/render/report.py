@@ -263,15 +263,19 @@ def render_report(incident: Incident, fmt: str = "md", template_dir: Path | None
     sections = [
         (APPENDIX[p], Markup(markdown_to_html(parts[p]))) for p in APPENDIX if parts[p].strip()
     ]
+    head, timeline, tail = (
+        Markup(markdown_to_html(parts[p])) for p in ("head", "timeline", "tail")
+    )
     return render_template(
         report_environment(template_dir, html=True),
         HTML_TEMPLATE,
         "incident model",
         r=_view(incident),
         i=incident,
-        head=Markup(markdown_to_html(parts["head"])),
-        timeline=Markup(markdown_to_html(parts["timeline"])),
-        tail=Markup(markdown_to_html(parts["tail"])),
+        head=head,
+        timeline=timeline,
+        tail=tail,
+        body=head + (Markup("<h2>Timeline</h2>\n") + timeline if incident.found else "") + tail,
         chart=timeline_chart(incident.gantt, incident.window_start, incident.window_end),
         appendix=sections,
         footer=Markup(markdown_to_html(parts["footer"])),
