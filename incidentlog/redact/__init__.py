@@ -35,6 +35,7 @@ __all__ = [
     "REDACTION_HINTS",
     "Family",
     "json_safe",
+    "mask_key_blocks_expr",
     "one_line",
     "redact",
     "redact_expr",
@@ -132,22 +133,30 @@ def _inside_key(text: pl.Expr, over: list[str]) -> pl.Expr:
     return entering.over(over) if over else entering
 
 
-def redact_records_expr(
+def mask_key_blocks_expr(
     column: str = "message", *, over: tuple[str, ...] = ("host", "container")
 ) -> pl.Expr:
-    """`redact_expr` over records in arrival order, plus the body of a private key printed
-    one record per line: every record between `BEGIN … PRIVATE KEY` and its END (the same
-    `over` group, e.g. one container) is masked up to the END line.
-
-    Evaluate on a frame in arrival order (a window over `over`); records cut from their
-    BEGIN line by a filter are still masked when they look like key material.
-    """
+    """`column` with the body of every private key printed one record per line masked:
+    each record between `BEGIN … PRIVATE KEY` and its END in the same `over` group (one
+    container) is `***` up to the END line. Evaluate on records in arrival order."""
     text = pl.col(column)
     inside = _inside_key(text, list(over))
     in_block = inside & (text.str.contains(_PEM_BODY) | text.str.contains(_PEM_END))
     body_masked = text.str.replace(rf"(?s)^.*?({_PEM_END}|\z)", MASK + "${1}")
     shown = pl.when(in_block & (text.str.strip_chars() != "")).then(body_masked).otherwise(text)
-    return redact_expr(shown).alias(column)
+    return shown.alias(column)
+
+
+def redact_records_expr(
+    column: str = "message", *, over: tuple[str, ...] = ("host", "container")
+) -> pl.Expr:
+    """`redact_expr` over records in arrival order, with the body lines of a private key
+    printed one record per line masked as a block (`mask_key_blocks_expr`).
+
+    Records cut from their BEGIN line by a filter are still masked when they look like
+    key material (a line of 40 or more base64 characters).
+    """
+    return redact_expr(mask_key_blocks_expr(column, over=over)).alias(column)
 
 
 def redact(text: str) -> str:
