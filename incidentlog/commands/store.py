@@ -26,6 +26,7 @@ def info(
 
     Example: incidentlog store info --store ./history --format json
     """
+    from incidentlog.redact import json_safe, one_line
     from incidentlog.store import Store
 
     with cli_errors():
@@ -40,15 +41,17 @@ def info(
                 "logs": vars(data.logs),
                 "events": vars(data.events),
             }
-            text = json.dumps(document, default=str, ensure_ascii=False) + "\n"
-        else:
-            lines = [f"store: {data.path}"]
+            text = json_safe(json.dumps(document, default=str, ensure_ascii=False) + "\n")
+        else:  # service names are log text: control characters shown, one line each
+            lines = [f"store: {one_line(data.path)}"]
             for name, part in (("logs", data.logs), ("events", data.events)):
                 lines.append(
                     f"{name}: {part.rows} rows in {part.files} files ({part.bytes / 1e6:.1f} MB), "
                     f"{part.first_ts or '-'} .. {part.last_ts or '-'}"
                 )
-                lines.extend(f"  {name_}: {count}" for name_, count in part.services.items())
+                lines.extend(
+                    f"  {one_line(name_)}: {count}" for name_, count in part.services.items()
+                )
             text = "\n".join(lines) + "\n"
         write_output(text, output)
 

@@ -60,12 +60,13 @@ def is_error() -> pl.Expr:
 
 def _sample(column: str = "message") -> pl.Expr:
     """A record in one line, redacted: its first line, and for a multi-line record
-    (a traceback) ` … ` and its last line, which names the exception."""
-    lines = pl.col(column).str.strip_chars_end().str.split("\n")
+    (a traceback) ` … ` and its last line, which names the exception. Redacted whole
+    before it is cut, so a secret is never shortened out of its recognisable shape."""
+    lines = redact_expr(pl.col(column)).str.strip_chars_end().str.split("\n")
     first = lines.list.first().str.slice(0, SAMPLE_CHARS)
     last = lines.list.last().str.strip_chars().str.slice(0, SAMPLE_CHARS)
     joined = pl.when(lines.list.len() > 1).then(first + " … " + last).otherwise(first)
-    return redact_expr(joined).alias(column)
+    return joined.alias(column)
 
 
 def error_patterns(records: pl.DataFrame) -> pl.DataFrame:

@@ -30,6 +30,7 @@ from incidentlog.digest import (
     resolve_period,
 )
 from incidentlog.errors import UsageError
+from incidentlog.redact import json_safe
 from incidentlog.render.heatmap import heatmap
 from incidentlog.render.markdown import markdown_to_html
 from incidentlog.render.plain import iso, to_plain
@@ -193,7 +194,7 @@ def render_digest(digest: Digest, fmt: str = "md", template_dir: Path | None = N
     """The digest as Markdown, a self-contained HTML page, or JSON."""
     _check_format(fmt)
     if fmt == "json":
-        return json.dumps(digest_to_dict(digest), indent=2, ensure_ascii=False) + "\n"
+        return json_safe(json.dumps(digest_to_dict(digest), indent=2, ensure_ascii=False) + "\n")
     label = period_label(digest)
     context = {"d": digest, "title": f"Error digest: {label}", "line": headline(digest)}
     markdown = render_template(
