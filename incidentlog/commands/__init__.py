@@ -66,6 +66,7 @@ def make_request(
     paths: Sequence[str] | None = None,
     *,
     store: Path | None = None,
+    lake: str | None = None,
     since: str | None = None,
     until: str | None = None,
     services: Sequence[str] | None = None,
@@ -89,10 +90,13 @@ def make_request(
                 f"--input-format {input_format!r} is not an input format "
                 f"(allowed: {', '.join(allowed)})"
             )
+    if lake is not None and (paths or store is not None):
+        raise UsageError("--lake reads the lake: give it without PATHs and --store")
     start, end = parse_window(since, until, now=now)
     return Request(
         paths=tuple(paths or ()),
         store=store,
+        lake=lake,
         since=start,
         until=end,
         services=tuple(dict.fromkeys(services or ())),

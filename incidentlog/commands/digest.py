@@ -8,13 +8,20 @@ from typing import Annotated
 import typer
 
 from incidentlog.commands import cli_errors, write_output
-from incidentlog.commands.options import OutputOption, RulesOption, StoreOption, check_format
+from incidentlog.commands.options import (
+    LakeOption,
+    OutputOption,
+    RulesOption,
+    StoreOption,
+    check_format,
+)
 
 FORMATS = ("md", "html", "json")
 
 
 def digest(
     store: StoreOption = None,
+    lake: LakeOption = None,
     since: Annotated[
         str | None,
         typer.Option(help="Period from this time until now: a duration (1h) or a time."),
@@ -51,6 +58,7 @@ def digest(
             fmt=fmt,
             tz=tz,
             store=store,
+            lake=lake,
             quiet_if_unchanged=quiet_if_unchanged,
             template_dir=template,
             rule_paths=rules or [],

@@ -217,6 +217,7 @@ def run_digest(
     fmt: str = "md",
     tz: str | None = None,
     store: Path | None = None,
+    lake: str | None = None,
     quiet_if_unchanged: bool = False,
     template_dir: Path | None = None,
     rule_paths: Sequence[Path] = (),
@@ -230,7 +231,7 @@ def run_digest(
     _check_format(fmt)
     zone = display_zone(tz)
     period = resolve_period(since=since, hour=hour, zone=zone, now=now)
-    digest = build_digest(period, store=store, zone=zone, rule_paths=rule_paths)
+    digest = build_digest(period, store=store, lake=lake, zone=zone, rule_paths=rule_paths)
     if quiet_if_unchanged and digest.unchanged:
         return ""
     return render_digest(digest, fmt, template_dir)
