@@ -62,6 +62,12 @@ def check_input_format(input_format: str | None) -> None:
         )
 
 
+def _lake_alone(lake: str | None, paths: Sequence[str] | None, store: Path | None) -> None:
+    """`--lake` reads the lake: PATHs or `--store` beside it would mean two sources."""
+    if lake is not None and (paths or store is not None):
+        raise UsageError("--lake reads the lake: give it without PATHs and --store")
+
+
 def make_request(
     paths: Sequence[str] | None = None,
     *,
@@ -90,8 +96,7 @@ def make_request(
                 f"--input-format {input_format!r} is not an input format "
                 f"(allowed: {', '.join(allowed)})"
             )
-    if lake is not None and (paths or store is not None):
-        raise UsageError("--lake reads the lake: give it without PATHs and --store")
+    _lake_alone(lake, paths, store)
     start, end = parse_window(since, until, now=now)
     return Request(
         paths=tuple(paths or ()),
