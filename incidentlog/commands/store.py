@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from incidentlog.commands import cli_errors, write_output
-from incidentlog.commands.options import OutputOption, StoreOption, check_format, deprecated
+from incidentlog.commands.options import (
+    LakeOption,
+    OutputOption,
+    StoreOption,
+    check_format,
+    deprecated,
+)
+
+if TYPE_CHECKING:
+    from incidentlog.store import StoreInfo
 
 app = typer.Typer(
     help="What the history store holds, and merging its small files.", no_args_is_help=True
@@ -19,6 +28,7 @@ FORMATS = ("text", "json")
 @app.command("info")
 def info(
     store: StoreOption = None,
+    lake: LakeOption = None,
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     output: OutputOption = None,
 ) -> None:
@@ -34,7 +44,7 @@ def info(
             deprecated(f"store info --output {output}", f"--format {output}")
             fmt, output = str(output), None
         check_format(fmt, FORMATS, "store info")
-        data = Store.open(store).info()
+        data = _lake_info(lake) if lake is not None else Store.open(store).info()
         if fmt == "json":
             document = {
                 "path": str(data.path),
@@ -54,6 +64,19 @@ def info(
                 )
             text = "\n".join(lines) + "\n"
         write_output(text, output)
+
+
+def _lake_info(name: str) -> StoreInfo:
+    """The lake's totals, shaped as the store's (`path` names the lake)."""
+    from pathlib import Path
+
+    from incidentlog.lake import Lake
+    from incidentlog.lake.read import table_info
+    from incidentlog.store import DatasetInfo, StoreInfo
+
+    lake = Lake.open(name)
+    logs, events = (DatasetInfo(**table_info(lake, d)) for d in ("logs", "events"))  # type: ignore[arg-type]
+    return StoreInfo(Path(f"lake {name}"), logs, events)
 
 
 @app.command("compact")

@@ -26,7 +26,7 @@ from incidentlog.redact import redact_expr
 from incidentlog.schema import Level
 
 if TYPE_CHECKING:
-    from incidentlog.store import Store
+    from incidentlog.sources import History
 
 __all__ = [
     "PATTERN_LOOKBACK",
@@ -83,7 +83,7 @@ def finding_signatures(
     previous: Period,
     history_start: datetime | None,
     rule_paths: Sequence[str | Path],
-    history: Store,
+    history: History,
 ) -> tuple[pl.DataFrame, set[tuple[str, str]]]:
     """(summary of this period's and the previous period's findings, keys seen before).
 
@@ -136,7 +136,7 @@ def finding_signatures(
 
 
 def _cached_day(
-    history: Store,
+    history: History,
     day: Period,
     rules_key: str,
     compute: Callable[[Period], set[tuple[str, str]]],
@@ -144,8 +144,10 @@ def _cached_day(
     """The (service, rule) pairs found on a whole UTC day: from the cache when
     it was made from the same store files and rules, else computed (and kept,
     when the store is writable)."""
-    from incidentlog.store import DATASETS
+    from incidentlog.store import DATASETS, Store
 
+    if not isinstance(history, Store):  # the lake keeps no local cache
+        return compute(day)
     name = f"{day.start:%Y-%m-%d}"
     files = [
         [f"{dataset}/{file.name}", file.stat().st_size, file.stat().st_mtime_ns]

@@ -218,6 +218,7 @@ def digest_of(
     hour: str | None = None,
     tz: str | None = None,
     store: Path | None = None,
+    lake: str | None = None,
     rule_paths: Sequence[Path] = (),
     now: datetime | None = None,
 ) -> Digest:
@@ -225,7 +226,7 @@ def digest_of(
     full hour), from the store, with the built-in rules and `rule_paths`."""
     zone = display_zone(tz)
     period = resolve_period(since=since, hour=hour, zone=zone, now=now)
-    return build_digest(period, store=store, zone=zone, rule_paths=rule_paths)
+    return build_digest(period, store=store, lake=lake, zone=zone, rule_paths=rule_paths)
 
 
 def run_digest(
@@ -235,6 +236,7 @@ def run_digest(
     fmt: str = "md",
     tz: str | None = None,
     store: Path | None = None,
+    lake: str | None = None,
     quiet_if_unchanged: bool = False,
     template_dir: Path | None = None,
     rule_paths: Sequence[Path] = (),
@@ -246,7 +248,9 @@ def run_digest(
     findings count as signatures, with the built-in rules'.
     """
     _check_format(fmt)
-    digest = digest_of(since=since, hour=hour, tz=tz, store=store, rule_paths=rule_paths, now=now)
+    digest = digest_of(
+        since=since, hour=hour, tz=tz, store=store, lake=lake, rule_paths=rule_paths, now=now
+    )
     if quiet_if_unchanged and digest.unchanged:
         return ""
     return render_digest(digest, fmt, template_dir)
