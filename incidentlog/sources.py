@@ -51,7 +51,6 @@ __all__ = [
     "Request",
     "glob_to_regex",
     "is_glob",
-    "load_evidence",
 ]
 
 
@@ -328,22 +327,3 @@ class EvidenceSource:
             inputs=self.described_inputs(),
             notes=self.notes(),
         )
-
-
-def load_evidence(
-    paths: Sequence[str | Path] = (),
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    store: str | Path | None = None,
-    service_hint: str | None = None,
-) -> Evidence:
-    """The evidence of files (compose files among or beside them give topology) or the store."""
-    request = Request(
-        paths=tuple(str(p) for p in paths),
-        store=Path(store) if store is not None else None,
-        since=since,
-        until=until,
-        services=(service_hint,) if service_hint else (),
-    )
-    return EvidenceSource(request).evidence()
