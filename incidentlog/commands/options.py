@@ -60,7 +60,7 @@ LakeOption = Annotated[
     typer.Option(
         "--lake",
         help="Read the lake instead of the store: the pyiceberg catalog NAME "
-        "(~/.pyiceberg.yaml or PYICEBERG_CATALOG__NAME__...); needs incidentlog[lake].",
+        "(~/.pyiceberg.yaml or PYICEBERG_CATALOG__NAME__...); needs the lake extra.",
         show_default=False,
     ),
 ]
