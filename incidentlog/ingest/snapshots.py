@@ -150,15 +150,24 @@ def ps_rows(document: str, source: str) -> tuple[list[dict[str, Any]], list[tupl
                 objects = loads(stripped)
             except json.JSONDecodeError:
                 raise FormatError(f"{source}: invalid docker ps JSON") from None
+            if not isinstance(objects, list):
+                raise FormatError(f"{source}: invalid docker ps JSON (not a list)")
         else:
             for number, line in enumerate(lines, 1):
                 if not line.strip():
                     continue
                 try:
-                    objects.append(loads(line))
+                    value = loads(line)
                 except json.JSONDecodeError:
                     rejects.append((number, "invalid JSON", line))
+                    continue
+                if isinstance(value, dict):
+                    objects.append(value)
+                else:
+                    rejects.append((number, "not a docker ps JSON object", line))
         for obj in objects:
+            if not isinstance(obj, dict):  # (an item of a list that is no object: no container)
+                continue
             name = str(obj.get("Name") or obj.get("Names") or "?")
             status = str(obj.get("Status") or obj.get("State") or "")
             labels = _ps_labels(obj.get("Labels"))
