@@ -143,38 +143,7 @@ def ps_rows(document: str, source: str) -> tuple[list[dict[str, Any]], list[tupl
     rejects: list[tuple[int, str, str]] = []
     lines = document.splitlines()
     if document.lstrip().startswith(("{", "[")):
-        objects: list[Any] = []
-        stripped = document.strip()
-        if stripped.startswith("["):
-            try:
-                objects = loads(stripped)
-            except json.JSONDecodeError:
-                raise FormatError(f"{source}: invalid docker ps JSON") from None
-            if not isinstance(objects, list):
-                raise FormatError(f"{source}: invalid docker ps JSON (not a list)")
-        else:
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    value = loads(line)
-                except json.JSONDecodeError:
-                    rejects.append((number, "invalid JSON", line))
-                    continue
-                if isinstance(value, dict):
-                    objects.append(value)
-                else:
-                    rejects.append((number, "not a docker ps JSON object", line))
-        for obj in objects:
-            if not isinstance(obj, dict):  # (an item of a list that is no object: no container)
-                continue
-            name = str(obj.get("Name") or obj.get("Names") or "?")
-            status = str(obj.get("Status") or obj.get("State") or "")
-            labels = _ps_labels(obj.get("Labels"))
-            service = obj.get("Service") or labels.get(SERVICE_LABEL)
-            project = obj.get("Project") or labels.get(PROJECT_LABEL)
-            rows.append(_ps_row(name, service, project, status))
-        return rows, rejects
+        return _ps_json_rows(document, lines, source)
     header = lines[0] if lines else ""
     if _V1_HEADER.match(header):
         return _compose_v1_ps_rows(lines)
@@ -193,6 +162,46 @@ def ps_rows(document: str, source: str) -> tuple[list[dict[str, Any]], list[tupl
             rejects.append((number, "not a docker ps row (no NAME/STATUS)", line))
             continue
         rows.append(_ps_row(row_name, cells.get("SERVICE"), None, row_status))
+    return rows, rejects
+
+
+def _ps_json_rows(
+    document: str, lines: list[str], source: str
+) -> tuple[list[dict[str, Any]], list[tuple[int, str, str]]]:
+    """`ps_rows` of `--format json` output: one object per line, or a list."""
+    rows: list[dict[str, Any]] = []
+    rejects: list[tuple[int, str, str]] = []
+    objects: list[Any] = []
+    stripped = document.strip()
+    if stripped.startswith("["):
+        try:
+            objects = loads(stripped)
+        except json.JSONDecodeError:
+            raise FormatError(f"{source}: invalid docker ps JSON") from None
+        if not isinstance(objects, list):
+            raise FormatError(f"{source}: invalid docker ps JSON (not a list)")
+    else:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                value = loads(line)
+            except json.JSONDecodeError:
+                rejects.append((number, "invalid JSON", line))
+                continue
+            if isinstance(value, dict):
+                objects.append(value)
+            else:
+                rejects.append((number, "not a docker ps JSON object", line))
+    for obj in objects:
+        if not isinstance(obj, dict):  # (an item of a list that is no object: no container)
+            continue
+        name = str(obj.get("Name") or obj.get("Names") or "?")
+        status = str(obj.get("Status") or obj.get("State") or "")
+        labels = _ps_labels(obj.get("Labels"))
+        service = obj.get("Service") or labels.get(SERVICE_LABEL)
+        project = obj.get("Project") or labels.get(PROJECT_LABEL)
+        rows.append(_ps_row(name, service, project, status))
     return rows, rejects
 
 
