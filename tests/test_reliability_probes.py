@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
+from incidentlog.errors import UsageError
 from incidentlog.ingest import ingest_into_store
 from incidentlog.store import MARKER, Store
 
@@ -325,3 +326,24 @@ def test_prune_partial_and_dry_run(tmp_path: Path) -> None:
 def test_prune_refuses_a_bad_time(store: Path) -> None:
     code, _, stderr = run("store", "prune", "--before", "soon", "--store", str(store))
     assert code == 2 and "is not a time" in one_error(stderr)
+
+
+def test_collect_keep_days_prunes_at_the_start_then_hourly(tmp_path: Path) -> None:
+    from incidentlog.live.command import Retention
+
+    store = _thirty_days(tmp_path)
+    said: list[str] = []
+    retention = Retention(store, 5, warn=said.append)
+    now = datetime(2025, 7, 30, 18, tzinfo=UTC)
+    done = retention.tick(now)
+    assert done is not None and done.days[-1] == "2025-07-24"  # whole days before 07-25 18:00
+    assert Store.open(store).layout.days("logs") == [f"2025-07-{d}" for d in range(25, 31)]
+    assert said and said[0].startswith("keep-days: removed 24 days")
+    assert retention.tick(now + timedelta(days=3)) is None  # not an hour yet: nothing runs
+    retention.last = (retention.last or 0) - Retention.EVERY
+    assert retention.tick(now + timedelta(days=3)) is not None
+    assert Store.open(store).layout.days("logs") == [f"2025-07-{d}" for d in range(28, 31)]
+    with pytest.raises(UsageError, match="keep at least 1 day"):
+        Retention(store, 0, warn=said.append)
+    # a store not made yet: nothing to prune, no error
+    assert Retention(tmp_path / "new", 3, warn=said.append).tick(now) is None
