@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -23,7 +23,7 @@ import polars as pl
 from incidentlog.digest.model import Signature, moved
 from incidentlog.digest.period import Period
 from incidentlog.redact import redact_expr
-from incidentlog.schema import Level
+from incidentlog.schema import TS_DTYPE, Level
 
 if TYPE_CHECKING:
     from incidentlog.store import Store
@@ -83,75 +83,103 @@ def finding_signatures(
     history_start: datetime | None,
     rule_paths: Sequence[str | Path],
     history: Store,
+    hour_files: Callable[[Period], list[str]] | None = None,
 ) -> tuple[pl.DataFrame, set[tuple[str, str]]]:
     """(summary of this period's and the previous period's findings, keys seen before).
 
-    "Seen before" looks back one UTC day at a time, newest first, and stops as
-    soon as every finding of the period has been seen: memory stays that of
-    one day. The hours of the period's own day run only the rules found now;
-    a whole earlier day runs all rules once, and its (service, rule) pairs are
-    kept in the store's `SIGNATURE_CACHE` (one file per day, valid while the
-    day's store files and the rules are the same), so an hourly digest over a
-    long history reads the days it already knows instead of detecting on them
-    again.
+    "Seen before" looks back newest first and stops as soon as every finding
+    of the period has been seen: first the whole UTC hours of the period's
+    own day before it (a part hour first when the period does not start on
+    the hour), then whole earlier UTC days. Each whole hour and day runs all
+    rules once, and its (service, rule) pairs are kept in the store's
+    `SIGNATURE_CACHE` (one file per hour or day, valid while the store files
+    holding its records and the rules are the same; `hour_files` names those
+    of an hour, else all the day's files count), so an hourly digest over a
+    long history reads what it already knows instead of detecting it again;
+    the previous period, when it is that hour, is not detected twice.
     """
     from incidentlog.detect import compile_rules, detect_findings, load_rules, summarize_findings
-    from incidentlog.detect.rules import RuleSet
 
     ruleset = load_rules(rule_paths)
     compiled = compile_rules(ruleset)
 
-    def findings(window: Period, rules: Any = compiled) -> pl.DataFrame:
+    def findings(window: Period) -> pl.DataFrame:
         return detect_findings(
-            logs.filter(window.contains()), events.filter(window.contains()), rules
+            logs.filter(window.contains()), events.filter(window.contains()), compiled
         )
 
     def pairs(found: pl.DataFrame) -> set[tuple[str, str]]:
         return set(found.select("service", "rule").unique().iter_rows())
 
+    found_before = findings(previous)
     now = summarize_findings(findings(period)).with_columns(pl.lit("now").alias("_when"))
-    before = summarize_findings(findings(previous)).with_columns(pl.lit("prev").alias("_when"))
+    before = summarize_findings(found_before).with_columns(pl.lit("prev").alias("_when"))
     pending = set(now.select("service", "rule").iter_rows())
+    rules_key = hashlib.sha256(repr(ruleset.rules).encode()).hexdigest()
+    known = {previous: pairs(found_before)}
+
+    def found_in(window: Period) -> set[tuple[str, str]]:
+        if window in known:
+            return known[window]
+        if window.length not in (_HOUR, _DAY):
+            return pairs(findings(window))
+        files = hour_files(window) if hour_files is not None and window.length == _HOUR else None
+        return _cached_window(history, window, rules_key, files, lambda w: pairs(findings(w)))
+
     seen: set[tuple[str, str]] = set()
-    end = period.start
-    day = end.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if pending and history_start is not None and end > history_start and day < end:
-        rules = {rule for _, rule in pending}
-        subset = RuleSet(
-            rules=tuple(r for r in ruleset.rules if r.id in rules), packs=ruleset.packs
-        )
-        found = pairs(findings(Period(day, end), compile_rules(subset))) & pending
+    for window in _lookback(period.start, history_start):
+        if not pending:
+            break
+        found = found_in(window) & pending
         seen |= found
         pending -= found
-        end = day
-    rules_key = hashlib.sha256(repr(ruleset.rules).encode()).hexdigest()
-    while pending and history_start is not None and end > history_start:
-        start = end - timedelta(days=1)
-        found = _cached_day(history, Period(start, end), rules_key, lambda d: pairs(findings(d)))
-        seen |= found & pending
-        pending -= found
-        end = start
     return pl.concat([now, before]), seen
 
 
-def _cached_day(
+_HOUR: Final = timedelta(hours=1)
+_DAY: Final = timedelta(days=1)
+
+
+def _lookback(end: datetime, history_start: datetime | None) -> Iterator[Period]:
+    """The windows before `end`, newest first, back to the history's start: a part
+    hour, the whole hours of `end`'s UTC day, then whole UTC days."""
+    if history_start is None or end <= history_start:
+        return
+    hour = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    day = hour.replace(hour=0)
+    if hour < end:
+        yield Period(hour, end)
+    while hour > day and hour > history_start:
+        yield Period(hour - _HOUR, hour)
+        hour -= _HOUR
+    while day > history_start:
+        yield Period(day - _DAY, day)
+        day -= _DAY
+
+
+def _cached_window(
     history: Store,
-    day: Period,
+    window: Period,
     rules_key: str,
+    hour_files: list[str] | None,
     compute: Callable[[Period], set[tuple[str, str]]],
 ) -> set[tuple[str, str]]:
-    """The (service, rule) pairs found on a whole UTC day: from the cache when
-    it was made from the same store files and rules, else computed (and kept,
-    when the store is writable)."""
+    """The (service, rule) pairs found in a whole UTC hour or day: from the cache
+    when it was made from the same store files and rules, else computed (and
+    kept, when the store is writable)."""
     from incidentlog.store import DATASETS
 
-    name = f"{day.start:%Y-%m-%d}"
+    day = f"{window.start:%Y-%m-%d}"
+    name = day if window.length == _DAY else f"{window.start:%Y-%m-%dT%H}"
     files = [
         [f"{dataset}/{file.name}", file.stat().st_size, file.stat().st_mtime_ns]
         for dataset in DATASETS
-        for file in history.day_files(dataset, name)
+        if hour_files is None or dataset != "logs"
+        for file in history.day_files(dataset, day)
     ]
-    key = {"rules": rules_key, "files": files}
+    key: dict[str, Any] = {"rules": rules_key, "files": files}
+    if hour_files is not None:
+        key["logs"] = hour_files
     path = history.cache_dir(SIGNATURE_CACHE) / f"{name}.json"
     try:
         kept = json.loads(path.read_text())
@@ -159,7 +187,7 @@ def _cached_day(
             return {(service, rule) for service, rule in kept["pairs"]}
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    found = compute(day)
+    found = compute(window)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -170,28 +198,24 @@ def _cached_day(
     return found
 
 
-def pattern_frame(logs: pl.LazyFrame, period: Period, previous: Period) -> pl.DataFrame:
-    """Per (service, pattern): counts now, before, before the period, first seen, a sample."""
-    start = min(previous.start, period.start - PATTERN_LOOKBACK)
+def pattern_frame(
+    logs: pl.LazyFrame, period: Period, previous: Period, rollups: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Per (service, pattern): counts now, before, before the period, first seen, a sample.
+
+    With `rollups` (the rollup rows of the lookback, `digest.rollups`) only the
+    period's own errors are read, for the samples; the batch mined is the same.
+    """
+    start = pattern_start(period, previous)
+    if rollups is not None:
+        return _pattern_frame_rolled(logs, period, previous, rollups)
     errors = (
         logs.filter(is_error() & (pl.col("ts") >= start) & (pl.col("ts") < period.end))
         .select("ts", "seq", "service", "message")
         .collect()
     )
     if errors.is_empty():
-        return pl.DataFrame(
-            schema={
-                "service": pl.String,
-                "pattern_id": pl.String,
-                "template": pl.String,
-                "count": pl.UInt32,
-                "count_previous": pl.UInt32,
-                "count_before": pl.UInt32,
-                "first_seen": errors.schema["ts"],
-                "last_seen": errors.schema["ts"],
-                "sample": pl.String,
-            }
-        )
+        return _empty_patterns()
     mined = pl.concat([errors, error_patterns(errors)], how="horizontal")
     now = period.contains()
     return (
@@ -208,6 +232,73 @@ def pattern_frame(logs: pl.LazyFrame, period: Period, previous: Period) -> pl.Da
         )
         .with_columns(_sample("sample"), redact_expr("template"))
     )
+
+
+def pattern_start(period: Period, previous: Period) -> datetime:
+    """Where the batch of error patterns starts."""
+    return min(previous.start, period.start - PATTERN_LOOKBACK)
+
+
+def _empty_patterns() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "service": pl.String,
+            "pattern_id": pl.String,
+            "template": pl.String,
+            "count": pl.UInt32,
+            "count_previous": pl.UInt32,
+            "count_before": pl.UInt32,
+            "first_seen": TS_DTYPE,
+            "last_seen": TS_DTYPE,
+            "sample": pl.String,
+        }
+    )
+
+
+def _pattern_frame_rolled(
+    logs: pl.LazyFrame, period: Period, previous: Period, rollups: pl.DataFrame
+) -> pl.DataFrame:
+    """`pattern_frame` from the rollups' masked texts and the period's own errors."""
+    from incidentlog.patterns import masked_texts, template_table
+
+    bucket = pl.col("bucket")
+    start = pattern_start(period, previous)
+    rows = rollups.filter(
+        pl.col("masked").is_not_null() & (bucket >= start) & (bucket < period.end)
+    )
+    if rows.is_empty():
+        return _empty_patterns()
+    batch = rows.group_by("masked").agg(pl.col("n").sum())
+    table = template_table(batch.get_column("masked"), batch.get_column("n"))
+    now = (bucket >= period.start) & (bucket < period.end)
+    in_previous = (bucket >= previous.start) & (bucket < previous.end)
+    counts = (
+        rows.join(table, on="masked", how="left")
+        .group_by("service", "pattern_id")
+        .agg(
+            pl.col("template").first(),
+            pl.col("n").filter(now).sum().cast(pl.UInt32).alias("count"),
+            pl.col("n").filter(in_previous).sum().cast(pl.UInt32).alias("count_previous"),
+            pl.col("n").filter(bucket < period.start).sum().cast(pl.UInt32).alias("count_before"),
+            pl.col("first_ts").filter(now).min().alias("first_seen"),
+            pl.col("last_ts").filter(now).max().alias("last_seen"),
+        )
+    )
+    errors = (
+        logs.filter(is_error() & period.contains())
+        .select("ts", "seq", "service", "message")
+        .collect()
+    )
+    samples = (
+        errors.with_columns(masked_texts(errors.get_column("message")).alias("masked"))
+        .join(table.select("masked", "pattern_id"), on="masked", how="left")
+        .sort("ts", "seq")
+        .group_by("service", "pattern_id")
+        .agg(pl.col("message").first().alias("sample"))
+    )
+    return counts.join(
+        samples, on=["service", "pattern_id"], how="left", nulls_equal=True
+    ).with_columns(_sample("sample"), redact_expr("template"))
 
 
 def classify_signatures(

@@ -42,11 +42,13 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "WILDCARD",
     "mask_expr",
+    "masked_texts",
     "merge_templates",
     "mine_patterns",
     "pattern_id",
     "redact_hinted",
     "summarize_patterns",
+    "template_table",
 ]
 
 WILDCARD: Final = "<*>"
@@ -207,10 +209,31 @@ def mine_patterns(messages: pl.Series | pl.DataFrame, *, column: str = "message"
       batch per question (e.g. one digest period), not line by line.
     """
     series = messages.get_column(column) if isinstance(messages, pl.DataFrame) else messages
-    text = series.cast(pl.String).fill_null("").str.slice(0, MAX_MESSAGE_CHARS)
+    masked = masked_texts(series).to_frame("masked")
+    distinct = masked.group_by("masked").len()
+    table = template_table(distinct.get_column("masked"), distinct.get_column("len"))
+    return masked.join(table, on="masked", how="left", maintain_order="left").select(
+        PATTERN_COLUMNS
+    )
+
+
+def masked_texts(messages: pl.Series) -> pl.Series:
+    """Each message redacted, cut to MAX_MESSAGE_CHARS and masked (`mask_expr`):
+    the first step of `mine_patterns`, the part that touches every message."""
+    text = messages.cast(pl.String).fill_null("").str.slice(0, MAX_MESSAGE_CHARS)
     frame = redact_hinted(text).to_frame("message")
-    masked = frame.select(mask_expr(pl.col("message")).alias("masked"))
-    distinct = masked.group_by("masked").len().sort("masked")
+    return frame.select(mask_expr(pl.col("message")).alias("masked")).to_series()
+
+
+def template_table(masked: pl.Series, counts: pl.Series) -> pl.DataFrame:
+    """`masked`, `template`, `pattern_id` for distinct masked texts and how many
+    messages had each: steps 2 and 3 of `mine_patterns` (the merge compares
+    them, so pass every distinct text of one batch)."""
+    distinct = (
+        pl.DataFrame({"masked": masked, "len": counts})
+        .with_columns(pl.col("masked").cast(pl.String))
+        .sort("masked")
+    )
     texts = distinct.get_column("masked").to_list()
     templates = merge_templates(texts, distinct.get_column("len").to_list())
     table = pl.DataFrame(
@@ -222,10 +245,7 @@ def mine_patterns(messages: pl.Series | pl.DataFrame, *, column: str = "message"
         {"template": unique, "pattern_id": [pattern_id(t) for t in unique]},
         schema={"template": pl.String, "pattern_id": pl.String},
     )
-    table = table.join(ids, on="template", how="left")
-    return masked.join(table, on="masked", how="left", maintain_order="left").select(
-        PATTERN_COLUMNS
-    )
+    return table.join(ids, on="template", how="left")
 
 
 def merge_templates(masked: Sequence[str], counts: Sequence[int]) -> list[str]:
