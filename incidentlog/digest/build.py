@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -43,6 +44,9 @@ from incidentlog.digest.signatures import (
 )
 from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.schema import EventAction, HealthStatus, Level
+
+if TYPE_CHECKING:
+    from incidentlog.store import Store
 
 __all__ = ["TOP_PATTERNS", "build_digest"]
 
@@ -81,16 +85,18 @@ def build_digest(
         )
         first, last = _span(history_span(history), history.scan("events"))
         counts, hourly = _service_counts_rolled(rolled, period, previous, same_hours, hours)
-        patterns = pattern_frame(logs, period, previous, rolled)
+        patterns = pattern_frame(_window_scan(history, period), period, previous, rolled)
         hour_files = _files_by_hour(rolled)
+        scans: pl.LazyFrame | Callable[[Period], pl.LazyFrame] = partial(_window_scan, history)
     else:
         first, last = _history_span(history.scan("logs"), history.scan("events"))
         counts, hourly = _service_counts(logs, period, previous, same_hours, hours)
         patterns = pattern_frame(logs, period, previous)
         hour_files = None
+        scans = logs
     per_service_events, health = _lifecycle(events, period)
     findings, seen_findings = finding_signatures(
-        logs, events, period, previous, first, rule_paths, history, hour_files
+        scans, events, period, previous, first, rule_paths, history, hour_files
     )
 
     services = _services(counts, hourly, per_service_events, health, _uncovered(hours, first))
@@ -172,6 +178,11 @@ def _span(
     los = [t for t in (logs[0], lo) if t is not None]
     his = [t for t in (logs[1], hi) if t is not None]
     return (min(los) if los else None), (max(his) if his else None)
+
+
+def _window_scan(history: Store, window: Period) -> pl.LazyFrame:
+    """The records of `window`, the scan pruned to its day partitions."""
+    return history.scan("logs", since=window.start, until=window.end).filter(window.contains())
 
 
 def _files_by_hour(rolled: pl.DataFrame) -> Callable[[Period], list[str]]:

@@ -46,6 +46,8 @@ PATTERN_LOOKBACK: Final = timedelta(days=7)
 """How far back an error pattern counts as seen before: patterns are mined in
 one batch (their ids depend on it), so the batch is bounded; findings look back
 over the whole history (each old day detected once, then cached)."""
+SUMMARY_CACHE: Final = "finding-summaries"
+"""The store's cache of the findings summary of whole UTC hours."""
 SIGNATURE_CACHE: Final = "finding-signatures"
 """The store's cache (`Store.cache_dir`) of the (service, rule) pairs detection
 found per whole UTC day."""
@@ -76,7 +78,7 @@ def error_patterns(records: pl.DataFrame) -> pl.DataFrame:
 
 
 def finding_signatures(
-    logs: pl.LazyFrame,
+    logs: pl.LazyFrame | Callable[[Period], pl.LazyFrame],
     events: pl.DataFrame,
     period: Period,
     previous: Period,
@@ -86,6 +88,8 @@ def finding_signatures(
     hour_files: Callable[[Period], list[str]] | None = None,
 ) -> tuple[pl.DataFrame, set[tuple[str, str]]]:
     """(summary of this period's and the previous period's findings, keys seen before).
+
+    `logs` is the store's records, or a function giving a window's (pruned) scan.
 
     "Seen before" looks back newest first and stops as soon as every finding
     of the period has been seen: first the whole UTC hours of the period's
@@ -98,33 +102,25 @@ def finding_signatures(
     long history reads what it already knows instead of detecting it again;
     the previous period, when it is that hour, is not detected twice.
     """
-    from incidentlog.detect import compile_rules, detect_findings, load_rules, summarize_findings
+    from incidentlog.detect.rules import rule_sources_key
 
-    ruleset = load_rules(rule_paths)
-    compiled = compile_rules(ruleset)
-
-    def findings(window: Period) -> pl.DataFrame:
-        return detect_findings(
-            logs.filter(window.contains()), events.filter(window.contains()), compiled
-        )
-
-    def pairs(found: pl.DataFrame) -> set[tuple[str, str]]:
-        return set(found.select("service", "rule").unique().iter_rows())
-
-    found_before = findings(previous)
-    now = summarize_findings(findings(period)).with_columns(pl.lit("now").alias("_when"))
-    before = summarize_findings(found_before).with_columns(pl.lit("prev").alias("_when"))
+    rules_key = rule_sources_key(rule_paths)
+    detector = _Detector(logs, events, rule_paths)
+    files = hour_files if hour_files is not None else (lambda window: None)
+    found_now = _summary(history, period, rules_key, files(period), detector)
+    found_before = _summary(history, previous, rules_key, files(previous), detector)
+    now = found_now.with_columns(pl.lit("now").alias("_when"))
+    before = found_before.with_columns(pl.lit("prev").alias("_when"))
     pending = set(now.select("service", "rule").iter_rows())
-    rules_key = hashlib.sha256(repr(ruleset.rules).encode()).hexdigest()
-    known = {previous: pairs(found_before)}
+    known = {previous: set(found_before.select("service", "rule").iter_rows())}
 
     def found_in(window: Period) -> set[tuple[str, str]]:
         if window in known:
             return known[window]
         if window.length not in (_HOUR, _DAY):
-            return pairs(findings(window))
-        files = hour_files(window) if hour_files is not None and window.length == _HOUR else None
-        return _cached_window(history, window, rules_key, files, lambda w: pairs(findings(w)))
+            return detector.pairs(window)
+        key_files = files(window) if window.length == _HOUR else None
+        return _cached_window(history, window, rules_key, key_files, detector.pairs)
 
     seen: set[tuple[str, str]] = set()
     for window in _lookback(period.start, history_start):
@@ -134,6 +130,78 @@ def finding_signatures(
         seen |= found
         pending -= found
     return pl.concat([now, before]), seen
+
+
+class _Detector:
+    """Detection over windows of the digest's records, the rules loaded at first use
+    (a digest whose detections are all cached never compiles them)."""
+
+    def __init__(
+        self,
+        logs: pl.LazyFrame | Callable[[Period], pl.LazyFrame],
+        events: pl.DataFrame,
+        rule_paths: Sequence[str | Path],
+    ) -> None:
+        self.logs = logs
+        """The records, or a function giving those of a window (a pruned scan)."""
+        self.events = events
+        self.rule_paths = rule_paths
+        self._compiled: Any = None
+
+    def findings(self, window: Period) -> pl.DataFrame:
+        from incidentlog.detect import compile_rules, detect_findings, load_rules
+
+        if self._compiled is None:
+            self._compiled = compile_rules(load_rules(self.rule_paths))
+        logs = self.logs if isinstance(self.logs, pl.LazyFrame) else self.logs(window)
+        return detect_findings(
+            logs.filter(window.contains()),
+            self.events.filter(window.contains()),
+            self._compiled,
+        )
+
+    def summary(self, window: Period) -> pl.DataFrame:
+        from incidentlog.detect import summarize_findings
+
+        return summarize_findings(self.findings(window))
+
+    def pairs(self, window: Period) -> set[tuple[str, str]]:
+        return set(self.findings(window).select("service", "rule").unique().iter_rows())
+
+
+def _summary(
+    history: Store,
+    window: Period,
+    rules_key: str,
+    hour_files: list[str] | None,
+    detector: _Detector,
+) -> pl.DataFrame:
+    """The findings summary of `window`; of a whole UTC hour whose store files are
+    known (`hour_files`), kept in the store's `SUMMARY_CACHE` (an hourly digest's
+    period is the next one's previous period)."""
+    if hour_files is None or window.length != _HOUR or window.start.minute or window.start.second:
+        return detector.summary(window)
+    day = f"{window.start:%Y-%m-%d}"
+    events = [[f.name, f.stat().st_size] for f in history.day_files("events", day)]
+    key = json.dumps({"rules": rules_key, "logs": hour_files, "events": events})
+    name = f"{window.start:%Y-%m-%dT%H}"
+    folder = history.cache_dir(SUMMARY_CACHE)
+    path = folder / f"{name}.{hashlib.sha256(key.encode()).hexdigest()[:20]}.parquet"
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError):
+        pass
+    summary = detector.summary(window)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{name}.*.parquet"):
+            old.unlink()
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        summary.write_parquet(temporary)
+        temporary.replace(path)
+    except OSError:  # a read-only store: no cache, same answer
+        pass
+    return summary
 
 
 _HOUR: Final = timedelta(hours=1)
