@@ -119,15 +119,18 @@ class EvidenceSource:
     """The evidence of one request: files parsed once, or the store scanned lazily."""
 
     def __init__(self, request: Request) -> None:
-        from incidentlog.ingest.folders import expand_inputs
-
         self.request = request
-        expanded = expand_inputs(request.paths)
-        self.inputs = expanded.inputs
+        self.inputs: list[str] = []
         """Files (and `-`) to read; folders are walked, compose files set apart."""
-        self._given_compose = expanded.compose
-        self.skipped = expanded.skipped
+        self._given_compose: list[Path] = []
+        self.skipped: list[str] = []
         """Files of evidence folders that were not used, one line each with why."""
+        if request.paths:  # (reading the store needs none of ingest's modules)
+            from incidentlog.ingest.folders import expand_inputs
+
+            expanded = expand_inputs(request.paths)
+            self.inputs, self._given_compose = expanded.inputs, expanded.compose
+            self.skipped = expanded.skipped
         self._files: tuple[pl.DataFrame, pl.DataFrame] | None = None
         self.summary: IngestSummary | None = None
         """What ingest made of the files (None when reading the store)."""
