@@ -46,7 +46,6 @@ __all__ = [
 
 BUCKET: Final = timedelta(minutes=15)
 """Rollup granularity: every zone's whole hours fall on it (offsets are multiples of 15 min)."""
-_BUCKET_EVERY: Final = "15m"
 _ERROR_LEVELS: Final = [Level.ERROR.value, Level.FATAL.value]
 
 ROLLUP_SCHEMA: Final = pl.Schema(
@@ -66,26 +65,31 @@ def build_rollup(rows: pl.DataFrame) -> pl.DataFrame:
     """The rollup rows of one store file (`ts`, `service`, `level`, `message`)."""
     from incidentlog.patterns import masked_texts
 
-    timed = rows.filter(pl.col("ts").is_not_null()).with_columns(
-        pl.col("ts").dt.truncate(_BUCKET_EVERY).alias("bucket"),
-        pl.col("level").cast(pl.String),
-    )
+    bucket_ns = int(BUCKET.total_seconds()) * 10**9
+    bucket = (pl.col("ts").dt.epoch("ns") // bucket_ns).alias("bucket")
     span = [
         pl.len().cast(pl.UInt32).alias("n"),
         pl.col("ts").min().alias("first_ts"),
         pl.col("ts").max().alias("last_ts"),
     ]
-    counts = timed.group_by("bucket", "service", "level").agg(span)
-    errors = timed.filter(pl.col("level").is_in(_ERROR_LEVELS))
+    timed = rows.lazy().filter(pl.col("ts").is_not_null())
+    counts = timed.group_by(bucket, "service", "level").agg(span)
+    errors = timed.filter(pl.col("level").is_in(_ERROR_LEVELS)).select("ts", "service", "message")
+    found = errors.collect()
     patterns = (
-        errors.select("bucket", "service", "ts")
-        .with_columns(masked_texts(errors.get_column("message")).alias("masked"))
+        found.lazy()
+        .select(bucket, "service", "ts")
+        .with_columns(masked_texts(found.get_column("message")).alias("masked"))
         .group_by("bucket", "service", "masked")
         .agg(span)
     )
-    out = pl.concat([counts, patterns], how="diagonal_relaxed")
-    return out.select(pl.col(n).cast(t) for n, t in ROLLUP_SCHEMA.items()).sort(
-        "bucket", "service", "level", "masked", nulls_last=True
+    out = pl.concat([counts, patterns], how="diagonal_relaxed").with_columns(
+        (pl.col("bucket") * bucket_ns).cast(TS_DTYPE)
+    )
+    return (
+        out.select(pl.col(n).cast(t) for n, t in ROLLUP_SCHEMA.items())
+        .sort("bucket", "service", "level", "masked", nulls_last=True)
+        .collect()
     )
 
 
