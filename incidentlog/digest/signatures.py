@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -90,17 +90,16 @@ def finding_signatures(
     """(summary of this period's and the previous period's findings, keys seen before).
 
     `logs` is the store's records, or a function giving a window's (pruned) scan.
-
-    "Seen before" looks back newest first and stops as soon as every finding
-    of the period has been seen: first the whole UTC hours of the period's
-    own day before it (a part hour first when the period does not start on
-    the hour), then whole earlier UTC days. Each whole hour and day runs all
-    rules once, and its (service, rule) pairs are kept in the store's
-    `SIGNATURE_CACHE` (one file per hour or day, valid while the store files
-    holding its records and the rules are the same; `hour_files` names those
-    of an hour, else all the day's files count), so an hourly digest over a
-    long history reads what it already knows instead of detecting it again;
-    the previous period, when it is that hour, is not detected twice.
+    "Seen before" looks back one UTC day at a time, newest first, and stops as
+    soon as every finding of the period has been seen: memory stays that of
+    one day. The hours of the period's own day run only the rules found now;
+    a whole earlier day runs all rules once, and its (service, rule) pairs are
+    kept in the store's `SIGNATURE_CACHE` (one file per day, valid while the
+    day's store files and the rule packs are the same), so an hourly digest
+    over a long history reads the days it already knows instead of detecting
+    on them again. The summaries of whole hours (`hour_files` names the store
+    files holding an hour's records) are kept too: an hourly digest's period
+    is the next one's previous period.
     """
     from incidentlog.detect.rules import rule_sources_key
 
@@ -112,23 +111,20 @@ def finding_signatures(
     now = found_now.with_columns(pl.lit("now").alias("_when"))
     before = found_before.with_columns(pl.lit("prev").alias("_when"))
     pending = set(now.select("service", "rule").iter_rows())
-    known = {previous: set(found_before.select("service", "rule").iter_rows())}
-
-    def found_in(window: Period) -> set[tuple[str, str]]:
-        if window in known:
-            return known[window]
-        if window.length not in (_HOUR, _DAY):
-            return detector.pairs(window)
-        key_files = files(window) if window.length == _HOUR else None
-        return _cached_window(history, window, rules_key, key_files, detector.pairs)
-
     seen: set[tuple[str, str]] = set()
-    for window in _lookback(period.start, history_start):
-        if not pending:
-            break
-        found = found_in(window) & pending
+    end = period.start
+    day = end.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if pending and history_start is not None and end > history_start and day < end:
+        found = _cached_part_day(history, Period(day, end), rules_key, pending, detector)
         seen |= found
         pending -= found
+        end = day
+    while pending and history_start is not None and end > history_start:
+        start = end - _DAY
+        found = _cached_day(history, Period(start, end), rules_key, detector.pairs)
+        seen |= found & pending
+        pending -= found
+        end = start
     return pl.concat([now, before]), seen
 
 
@@ -146,18 +142,27 @@ class _Detector:
         """The records, or a function giving those of a window (a pruned scan)."""
         self.events = events
         self.rule_paths = rule_paths
+        self._ruleset: Any = None
         self._compiled: Any = None
 
-    def findings(self, window: Period) -> pl.DataFrame:
+    def findings(self, window: Period, rules: frozenset[str] | None = None) -> pl.DataFrame:
+        """Findings of `window` with every rule, or with the rules of ids `rules`."""
         from incidentlog.detect import compile_rules, detect_findings, load_rules
+        from incidentlog.detect.rules import RuleSet
 
-        if self._compiled is None:
-            self._compiled = compile_rules(load_rules(self.rule_paths))
+        if self._ruleset is None:
+            self._ruleset = load_rules(self.rule_paths)
+        ruleset = self._ruleset
+        if rules is None:
+            if self._compiled is None:
+                self._compiled = compile_rules(ruleset)
+            compiled = self._compiled
+        else:
+            kept = tuple(r for r in ruleset.rules if r.id in rules)
+            compiled = compile_rules(RuleSet(rules=kept, packs=ruleset.packs))
         logs = self.logs if isinstance(self.logs, pl.LazyFrame) else self.logs(window)
         return detect_findings(
-            logs.filter(window.contains()),
-            self.events.filter(window.contains()),
-            self._compiled,
+            logs.filter(window.contains()), self.events.filter(window.contains()), compiled
         )
 
     def summary(self, window: Period) -> pl.DataFrame:
@@ -165,8 +170,8 @@ class _Detector:
 
         return summarize_findings(self.findings(window))
 
-    def pairs(self, window: Period) -> set[tuple[str, str]]:
-        return set(self.findings(window).select("service", "rule").unique().iter_rows())
+    def pairs(self, window: Period, rules: frozenset[str] | None = None) -> set[tuple[str, str]]:
+        return set(self.findings(window, rules).select("service", "rule").unique().iter_rows())
 
 
 def _summary(
@@ -208,46 +213,63 @@ _HOUR: Final = timedelta(hours=1)
 _DAY: Final = timedelta(days=1)
 
 
-def _lookback(end: datetime, history_start: datetime | None) -> Iterator[Period]:
-    """The windows before `end`, newest first, back to the history's start: a part
-    hour, the whole hours of `end`'s UTC day, then whole UTC days."""
-    if history_start is None or end <= history_start:
-        return
-    hour = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    day = hour.replace(hour=0)
-    if hour < end:
-        yield Period(hour, end)
-    while hour > day and hour > history_start:
-        yield Period(hour - _HOUR, hour)
-        hour -= _HOUR
-    while day > history_start:
-        yield Period(day - _DAY, day)
-        day -= _DAY
-
-
-def _cached_window(
+def _cached_part_day(
     history: Store,
     window: Period,
     rules_key: str,
-    hour_files: list[str] | None,
+    pending: set[tuple[str, str]],
+    detector: _Detector,
+) -> set[tuple[str, str]]:
+    """The pending pairs found in the part of the period's day before it, running
+    only the rules found now; kept (per window, rules and the day's files), so
+    the digest of the same hour again detects nothing."""
+    rules = frozenset(rule for _, rule in pending)
+    day = f"{window.start:%Y-%m-%d}"
+    files = [
+        [f"{dataset}/{f.name}", f.stat().st_size]
+        for dataset in ("logs", "events")
+        for f in history.day_files(dataset, day)
+    ]
+    key = json.dumps(
+        {"rules": rules_key, "ids": sorted(rules), "files": files, "end": window.end.isoformat()}
+    )
+    name = f"{window.end:%Y-%m-%dT%H%M%S}.{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
+    path = history.cache_dir(SIGNATURE_CACHE) / name
+    try:
+        return {(s, r) for s, r in json.loads(path.read_text())} & pending
+    except (OSError, ValueError, TypeError):
+        pass
+    found = detector.pairs(window, rules) & pending
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob(f"{window.end:%Y-%m-%dT%H%M%S}.*.json"):
+            old.unlink()
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(sorted(found)))
+        temporary.replace(path)
+    except OSError:  # a read-only store: no cache, same answer
+        pass
+    return found
+
+
+def _cached_day(
+    history: Store,
+    day: Period,
+    rules_key: str,
     compute: Callable[[Period], set[tuple[str, str]]],
 ) -> set[tuple[str, str]]:
-    """The (service, rule) pairs found in a whole UTC hour or day: from the cache
-    when it was made from the same store files and rules, else computed (and
-    kept, when the store is writable)."""
+    """The (service, rule) pairs found on a whole UTC day: from the cache when it
+    was made from the same store files and rule packs, else computed (and kept,
+    when the store is writable)."""
     from incidentlog.store import DATASETS
 
-    day = f"{window.start:%Y-%m-%d}"
-    name = day if window.length == _DAY else f"{window.start:%Y-%m-%dT%H}"
+    name = f"{day.start:%Y-%m-%d}"
     files = [
         [f"{dataset}/{file.name}", file.stat().st_size, file.stat().st_mtime_ns]
         for dataset in DATASETS
-        if hour_files is None or dataset != "logs"
-        for file in history.day_files(dataset, day)
+        for file in history.day_files(dataset, name)
     ]
-    key: dict[str, Any] = {"rules": rules_key, "files": files}
-    if hour_files is not None:
-        key["logs"] = hour_files
+    key = {"rules": rules_key, "files": files}
     path = history.cache_dir(SIGNATURE_CACHE) / f"{name}.json"
     try:
         kept = json.loads(path.read_text())
@@ -255,7 +277,7 @@ def _cached_window(
             return {(service, rule) for service, rule in kept["pairs"]}
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    found = compute(window)
+    found = compute(day)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
