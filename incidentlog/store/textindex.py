@@ -1,0 +1,206 @@
+"""Grep's text index: which row groups of a store file may hold a piece of text.
+
+Per logs file, per block of `ROW_GROUP_ROWS` rows in file order (the file's
+row groups), a hashed set (`BITS` bits) of the byte trigrams of its messages,
+ASCII letters lower-cased and the messages joined by newlines. A text of three
+bytes or more is only in a block whose set holds all of its trigrams, so a
+literal search (or a regex's required literal) reads only those row groups; a
+hash collision costs a read, never a result, and a block that holds the text
+is never skipped. A trigram set is a few thousand bits set out of 65,536, 8 KiB
+per row group of ~2 MB (under 1 % of the store).
+
+The index is a `FileCache` (store/rollups.py): written with each store file by
+ingest and collect, built by the first search that misses it when the store is
+writable, named after its store file and that file's size, so a file rewritten
+or compacted away never meets a stale index. A file without an index (a
+read-only store) is scanned whole: the answer never depends on the index.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import polars as pl
+
+from incidentlog.store.layout import DATASETS, UNDATED, Layout
+from incidentlog.store.rollups import FileCache, cache_file, read_caches
+from incidentlog.store.writer import ROW_GROUP_ROWS
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = ["BITS", "TEXT_INDEX", "block_mask", "scan_containing", "trigram_keys"]
+
+BITS: Final = 16
+"""Bits of a block's hashed trigram set (2**16 = 8 KiB)."""
+_MULTIPLIER: Final = 2654435761
+"""Knuth's multiplicative hash: the top `BITS` bits of trigram * this mod 2**32."""
+_CASE_FOLDED: Final = frozenset(b"ksKS")
+"""ASCII letters that Unicode case-insensitive matching also matches with a non-ASCII
+character (K: the Kelvin sign, s: the long s), so an -i search cannot count on them."""
+
+
+@cache
+def _lower() -> npt.NDArray[np.uint8]:
+    import numpy as np
+
+    table = np.arange(256, dtype=np.uint8)
+    table[ord("A") : ord("Z") + 1] += 32
+    return table
+
+
+def _hashes(data: bytes) -> npt.NDArray[np.uint32]:
+    """The hashed trigrams of `data` (ASCII lower-cased), one per byte position."""
+    import numpy as np
+
+    b = _lower()[np.frombuffer(data, dtype=np.uint8)].astype(np.uint32)
+    trigrams = (b[:-2] << 16) | (b[1:-1] << 8) | b[2:]
+    trigrams *= np.uint32(_MULTIPLIER)
+    trigrams >>= np.uint32(32 - BITS)
+    return trigrams.astype(np.uint32, copy=False)
+
+
+def _block_bits(messages: pl.Series) -> bytes:
+    import numpy as np
+
+    joined = messages.fill_null("").str.join("\n").item()
+    present = np.zeros(1 << BITS, dtype=np.bool_)
+    present[_hashes(joined.encode())] = True
+    return np.packbits(present, bitorder="little").tobytes()
+
+
+def _build(rows: pl.DataFrame) -> pl.DataFrame:
+    """One row per block of a store file's rows: its offset, rows and trigram set."""
+    messages = rows.get_column("message")
+    offsets = list(range(0, rows.height, ROW_GROUP_ROWS))
+    return pl.DataFrame(
+        {
+            "offset": offsets,
+            "rows": [min(ROW_GROUP_ROWS, rows.height - o) for o in offsets],
+            "bits": [_block_bits(messages.slice(o, ROW_GROUP_ROWS)) for o in offsets],
+        },
+        schema={"offset": pl.UInt64, "rows": pl.UInt64, "bits": pl.Binary},
+    )
+
+
+TEXT_INDEX: Final = FileCache(f"grep-trigrams-{BITS}-1", build=_build, columns=("message",))
+
+
+def trigram_keys(texts: Sequence[str], *, ignore_case: bool) -> list[int]:
+    """The trigram hashes every block holding all of `texts` has (empty: the index
+    cannot help). With `ignore_case`, trigrams with a byte Unicode folding may
+    match differently (non-ASCII, k, s) are left out."""
+    import numpy as np
+
+    keys: set[int] = set()
+    for text in texts:
+        data = text.encode()
+        if len(data) < 3:
+            continue
+        hashes = _hashes(data)
+        if ignore_case:
+            raw = np.frombuffer(data, dtype=np.uint8)
+            unsure = (raw >= 0x80) | np.isin(raw, list(_CASE_FOLDED))
+            bad = unsure[:-2] | unsure[1:-1] | unsure[2:]
+            hashes = hashes[~bad]
+        keys.update(int(h) for h in hashes)
+    return sorted(keys)
+
+
+def block_mask(index: pl.DataFrame, keys: Sequence[int]) -> list[bool]:
+    """Per block of `index` (a file's `TEXT_INDEX`): may it hold every key?"""
+    import numpy as np
+
+    if not keys or index.is_empty():
+        return [True] * index.height
+    bits = np.frombuffer(b"".join(index.get_column("bits").to_list()), dtype=np.uint8)
+    bits = bits.reshape(index.height, -1)
+    wanted = np.asarray(keys, dtype=np.int64)
+    held = (bits[:, wanted >> 3] >> (wanted & 7).astype(np.uint8)) & 1
+    return [bool(b) for b in np.asarray(held.all(axis=1)).tolist()]
+
+
+def scan_containing(
+    layout: Layout,
+    keys: Sequence[int],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    services: Iterable[str] = (),
+) -> pl.LazyFrame:
+    """`reader.scan` of the logs (same days, time and services), reading only the
+    row groups that may hold every trigram of `keys`; a file without a usable
+    index is read whole."""
+    since, until = _as_utc(since), _as_utc(until)
+    schema = DATASETS["logs"]
+    files = _day_files(layout, since, until)
+    indexed = dict(_indexes(layout, files))
+    pieces: list[pl.LazyFrame] = []
+    for data in files:
+        index = indexed.get(data)
+        whole = pl.scan_parquet(data, schema=schema, hive_partitioning=False)
+        mask = [True] if index is None else block_mask(index, keys)
+        if all(mask):
+            pieces.append(whole)
+        elif index is not None:
+            pieces += [whole.slice(offset, length) for offset, length in _runs(index, mask)]
+    if not pieces:
+        return pl.LazyFrame(schema=schema)
+    frame = pl.concat(pieces, how="vertical")
+    if since:
+        frame = frame.filter(pl.col("ts") >= since)
+    if until:
+        frame = frame.filter(pl.col("ts") <= until)
+    wanted = list(services)
+    if wanted:
+        frame = frame.filter(pl.col("service").is_in(wanted))
+    return frame
+
+
+def _runs(index: pl.DataFrame, mask: list[bool]) -> list[tuple[int, int]]:
+    """(offset, rows) of each run of adjacent kept blocks."""
+    runs: list[tuple[int, int]] = []
+    for (offset, rows), keep in zip(index.select("offset", "rows").iter_rows(), mask, strict=True):
+        if not keep:
+            continue
+        if runs and runs[-1][0] + runs[-1][1] == offset:
+            runs[-1] = (runs[-1][0], runs[-1][1] + rows)
+        else:
+            runs.append((offset, rows))
+    return runs
+
+
+def _indexes(layout: Layout, files: Sequence[Path]) -> list[tuple[Path, pl.DataFrame]]:
+    """The index of each of `files` that has one or can be given one: built and kept
+    when missing and the store is writable, else only those already there."""
+    if os.access(layout.root, os.W_OK):
+        return read_caches(layout, TEXT_INDEX, "logs", files)
+    found: list[tuple[Path, pl.DataFrame]] = []
+    for data in files:
+        try:
+            found.append((data, pl.read_parquet(cache_file(layout, TEXT_INDEX, "logs", data))))
+        except (OSError, pl.exceptions.PolarsError):
+            continue
+    return found
+
+
+def _day_files(layout: Layout, since: datetime | None, until: datetime | None) -> list[Path]:
+    """The logs files of the UTC days from `since` to `until` (as `reader.scan` picks them)."""
+    days = layout.days("logs")
+    if since or until:
+        lo = since.strftime("%Y-%m-%d") if since else ""
+        hi = until.strftime("%Y-%m-%d") if until else "9999"
+        days = [d for d in days if d != UNDATED and lo <= d <= hi]
+    return [f for d in days for f in layout.day_files("logs", d)]
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
