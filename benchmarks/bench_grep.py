@@ -89,18 +89,22 @@ def queries(store: Path, file: Path, cli: list[str], day: str, rare: str | None)
     ]
 
 
-def timed(cmd: list[str]) -> tuple[float, str]:
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"Error: {' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()}")
     return elapsed, done.stdout
 
 
+def before_cell(seconds: object) -> str:
+    return f"{seconds:.2f} s" if isinstance(seconds, float) else "—"
+
+
 def total(tool: str, out: str) -> int:
-    if tool == "rg":
-        return int(out.strip() or 0)
+    if tool == "rg" or not out.strip():
+        return int(out.strip() or 0) if tool == "rg" else 0
     return sum(json.loads(line)["count"] for line in out.splitlines())
 
 
@@ -131,7 +135,11 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, help="also write the result block here")
     parser.add_argument("--day", default="2025-08-01", help="day of the window query")
     parser.add_argument("--rare", help="a fixed string held by a few records")
+    parser.add_argument(
+        "--before", type=Path, help="an older checkout, timed on the same store (no text index)"
+    )
     args = parser.parse_args()
+    before_env = {**os.environ, "PYTHONPATH": str(args.before)} if args.before else None
     if not shutil.which("rg"):
         raise SystemExit("Error: rg (ripgrep) is not installed (apt-get install ripgrep)")
     cli = args.incidentlog.split() if args.incidentlog else [sys.executable, "-m", "incidentlog"]
@@ -152,21 +160,20 @@ def main() -> None:
                 ["wc", "-l", str(file)], capture_output=True, text=True, check=True
             ).stdout.split()[0]
         )
-        store_mb = sum(p.stat().st_size for p in store.rglob("*.parquet")) / 1e6
+        store_mb = sum(p.stat().st_size for p in store.glob("*/day=*/*.parquet")) / 1e6
+        index_mb = sum(p.stat().st_size for p in store.glob("cache/grep-*/**/*.parquet")) / 1e6
         for query in queries(store, file, cli, args.day, args.rare):
-            times: dict[str, list[float]] = {"incidentlog": [], "rg": []}
+            tools = ["incidentlog", "rg", *(["before"] if before_env else [])]
+            times: dict[str, list[float]] = {tool: [] for tool in tools}
             counts: dict[str, int] = {}
             for i in range(args.repeat):
-                order = ("incidentlog", "rg") if i % 2 == 0 else ("rg", "incidentlog")
-                for tool in order:
-                    cmd = query.incidentlog if tool == "incidentlog" else query.rg
-                    elapsed, out = timed(cmd)
+                for tool in tools[i % len(tools) :] + tools[: i % len(tools)]:
+                    cmd = query.rg if tool == "rg" else query.incidentlog
+                    elapsed, out = timed(cmd, before_env if tool == "before" else None)
                     times[tool].append(elapsed)
                     counts[tool] = total(tool, out)
-            if counts["incidentlog"] != counts["rg"]:
-                raise SystemExit(
-                    f"Error: {query.name} on {name}: incidentlog counted {counts['incidentlog']}, rg {counts['rg']}"
-                )
+            if len(set(counts.values())) != 1:
+                raise SystemExit(f"Error: {query.name} on {name}: counts differ: {counts}")
             ours, theirs = statistics.median(times["incidentlog"]), statistics.median(times["rg"])
             row = {
                 "input": name,
@@ -180,6 +187,8 @@ def main() -> None:
                 "ratio": ours / theirs,
                 "import_ratio": ours / imports,
                 "ingest_s": ingest_s,
+                "index_mb": index_mb,
+                "before_s": statistics.median(times["before"]) if before_env else None,
             }
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
@@ -197,15 +206,17 @@ def main() -> None:
         "",
         f"Start-up floor: `incidentlog --help` {floor:.2f} s; `python -c 'import polars'` {imports:.2f} s.",
         "",
-        "| input | lines | raw MB | store MB | query | matches | incidentlog | rg | incidentlog / rg "
-        "| incidentlog / import polars |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| input | lines | raw MB | store MB | index MB | query | matches | incidentlog | rg "
+        "| incidentlog / rg | incidentlog / import polars | before (--before) |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         out.append(
-            f"| {r['input']} | {r['lines']:,} | {r['raw_mb']:.0f} | {r['store_mb']:.0f} | {r['query']} | {r['matches']:,} "
+            f"| {r['input']} | {r['lines']:,} | {r['raw_mb']:.0f} | {r['store_mb']:.0f} "
+            f"| {r['index_mb']:.1f} | {r['query']} | {r['matches']:,} "
             f"| {r['incidentlog_s']:.2f} s | {r['rg_s']:.2f} s | **{r['ratio']:.2f}×** "
-            f"| {r['import_ratio']:.2f}× |"
+            f"| {r['import_ratio']:.2f}× "
+            f"| {before_cell(r['before_s'])} |"
         )
     targets = {"window": 0.5, "literal": 4.0, "rare": 1.0}
     out.append("")

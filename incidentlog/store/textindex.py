@@ -95,35 +95,26 @@ TEXT_INDEX: Final = FileCache(f"grep-trigrams-{BITS}-1", build=_build, columns=(
 def trigram_keys(texts: Sequence[str], *, ignore_case: bool) -> list[int]:
     """The trigram hashes every block holding all of `texts` has (empty: the index
     cannot help). With `ignore_case`, trigrams with a byte Unicode folding may
-    match differently (non-ASCII, k, s) are left out."""
-    import numpy as np
-
+    match differently (non-ASCII, k, s) are left out. (Pure Python: a search
+    does not import numpy.)"""
     keys: set[int] = set()
+    shift = 32 - BITS
     for text in texts:
-        data = text.encode()
-        if len(data) < 3:
-            continue
-        hashes = _hashes(data)
-        if ignore_case:
-            raw = np.frombuffer(data, dtype=np.uint8)
-            unsure = (raw >= 0x80) | np.isin(raw, list(_CASE_FOLDED))
-            bad = unsure[:-2] | unsure[1:-1] | unsure[2:]
-            hashes = hashes[~bad]
-        keys.update(int(h) for h in hashes)
+        raw = text.encode()
+        data = raw.lower()  # ASCII letters only, as the index
+        for i in range(len(data) - 2):
+            if ignore_case and any(b >= 0x80 or b in _CASE_FOLDED for b in raw[i : i + 3]):
+                continue
+            trigram = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2]
+            keys.add(((trigram * _MULTIPLIER) & 0xFFFFFFFF) >> shift)
     return sorted(keys)
 
 
 def block_mask(index: pl.DataFrame, keys: Sequence[int]) -> list[bool]:
     """Per block of `index` (a file's `TEXT_INDEX`): may it hold every key?"""
-    import numpy as np
-
-    if not keys or index.is_empty():
+    if not keys:
         return [True] * index.height
-    bits = np.frombuffer(b"".join(index.get_column("bits").to_list()), dtype=np.uint8)
-    bits = bits.reshape(index.height, -1)
-    wanted = np.asarray(keys, dtype=np.int64)
-    held = (bits[:, wanted >> 3] >> (wanted & 7).astype(np.uint8)) & 1
-    return [bool(b) for b in np.asarray(held.all(axis=1)).tolist()]
+    return [all(bits[k >> 3] >> (k & 7) & 1 for k in keys) for bits in index.get_column("bits")]
 
 
 def scan_containing(
