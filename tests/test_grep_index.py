@@ -189,3 +189,16 @@ def test_a_text_is_never_skipped_where_it_is(store: Path, data: st.DataObject) -
 )
 def test_required_literals(pattern: str, literals: list[str]) -> None:
     assert required_literals(pattern) == literals
+
+
+def test_without_an_index_a_read_only_store_is_scanned_whole(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    before = [found(copy, q) for q in QUERIES]
+    shutil.rmtree(copy / "cache")
+    monkeypatch.setattr(textindex.os, "access", lambda path, mode: False)
+    after = [found(copy, q) for q in QUERIES]
+    assert all(a.equals(b) for a, b in zip(before, after, strict=True))
+    assert index_files(copy) == []  # nothing built, nothing written: every file read whole
