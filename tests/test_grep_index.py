@@ -115,14 +115,32 @@ def test_rare_and_absent_texts_skip_most_row_groups(store: Path) -> None:
     assert rare.height > 0
 
 
-def test_deleted_index_is_rebuilt_and_changes_nothing(store: Path, tmp_path: Path) -> None:
+def test_deleted_indexes_change_nothing(store: Path, tmp_path: Path) -> None:
+    """One file's index deleted: rebuilt by the next search; the whole folder
+    deleted: the store is not indexed any more, every file is read whole."""
     copy = tmp_path / "store"
     shutil.copytree(store, copy)
     before = [found(copy, q) for q in QUERIES]
+    (index,) = index_files(copy)
+    index.unlink()
+    rebuilt = [found(copy, q) for q in QUERIES]
+    assert index_files(copy) == [index]
     shutil.rmtree(copy / "cache")
-    after = [found(copy, q) for q in QUERIES]
-    assert all(a.equals(b) for a, b in zip(before, after, strict=True))
-    assert len(index_files(copy)) == 1
+    scanned = [found(copy, q) for q in QUERIES]
+    assert index_files(copy) == []
+    for a, b, c in zip(before, rebuilt, scanned, strict=True):
+        assert a.equals(b) and a.equals(c)
+
+
+def test_a_store_without_the_index_builds_none(
+    store: Path, tmp_path: Path, sample_logs: Path
+) -> None:
+    """Ingest writes no index unless asked (it costs ingest time): grep then scans."""
+    path = tmp_path / "store"
+    ingest_into_store([sample_logs / "2025-08-01-health-checks" / "compose.log"], store=path)
+    query = GrepQuery(ASYNCIO, fixed=True)
+    assert found(path, query).height == found(store, query).height > 0
+    assert not (path / "cache" / TEXT_INDEX.name).exists()
 
 
 def test_compacted_files_get_a_new_index(store: Path, tmp_path: Path) -> None:

@@ -83,14 +83,12 @@ def ingest(
 
 
 def _keep_caches() -> None:
-    """Write the digest's rollups and grep's text index along with the store files
-    (cheaper than rebuilding them from the data later)."""
+    """Write the digest's rollups along with the store files (cheaper than the
+    digest rebuilding them from the data later)."""
     from incidentlog.digest.rollups import DIGEST_ROLLUPS
     from incidentlog.store.rollups import write_with
-    from incidentlog.store.textindex import TEXT_INDEX
 
     write_with(DIGEST_ROLLUPS)
-    write_with(TEXT_INDEX)
 
 
 def _old_spellings(

@@ -68,10 +68,8 @@ class Flusher:
     ) -> None:
         from incidentlog.digest.rollups import DIGEST_ROLLUPS
         from incidentlog.store.rollups import write_with
-        from incidentlog.store.textindex import TEXT_INDEX
 
         write_with(DIGEST_ROLLUPS)  # the digest's rollups, written with each store file
-        write_with(TEXT_INDEX)  # and grep's text index
         self.store = store
         self.checkpoints = checkpoints
         self.scope = scope

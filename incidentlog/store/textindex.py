@@ -9,11 +9,16 @@ hash collision costs a read, never a result, and a block that holds the text
 is never skipped. A trigram set is a few thousand bits set out of 65,536, 8 KiB
 per row group of ~2 MB (under 1 % of the store).
 
-The index is a `FileCache` (store/rollups.py): written with each store file by
-ingest and collect, built by the first search that misses it when the store is
-writable, named after its store file and that file's size, so a file rewritten
-or compacted away never meets a stale index. A file without an index (a
-read-only store) is scanned whole: the answer never depends on the index.
+The index is a `FileCache` (store/rollups.py), named after its store file and
+that file's size, so a file rewritten or compacted away never meets a stale
+index. It is opt-in: building it costs about as much CPU as ingest's own
+parse of the same lines (+45 % ingest time, measured by
+benchmarks/bench_index.py), which a store that is rarely searched for rare
+text should not pay. A writer that calls `write_with(TEXT_INDEX)` writes it
+with each store file; once a store holds the index folder, a search builds
+the index of any file that lacks one (compaction's output) and keeps it. A
+file without an index (no folder, or a read-only store) is scanned whole:
+the answer never depends on the index.
 """
 
 from __future__ import annotations
@@ -158,8 +163,12 @@ def _runs(index: pl.DataFrame, mask: list[bool]) -> list[tuple[int, int]]:
 
 
 def _indexes(layout: Layout, files: Sequence[Path]) -> list[tuple[Path, pl.DataFrame]]:
-    """The index of each of `files` that has one or can be given one: built and kept
-    when missing and the store is writable, else only those already there."""
+    """The index of each of `files` that has one or can be given one: in a writable
+    store holding the index folder, built and kept when missing; else only those
+    already there (none without the folder)."""
+    folder = layout.cache_dir(TEXT_INDEX.name)
+    if not folder.is_dir():
+        return []
     if os.access(layout.root, os.W_OK):
         return read_caches(layout, TEXT_INDEX, "logs", files)
     found: list[tuple[Path, pl.DataFrame]] = []
