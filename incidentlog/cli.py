@@ -23,6 +23,7 @@ from incidentlog.commands import (
     digest,
     grep,
     ingest,
+    lake,
     patterns,
     report,
     rules,
@@ -135,6 +136,7 @@ _COMMANDS: dict[str, Callable[[typer.Typer], object]] = {
     "status": lambda a: a.command("status")(collect.status),
     "grep": lambda a: a.command("grep")(grep.grep),
     "digest": lambda a: a.command("digest")(digest.digest),
+    "lake": lambda a: a.add_typer(lake.app, name="lake"),
 }
 """Each command, as it is added to the app (the order of `--help`)."""
 

@@ -74,9 +74,10 @@ def test_html_page_has_an_offline_chart(store: Path, tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>")
     assert page.count("<svg") == 1
     svg = page[page.index("<svg") : page.index("</svg>")]
-    # Text is drawn as paths: no service name (log-derived text) appears in the markup.
-    assert "<text" not in svg and "<!--" not in svg
-    assert not re.search(r"\b(api|worker|db)\b", svg)
+    # one row per service with errors, each hour a cell with its count
+    assert ">api</text>" in svg and svg.count("<rect ") == 24 * svg.count('text-anchor="end"')
+    assert "<title>api: 25</title>" in svg
+    assert "<script" not in svg and "<!--" not in svg
     assert not re.search(
         r"""(src|href)\s*=\s*["']?(https?:|//)""", page
     )  # nothing from the network
@@ -243,3 +244,19 @@ def test_extra_rule_packs_add_findings(tmp_path: Path) -> None:
     markdown = run_digest(hour="2025-08-02T13", store=store, rule_paths=[pack])
     assert "`shop.customer-id-missing`" in markdown
     assert "shop.customer-id-missing" not in run_digest(hour="2025-08-02T13", store=store)
+
+
+def test_the_chart_writes_service_names_as_text(tmp_path: Path) -> None:
+    """A service named by hostile events labels is text in the SVG, never markup."""
+    from incidentlog.ingest import ingest_into_store
+
+    store = tmp_path / "store"
+    raw = tmp_path / "raw.log"
+    raw.write_text(
+        "\n".join(f"2025-08-02T13:{m:02d}:00Z ERROR boom {m}" for m in range(3)) + "\n",
+        encoding="utf-8",
+    )
+    ingest_into_store([raw], store=store, service='x"><svg onload=alert(1)>', fmt="raw")
+    page = run_digest(hour="2025-08-02T13", store=store, fmt="html")
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert "<svg onload" not in page and "onload=alert(1)&gt;" in svg

@@ -66,3 +66,15 @@ def test_gzipped_logs_are_read(tmp_path: Path) -> None:
     result = runner.invoke(app, ["detect", str(tmp_path), "--format", "jsonl"])
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert {(r["service"], r["category"]) for r in rows} == {("db", "auth-failure")}
+
+
+def test_overlapping_captures_count_each_record_once(tmp_path: Path) -> None:
+    from incidentlog.ingest import read_inputs
+
+    text = "api-1  | 2025-08-01T10:00:00.000000000Z ERROR boom\n"
+    (tmp_path / "first.log").write_text(text * 1 + "api-1  | 2025-08-01T10:00:01.000000000Z ok\n")
+    (tmp_path / "second.log").write_text(text)
+    result = read_inputs([tmp_path])
+    assert result.logs.get_column("message").to_list() == ["ERROR boom", "ok"]
+    assert result.summary.repeated == 1
+    assert "1 records and events were in two inputs: kept once" in result.summary.describe()

@@ -299,6 +299,37 @@ def test_collected_records_are_what_docker_logs_shows(
         pytest.skip("json-file logs not readable here (remote engine): ids not compared")
 
 
+def test_status_through_a_docker_context(
+    docker_engine: DockerEngine, seed_live: SeedLive, tmp_path: Path
+) -> None:
+    """No DOCKER_HOST: the engine is the one `docker context use` picked."""
+    import hashlib
+
+    meta = tmp_path / "cfg" / "contexts" / "meta" / hashlib.sha256(b"incident").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(
+        json.dumps(
+            {
+                "Name": "incident",
+                "Metadata": {},
+                "Endpoints": {"docker": {"Host": docker_engine.host, "SkipTLSVerify": False}},
+            }
+        )
+    )
+    (tmp_path / "cfg" / "config.json").write_text(json.dumps({"currentContext": "incident"}))
+    env = {k: v for k, v in docker_engine.env.items() if k != "DOCKER_HOST"}
+    env["DOCKER_CONFIG"] = str(tmp_path / "cfg")
+    result = subprocess.run(
+        [sys.executable, "-m", "incidentlog", "status", "--project", seed_live.project],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout.startswith(f"CRITICAL project {seed_live.project}")
+
+
 def test_status_is_critical(docker_engine: DockerEngine, seed_live: SeedLive) -> None:
     text = run_cli(docker_engine, "status", "--project", seed_live.project)
     assert text.returncode == 2, text.stderr

@@ -4,6 +4,7 @@ checkpoints, and the one-line errors when the engine cannot be reached."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import socket
@@ -283,3 +284,42 @@ def test_live_line_rewrites_one_line_and_clears_it() -> None:
     assert stats.status_line().startswith(
         "collect project shop: engine unreachable, retrying in 4 s"
     )
+
+
+def _docker_config(folder: Path, current: str | None, contexts: dict[str, str]) -> Path:
+    """A docker CLI config folder with contexts (as `docker context create` writes them)."""
+    import hashlib
+
+    for name, host in contexts.items():
+        meta = folder / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
+        meta.mkdir(parents=True)
+        (meta / "meta.json").write_text(
+            json.dumps(
+                {
+                    "Name": name,
+                    "Metadata": {},
+                    "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": False}},
+                }
+            )
+        )
+    (folder / "config.json").write_text(json.dumps({"currentContext": current} if current else {}))
+    return folder
+
+
+def test_docker_context_is_honoured_as_the_cli_does(tmp_path: Path) -> None:
+    """--docker-host > $DOCKER_HOST > $DOCKER_CONTEXT > `docker context use` > the socket."""
+    far, near = f"unix://{tmp_path}/far.sock", f"unix://{tmp_path}/near.sock"
+    config = _docker_config(tmp_path / "cfg", "far", {"far": far, "near": near})
+    base = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
+    env = dict(base, DOCKER_CONFIG=str(config))
+    assert f"no Docker Engine at {far} " in _cli("status", env=env).stderr
+    assert (
+        f"no Docker Engine at {near} "
+        in _cli("status", env=dict(env, DOCKER_CONTEXT="near")).stderr
+    )
+    flagged = f"unix://{tmp_path}/flag.sock"
+    by_env = dict(env, DOCKER_CONTEXT="near", DOCKER_HOST=flagged)
+    assert f"no Docker Engine at {flagged} " in _cli("status", env=by_env).stderr
+    missing = _cli("status", env=dict(env, DOCKER_CONTEXT="nowhere"))
+    assert missing.returncode == 3
+    assert missing.stderr.startswith("Error: docker context 'nowhere' not found")

@@ -53,6 +53,8 @@ def write_output(text: str, output: Path | None) -> None:
 
 def check_input_format(input_format: str | None) -> None:
     """A usage error unless `input_format` is one ingest reads (or None: sniffed)."""
+    if input_format is None:
+        return
     from incidentlog.ingest.sniff import InputFormat
 
     allowed = [f.value for f in InputFormat]
@@ -62,10 +64,17 @@ def check_input_format(input_format: str | None) -> None:
         )
 
 
+def _lake_alone(lake: str | None, paths: Sequence[str] | None, store: Path | None) -> None:
+    """`--lake` reads the lake: PATHs or `--store` beside it would mean two sources."""
+    if lake is not None and (paths or store is not None):
+        raise UsageError("--lake reads the lake: give it without PATHs and --store")
+
+
 def make_request(
     paths: Sequence[str] | None = None,
     *,
     store: Path | None = None,
+    lake: str | None = None,
     since: str | None = None,
     until: str | None = None,
     services: Sequence[str] | None = None,
@@ -89,10 +98,12 @@ def make_request(
                 f"--input-format {input_format!r} is not an input format "
                 f"(allowed: {', '.join(allowed)})"
             )
+    _lake_alone(lake, paths, store)
     start, end = parse_window(since, until, now=now)
     return Request(
         paths=tuple(paths or ()),
         store=store,
+        lake=lake,
         since=start,
         until=end,
         services=tuple(dict.fromkeys(services or ())),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,13 @@ from typing import Annotated
 import typer
 
 from incidentlog.commands import cli_errors, write_output
-from incidentlog.commands.options import RulesOption, StoreOption, check_format
+from incidentlog.commands.options import (
+    RulesOption,
+    StoreOption,
+    WebhookFormatOption,
+    WebhookOption,
+    check_format,
+)
 from incidentlog.errors import UsageError
 
 ProjectOption = Annotated[
@@ -56,10 +63,8 @@ def collect(
     digest_dir: Annotated[
         Path | None, typer.Option(help="Where scheduled digests go (digest-<start>Z.md).")
     ] = None,
-    webhook: Annotated[
-        str | None,
-        typer.Option(help='POST each changed digest here as Slack-compatible JSON {"text": …}.'),
-    ] = None,
+    webhook: WebhookOption = None,
+    webhook_format: WebhookFormatOption = "slack",
     tz: Annotated[str | None, typer.Option(help="Time zone for digest display.")] = None,
     rules: RulesOption = None,
 ) -> None:
@@ -84,12 +89,15 @@ def collect(
                 every=parse_duration(digest_every),
                 directory=digest_dir,
                 webhook=webhook,
+                webhook_format=webhook_format,
                 tz=tz,
                 rule_paths=rules or [],
                 warn=lambda message: typer.echo(message, err=True),
             )
-        elif digest_dir or webhook:
-            raise UsageError("--digest-dir and --webhook go with --digest-every")
+        elif digest_dir:
+            raise UsageError("--digest-dir goes with --digest-every")
+        elif webhook and webhook != os.environ.get("INCIDENTLOG_WEBHOOK_URL"):
+            raise UsageError("--webhook goes with --digest-every")
         stats = collect_command(
             project=project,
             store=store,

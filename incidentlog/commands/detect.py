@@ -9,6 +9,7 @@ import typer
 from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
     InputFormatOption,
+    LakeOption,
     OutputOption,
     PathsArgument,
     ProjectOption,
@@ -27,6 +28,7 @@ FORMATS = ("text", "json", "jsonl")
 def detect(
     paths: PathsArgument = None,
     store: StoreOption = None,
+    lake: LakeOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
     service: ServiceOption = None,
@@ -59,6 +61,7 @@ def detect(
         request = make_request(
             paths,
             store=store,
+            lake=lake,
             since=since,
             until=until,
             services=service,

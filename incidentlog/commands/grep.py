@@ -9,6 +9,7 @@ import typer
 from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
     InputFormatOption,
+    LakeOption,
     OutputOption,
     PathsArgument,
     RedactOption,
@@ -32,6 +33,7 @@ def grep(
     pattern: Annotated[str, typer.Argument(help="Rust-syntax regex (a fixed string with -F).")],
     paths: PathsArgument = None,
     store: StoreOption = None,
+    lake: LakeOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
     service: ServiceOption = None,
@@ -106,6 +108,7 @@ def grep(
         request = make_request(
             paths,
             store=store,
+            lake=lake,
             since=since,
             until=until,
             services=service,

@@ -4,6 +4,7 @@
 |---|---|
 | `PATH...` | files to read (`-` is standard input); none reads the store |
 | `--store DIR` | the history store (default `$INCIDENTLOG_STORE`, else the user data dir); with PATHs, what they hold is also added to it |
+| `--lake NAME` | read the lake instead of the store: the pyiceberg catalog NAME (needs `incidentlog[lake]`) |
 | `--since/--until` | the window: RFC 3339, Unix seconds, or a duration back from now |
 | `--service NAME` | repeatable; names or globs; names the service of input without a compose prefix |
 | `--rules PACK` | repeatable; rule packs added wherever findings are made |
@@ -29,6 +30,7 @@ from incidentlog.errors import UsageError
 __all__ = [
     "FormatOption",
     "InputFormatOption",
+    "LakeOption",
     "OutputOption",
     "PathsArgument",
     "ProjectOption",
@@ -38,6 +40,8 @@ __all__ = [
     "SinceOption",
     "StoreOption",
     "UntilOption",
+    "WebhookFormatOption",
+    "WebhookOption",
     "check_format",
     "deprecated",
 ]
@@ -48,6 +52,15 @@ StoreOption = Annotated[
         "--store",
         help="History store directory (default: $INCIDENTLOG_STORE or the user data dir); "
         "with PATHs, what they hold is also added to it.",
+        show_default=False,
+    ),
+]
+LakeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lake",
+        help="Read the lake instead of the store: the pyiceberg catalog NAME "
+        "(~/.pyiceberg.yaml or PYICEBERG_CATALOG__NAME__...); needs the lake extra.",
         show_default=False,
     ),
 ]
@@ -102,6 +115,23 @@ ProjectOption = Annotated[
         help="Compose project of input that does not name it (default: $COMPOSE_PROJECT_NAME); "
         "its prefix is taken off container names to find their services.",
         show_default=False,
+    ),
+]
+WebhookOption = Annotated[
+    str | None,
+    typer.Option(
+        "--webhook",
+        envvar="INCIDENTLOG_WEBHOOK_URL",
+        help="POST changed digests here (Slack incoming webhook by default); also "
+        "$INCIDENTLOG_WEBHOOK_URL, which keeps the secret out of `ps` and crontabs.",
+        show_default=False,
+    ),
+]
+WebhookFormatOption = Annotated[
+    str,
+    typer.Option(
+        "--webhook-format",
+        help="slack (Block Kit message) or json (the digest's JSON document).",
     ),
 ]
 RedactOption = Annotated[

@@ -20,17 +20,17 @@ aggregations over the pruned scans (never a loop over records):
 
 The package holds the facts: `period` (periods and the display zone),
 `model` (the frozen `Digest`), `build` (the queries), `signatures` (findings,
-error patterns and the per-day cache of findings seen before) and `heatmap`
-(the HTML chart). Words and markup are the view's: `incidentlog.render.digest`
+error patterns and the per-day cache of findings seen before). Words, markup
+and the chart are the view's: `incidentlog.render.digest`
 turns the `Digest` into Markdown (Jinja, `templates/digest.md.j2`), a
-self-contained HTML page with the heatmap as inline SVG, or JSON, and holds
+self-contained HTML page with a heatmap drawn as inline SVG by its template
+(`incidentlog.render.heatmap` lays it out), or JSON, and holds
 `run_digest`, what the CLI calls.
 """
 
 from __future__ import annotations
 
 from incidentlog.digest.build import TOP_PATTERNS, build_digest
-from incidentlog.digest.heatmap import heatmap_svg
 from incidentlog.digest.model import (
     MOVER_MIN_DELTA,
     MOVER_MIN_RATIO,
@@ -79,7 +79,6 @@ __all__ = [
     "day_before",
     "display_zone",
     "error_patterns",
-    "heatmap_svg",
     "moved",
     "resolve_period",
     "sparkline",

@@ -57,20 +57,24 @@ def build_digest(
     period: Period,
     *,
     store: Path | None = None,
+    lake: str | None = None,
     zone: ZoneInfo | None = None,
     rule_paths: Sequence[str | Path] = (),
     use_rollups: bool = True,
 ) -> Digest:
-    """The digest of `period` from the history store (`rule_paths`: extra rule packs).
+    """The digest of `period` from the history store, or the lake (`rule_paths`:
+    extra rule packs).
 
     With `use_rollups` (the default) a period whose bounds fall on rollup buckets
     reads the store's rollups (`digest.rollups`, built where missing) for
     everything but the period's own records; without, it reads the records of
-    the whole lookback. Both give the same digest."""
+    the whole lookback. Both give the same digest. The lake keeps no caches:
+    it is read whole, as without rollups."""
+    from incidentlog.sources import History, LakeHistory
     from incidentlog.store import Store
 
     zone = zone or ZoneInfo("UTC")
-    history = Store.open(store)
+    history: History = LakeHistory.open(lake) if lake is not None else Store.open(store)
     previous = Period(period.start - period.length, period.start)
     same_hours = day_before(period, zone)
     hours = Period(period.end - timedelta(hours=SPARK_HOURS), period.end)
@@ -79,7 +83,11 @@ def build_digest(
     events = all_events.filter(pl.col("ts") < period.end).collect()
     counted = Period(min(previous.start, same_hours.start, hours.start), period.end)
     bounds = (counted, period, previous, same_hours, hours)
-    if use_rollups and aligned(*(b for p in bounds for b in (p.start, p.end))):
+    if (
+        use_rollups
+        and isinstance(history, Store)  # (the lake keeps no local caches)
+        and aligned(*(b for p in bounds for b in (p.start, p.end)))
+    ):
         rolled = load_rollups(
             history, min(counted.start, pattern_start(period, previous)), period.end
         )

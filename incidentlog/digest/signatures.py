@@ -26,7 +26,7 @@ from incidentlog.redact import redact_expr
 from incidentlog.schema import TS_DTYPE, Level
 
 if TYPE_CHECKING:
-    from incidentlog.store import Store
+    from incidentlog.sources import History
 
 __all__ = [
     "PATTERN_LOOKBACK",
@@ -62,12 +62,13 @@ def is_error() -> pl.Expr:
 
 def _sample(column: str = "message") -> pl.Expr:
     """A record in one line, redacted: its first line, and for a multi-line record
-    (a traceback) ` … ` and its last line, which names the exception."""
-    lines = pl.col(column).str.strip_chars_end().str.split("\n")
+    (a traceback) ` … ` and its last line, which names the exception. Redacted whole
+    before it is cut, so a secret is never shortened out of its recognisable shape."""
+    lines = redact_expr(pl.col(column)).str.strip_chars_end().str.split("\n")
     first = lines.list.first().str.slice(0, SAMPLE_CHARS)
     last = lines.list.last().str.strip_chars().str.slice(0, SAMPLE_CHARS)
     joined = pl.when(lines.list.len() > 1).then(first + " … " + last).otherwise(first)
-    return redact_expr(joined).alias(column)
+    return joined.alias(column)
 
 
 def error_patterns(records: pl.DataFrame) -> pl.DataFrame:
@@ -84,7 +85,7 @@ def finding_signatures(
     previous: Period,
     history_start: datetime | None,
     rule_paths: Sequence[str | Path],
-    history: Store,
+    history: History,
     hour_files: Callable[[Period], list[str]] | None = None,
 ) -> tuple[pl.DataFrame, set[tuple[str, str]]]:
     """(summary of this period's and the previous period's findings, keys seen before).
@@ -175,7 +176,7 @@ class _Detector:
 
 
 def _summary(
-    history: Store,
+    history: History,
     window: Period,
     rules_key: str,
     hour_files: list[str] | None,
@@ -184,7 +185,10 @@ def _summary(
     """The findings summary of `window`; of a whole UTC hour whose store files are
     known (`hour_files`), kept in the store's `SUMMARY_CACHE` (an hourly digest's
     period is the next one's previous period)."""
-    if hour_files is None or window.length != _HOUR or window.start.minute or window.start.second:
+    from incidentlog.store import Store
+
+    whole_hour = window.length == _HOUR and not (window.start.minute or window.start.second)
+    if hour_files is None or not whole_hour or not isinstance(history, Store):
         return detector.summary(window)
     day = f"{window.start:%Y-%m-%d}"
     events = [[f.name, f.stat().st_size] for f in history.day_files("events", day)]
@@ -214,7 +218,7 @@ _DAY: Final = timedelta(days=1)
 
 
 def _cached_part_day(
-    history: Store,
+    history: History,
     window: Period,
     rules_key: str,
     pending: set[tuple[str, str]],
@@ -223,7 +227,11 @@ def _cached_part_day(
     """The pending pairs found in the part of the period's day before it, running
     only the rules found now; kept (per window, rules and the day's files), so
     the digest of the same hour again detects nothing."""
+    from incidentlog.store import Store
+
     rules = frozenset(rule for _, rule in pending)
+    if not isinstance(history, Store):  # the lake keeps no local cache
+        return detector.pairs(window, rules) & pending
     day = f"{window.start:%Y-%m-%d}"
     files = [
         [f"{dataset}/{f.name}", f.stat().st_size]
@@ -253,7 +261,7 @@ def _cached_part_day(
 
 
 def _cached_day(
-    history: Store,
+    history: History,
     day: Period,
     rules_key: str,
     compute: Callable[[Period], set[tuple[str, str]]],
@@ -261,8 +269,10 @@ def _cached_day(
     """The (service, rule) pairs found on a whole UTC day: from the cache when it
     was made from the same store files and rule packs, else computed (and kept,
     when the store is writable)."""
-    from incidentlog.store import DATASETS
+    from incidentlog.store import DATASETS, Store
 
+    if not isinstance(history, Store):  # the lake keeps no local cache
+        return compute(day)
     name = f"{day.start:%Y-%m-%d}"
     files = [
         [f"{dataset}/{file.name}", file.stat().st_size, file.stat().st_mtime_ns]

@@ -64,11 +64,22 @@ def read_inputs(
     for batch in iter_ingest(sources, options, summary):
         logs.append(batch.logs)
         events.append(batch.events)
+    # the same record in two inputs (overlapping captures) has the same id: kept once,
+    # as the store would keep it
     return IngestResult(
-        logs=pl.concat(logs) if logs else empty(LOGS_SCHEMA),
-        events=pl.concat(events) if events else empty(EVENTS_SCHEMA),
+        logs=_once(logs, LOGS_SCHEMA, summary),
+        events=_once(events, EVENTS_SCHEMA, summary),
         summary=summary,
     )
+
+
+def _once(frames: list[pl.DataFrame], schema: pl.Schema, summary: IngestSummary) -> pl.DataFrame:
+    if not frames:
+        return empty(schema)
+    frame = pl.concat(frames)
+    unique = frame.unique("id", keep="first", maintain_order=True)
+    summary.repeated += frame.height - unique.height
+    return unique
 
 
 def ingest_into_store(

@@ -1,8 +1,11 @@
 """Reach the Docker Engine through the `docker` SDK, with one-line errors.
 
-`DOCKER_HOST` (and the TLS variables) are honoured as the docker CLI does;
-`--docker-host` overrides them. Every failure to reach or use the engine
-becomes an `EngineError` that says what to do.
+The engine is the one the docker CLI would use: `--docker-host`, else
+`$DOCKER_HOST` (with the TLS variables), else the docker context named by
+`$DOCKER_CONTEXT` or the config's `currentContext` (`docker context use`;
+the config folder is `$DOCKER_CONFIG` or `~/.docker`), else the local socket.
+`ssh://` hosts go through the `ssh` client, as the CLI does. Every failure to
+reach or use the engine becomes an `EngineError` that says what to do.
 """
 
 from __future__ import annotations
@@ -42,20 +45,79 @@ class Engine:
             self.client.close()
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the engine is, and how to reach it (TLS from a context, when it has one)."""
+
+    host: str
+    tls: Any = None
+    """`docker.tls.TLSConfig` of a context, or None (the SDK is untyped)."""
+    context: str | None = None
+    """The docker context it came from (None: a flag, $DOCKER_HOST or the default)."""
+
+
+def _context_endpoint(name: str) -> Endpoint:
+    from docker.context import ContextAPI
+    from docker.errors import ContextNotFound
+
+    try:
+        context = ContextAPI.get_context(name)
+    except ContextNotFound:
+        context = None
+    if context is None:
+        raise EngineError(
+            f"docker context {name!r} not found (see `docker context ls`; it comes from "
+            "$DOCKER_CONTEXT or `docker context use`)"
+        )
+    return Endpoint(host=str(context.Host), tls=context.TLSConfig, context=name)
+
+
+def endpoint(docker_host: str | None) -> Endpoint:
+    """The engine the docker CLI would talk to (see the module docstring for the order)."""
+    if docker_host:
+        return Endpoint(docker_host)
+    if os.environ.get("DOCKER_HOST"):
+        return Endpoint(os.environ["DOCKER_HOST"])
+    from docker.context.config import get_current_context_name
+
+    name = os.environ.get("DOCKER_CONTEXT") or get_current_context_name()
+    if name and name != "default":
+        return _context_endpoint(name)
+    return Endpoint(DEFAULT_HOST)
+
+
 def engine_host(docker_host: str | None) -> str:
-    """The address used: `--docker-host`, else `$DOCKER_HOST`, else the local socket."""
-    return docker_host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+    """The address used (for messages): see `endpoint`."""
+    try:
+        return endpoint(docker_host).host
+    except EngineError:
+        return docker_host or DEFAULT_HOST
 
 
 def connect(docker_host: str | None = None, *, timeout: float = 30.0) -> Engine:
     """Connect and ask the daemon its name; `EngineError` saying what to do if that fails."""
     import docker
 
-    host = engine_host(docker_host)
+    target = endpoint(docker_host)
+    host = target.host
     try:
-        # from_env also honours DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for a tcp:// host
-        environment = {**os.environ, "DOCKER_HOST": host} if docker_host else None
-        client = docker.from_env(version="auto", timeout=timeout, environment=environment)
+        if target.context is not None:
+            client = docker.DockerClient(
+                base_url=host,
+                tls=target.tls or False,
+                version="auto",
+                timeout=timeout,
+                use_ssh_client=host.startswith("ssh://"),
+            )
+        else:
+            # from_env also honours DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for a tcp:// host
+            environment = {**os.environ, "DOCKER_HOST": host}
+            client = docker.from_env(
+                version="auto",
+                timeout=timeout,
+                environment=environment,
+                use_ssh_client=host.startswith("ssh://"),
+            )
         info = client.info()
     except Exception as exc:
         raise engine_error(exc, host) from None

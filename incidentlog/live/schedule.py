@@ -2,25 +2,21 @@
 
 At each boundary of the interval (aligned to the Unix epoch, so hourly digests
 fall on the hour) the digest of the interval that just ended is written to
-`--digest-dir` and, when something changed, posted to `--webhook` as a
-Slack-compatible `{"text": ...}` message. A failed post is reported and the
-collection goes on: a digest must never stop the collector.
+`--digest-dir` and, when something changed, posted to `--webhook` as a Slack
+Block Kit message (or its JSON document, `--webhook-format json`; see
+`incidentlog.live.notify`). A failed post is reported and the collection goes
+on: a digest must never stop the collector.
 """
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from incidentlog.errors import UsageError
-
-WEBHOOK_TEXT_LIMIT = 35_000
-"""Characters of Markdown sent per message (Slack truncates near 40,000)."""
+from incidentlog.live.notify import check_webhook, post_digest
 
 
 def floor_time(moment: datetime, every: timedelta) -> datetime:
@@ -28,16 +24,6 @@ def floor_time(moment: datetime, every: timedelta) -> datetime:
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     steps = (moment.astimezone(UTC) - epoch) // every
     return epoch + steps * every
-
-
-def post_webhook(url: str, text: str, *, timeout: float = 10.0) -> None:
-    """POST `{"text": text}` as JSON; raises OSError/HTTPError on failure."""
-    body = json.dumps({"text": text[:WEBHOOK_TEXT_LIMIT]}).encode()
-    request = urllib.request.Request(
-        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        response.read()
 
 
 @dataclass
@@ -48,6 +34,7 @@ class DigestSchedule:
     every: timedelta = timedelta(hours=1)
     directory: Path | None = None
     webhook: str | None = None
+    webhook_format: str = "slack"
     tz: str | None = None
     rule_paths: Sequence[Path] = ()
     """Extra rule packs (`--rules`) for the digest's findings, with the built-ins."""
@@ -60,8 +47,8 @@ class DigestSchedule:
             raise UsageError("--digest-every must be at least 1m")
         if self.directory is None and self.webhook is None:
             raise UsageError("--digest-every needs --digest-dir or --webhook")
-        if self.webhook and not self.webhook.startswith(("http://", "https://")):
-            raise UsageError(f"--webhook {self.webhook!r} is not an http(s) URL")
+        if self.webhook:
+            check_webhook(self.webhook, self.webhook_format)
         if self.rule_paths:  # a bad pack fails now, not at the first boundary while collecting
             from incidentlog.detect import load_rules
 
@@ -97,7 +84,12 @@ class DigestSchedule:
             self.written.append(path)
         if self.webhook and not digest.unchanged:
             try:
-                post_webhook(self.webhook, text)
-            except (OSError, urllib.error.HTTPError) as exc:
+                post_digest(
+                    self.webhook,
+                    digest,
+                    style=self.webhook_format,
+                    link=str(path) if path is not None else None,
+                )
+            except OSError as exc:  # (urllib's HTTP errors are OSErrors)
                 self.warn(f"warning: digest for {start:%Y-%m-%d %H:%M} UTC not posted: {exc}")
         return path
