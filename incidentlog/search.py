@@ -92,6 +92,75 @@ def _text_match(query: GrepQuery) -> pl.Expr:
     return ~hit if query.invert else hit
 
 
+def _text_keys(query: GrepQuery) -> list[int]:
+    """The trigrams (`store.textindex`) of the text every match holds: the store
+    then reads only the row groups that may hold them. None with -v."""
+    if query.invert:
+        return []
+    texts = [query.pattern] if query.fixed else required_literals(query.pattern)
+    if not any(len(t.encode()) >= 3 for t in texts):
+        return []
+    from incidentlog.store.textindex import trigram_keys
+
+    return trigram_keys(texts, ignore_case=query.ignore_case)
+
+
+_ESCAPED_CLASSES = frozenset("xpPuU0123456789")
+"""After a backslash: a code point or class spelled with more characters (`\\x41`,
+`\\pL`): a regex using them gives no literal (rather than a wrong one)."""
+
+
+def required_literals(pattern: str) -> list[str]:
+    """Runs of plain characters every match of the (valid) Rust regex `pattern` holds.
+
+    Conservative: alternation or a group gives none; a character under `?`, `*`
+    or `{…}` is left out; escapes, classes, `.` and anchors end a run."""
+    if any(c in pattern for c in "|()"):
+        return []
+    runs: list[str] = []
+    current: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c in "\\[?*{+.^$":
+            if c in "?*{" and current:
+                current.pop()  # the character before may be absent
+            runs.append("".join(current))
+            current = []
+            end = _skip(pattern, i)
+            if end < 0:
+                return []
+            i = end
+            continue
+        current.append(c)
+        i += 1
+    runs.append("".join(current))
+    return [r for r in runs if r]
+
+
+def _skip(pattern: str, i: int) -> int:
+    """Where the metacharacter syntax starting at `pattern[i]` ends; -1 for syntax
+    read no further (nested classes, long escapes)."""
+    c = pattern[i]
+    if c == "\\":
+        return -1 if pattern[i + 1 : i + 2] in _ESCAPED_CLASSES else i + 2
+    if c == "{":
+        end = pattern.find("}", i)
+        return -1 if end < 0 else end + 1
+    if c == "[":
+        j = i + 1
+        if pattern[j : j + 1] == "^":
+            j += 1
+        if pattern[j : j + 1] == "]":
+            j += 1
+        while j < len(pattern) and pattern[j] != "]":
+            if pattern[j] == "[":
+                return -1
+            j += 2 if pattern[j] == "\\" else 1
+        return j + 1
+    return i + 1
+
+
 def _check(query: GrepQuery) -> None:
     for option, value in (("-A", query.after), ("-B", query.before)):
         if value < 0:
@@ -154,10 +223,10 @@ def grep_history(
     the filters need and `service`, not whole records (about twice as fast).
     """
     _check(query)
-    logs = source.logs().filter(_filters(query))
     text = _text_match(query)
     by_finding = bool(query.categories or query.rules)
     context = query.before > 0 or query.after > 0
+    logs = source.logs(text_keys=() if context else _text_keys(query)).filter(_filters(query))
 
     if not context:
         matched = logs.filter(text)

@@ -295,8 +295,13 @@ class EvidenceSource:
         )
         return sorted(set(names) | {s for s in wanted if not is_glob(s)})
 
-    def logs(self, *, select: bool = True) -> pl.LazyFrame:
-        """Log records in the window; with `select`, of the requested services only."""
+    def logs(self, *, select: bool = True, text_keys: Sequence[int] = ()) -> pl.LazyFrame:
+        """Log records in the window; with `select`, of the requested services only.
+
+        `text_keys` (`store.textindex.trigram_keys` of a text every wanted record
+        holds) lets a store scan skip the row groups that cannot hold it; the
+        caller still filters by that text.
+        """
         services = self.services() if select else None
         if self.from_files:
             frame = self._window(self._read_files()[0].lazy())
@@ -304,6 +309,12 @@ class EvidenceSource:
         if services == []:
             return pl.LazyFrame(schema=LOGS_SCHEMA)
         r = self.request
+        if text_keys and self.request.lake is None:
+            from incidentlog.store.textindex import scan_containing
+
+            return scan_containing(
+                self.store.layout, text_keys, since=r.since, until=r.until, services=services or ()
+            )
         return self.history.scan("logs", since=r.since, until=r.until, services=services or ())
 
     def events(self) -> pl.LazyFrame:

@@ -651,6 +651,7 @@ def test_checkpoints_land_where_the_store_says(chatty_run: ChattyRun) -> None:
         ".lock",
         "logs",
         "events",
+        "cache",  # the digest's rollups, written with each store file
         folder.name,
     }
 

@@ -48,6 +48,7 @@ def ingest(
     from incidentlog.ingest import ingest_into_store
     from incidentlog.redact import json_safe
 
+    _keep_caches()
     with cli_errors():
         fmt, input_format, output = _old_spellings(fmt, input_format, output)
         check_format(fmt, FORMATS, "ingest")
@@ -80,6 +81,15 @@ def ingest(
             "Error: nothing could be read from the input (see the rejected lines above)", err=True
         )
         raise typer.Exit(1)
+
+
+def _keep_caches() -> None:
+    """Write the digest's rollups along with the store files (cheaper than the
+    digest rebuilding them from the data later)."""
+    from incidentlog.digest.rollups import DIGEST_ROLLUPS
+    from incidentlog.store.rollups import write_with
+
+    write_with(DIGEST_ROLLUPS)
 
 
 def _old_spellings(

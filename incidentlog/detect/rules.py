@@ -34,6 +34,7 @@ __all__ = [
     "check_rules",
     "load_rules",
     "pattern_groups",
+    "rule_sources_key",
 ]
 
 
@@ -550,6 +551,19 @@ def load_rules(extra_paths: Sequence[Path | str] = (), *, builtin: bool = True) 
             f"{count} problem{'s' if count > 1 else ''} in rule packs: " + "; ".join(out.problems)
         )
     return ruleset
+
+
+def rule_sources_key(extra_paths: Sequence[Path | str] = (), *, builtin: bool = True) -> str:
+    """A hash of the text of every pack `load_rules` would read, without parsing or
+    compiling them: the key of caches of detection results (the digest's)."""
+    import hashlib
+
+    out = _Collector()
+    sources = _builtin_sources() if builtin else []
+    configured = configured_rule_paths(out) if builtin else []
+    sources += _user_sources([*configured, *extra_paths], out)
+    text = "\0".join([*(f"{path}\0{body}" for path, body in sources), *out.problems])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def check_rules(paths: Sequence[Path | str] = ()) -> list[str]:

@@ -15,10 +15,11 @@ One Polars query per question over the pruned scans (never a loop over records):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -33,14 +34,19 @@ from incidentlog.digest.model import (
     moved,
 )
 from incidentlog.digest.period import Period, day_before
+from incidentlog.digest.rollups import aligned, history_span, load_rollups
 from incidentlog.digest.signatures import (
     classify_signatures,
     finding_signatures,
     is_error,
     pattern_frame,
+    pattern_start,
 )
 from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.schema import EventAction, HealthStatus, Level
+
+if TYPE_CHECKING:
+    from incidentlog.store import Store
 
 __all__ = ["TOP_PATTERNS", "build_digest"]
 
@@ -54,8 +60,16 @@ def build_digest(
     lake: str | None = None,
     zone: ZoneInfo | None = None,
     rule_paths: Sequence[str | Path] = (),
+    use_rollups: bool = True,
 ) -> Digest:
-    """The digest of `period` from the history store, or the lake (`rule_paths`: extra rule packs)."""
+    """The digest of `period` from the history store, or the lake (`rule_paths`:
+    extra rule packs).
+
+    With `use_rollups` (the default) a period whose bounds fall on rollup buckets
+    reads the store's rollups (`digest.rollups`, built where missing) for
+    everything but the period's own records; without, it reads the records of
+    the whole lookback. Both give the same digest. The lake keeps no caches:
+    it is read whole, as without rollups."""
     from incidentlog.sources import History, LakeHistory
     from incidentlog.store import Store
 
@@ -66,15 +80,32 @@ def build_digest(
     hours = Period(period.end - timedelta(hours=SPARK_HOURS), period.end)
     logs = history.scan("logs", until=period.end)
     all_events = history.scan("events", until=period.end)
-    first, last = _history_span(history.scan("logs"), history.scan("events"))
     events = all_events.filter(pl.col("ts") < period.end).collect()
-
-    counts, hourly = _service_counts(logs, period, previous, same_hours, hours)
+    counted = Period(min(previous.start, same_hours.start, hours.start), period.end)
+    bounds = (counted, period, previous, same_hours, hours)
+    if (
+        use_rollups
+        and isinstance(history, Store)  # (the lake keeps no local caches)
+        and aligned(*(b for p in bounds for b in (p.start, p.end)))
+    ):
+        rolled = load_rollups(
+            history, min(counted.start, pattern_start(period, previous)), period.end
+        )
+        first, last = _span(history_span(history), history.scan("events"))
+        counts, hourly = _service_counts_rolled(rolled, period, previous, same_hours, hours)
+        patterns = pattern_frame(_window_scan(history, period), period, previous, rolled)
+        hour_files = _files_by_hour(rolled)
+        scans: pl.LazyFrame | Callable[[Period], pl.LazyFrame] = partial(_window_scan, history)
+    else:
+        first, last = _history_span(history.scan("logs"), history.scan("events"))
+        counts, hourly = _service_counts(logs, period, previous, same_hours, hours)
+        patterns = pattern_frame(logs, period, previous)
+        hour_files = None
+        scans = logs
     per_service_events, health = _lifecycle(events, period)
     findings, seen_findings = finding_signatures(
-        logs, events, period, previous, first, rule_paths, history
+        scans, events, period, previous, first, rule_paths, history, hour_files
     )
-    patterns = pattern_frame(logs, period, previous)
 
     services = _services(counts, hourly, per_service_events, health, _uncovered(hours, first))
     new, vanished, movers = classify_signatures(findings, seen_findings, patterns)
@@ -143,6 +174,36 @@ def _totals(services: Sequence[ServiceDigest]) -> dict[str, int]:
     }
 
 
+def _span(
+    logs: tuple[datetime | None, datetime | None], events: pl.LazyFrame
+) -> tuple[datetime | None, ...]:
+    """`_history_span` with the logs' span known (from the rollups)."""
+    lo, hi = (
+        events.select(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi"))
+        .collect()
+        .row(0)
+    )
+    los = [t for t in (logs[0], lo) if t is not None]
+    his = [t for t in (logs[1], hi) if t is not None]
+    return (min(los) if los else None), (max(his) if his else None)
+
+
+def _window_scan(history: Store, window: Period) -> pl.LazyFrame:
+    """The records of `window`, the scan pruned to its day partitions."""
+    return history.scan("logs", since=window.start, until=window.end).filter(window.contains())
+
+
+def _files_by_hour(rolled: pl.DataFrame) -> Callable[[Period], list[str]]:
+    """For each whole hour, the store files (name:size) holding its records."""
+    by_hour = (
+        rolled.filter(pl.col("masked").is_null())
+        .group_by(pl.col("bucket").dt.truncate("1h").alias("hour"))
+        .agg(pl.col("file").unique().sort())
+    )
+    table = {hour: list(files) for hour, files in by_hour.iter_rows()}
+    return lambda window: table.get(window.start, [])
+
+
 def _history_span(logs: pl.LazyFrame, events: pl.LazyFrame) -> tuple[datetime | None, ...]:
     spans = pl.concat(
         [
@@ -181,6 +242,41 @@ def _service_counts(
         .agg(pl.len().alias("errors"))
     )
     return counts.collect(), hourly.collect()
+
+
+def _service_counts_rolled(
+    rolled: pl.DataFrame, period: Period, previous: Period, day_earlier: Period, hours: Period
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`_service_counts` from the rollups' count rows (bounds on bucket boundaries)."""
+    bucket = pl.col("bucket")
+
+    def within(window: Period) -> pl.Expr:
+        return (bucket >= window.start) & (bucket < window.end)
+
+    err = pl.col("level").is_in([Level.ERROR.value, Level.FATAL.value])
+    warn = pl.col("level") == Level.WARN.value
+    first = min(previous.start, day_earlier.start, hours.start)
+    rows = rolled.filter(pl.col("masked").is_null() & (bucket >= first) & (bucket < period.end))
+    n = pl.col("n")
+    counts = rows.group_by("service").agg(
+        n.filter(err & within(period)).sum().alias("errors"),
+        n.filter(warn & within(period)).sum().alias("warnings"),
+        n.filter(within(period)).sum().alias("records"),
+        n.filter(err & within(previous)).sum().alias("errors_previous"),
+        n.filter(warn & within(previous)).sum().alias("warnings_previous"),
+        n.filter(within(previous)).sum().alias("records_previous"),
+        n.filter(err & within(day_earlier)).sum().alias("errors_day_before"),
+        n.filter(warn & within(day_earlier)).sum().alias("warnings_day_before"),
+        pl.col("last_ts").filter(bucket < period.start).max().alias("last_seen"),
+    )
+    bin_ns = 3600 * 10**9
+    hourly = (
+        rows.filter(err & within(hours))
+        .with_columns(((bucket - hours.start).dt.total_nanoseconds() // bin_ns).alias("hour"))
+        .group_by("service", "hour")
+        .agg(n.sum().alias("errors"))
+    )
+    return counts, hourly
 
 
 def _lifecycle(events: pl.DataFrame, period: Period) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -23,7 +23,7 @@ import polars as pl
 from incidentlog.digest.model import Signature, moved
 from incidentlog.digest.period import Period
 from incidentlog.redact import redact_expr
-from incidentlog.schema import Level
+from incidentlog.schema import TS_DTYPE, Level
 
 if TYPE_CHECKING:
     from incidentlog.sources import History
@@ -46,6 +46,8 @@ PATTERN_LOOKBACK: Final = timedelta(days=7)
 """How far back an error pattern counts as seen before: patterns are mined in
 one batch (their ids depend on it), so the batch is bounded; findings look back
 over the whole history (each old day detected once, then cached)."""
+SUMMARY_CACHE: Final = "finding-summaries"
+"""The store's cache of the findings summary of whole UTC hours."""
 SIGNATURE_CACHE: Final = "finding-signatures"
 """The store's cache (`Store.cache_dir`) of the (service, rule) pairs detection
 found per whole UTC day."""
@@ -77,62 +79,185 @@ def error_patterns(records: pl.DataFrame) -> pl.DataFrame:
 
 
 def finding_signatures(
-    logs: pl.LazyFrame,
+    logs: pl.LazyFrame | Callable[[Period], pl.LazyFrame],
     events: pl.DataFrame,
     period: Period,
     previous: Period,
     history_start: datetime | None,
     rule_paths: Sequence[str | Path],
     history: History,
+    hour_files: Callable[[Period], list[str]] | None = None,
 ) -> tuple[pl.DataFrame, set[tuple[str, str]]]:
     """(summary of this period's and the previous period's findings, keys seen before).
 
+    `logs` is the store's records, or a function giving a window's (pruned) scan.
     "Seen before" looks back one UTC day at a time, newest first, and stops as
     soon as every finding of the period has been seen: memory stays that of
     one day. The hours of the period's own day run only the rules found now;
     a whole earlier day runs all rules once, and its (service, rule) pairs are
     kept in the store's `SIGNATURE_CACHE` (one file per day, valid while the
-    day's store files and the rules are the same), so an hourly digest over a
-    long history reads the days it already knows instead of detecting on them
-    again.
+    day's store files and the rule packs are the same), so an hourly digest
+    over a long history reads the days it already knows instead of detecting
+    on them again. The summaries of whole hours (`hour_files` names the store
+    files holding an hour's records) are kept too: an hourly digest's period
+    is the next one's previous period.
     """
-    from incidentlog.detect import compile_rules, detect_findings, load_rules, summarize_findings
-    from incidentlog.detect.rules import RuleSet
+    from incidentlog.detect.rules import rule_sources_key
 
-    ruleset = load_rules(rule_paths)
-    compiled = compile_rules(ruleset)
-
-    def findings(window: Period, rules: Any = compiled) -> pl.DataFrame:
-        return detect_findings(
-            logs.filter(window.contains()), events.filter(window.contains()), rules
-        )
-
-    def pairs(found: pl.DataFrame) -> set[tuple[str, str]]:
-        return set(found.select("service", "rule").unique().iter_rows())
-
-    now = summarize_findings(findings(period)).with_columns(pl.lit("now").alias("_when"))
-    before = summarize_findings(findings(previous)).with_columns(pl.lit("prev").alias("_when"))
+    rules_key = rule_sources_key(rule_paths)
+    detector = _Detector(logs, events, rule_paths)
+    files = hour_files if hour_files is not None else (lambda window: None)
+    found_now = _summary(history, period, rules_key, files(period), detector)
+    found_before = _summary(history, previous, rules_key, files(previous), detector)
+    now = found_now.with_columns(pl.lit("now").alias("_when"))
+    before = found_before.with_columns(pl.lit("prev").alias("_when"))
     pending = set(now.select("service", "rule").iter_rows())
     seen: set[tuple[str, str]] = set()
     end = period.start
     day = end.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if pending and history_start is not None and end > history_start and day < end:
-        rules = {rule for _, rule in pending}
-        subset = RuleSet(
-            rules=tuple(r for r in ruleset.rules if r.id in rules), packs=ruleset.packs
-        )
-        found = pairs(findings(Period(day, end), compile_rules(subset))) & pending
+        found = _cached_part_day(history, Period(day, end), rules_key, pending, detector)
         seen |= found
         pending -= found
         end = day
-    rules_key = hashlib.sha256(repr(ruleset.rules).encode()).hexdigest()
     while pending and history_start is not None and end > history_start:
-        start = end - timedelta(days=1)
-        found = _cached_day(history, Period(start, end), rules_key, lambda d: pairs(findings(d)))
+        start = end - _DAY
+        found = _cached_day(history, Period(start, end), rules_key, detector.pairs)
         seen |= found & pending
         pending -= found
         end = start
     return pl.concat([now, before]), seen
+
+
+class _Detector:
+    """Detection over windows of the digest's records, the rules loaded at first use
+    (a digest whose detections are all cached never compiles them)."""
+
+    def __init__(
+        self,
+        logs: pl.LazyFrame | Callable[[Period], pl.LazyFrame],
+        events: pl.DataFrame,
+        rule_paths: Sequence[str | Path],
+    ) -> None:
+        self.logs = logs
+        """The records, or a function giving those of a window (a pruned scan)."""
+        self.events = events
+        self.rule_paths = rule_paths
+        self._ruleset: Any = None
+        self._compiled: Any = None
+
+    def findings(self, window: Period, rules: frozenset[str] | None = None) -> pl.DataFrame:
+        """Findings of `window` with every rule, or with the rules of ids `rules`."""
+        from incidentlog.detect import compile_rules, detect_findings, load_rules
+        from incidentlog.detect.rules import RuleSet
+
+        if self._ruleset is None:
+            self._ruleset = load_rules(self.rule_paths)
+        ruleset = self._ruleset
+        if rules is None:
+            if self._compiled is None:
+                self._compiled = compile_rules(ruleset)
+            compiled = self._compiled
+        else:
+            kept = tuple(r for r in ruleset.rules if r.id in rules)
+            compiled = compile_rules(RuleSet(rules=kept, packs=ruleset.packs))
+        logs = self.logs if isinstance(self.logs, pl.LazyFrame) else self.logs(window)
+        return detect_findings(
+            logs.filter(window.contains()), self.events.filter(window.contains()), compiled
+        )
+
+    def summary(self, window: Period) -> pl.DataFrame:
+        from incidentlog.detect import summarize_findings
+
+        return summarize_findings(self.findings(window))
+
+    def pairs(self, window: Period, rules: frozenset[str] | None = None) -> set[tuple[str, str]]:
+        return set(self.findings(window, rules).select("service", "rule").unique().iter_rows())
+
+
+def _summary(
+    history: History,
+    window: Period,
+    rules_key: str,
+    hour_files: list[str] | None,
+    detector: _Detector,
+) -> pl.DataFrame:
+    """The findings summary of `window`; of a whole UTC hour whose store files are
+    known (`hour_files`), kept in the store's `SUMMARY_CACHE` (an hourly digest's
+    period is the next one's previous period)."""
+    from incidentlog.store import Store
+
+    whole_hour = window.length == _HOUR and not (window.start.minute or window.start.second)
+    if hour_files is None or not whole_hour or not isinstance(history, Store):
+        return detector.summary(window)
+    day = f"{window.start:%Y-%m-%d}"
+    events = [[f.name, f.stat().st_size] for f in history.day_files("events", day)]
+    key = json.dumps({"rules": rules_key, "logs": hour_files, "events": events})
+    name = f"{window.start:%Y-%m-%dT%H}"
+    folder = history.cache_dir(SUMMARY_CACHE)
+    path = folder / f"{name}.{hashlib.sha256(key.encode()).hexdigest()[:20]}.parquet"
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError):
+        pass
+    summary = detector.summary(window)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{name}.*.parquet"):
+            old.unlink()
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        summary.write_parquet(temporary)
+        temporary.replace(path)
+    except OSError:  # a read-only store: no cache, same answer
+        pass
+    return summary
+
+
+_HOUR: Final = timedelta(hours=1)
+_DAY: Final = timedelta(days=1)
+
+
+def _cached_part_day(
+    history: History,
+    window: Period,
+    rules_key: str,
+    pending: set[tuple[str, str]],
+    detector: _Detector,
+) -> set[tuple[str, str]]:
+    """The pending pairs found in the part of the period's day before it, running
+    only the rules found now; kept (per window, rules and the day's files), so
+    the digest of the same hour again detects nothing."""
+    from incidentlog.store import Store
+
+    rules = frozenset(rule for _, rule in pending)
+    if not isinstance(history, Store):  # the lake keeps no local cache
+        return detector.pairs(window, rules) & pending
+    day = f"{window.start:%Y-%m-%d}"
+    files = [
+        [f"{dataset}/{f.name}", f.stat().st_size]
+        for dataset in ("logs", "events")
+        for f in history.day_files(dataset, day)
+    ]
+    key = json.dumps(
+        {"rules": rules_key, "ids": sorted(rules), "files": files, "end": window.end.isoformat()}
+    )
+    name = f"{window.end:%Y-%m-%dT%H%M%S}.{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
+    path = history.cache_dir(SIGNATURE_CACHE) / name
+    try:
+        return {(s, r) for s, r in json.loads(path.read_text())} & pending
+    except (OSError, ValueError, TypeError):
+        pass
+    found = detector.pairs(window, rules) & pending
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob(f"{window.end:%Y-%m-%dT%H%M%S}.*.json"):
+            old.unlink()
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(sorted(found)))
+        temporary.replace(path)
+    except OSError:  # a read-only store: no cache, same answer
+        pass
+    return found
 
 
 def _cached_day(
@@ -141,8 +266,8 @@ def _cached_day(
     rules_key: str,
     compute: Callable[[Period], set[tuple[str, str]]],
 ) -> set[tuple[str, str]]:
-    """The (service, rule) pairs found on a whole UTC day: from the cache when
-    it was made from the same store files and rules, else computed (and kept,
+    """The (service, rule) pairs found on a whole UTC day: from the cache when it
+    was made from the same store files and rule packs, else computed (and kept,
     when the store is writable)."""
     from incidentlog.store import DATASETS, Store
 
@@ -173,28 +298,24 @@ def _cached_day(
     return found
 
 
-def pattern_frame(logs: pl.LazyFrame, period: Period, previous: Period) -> pl.DataFrame:
-    """Per (service, pattern): counts now, before, before the period, first seen, a sample."""
-    start = min(previous.start, period.start - PATTERN_LOOKBACK)
+def pattern_frame(
+    logs: pl.LazyFrame, period: Period, previous: Period, rollups: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Per (service, pattern): counts now, before, before the period, first seen, a sample.
+
+    With `rollups` (the rollup rows of the lookback, `digest.rollups`) only the
+    period's own errors are read, for the samples; the batch mined is the same.
+    """
+    start = pattern_start(period, previous)
+    if rollups is not None:
+        return _pattern_frame_rolled(logs, period, previous, rollups)
     errors = (
         logs.filter(is_error() & (pl.col("ts") >= start) & (pl.col("ts") < period.end))
         .select("ts", "seq", "service", "message")
         .collect()
     )
     if errors.is_empty():
-        return pl.DataFrame(
-            schema={
-                "service": pl.String,
-                "pattern_id": pl.String,
-                "template": pl.String,
-                "count": pl.UInt32,
-                "count_previous": pl.UInt32,
-                "count_before": pl.UInt32,
-                "first_seen": errors.schema["ts"],
-                "last_seen": errors.schema["ts"],
-                "sample": pl.String,
-            }
-        )
+        return _empty_patterns()
     mined = pl.concat([errors, error_patterns(errors)], how="horizontal")
     now = period.contains()
     return (
@@ -211,6 +332,73 @@ def pattern_frame(logs: pl.LazyFrame, period: Period, previous: Period) -> pl.Da
         )
         .with_columns(_sample("sample"), redact_expr("template"))
     )
+
+
+def pattern_start(period: Period, previous: Period) -> datetime:
+    """Where the batch of error patterns starts."""
+    return min(previous.start, period.start - PATTERN_LOOKBACK)
+
+
+def _empty_patterns() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "service": pl.String,
+            "pattern_id": pl.String,
+            "template": pl.String,
+            "count": pl.UInt32,
+            "count_previous": pl.UInt32,
+            "count_before": pl.UInt32,
+            "first_seen": TS_DTYPE,
+            "last_seen": TS_DTYPE,
+            "sample": pl.String,
+        }
+    )
+
+
+def _pattern_frame_rolled(
+    logs: pl.LazyFrame, period: Period, previous: Period, rollups: pl.DataFrame
+) -> pl.DataFrame:
+    """`pattern_frame` from the rollups' masked texts and the period's own errors."""
+    from incidentlog.patterns import masked_texts, template_table
+
+    bucket = pl.col("bucket")
+    start = pattern_start(period, previous)
+    rows = rollups.filter(
+        pl.col("masked").is_not_null() & (bucket >= start) & (bucket < period.end)
+    )
+    if rows.is_empty():
+        return _empty_patterns()
+    batch = rows.group_by("masked").agg(pl.col("n").sum())
+    table = template_table(batch.get_column("masked"), batch.get_column("n"))
+    now = (bucket >= period.start) & (bucket < period.end)
+    in_previous = (bucket >= previous.start) & (bucket < previous.end)
+    counts = (
+        rows.join(table, on="masked", how="left")
+        .group_by("service", "pattern_id")
+        .agg(
+            pl.col("template").first(),
+            pl.col("n").filter(now).sum().cast(pl.UInt32).alias("count"),
+            pl.col("n").filter(in_previous).sum().cast(pl.UInt32).alias("count_previous"),
+            pl.col("n").filter(bucket < period.start).sum().cast(pl.UInt32).alias("count_before"),
+            pl.col("first_ts").filter(now).min().alias("first_seen"),
+            pl.col("last_ts").filter(now).max().alias("last_seen"),
+        )
+    )
+    errors = (
+        logs.filter(is_error() & period.contains())
+        .select("ts", "seq", "service", "message")
+        .collect()
+    )
+    samples = (
+        errors.with_columns(masked_texts(errors.get_column("message")).alias("masked"))
+        .join(table.select("masked", "pattern_id"), on="masked", how="left")
+        .sort("ts", "seq")
+        .group_by("service", "pattern_id")
+        .agg(pl.col("message").first().alias("sample"))
+    )
+    return counts.join(
+        samples, on=["service", "pattern_id"], how="left", nulls_equal=True
+    ).with_columns(_sample("sample"), redact_expr("template"))
 
 
 def classify_signatures(

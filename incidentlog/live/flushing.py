@@ -66,6 +66,10 @@ class Flusher:
         registry: Registry,
         stats: CollectStats,
     ) -> None:
+        from incidentlog.digest.rollups import DIGEST_ROLLUPS
+        from incidentlog.store.rollups import write_with
+
+        write_with(DIGEST_ROLLUPS)  # the digest's rollups, written with each store file
         self.store = store
         self.checkpoints = checkpoints
         self.scope = scope

@@ -7,11 +7,13 @@ from incidentlog.patterns.mining import (
     SUMMARY_COLUMNS,
     WILDCARD,
     mask_expr,
+    masked_texts,
     merge_templates,
     mine_patterns,
     pattern_id,
     redact_hinted,
     summarize_patterns,
+    template_table,
 )
 
 __all__ = [
@@ -21,9 +23,11 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "WILDCARD",
     "mask_expr",
+    "masked_texts",
     "merge_templates",
     "mine_patterns",
     "pattern_id",
     "redact_hinted",
     "summarize_patterns",
+    "template_table",
 ]

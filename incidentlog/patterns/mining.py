@@ -27,6 +27,7 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Final
 
 import polars as pl
@@ -42,11 +43,13 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "WILDCARD",
     "mask_expr",
+    "masked_texts",
     "merge_templates",
     "mine_patterns",
     "pattern_id",
     "redact_hinted",
     "summarize_patterns",
+    "template_table",
 ]
 
 WILDCARD: Final = "<*>"
@@ -179,10 +182,44 @@ def mine_patterns(messages: pl.Series | pl.DataFrame, *, column: str = "message"
       batch per question (e.g. one digest period), not line by line.
     """
     series = messages.get_column(column) if isinstance(messages, pl.DataFrame) else messages
-    text = series.cast(pl.String).fill_null("").str.slice(0, MAX_MESSAGE_CHARS)
+    masked = masked_texts(series).to_frame("masked")
+    distinct = masked.group_by("masked").len()
+    table = template_table(distinct.get_column("masked"), distinct.get_column("len"))
+    return masked.join(table, on="masked", how="left", maintain_order="left").select(
+        PATTERN_COLUMNS
+    )
+
+
+def masked_texts(messages: pl.Series) -> pl.Series:
+    """Each message redacted, cut to MAX_MESSAGE_CHARS and masked (`mask_expr`):
+    the first step of `mine_patterns`, the part that touches every message.
+    Repeated messages (health checks, a retry loop) are masked once."""
+    text = messages.cast(pl.String).fill_null("").str.slice(0, MAX_MESSAGE_CHARS)
+    distinct = text.unique()
+    if distinct.len() == text.len():
+        return _masked(text)
+    table = pl.DataFrame({"message": distinct, "masked": _masked(distinct)})
+    return (
+        text.to_frame("message")
+        .join(table, on="message", how="left", maintain_order="left")
+        .get_column("masked")
+    )
+
+
+def _masked(text: pl.Series) -> pl.Series:
     frame = redact_hinted(text).to_frame("message")
-    masked = frame.select(mask_expr(pl.col("message")).alias("masked"))
-    distinct = masked.group_by("masked").len().sort("masked")
+    return frame.select(mask_expr(pl.col("message")).alias("masked")).to_series()
+
+
+def template_table(masked: pl.Series, counts: pl.Series) -> pl.DataFrame:
+    """`masked`, `template`, `pattern_id` for distinct masked texts and how many
+    messages had each: steps 2 and 3 of `mine_patterns` (the merge compares
+    them, so pass every distinct text of one batch)."""
+    distinct = (
+        pl.DataFrame({"masked": masked, "len": counts})
+        .with_columns(pl.col("masked").cast(pl.String))
+        .sort("masked")
+    )
     texts = distinct.get_column("masked").to_list()
     templates = merge_templates(texts, distinct.get_column("len").to_list())
     table = pl.DataFrame(
@@ -194,10 +231,7 @@ def mine_patterns(messages: pl.Series | pl.DataFrame, *, column: str = "message"
         {"template": unique, "pattern_id": [pattern_id(t) for t in unique]},
         schema={"template": pl.String, "pattern_id": pl.String},
     )
-    table = table.join(ids, on="template", how="left")
-    return masked.join(table, on="masked", how="left", maintain_order="left").select(
-        PATTERN_COLUMNS
-    )
+    return table.join(ids, on="template", how="left")
 
 
 def merge_templates(masked: Sequence[str], counts: Sequence[int]) -> list[str]:
@@ -237,19 +271,20 @@ def _common_pattern_groups(
     return list(groups.values())
 
 
+@lru_cache(maxsize=65536)
 def _is_placeholder(token: str) -> bool:
     return _PLACEHOLDER.match(token) is not None
 
 
-def _split_position(tokens: Sequence[list[str]], group: list[int]) -> int | None:
-    """The position to split `group` on: the one with the fewest distinct plain
-    words (the first position always splits, as in Drain's prefix tree)."""
+def _split_position(columns: Sequence[set[str]]) -> int | None:
+    """The position to split a group on (`columns`: the distinct words of its members
+    at each position): the one with the fewest distinct plain words (the first
+    position always splits, as in Drain's prefix tree)."""
     best: tuple[int, int] | None = None
-    for position in range(len(tokens[group[0]])):
-        values = {tokens[index][position] for index in group}
-        if len(values) < 2 or any(_is_placeholder(v) for v in values):
+    for position, values in enumerate(columns):
+        if len(values) < 2 or (len(values) > MAX_CONSTANT_VALUES and position > 0):
             continue
-        if len(values) > MAX_CONSTANT_VALUES and position > 0:
+        if any(_is_placeholder(v) for v in values):
             continue
         if best is None or len(values) < best[1]:
             best = (position, len(values))
@@ -260,7 +295,11 @@ def _split(tokens: Sequence[list[str]], group: list[int], out: list[str]) -> Non
     stack = [group]
     while stack:
         members = stack.pop()
-        position = _split_position(tokens, members)
+        if len(members) == 1:
+            out[members[0]] = " ".join(tokens[members[0]])
+            continue
+        columns = [set(column) for column in zip(*(tokens[i] for i in members), strict=True)]
+        position = _split_position(columns)
         if position is not None:
             parts: dict[str, list[int]] = defaultdict(list)
             for index in members:
@@ -268,11 +307,10 @@ def _split(tokens: Sequence[list[str]], group: list[int], out: list[str]) -> Non
             stack.extend(parts.values())
             continue
         first = tokens[members[0]]
-        words = [
-            word if all(tokens[index][p] == word for index in members) else WILDCARD
-            for p, word in enumerate(first)
-        ]
-        template = " ".join(words)
+        template = " ".join(
+            word if len(values) == 1 else WILDCARD
+            for word, values in zip(first, columns, strict=True)
+        )
         for index in members:
             out[index] = template
 

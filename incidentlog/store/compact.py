@@ -33,7 +33,7 @@ from pathlib import Path
 import polars as pl
 
 from incidentlog.errors import StoreError
-from incidentlog.store.layout import DATASETS, Layout, read_journal
+from incidentlog.store.layout import CACHE, DATASETS, TEMPORARY_SUFFIX, Layout, read_journal
 from incidentlog.store.reader import check_file, check_footer
 from incidentlog.store.writer import write_file
 
@@ -161,7 +161,32 @@ def recover(layout: Layout) -> Recovery:
                 temporaries += 1
         for doomed in layout.dataset_dir(dataset).glob(".pruning-day=*"):  # a killed prune
             shutil.rmtree(doomed, ignore_errors=True)
+    temporaries += _drop_dead_cache_temporaries(layout)
     return Recovery(completed, abandoned, temporaries)
+
+
+def _drop_dead_cache_temporaries(layout: Layout) -> int:
+    """Delete caches' temporary files (`.<name>.<pid>.tmp`) whose writer is gone.
+    Caches are written by readers too, without the lock, so a live pid's file is
+    left to its writer."""
+    dropped = 0
+    folder = layout.root / CACHE
+    for temporary in folder.rglob(f".*{TEMPORARY_SUFFIX}") if folder.is_dir() else ():
+        pid = temporary.name.removesuffix(TEMPORARY_SUFFIX).rpartition(".")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            temporary.unlink(missing_ok=True)
+            dropped += 1
+    return dropped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

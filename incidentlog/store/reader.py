@@ -76,7 +76,7 @@ def scan(
     try:
         frame = pl.scan_parquet(pinned, schema=DATASETS[dataset], hive_partitioning=False)
     finally:  # Polars holds its own descriptors of them now
-        _close(pinned)
+        close_pinned(pinned)
     if since:
         frame = frame.filter(pl.col("ts") >= since)
     if until:
@@ -96,7 +96,7 @@ def dataset_info(layout: Layout, dataset: str) -> DatasetInfo:
     try:
         frame = pl.scan_parquet(pinned, schema=DATASETS[dataset], hive_partitioning=False)
     finally:
-        _close(pinned)
+        close_pinned(pinned)
     totals = frame.select(
         pl.len(), pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")
     ).collect()
@@ -144,14 +144,14 @@ def pin_files(layout: Layout, dataset: str, days: Iterable[str]) -> list[IO[byte
     if listed > _descriptor_budget():
         paths = [f for day in days for f in layout.day_files(dataset, day)]
         for file in paths:
-            _raise_if_bad(file, check_footer(file))
+            raise_if_bad(file, check_footer(file))
         return paths
     pinned: list[IO[bytes]] = []
     try:
         for day in days:
             pinned.extend(_pin_day(layout, dataset, day))
     except BaseException:
-        _close(pinned)
+        close_pinned(pinned)
         raise
     return pinned
 
@@ -164,26 +164,26 @@ def _pin_day(layout: Layout, dataset: str, day: str) -> list[IO[bytes]]:
             for file in layout.day_files(dataset, day):
                 stream = file.open("rb")
                 opened.append(stream)
-                _raise_if_bad(file, _footer_problem(stream))
+                raise_if_bad(file, _footer_problem(stream))
         except FileNotFoundError:  # a compaction finished meanwhile: list again
-            _close(opened)
+            close_pinned(opened)
             time.sleep(0.01)
             continue
         except BaseException:
-            _close(opened)
+            close_pinned(opened)
             raise
         return opened
     raise StoreError(f"{layout.day_dir(dataset, day)}: its files keep changing; try again")
 
 
-def _close(files: list[IO[bytes]] | list[Path]) -> None:
+def close_pinned(files: list[IO[bytes]] | list[Path]) -> None:
     """Close the open ones (Polars keeps its own descriptors of what it scans)."""
     for file in files:
         if not isinstance(file, Path):
             file.close()
 
 
-def _raise_if_bad(file: Path, problem: str | None) -> None:
+def raise_if_bad(file: Path, problem: str | None) -> None:
     if problem:
         raise StoreError(
             f"{file}: {problem}; `incidentlog store check --repair` moves it aside "

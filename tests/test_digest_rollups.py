@@ -1,0 +1,155 @@
+"""The digest's rollups are a cache: the digest is byte-identical with them, without
+them, after deleting them, and after the files of a day change (late data,
+compaction), and what ingest writes is what a rebuild makes."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pytest
+
+from incidentlog.digest import Period, build_digest
+from incidentlog.digest.rollups import DIGEST_ROLLUPS, build_rollup
+from incidentlog.digest.signatures import SIGNATURE_CACHE, SUMMARY_CACHE
+from incidentlog.ingest import ingest_into_store
+from incidentlog.render.digest import render_digest
+from incidentlog.store import Store
+from incidentlog.store import rollups as file_caches
+from tests.test_digest import HOUR, at, log_line, shop_history, write_store
+
+ZONES = ("UTC", "Asia/Kolkata")
+"""Asia/Kolkata (UTC+05:30): its whole hours are half hours in UTC."""
+
+
+@pytest.fixture
+def eager(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest writes the digest's rollups, as `incidentlog ingest` does."""
+    monkeypatch.setitem(file_caches._EAGER, DIGEST_ROLLUPS.name, DIGEST_ROLLUPS)
+
+
+def rendered(store: Path, period: Period, zone: str = "UTC", *, rollups: bool = True) -> str:
+    digest = build_digest(period, store=store, zone=ZoneInfo(zone), use_rollups=rollups)
+    return render_digest(digest, "md") + render_digest(digest, "json")
+
+
+def periods(zone: str) -> list[Period]:
+    """The hour under test read in `zone`; in UTC also a day and a window on no bucket."""
+    local = HOUR.start.astimezone(ZoneInfo(zone)).replace(minute=0)
+    start = local.astimezone(HOUR.start.tzinfo)
+    hour = Period(start, start + timedelta(hours=1))
+    return (
+        [hour, Period(at(0), at(0, day=3)), Period(at(12, 7), at(13, 52))]
+        if zone == "UTC"
+        else [hour]
+    )
+
+
+def rollup_files(store: Path) -> list[Path]:
+    return sorted((store / "cache" / DIGEST_ROLLUPS.name).rglob("*.parquet"))
+
+
+def test_ingest_writes_what_a_rebuild_makes(tmp_path: Path, eager: None) -> None:
+    store = write_store(tmp_path, *shop_history())
+    history = Store.open(store)
+    data = sorted(history.root.glob("logs/day=*/*.parquet"))
+    written = rollup_files(store)
+    assert len(written) == len(data) > 1
+    for file in data:
+        cache = file_caches.cache_file(history.layout, DIGEST_ROLLUPS, "logs", file)
+        assert cache in written
+        rebuilt = build_rollup(pl.read_parquet(file, columns=list(DIGEST_ROLLUPS.columns)))
+        assert pl.read_parquet(cache).equals(rebuilt)
+        assert (
+            rebuilt.filter(pl.col("masked").is_null()).get_column("n").sum()
+            == pl.read_parquet(file).filter(pl.col("ts").is_not_null()).height
+        )
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_the_digest_is_the_same_with_and_without_rollups(
+    tmp_path: Path, eager: None, zone: str
+) -> None:
+    store = write_store(tmp_path, *shop_history())
+    for period in periods(zone):
+        without = rendered(store, period, zone, rollups=False)
+        assert rendered(store, period, zone) == without
+        assert rendered(store, period, zone) == without  # the caches made by the first run
+        shutil.rmtree(store / "cache")
+        assert rendered(store, period, zone) == without  # rebuilt from the data
+    assert "payment failed" in rendered(store, periods(zone)[0], zone)
+
+
+def test_late_data_and_compaction_change_the_rollups_not_the_digest(
+    tmp_path: Path, eager: None
+) -> None:
+    store = write_store(tmp_path, *shop_history())
+    before = rendered(store, HOUR)
+    first = rollup_files(store)
+    late = tmp_path / "late.log"
+    late.write_text(
+        "\n".join(
+            log_line("api-1", at(13, 55, i), "ERROR", f"ledger sync failed for account {i}")
+            for i in range(4)
+        )
+        + "\n"
+    )
+    file_caches._EAGER.pop(DIGEST_ROLLUPS.name)  # a writer that does not know the rollups
+    ingest_into_store([late], store=store, host="h1")
+    after = rendered(store, HOUR)
+    assert after != before and "ledger sync failed" in after
+    assert after == rendered(store, HOUR, rollups=False)
+    assert len(rollup_files(store)) == len(first) + 1  # the new file's, built when read
+
+    compaction = Store.open(store).compact()
+    assert compaction.after < compaction.before
+    compacted = rendered(store, HOUR)
+    assert compacted == after == rendered(store, HOUR, rollups=False)
+    names = {p.name.rsplit(".", 2)[0] for p in rollup_files(store)}
+    assert names == {p.stem for p in store.glob("logs/day=*/*.parquet")}  # orphans dropped
+
+
+def test_a_rollup_is_tied_to_its_store_file(tmp_path: Path, eager: None) -> None:
+    """A cache file names its store file and that file's size: a store file rewritten
+    under its old name (another size) is not summed from a stale rollup."""
+    store = write_store(tmp_path, *shop_history())
+    history = Store.open(store)
+    day = history.day_files("logs", "2025-08-02")
+    target = next(f for f in day if "api" in pl.read_parquet(f).get_column("service").to_list())
+    before = build_digest(HOUR, store=store)
+    rows = pl.read_parquet(target)
+    rows.filter(~pl.col("message").str.contains("payment failed")).write_parquet(target)
+    after = build_digest(HOUR, store=store)
+    assert before.totals["errors"] - after.totals["errors"] == 20  # the hour's 20 payments
+    assert rendered(store, HOUR) == rendered(store, HOUR, rollups=False)
+
+
+def test_cached_hours_are_not_detected_again(
+    tmp_path: Path, eager: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The findings of whole hours (period, previous period, the hours walked back)
+    are kept; a second digest of the hour detects nothing, and a changed hour is
+    detected again."""
+    store = write_store(tmp_path, *shop_history())
+    first = rendered(store, HOUR)
+    assert list((store / "cache" / SUMMARY_CACHE).glob("2025-08-02T13.*.parquet"))
+    assert list((store / "cache" / SUMMARY_CACHE).glob("2025-08-02T12.*.parquet"))
+    assert (store / "cache" / SIGNATURE_CACHE / "2025-08-01.json").is_file()
+
+    import incidentlog.detect as detect
+
+    def refuse(*args: object, **kwargs: object) -> pl.DataFrame:
+        raise AssertionError("detected again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(detect, "detect_findings", refuse)
+        assert rendered(store, HOUR) == first
+        late = tmp_path / "late.log"
+        late.write_text(log_line("api-1", at(13, 59), "ERROR", "late payment failure") + "\n")
+        ingest_into_store([late], store=store, host="h1")
+        with pytest.raises(AssertionError, match="detected again"):
+            rendered(store, HOUR)
+    assert rendered(store, HOUR) == rendered(store, HOUR, rollups=False)
