@@ -18,7 +18,7 @@ LAYERS = {
     "base": ("errors", "schema", "timespec", "redact", "text"),
     "input": ("ingest", "store", "topology", "detect.rules"),
     "evidence": ("sources",),
-    "analysis": ("detect", "patterns", "search"),
+    "analysis": ("detect", "patterns", "search", "follow"),
     "models": ("incident", "digest"),
     "view": ("render",),
     "live": ("live",),
