@@ -8,6 +8,7 @@ import typer
 
 from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
+    SEVERITIES,
     InputFormatOption,
     OutputOption,
     PathsArgument,
@@ -19,6 +20,7 @@ from incidentlog.commands.options import (
     StoreOption,
     UntilOption,
     check_format,
+    choices,
 )
 
 FORMATS = ("text", "json", "jsonl")
@@ -31,14 +33,19 @@ def detect(
     until: UntilOption = None,
     service: ServiceOption = None,
     rules: RulesOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="text, json or jsonl.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="text, json or jsonl.")
+    ] = "text",
     input_format: InputFormatOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
     project: ProjectOption = None,
     fail_on: Annotated[
         str | None,
-        typer.Option(help="Exit 3 when a finding reaches this severity (info..critical)."),
+        typer.Option(
+            metavar=choices(SEVERITIES),
+            help="Exit 3 when a finding reaches this severity (info..critical).",
+        ),
     ] = None,
 ) -> None:
     """Failure signatures found in logs, probes and events, per service and rule.

@@ -15,6 +15,7 @@ from incidentlog.commands.options import (
     WebhookFormatOption,
     WebhookOption,
     check_format,
+    choices,
 )
 
 if TYPE_CHECKING:
@@ -32,7 +33,9 @@ def digest(
     hour: Annotated[
         str | None, typer.Option(help="Period of one hour, e.g. 2025-08-01T13 (read in --tz).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="md, html or json.")
+    ] = "md",
     output: OutputOption = None,
     quiet_if_unchanged: Annotated[
         bool, typer.Option(help="Print (and write) nothing when nothing changed.")

@@ -8,6 +8,7 @@ import typer
 
 from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
+    LEVELS,
     InputFormatOption,
     OutputOption,
     PathsArgument,
@@ -18,7 +19,9 @@ from incidentlog.commands.options import (
     StoreOption,
     UntilOption,
     check_format,
+    choices,
     deprecated,
+    env_shown,
 )
 from incidentlog.errors import UsageError
 
@@ -41,7 +44,9 @@ def grep(
     until: UntilOption = None,
     service: ServiceOption = None,
     rules: RulesOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="text, json or jsonl.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="text, json or jsonl.")
+    ] = "text",
     input_format: InputFormatOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
@@ -53,7 +58,10 @@ def grep(
         bool, typer.Option("-v", "--invert-match", help="Records that do not match.")
     ] = False,
     level: Annotated[
-        str | None, typer.Option(help="Minimum level (warn keeps warn, error, fatal).")
+        str | None,
+        typer.Option(
+            metavar=choices(LEVELS), help="Minimum level (warn keeps warn, error, fatal)."
+        ),
     ] = None,
     category: Annotated[
         list[str] | None,
@@ -68,6 +76,7 @@ def grep(
         typer.Option(
             help="Records of this compose project (repeatable); one also names the project "
             "of input that does not (default: $COMPOSE_PROJECT_NAME)."
+            + env_shown("COMPOSE_PROJECT_NAME")
         ),
     ] = None,
     after: Annotated[
@@ -99,7 +108,14 @@ def grep(
             "them (Ctrl-C stops; with --tail N, the last N first).",
         ),
     ] = False,
-    color: Annotated[str, typer.Option(help="auto (on a terminal), always or never.")] = "auto",
+    color: Annotated[
+        str,
+        typer.Option(
+            metavar=choices(("auto", "always", "never")),
+            help="auto (on a terminal, unless $NO_COLOR is set), always or never."
+            + env_shown("NO_COLOR"),
+        ),
+    ] = "auto",
     show_secrets: Annotated[
         bool, typer.Option("--show-secrets", hidden=True, help="Deprecated: --no-redact.")
     ] = False,

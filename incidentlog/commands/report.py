@@ -20,6 +20,7 @@ from incidentlog.commands.options import (
     StoreOption,
     UntilOption,
     check_format,
+    choices,
 )
 
 FORMATS = ("md", "html", "json")
@@ -32,7 +33,9 @@ def report(
     until: UntilOption = None,
     service: ServiceOption = None,
     rules: RulesOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="md, html or json.")
+    ] = "md",
     input_format: InputFormatOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,

@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 
 from incidentlog.commands import cli_errors, write_output
-from incidentlog.commands.options import OutputOption, StoreOption, check_format, deprecated
+from incidentlog.commands.options import (
+    OutputOption,
+    StoreOption,
+    check_format,
+    choices,
+    deprecated,
+)
 
 app = typer.Typer(
     help="What the history store holds, and merging its small files.", no_args_is_help=True
@@ -19,7 +25,9 @@ FORMATS = ("text", "json")
 @app.command("info")
 def info(
     store: StoreOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="text or json.")
+    ] = "text",
     output: OutputOption = None,
 ) -> None:
     """Size, time span, services and counts of the history store.
