@@ -318,9 +318,9 @@ def test_the_choices_shown_are_the_ones_the_library_takes() -> None:
     from incidentlog.ingest.sniff import InputFormat
     from incidentlog.schema import Level, Severity
 
-    assert options.INPUT_FORMATS == tuple(f.value for f in InputFormat)
-    assert options.LEVELS == tuple(level.value for level in Level)
-    assert options.SEVERITIES == tuple(s.value for s in Severity)
+    assert tuple(f.value for f in InputFormat) == options.INPUT_FORMATS
+    assert tuple(level.value for level in Level) == options.LEVELS
+    assert tuple(s.value for s in Severity) == options.SEVERITIES
 
 
 def test_the_root_help_lists_the_environment() -> None:
