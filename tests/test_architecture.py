@@ -15,7 +15,7 @@ import incidentlog
 
 PACKAGE = Path(incidentlog.__file__).parent
 LAYERS = {
-    "base": ("errors", "schema", "timespec", "redact", "text"),
+    "base": ("errors", "schema", "timespec", "redact", "text", "progress"),
     "input": ("ingest", "store", "topology", "detect.rules"),
     "evidence": ("sources",),
     "analysis": ("detect", "patterns", "search", "follow"),

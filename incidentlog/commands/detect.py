@@ -57,6 +57,7 @@ def detect(
       incidentlog detect --since 2h --format jsonl --fail-on high
     """
     from incidentlog.detect import FAIL_EXIT_CODE, check_fail_on, fails_at, run_detect
+    from incidentlog.progress import shown
     from incidentlog.render.findings import detect_json, detect_jsonl, detect_text
     from incidentlog.sources import EvidenceSource
 
@@ -73,7 +74,8 @@ def detect(
             input_format=input_format,
             project=project,
         )
-        result = run_detect(EvidenceSource(request), redact=not no_redact)
+        with shown("detect"):
+            result = run_detect(EvidenceSource(request), redact=not no_redact)
         views = {"text": detect_text, "json": detect_json, "jsonl": detect_jsonl}
         write_output(views[fmt](result.summary), output)
     if fails_at(result.summary, fail_on):

@@ -58,6 +58,7 @@ def digest(
 
       INCIDENTLOG_WEBHOOK_URL=https://hooks.slack.com/services/… incidentlog digest --quiet-if-unchanged -o /var/lib/incidentlog/last.md
     """
+    from incidentlog.progress import shown
     from incidentlog.render.digest import digest_of, render_digest
 
     with cli_errors():
@@ -66,7 +67,8 @@ def digest(
             from incidentlog.live.notify import check_webhook
 
             check_webhook(webhook, webhook_format)
-        digest = digest_of(since=since, hour=hour, tz=tz, store=store, rule_paths=rules or [])
+        with shown("digest"):
+            digest = digest_of(since=since, hour=hour, tz=tz, store=store, rule_paths=rules or [])
         if quiet_if_unchanged and digest.unchanged:
             return
         write_output(render_digest(digest, fmt, template), output)

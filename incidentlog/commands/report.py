@@ -57,6 +57,7 @@ def report(
 
       incidentlog report --since 3h --format html -o report.html
     """
+    from incidentlog.progress import shown
     from incidentlog.render.report import report_from
     from incidentlog.sources import EvidenceSource
     from incidentlog.timespec import parse_time
@@ -75,7 +76,12 @@ def report(
             project=project,
             now=clock,
         )
-        text = report_from(
-            EvidenceSource(request), fmt=fmt, template_dir=template, redact=not no_redact, now=clock
-        )
+        with shown("report"):
+            text = report_from(
+                EvidenceSource(request),
+                fmt=fmt,
+                template_dir=template,
+                redact=not no_redact,
+                now=clock,
+            )
         write_output(text, output)

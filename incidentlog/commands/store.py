@@ -67,8 +67,9 @@ def compact(store: StoreOption = None) -> None:
 
     Example: incidentlog store compact --store ./history
     """
+    from incidentlog.progress import shown
     from incidentlog.store import Store
 
-    with cli_errors():
+    with cli_errors(), shown("compact"):
         before, after = Store.open(store).compact()
     typer.echo(f"compacted: {before} files -> {after}")

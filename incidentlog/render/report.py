@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from incidentlog.errors import TemplateError, UsageError
 from incidentlog.incident import Incident, build_incident, incident_to_dict
+from incidentlog.progress import step
 from incidentlog.render.markdown import markdown_to_html, md_prose
 from incidentlog.render.templates import render_template, template_environment
 from incidentlog.sources import EvidenceSource, Request
@@ -163,6 +164,7 @@ def report_from(
     )
     summary = summarize_findings(findings)
     focus = source.services() or []
+    step("building the report")
     incident = build_incident(evidence, findings, summary, now=now, redact=redact, focus=focus)
     return render_report(incident, fmt, template_dir)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from incidentlog.progress import track
 from incidentlog.store.layout import DATASETS, Layout
 from incidentlog.store.writer import write_file
 
@@ -18,7 +19,7 @@ def compact(layout: Layout) -> tuple[int, int]:
     service's ids, whatever the size of the day. The caller holds the store's lock."""
     before = after = 0
     for dataset, schema in DATASETS.items():
-        for day in layout.days(dataset):
+        for day in track(layout.days(dataset), f"{dataset} days"):
             files = layout.day_files(dataset, day)
             before += len(files)
             if len(files) <= 1:
