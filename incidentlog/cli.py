@@ -23,6 +23,7 @@ from incidentlog.commands import (
     digest,
     grep,
     ingest,
+    lake,
     patterns,
     report,
     rules,
@@ -137,6 +138,7 @@ app.command("collect")(collect.collect)
 app.command("status")(collect.status)
 app.command("grep")(grep.grep)
 app.command("digest")(digest.digest)
+app.add_typer(lake.app, name="lake")
 
 
 def main() -> None:

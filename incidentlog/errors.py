@@ -14,6 +14,7 @@ __all__ = [
     "FormatError",
     "IncidentlogError",
     "InputError",
+    "LakeError",
     "RuleError",
     "SchemaError",
     "StatusUnknownError",
@@ -50,6 +51,10 @@ class ComposeFileError(InputError):
 
 class StoreError(IncidentlogError):
     """The history store is missing, unreadable or not an incidentlog store."""
+
+
+class LakeError(IncidentlogError):
+    """The lake (an Iceberg catalog and its object store) is not set up, unreachable or refused."""
 
 
 class RuleError(IncidentlogError):

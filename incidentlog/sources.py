@@ -5,7 +5,8 @@ an option means the same everywhere:
 
 - PATHs are read (parsed on the fly); with `--store` as well, what they hold
   is also added to that store. Without PATHs the store is read (`--store`,
-  `$INCIDENTLOG_STORE`, or the default one).
+  `$INCIDENTLOG_STORE`, or the default one), or with `--lake NAME` the lake's
+  Iceberg tables (`incidentlog.lake`, pruned by the same window and services).
 - A compose file among the PATHs, or beside them, is topology, not a log.
 - `--since/--until` keep records in the window. Records from files without a
   time cannot be placed and are kept; the store keeps those under
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
@@ -36,17 +37,21 @@ from incidentlog.topology import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from incidentlog.detect.rules import RuleSet
     from incidentlog.ingest import IngestSummary
+    from incidentlog.lake import Lake
     from incidentlog.store import Store
 
 __all__ = [
     "Evidence",
     "EvidenceSource",
+    "History",
+    "LakeHistory",
     "Request",
     "glob_to_regex",
     "is_glob",
-    "load_evidence",
 ]
 
 
@@ -64,6 +69,8 @@ class Request:
     input_format: str | None = None
     project: str | None = None
     host: str | None = None
+    lake: str | None = None
+    """A pyiceberg catalog name: read the lake instead of the store."""
 
     @property
     def service_hint(self) -> str | None:
@@ -84,6 +91,44 @@ class Evidence:
     compose_services: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+class History(Protocol):
+    """What the digest reads the history through: the store, or the lake."""
+
+    def scan(
+        self,
+        dataset: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        services: Iterable[str] = (),
+    ) -> pl.LazyFrame: ...
+
+
+class LakeHistory:
+    """The lake as a `History` (it keeps no local caches: it has no `cache_dir`)."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+
+    @classmethod
+    def open(cls, name: str) -> LakeHistory:
+        from incidentlog.lake import Lake
+
+        return cls(Lake.open(name))
+
+    def scan(
+        self,
+        dataset: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        services: Iterable[str] = (),
+    ) -> pl.LazyFrame:
+        from incidentlog.lake.read import scan
+
+        return scan(self.lake, dataset, since=since, until=until, services=services)
 
 
 def is_glob(name: str) -> bool:
@@ -152,6 +197,13 @@ class EvidenceSource:
         return Store.open(self.request.store)
 
     @cached_property
+    def history(self) -> History:
+        """Where records are read from without PATHs: the lake, or the store."""
+        if self.request.lake is not None:
+            return LakeHistory.open(self.request.lake)
+        return self.store
+
+    @cached_property
     def ruleset(self) -> RuleSet:
         """The built-in rules plus the request's `--rules` packs."""
         from incidentlog.detect.rules import load_rules
@@ -188,6 +240,8 @@ class EvidenceSource:
         compose = [str(f) for f in self.topology.files]
         if self.from_files:
             return [*self.inputs, *compose]
+        if self.request.lake is not None:
+            return [f"lake {self.request.lake}", *compose]
         return [f"history store {self.store.root}", *compose]
 
     # ---- frames -------------------------------------------------------------------
@@ -251,14 +305,14 @@ class EvidenceSource:
         if services == []:
             return pl.LazyFrame(schema=LOGS_SCHEMA)
         r = self.request
-        return self.store.scan("logs", since=r.since, until=r.until, services=services or ())
+        return self.history.scan("logs", since=r.since, until=r.until, services=services or ())
 
     def events(self) -> pl.LazyFrame:
         """Events in the window (all services: a watcher's event may name another)."""
         if self.from_files:
             return self._window(self._read_files()[1].lazy())
         r = self.request
-        return self.store.scan("events", since=r.since, until=r.until)
+        return self.history.scan("events", since=r.since, until=r.until)
 
     def evidence(self) -> Evidence:
         """Everything in the window, collected, with the topology (what report needs)."""
@@ -275,22 +329,3 @@ class EvidenceSource:
             inputs=self.described_inputs(),
             notes=self.notes(),
         )
-
-
-def load_evidence(
-    paths: Sequence[str | Path] = (),
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    store: str | Path | None = None,
-    service_hint: str | None = None,
-) -> Evidence:
-    """The evidence of files (compose files among or beside them give topology) or the store."""
-    request = Request(
-        paths=tuple(str(p) for p in paths),
-        store=Path(store) if store is not None else None,
-        since=since,
-        until=until,
-        services=(service_hint,) if service_hint else (),
-    )
-    return EvidenceSource(request).evidence()

@@ -16,7 +16,7 @@ import incidentlog
 PACKAGE = Path(incidentlog.__file__).parent
 LAYERS = {
     "base": ("errors", "schema", "timespec", "redact", "text", "progress"),
-    "input": ("ingest", "store", "topology", "detect.rules"),
+    "input": ("ingest", "store", "lake", "topology", "detect.rules"),
     "evidence": ("sources",),
     "analysis": ("detect", "patterns", "search", "follow"),
     "models": ("incident", "digest"),

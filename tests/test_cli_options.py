@@ -35,6 +35,7 @@ SHARED = (
     "--output",
     "--no-redact",
     "--project",
+    "--lake",
 )
 READING = {
     "--store",
@@ -44,6 +45,7 @@ READING = {
     "--input-format",
     "--output",
     "--project",
+    "--lake",
 }
 TABLE: dict[str, set[str]] = {
     "ingest": {"--store", "--service", "--format", "--input-format", "--output", "--project"},
@@ -51,10 +53,10 @@ TABLE: dict[str, set[str]] = {
     "report": READING | {"--rules", "--format", "--no-redact"},
     "grep": READING | {"--rules", "--format", "--no-redact"},
     "patterns": READING | {"--format"},
-    "digest": {"--store", "--since", "--rules", "--format", "--output"},
+    "digest": {"--store", "--since", "--rules", "--format", "--output", "--lake"},
     "collect": {"--store", "--since", "--rules", "--project"},
     "status": {"--format", "--project"},
-    "store info": {"--store", "--format", "--output"},
+    "store info": {"--store", "--format", "--output", "--lake"},
     "store compact": {"--store"},
     "rules list": {"--rules", "--format"},
 }

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incidentlog.redact import MASK, redact, redact_expr
+from incidentlog.redact import HINTS, MASK, redact, redact_expr
 
 SECRETS = [
     # (text, secret that must disappear, text that must remain)
@@ -107,29 +107,10 @@ def test_redaction_is_idempotent() -> None:
         assert MASK in once
 
 
+@settings(deadline=None)  # the first call compiles the joined regex
 @given(st.text(max_size=200))
 def test_arbitrary_text_never_raises_and_is_stable(text: str) -> None:
     once = redact(text)
     assert redact(once) == once
-    if not any(
-        k in text.lower()
-        for k in (
-            "://",
-            "key",
-            "token",
-            "secret",
-            "pass",
-            "pwd",
-            "auth",
-            "bearer",
-            "eyj",
-            "akia",
-            "asia",
-            "gh",
-            "xox",
-            "_live_",
-            "_test_",
-            "private",
-        )
-    ):
-        assert once == text
+    if not any(h in text.lower() for h in HINTS) and len(text.strip()) < 40:
+        assert once == text  # no family's literal and too short to be key material

@@ -64,10 +64,17 @@ def check_input_format(input_format: str | None) -> None:
         )
 
 
+def _lake_alone(lake: str | None, paths: Sequence[str] | None, store: Path | None) -> None:
+    """`--lake` reads the lake: PATHs or `--store` beside it would mean two sources."""
+    if lake is not None and (paths or store is not None):
+        raise UsageError("--lake reads the lake: give it without PATHs and --store")
+
+
 def make_request(
     paths: Sequence[str] | None = None,
     *,
     store: Path | None = None,
+    lake: str | None = None,
     since: str | None = None,
     until: str | None = None,
     services: Sequence[str] | None = None,
@@ -91,10 +98,12 @@ def make_request(
                 f"--input-format {input_format!r} is not an input format "
                 f"(allowed: {', '.join(allowed)})"
             )
+    _lake_alone(lake, paths, store)
     start, end = parse_window(since, until, now=now)
     return Request(
         paths=tuple(paths or ()),
         store=store,
+        lake=lake,
         since=start,
         until=end,
         services=tuple(dict.fromkeys(services or ())),

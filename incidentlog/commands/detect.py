@@ -10,6 +10,7 @@ from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
     SEVERITIES,
     InputFormatOption,
+    LakeOption,
     OutputOption,
     PathsArgument,
     ProjectOption,
@@ -29,6 +30,7 @@ FORMATS = ("text", "json", "jsonl")
 def detect(
     paths: PathsArgument = None,
     store: StoreOption = None,
+    lake: LakeOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
     service: ServiceOption = None,
@@ -67,6 +69,7 @@ def detect(
         request = make_request(
             paths,
             store=store,
+            lake=lake,
             since=since,
             until=until,
             services=service,

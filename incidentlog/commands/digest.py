@@ -9,6 +9,7 @@ import typer
 
 from incidentlog.commands import cli_errors, write_output
 from incidentlog.commands.options import (
+    LakeOption,
     OutputOption,
     RulesOption,
     StoreOption,
@@ -26,6 +27,7 @@ FORMATS = ("md", "html", "json")
 
 def digest(
     store: StoreOption = None,
+    lake: LakeOption = None,
     since: Annotated[
         str | None,
         typer.Option(help="Period from this time until now: a duration (1h) or a time."),
@@ -68,7 +70,9 @@ def digest(
 
             check_webhook(webhook, webhook_format)
         with shown("digest"):
-            digest = digest_of(since=since, hour=hour, tz=tz, store=store, rule_paths=rules or [])
+            digest = digest_of(
+                since=since, hour=hour, tz=tz, store=store, lake=lake, rule_paths=rules or []
+            )
         if quiet_if_unchanged and digest.unchanged:
             return
         write_output(render_digest(digest, fmt, template), output)

@@ -10,6 +10,7 @@ from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
     LEVELS,
     InputFormatOption,
+    LakeOption,
     OutputOption,
     PathsArgument,
     RedactOption,
@@ -40,6 +41,7 @@ def grep(
     pattern: Annotated[str, typer.Argument(help="Rust-syntax regex (a fixed string with -F).")],
     paths: PathsArgument = None,
     store: StoreOption = None,
+    lake: LakeOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
     service: ServiceOption = None,
@@ -142,6 +144,7 @@ def grep(
         request = make_request(
             paths,
             store=store,
+            lake=lake,
             since=since,
             until=until,
             services=service,

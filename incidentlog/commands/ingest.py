@@ -50,6 +50,7 @@ def ingest(
       incidentlog ingest compose.log events.jsonl inspect.json ps.txt
     """
     from incidentlog.ingest import ingest_into_store
+    from incidentlog.redact import json_safe
 
     with cli_errors():
         fmt, input_format, output = _old_spellings(fmt, input_format, output)
@@ -71,7 +72,7 @@ def ingest(
                 "written": written.written,
                 "already_stored": written.duplicates,
             }
-            text = json.dumps(document, default=str, ensure_ascii=False) + "\n"
+            text = json_safe(json.dumps(document, default=str, ensure_ascii=False) + "\n")
         else:
             text = (
                 f"{summary.describe()}\nstore: {written.written['logs']} records and "

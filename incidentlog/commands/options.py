@@ -4,6 +4,7 @@
 |---|---|
 | `PATH...` | files to read (`-` is standard input); none reads the store |
 | `--store DIR` | the history store (default `$INCIDENTLOG_STORE`, else the user data dir); with PATHs, what they hold is also added to it |
+| `--lake NAME` | read the lake instead of the store: the pyiceberg catalog NAME (needs `incidentlog[lake]`) |
 | `--since/--until` | the window: RFC 3339, Unix seconds, or a duration back from now |
 | `--service NAME` | repeatable; names or globs; names the service of input without a compose prefix |
 | `--rules PACK` | repeatable; rule packs added wherever findings are made |
@@ -29,6 +30,7 @@ from incidentlog.errors import UsageError
 __all__ = [
     "FormatOption",
     "InputFormatOption",
+    "LakeOption",
     "OutputOption",
     "PathsArgument",
     "ProjectOption",
@@ -73,6 +75,15 @@ StoreOption = Annotated[
         "--store",
         help="History store directory (default: $INCIDENTLOG_STORE or the user data dir); "
         "with PATHs, what they hold is also added to it." + env_shown("INCIDENTLOG_STORE"),
+        show_default=False,
+    ),
+]
+LakeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lake",
+        help="Read the lake instead of the store: the pyiceberg catalog NAME "
+        "(~/.pyiceberg.yaml or PYICEBERG_CATALOG__NAME__...); needs the lake extra.",
         show_default=False,
     ),
 ]

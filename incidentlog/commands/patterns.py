@@ -10,6 +10,7 @@ from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
     LEVELS,
     InputFormatOption,
+    LakeOption,
     OutputOption,
     PathsArgument,
     ProjectOption,
@@ -29,6 +30,7 @@ FORMATS = ("text", "json", "jsonl")
 def patterns(
     paths: PathsArgument = None,
     store: StoreOption = None,
+    lake: LakeOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
     service: ServiceOption = None,
@@ -81,6 +83,7 @@ def patterns(
         request = make_request(
             paths,
             store=store,
+            lake=lake,
             since=since,
             until=until,
             services=service,

@@ -10,6 +10,7 @@ import typer
 from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
     InputFormatOption,
+    LakeOption,
     OutputOption,
     PathsArgument,
     ProjectOption,
@@ -29,6 +30,7 @@ FORMATS = ("md", "html", "json")
 def report(
     paths: PathsArgument = None,
     store: StoreOption = None,
+    lake: LakeOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
     service: ServiceOption = None,
@@ -68,6 +70,7 @@ def report(
         request = make_request(
             paths,
             store=store,
+            lake=lake,
             since=since,
             until=until,
             services=service,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Final
 
 import polars as pl
 
 from incidentlog.detect.columns import FIELD_PREFIX, SUMMARY_COLUMNS, fields_json
-from incidentlog.redact import redact_expr
+from incidentlog.redact import redact_expr, shell_word_expr
 
 __all__ = ["FALLBACKS", "summarize_findings"]
 
@@ -40,27 +42,72 @@ FALLBACKS = {
 """What a placeholder reads when its field was not extracted for that finding."""
 
 
-def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
-    """Placeholders filled from fields (fallback text when missing); `{{`/`}}` are braces."""
-    template = template.str.replace_all("{{", "\x00", literal=True).str.replace_all(
-        "}}", "\x01", literal=True
+_CODE_SPAN: Final = re.compile(r"`[^`]+`")
+"""A code span of a rule text (the views split prose the same way, `text.Prose.markup`)."""
+_PLACEHOLDER: Final = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_OPEN, _CLOSE = "\ue000", "\ue001"
+"""Braces inside filled values and `{{`/`}}` escapes while placeholders are filled: a
+value is never read as a placeholder (a service named `{binary}` stays itself)."""
+
+
+def _mark_commands(template: str) -> str:
+    """`{name}` inside a code span becomes `{!name}` (filled as a shell word); `{{`/`}}`
+    become the private braces."""
+    escaped = template.replace("{{", _OPEN).replace("}}", _CLOSE)
+    return _CODE_SPAN.sub(lambda m: _PLACEHOLDER.sub(r"{!\1}", m.group(0)), escaped)
+
+
+def _as_word(value: pl.Expr, name: str) -> pl.Expr:
+    """A field inside a command: one shell word. A value that would read as an option
+    (`-rf`) is not printed as an argument: the command names `'<name>'` instead."""
+    word = shell_word_expr(value)
+    return pl.when(value.str.starts_with("-")).then(pl.lit(f"'<{name}>'")).otherwise(word)
+
+
+def _marked(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """`column`'s rule texts with commands marked (`_mark_commands` on each distinct text:
+    there are as many as rules, not records)."""
+    texts = frame.get_column(column).drop_nulls().unique().to_list()
+    return pl.col(column).replace({t: _mark_commands(t) for t in texts})
+
+
+def _private_braces(value: pl.Expr) -> pl.Expr:
+    return value.str.replace_all("{", _OPEN, literal=True).str.replace_all(
+        "}", _CLOSE, literal=True
     )
+
+
+def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
+    """Placeholders of a `_marked` rule text filled from fields (fallback text when
+    missing); `{{`/`}}` are braces.
+
+    Inside a code span (a command, a config line) a value is a shell word
+    (`shell_word`: quoted when it is not a plain name); in prose it is the value,
+    with backticks as `'` so it cannot open or close a code span.
+    """
     for name in names:
         value = pl.col("service") if name == "service" else pl.col(FIELD_PREFIX + name)
+        fallback = pl.lit(FALLBACKS.get(name, f"the {name}"))
+        prose = _private_braces(value.str.replace_all("`", "'", literal=True))
+        word = _private_braces(_as_word(value, name))
         template = template.str.replace_all(
-            "{" + name + "}", value.fill_null(FALLBACKS.get(name, f"the {name}")), literal=True
+            "{!" + name + "}", pl.when(value.is_null()).then(fallback).otherwise(word), literal=True
+        ).str.replace_all(
+            "{" + name + "}", pl.when(value.is_null()).then(fallback).otherwise(prose), literal=True
         )
     for name, text in FALLBACKS.items():
+        template = template.str.replace_all("{!" + name + "}", text, literal=True)
         template = template.str.replace_all("{" + name + "}", text, literal=True)
-    template = template.str.replace_all(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", "the $1")
-    return template.str.replace_all("\x00", "{", literal=True).str.replace_all(
-        "\x01", "}", literal=True
+    template = template.str.replace_all(r"\{!?([A-Za-z_][A-Za-z0-9_]*)\}", "the $1")
+    return template.str.replace_all(_OPEN, "{", literal=True).str.replace_all(
+        _CLOSE, "}", literal=True
     )
 
 
 def summarize_findings(findings: pl.DataFrame, *, redact: bool = True) -> pl.DataFrame:
     """Findings aggregated per (service, rule), most severe first (SUMMARY_COLUMNS);
-    the evidence (the first matched record) with secrets masked unless `redact` is off."""
+    the evidence (the first matched record) and the fields with secrets masked unless
+    `redact` is off; rule texts filled, commands in them from shell words."""
     if findings.is_empty():
         return pl.DataFrame(schema=SUMMARY_COLUMNS)
     names = _field_names(findings)
@@ -104,6 +151,8 @@ def summarize_findings(findings: pl.DataFrame, *, redact: bool = True) -> pl.Dat
     for n in names:
         if FIELD_PREFIX + n not in aggregated.columns:
             aggregated = aggregated.with_columns(pl.lit(None, pl.String).alias(FIELD_PREFIX + n))
+    if redact and names:  # a field can hold a secret (a captured URL, a user:password)
+        aggregated = aggregated.with_columns(redact_expr(FIELD_PREFIX + n) for n in names)
     placeholders = sorted({*names, "service"})
     aggregated = aggregated.with_columns(
         fields_json(aggregated).alias("fields"),
@@ -112,8 +161,8 @@ def summarize_findings(findings: pl.DataFrame, *, redact: bool = True) -> pl.Dat
             if redact
             else pl.col("evidence").str.strip_chars_end()
         ).alias("evidence"),
-        _fill(pl.col("title"), placeholders).alias("title"),
-        _fill(pl.col("remediation"), placeholders).alias("remediation"),
+        _fill(_marked(aggregated, "title"), placeholders).alias("title"),
+        _fill(_marked(aggregated, "remediation"), placeholders).alias("remediation"),
     )
     aggregated = aggregated.sort(
         pl.col("severity").to_physical(), "count", "_order", descending=[True, True, False]

@@ -51,14 +51,16 @@ def build_digest(
     period: Period,
     *,
     store: Path | None = None,
+    lake: str | None = None,
     zone: ZoneInfo | None = None,
     rule_paths: Sequence[str | Path] = (),
 ) -> Digest:
-    """The digest of `period` from the history store (`rule_paths`: extra rule packs)."""
+    """The digest of `period` from the history store, or the lake (`rule_paths`: extra rule packs)."""
+    from incidentlog.sources import History, LakeHistory
     from incidentlog.store import Store
 
     zone = zone or ZoneInfo("UTC")
-    history = Store.open(store)
+    history: History = LakeHistory.open(lake) if lake is not None else Store.open(store)
     previous = Period(period.start - period.length, period.start)
     same_hours = day_before(period, zone)
     hours = Period(period.end - timedelta(hours=SPARK_HOURS), period.end)

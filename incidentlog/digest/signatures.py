@@ -26,7 +26,7 @@ from incidentlog.redact import redact_expr
 from incidentlog.schema import Level
 
 if TYPE_CHECKING:
-    from incidentlog.store import Store
+    from incidentlog.sources import History
 
 __all__ = [
     "PATTERN_LOOKBACK",
@@ -60,12 +60,13 @@ def is_error() -> pl.Expr:
 
 def _sample(column: str = "message") -> pl.Expr:
     """A record in one line, redacted: its first line, and for a multi-line record
-    (a traceback) ` … ` and its last line, which names the exception."""
-    lines = pl.col(column).str.strip_chars_end().str.split("\n")
+    (a traceback) ` … ` and its last line, which names the exception. Redacted whole
+    before it is cut, so a secret is never shortened out of its recognisable shape."""
+    lines = redact_expr(pl.col(column)).str.strip_chars_end().str.split("\n")
     first = lines.list.first().str.slice(0, SAMPLE_CHARS)
     last = lines.list.last().str.strip_chars().str.slice(0, SAMPLE_CHARS)
     joined = pl.when(lines.list.len() > 1).then(first + " … " + last).otherwise(first)
-    return redact_expr(joined).alias(column)
+    return joined.alias(column)
 
 
 def error_patterns(records: pl.DataFrame) -> pl.DataFrame:
@@ -82,7 +83,7 @@ def finding_signatures(
     previous: Period,
     history_start: datetime | None,
     rule_paths: Sequence[str | Path],
-    history: Store,
+    history: History,
 ) -> tuple[pl.DataFrame, set[tuple[str, str]]]:
     """(summary of this period's and the previous period's findings, keys seen before).
 
@@ -135,7 +136,7 @@ def finding_signatures(
 
 
 def _cached_day(
-    history: Store,
+    history: History,
     day: Period,
     rules_key: str,
     compute: Callable[[Period], set[tuple[str, str]]],
@@ -143,8 +144,10 @@ def _cached_day(
     """The (service, rule) pairs found on a whole UTC day: from the cache when
     it was made from the same store files and rules, else computed (and kept,
     when the store is writable)."""
-    from incidentlog.store import DATASETS
+    from incidentlog.store import DATASETS, Store
 
+    if not isinstance(history, Store):  # the lake keeps no local cache
+        return compute(day)
     name = f"{day.start:%Y-%m-%d}"
     files = [
         [f"{dataset}/{file.name}", file.stat().st_size, file.stat().st_mtime_ns]

@@ -1,4 +1,8 @@
-"""What ingest accounts for: per input, every line kept or rejected with a reason."""
+"""What ingest accounts for: per input, every line kept or rejected with a reason.
+
+The samples of rejected lines are log text: redacted wherever they are shown,
+and the human summary shows control characters visibly (`redact.one_line`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime
 import polars as pl
 
 from incidentlog.ingest.sniff import InputFormat
+from incidentlog.redact import one_line, redact
 from incidentlog.topology import Topology
 
 
@@ -111,7 +116,11 @@ class IngestSummary:
                     "first_ts": s.first_ts.isoformat() if s.first_ts else None,
                     "last_ts": s.last_ts.isoformat() if s.last_ts else None,
                     "rejected": {
-                        reason: {"count": r.count, "line": r.sample_line, "sample": r.sample}
+                        reason: {
+                            "count": r.count,
+                            "line": r.sample_line,
+                            "sample": redact(r.sample),
+                        }
                         for reason, r in s.rejected.items()
                     },
                     "note": s.note,
@@ -126,37 +135,9 @@ class IngestSummary:
         """The human summary: per source what was read, kept and rejected (with a sample)."""
         out: list[str] = []
         for s in self.sources:
-            span = (
-                f"{s.first_ts:%Y-%m-%d %H:%M:%S} .. {s.last_ts:%Y-%m-%d %H:%M:%S} UTC"
-                if s.first_ts and s.last_ts
-                else "no timestamps"
-            )
-            out.append(
-                f"{s.source} ({s.format.value}): {s.lines} lines -> {s.records} records, "
-                f"{s.events} events; {len(s.services)} services; {span}"
-            )
-            if s.services:
-                out.append(f"  services: {', '.join(sorted(s.services))}")
-            if s.invalid_utf8:
-                out.append(f"  {s.invalid_utf8} invalid UTF-8 sequences replaced with U+FFFD")
-            for reason, r in sorted(s.rejected.items(), key=lambda item: -item[1].count):
-                out.append(
-                    f"  rejected {r.count} lines: {reason}; e.g. line {r.sample_line}: {r.sample[:120]!r}"
-                )
-            if s.joined_lines:
-                out.append(
-                    f"  joined {s.joined_lines} lines without a `name |` prefix to the record "
-                    "before them"
-                )
-            if s.unattributed_lines:
-                out.append(
-                    f"  kept {s.unattributed_lines} lines before any `name |` prefix under "
-                    "service `unknown`"
-                )
-            if s.note:
-                out.append(f"  note: {s.note}")
-        out.extend(f"skipped {problem}" for problem in self.skipped)
-        out.extend(f"note: {note}" for note in self.notes)
+            out.extend(_describe_source(s))
+        out.extend(f"skipped {one_line(problem)}" for problem in self.skipped)
+        out.extend(f"note: {one_line(note)}" for note in self.notes)
         if self.repeated:
             out.append(f"{self.repeated} records and events were in two inputs: kept once")
         out.append(
@@ -164,3 +145,37 @@ class IngestSummary:
             f"{self.rejected_lines} lines rejected"
         )
         return "\n".join(out)
+
+
+def _describe_source(s: SourceSummary) -> list[str]:
+    """The lines of `IngestSummary.describe` for one input (names and samples one line each)."""
+    span = (
+        f"{s.first_ts:%Y-%m-%d %H:%M:%S} .. {s.last_ts:%Y-%m-%d %H:%M:%S} UTC"
+        if s.first_ts and s.last_ts
+        else "no timestamps"
+    )
+    out = [
+        f"{one_line(s.source)} ({s.format.value}): {s.lines} lines -> {s.records} records, "
+        f"{s.events} events; {len(s.services)} services; {span}"
+    ]
+    if s.services:
+        out.append(f"  services: {', '.join(one_line(n) for n in sorted(s.services))}")
+    if s.invalid_utf8:
+        out.append(f"  {s.invalid_utf8} invalid UTF-8 sequences replaced with U+FFFD")
+    for reason, r in sorted(s.rejected.items(), key=lambda item: -item[1].count):
+        sample = redact(r.sample)[:120]  # repr shows control characters as escapes
+        out.append(
+            f"  rejected {r.count} lines: {one_line(reason)}; e.g. line {r.sample_line}: {sample!r}"
+        )
+    if s.joined_lines:
+        out.append(
+            f"  joined {s.joined_lines} lines without a `name |` prefix to the record before them"
+        )
+    if s.unattributed_lines:
+        out.append(
+            f"  kept {s.unattributed_lines} lines before any `name |` prefix under "
+            "service `unknown`"
+        )
+    if s.note:
+        out.append(f"  note: {one_line(s.note)}")
+    return out

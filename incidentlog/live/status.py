@@ -29,7 +29,7 @@ from incidentlog.live.client import (
     engine_error,
     unknown_project,
 )
-from incidentlog.redact import redact
+from incidentlog.redact import json_safe, one_line, redact, visible
 
 __all__ = [
     "CRITICAL_SHARE",
@@ -227,19 +227,20 @@ def judge(documents: list[dict[str, Any]]) -> list[ServiceStatus]:
 
 
 def _one_line(text: str | None, limit: int) -> str:
-    """Untrusted probe output as one printable line (no control characters)."""
+    """Untrusted text (names, probe output) as one line, control characters shown
+    (`^[`, `<U+009B>`) as every human output shows them."""
     if not text:
         return "-"
-    flat = " ".join(text.split())
-    flat = "".join(ch if ch.isprintable() else "?" for ch in flat)
+    flat = " ".join(visible(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def headline(report: StatusReport) -> str:
-    scope = f"project {report.project}" if report.project else "all containers"
+    scope = f"project {one_line(report.project)}" if report.project else "all containers"
     total = len(report.services)
     return (
-        f"{report.verdict.name} {scope} on {report.host}: {report.unhealthy} of {total} services "
+        f"{report.verdict.name} {scope} on {one_line(report.host)}: "
+        f"{report.unhealthy} of {total} services "
         f"unhealthy ({report.share:.0%}; critical > {CRITICAL_SHARE:.0%}, "
         f"warning > {WARNING_SHARE:.0%})"
     )
@@ -256,8 +257,8 @@ def render_text(report: StatusReport) -> str:
         rows.append(
             (
                 _one_line(name, 40),
-                state + (" oom" if s.oom_killed else ""),
-                s.health or "-",
+                one_line(state) + (" oom" if s.oom_killed else ""),
+                one_line(s.health or "-"),
                 str(s.failing_streak),
                 str(s.restarts),
                 _one_line(s.last_probe, PROBE_CHARS),
@@ -283,4 +284,4 @@ def render_json(report: StatusReport) -> str:
         "thresholds": {"critical": CRITICAL_SHARE, "warning": WARNING_SHARE},
         "services": [asdict(s) for s in report.services],
     }
-    return json.dumps(document, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(document, ensure_ascii=False) + "\n")

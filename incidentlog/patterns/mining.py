@@ -31,7 +31,7 @@ from typing import Final
 
 import polars as pl
 
-from incidentlog.redact import redact_expr
+from incidentlog.redact import REDACTION_HINTS, redact_expr, redact_series
 
 __all__ = [
     "MASKS",
@@ -149,38 +149,10 @@ def mask_expr(expr: pl.Expr) -> pl.Expr:
     return out.str.strip_chars(" ")
 
 
-REDACTION_HINTS: Final[dict[str, tuple[str, ...]]] = {
-    "private-key": ("private key",),
-    "jwt": ("eyj",),
-    "aws-access-key": ("akia", "asia"),
-    "aws-secret-key": ("secret",),
-    "github-token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-    "slack-token": ("xox",),
-    "stripe-key": ("_live_", "_test_"),
-    "google-api-key": ("aiza",),
-    "npm-token": ("npm_",),
-    "gitlab-token": ("glpat-",),
-    "curl-user": ("curl",),
-    "url-password": ("://",),
-    "authorization-header": ("authorization",),
-    "bearer-token": ("bearer",),
-    "key-value-secret": ("key", "token", "secret", "password", "passwd", "pwd"),
-}
-"""For each of redact.REDACTIONS, literals (ASCII case-insensitive) that every match
-contains; messages with none of them cannot hold a secret and skip the regexes."""
-
-_HINTS: Final = sorted({hint for hints in REDACTION_HINTS.values() for hint in hints})
-
-
 def redact_hinted(messages: pl.Series) -> pl.Series:
-    """`messages` with secrets redacted as `redact_expr` does, running its regexes
-    only on the messages that contain a hint literal (few do)."""
-    hinted = messages.str.contains_any(_HINTS, ascii_case_insensitive=True).fill_null(False)
-    rows = hinted.arg_true()
-    if rows.len() == 0:
-        return messages
-    fixed = messages.gather(rows).to_frame("m").select(redact_expr("m")).to_series()
-    return messages.clone().scatter(rows, fixed)
+    """`messages` with secrets redacted as `redact_expr` does, running its regex only on
+    the messages that contain a family's literal (few do): `redact.redact_series`."""
+    return redact_series(messages)
 
 
 def pattern_id(template: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from incidentlog.patterns.mining import summarize_patterns
+from incidentlog.redact import mask_key_blocks_expr
 from incidentlog.schema import levels_at_least
 from incidentlog.sources import EvidenceSource
 
@@ -27,7 +28,8 @@ class PatternsResult:
 def run_patterns(source: EvidenceSource, *, level: str | None = None) -> PatternsResult:
     """Templates of the source's records (its window and services), at `level` or worse."""
     levels = levels_at_least(level) if level is not None else None
-    logs = source.logs().select(_COLUMNS)
+    # a private key printed one record per line is masked as a block, before any filter
+    logs = source.logs().with_columns(mask_key_blocks_expr("message")).select(_COLUMNS)
     if levels is not None:
         logs = logs.filter(pl.col("level").cast(pl.String).is_in(levels))
     frame = logs.collect()

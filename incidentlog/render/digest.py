@@ -30,6 +30,7 @@ from incidentlog.digest import (
     resolve_period,
 )
 from incidentlog.errors import UsageError
+from incidentlog.redact import json_safe
 from incidentlog.render.heatmap import heatmap
 from incidentlog.render.markdown import markdown_to_html
 from incidentlog.render.plain import iso, to_plain
@@ -193,7 +194,7 @@ def render_digest(digest: Digest, fmt: str = "md", template_dir: Path | None = N
     """The digest as Markdown, a self-contained HTML page, or JSON."""
     _check_format(fmt)
     if fmt == "json":
-        return json.dumps(digest_to_dict(digest), indent=2, ensure_ascii=False) + "\n"
+        return json_safe(json.dumps(digest_to_dict(digest), indent=2, ensure_ascii=False) + "\n")
     label = period_label(digest)
     context = {"d": digest, "title": f"Error digest: {label}", "line": headline(digest)}
     markdown = render_template(
@@ -217,6 +218,7 @@ def digest_of(
     hour: str | None = None,
     tz: str | None = None,
     store: Path | None = None,
+    lake: str | None = None,
     rule_paths: Sequence[Path] = (),
     now: datetime | None = None,
 ) -> Digest:
@@ -224,7 +226,7 @@ def digest_of(
     full hour), from the store, with the built-in rules and `rule_paths`."""
     zone = display_zone(tz)
     period = resolve_period(since=since, hour=hour, zone=zone, now=now)
-    return build_digest(period, store=store, zone=zone, rule_paths=rule_paths)
+    return build_digest(period, store=store, lake=lake, zone=zone, rule_paths=rule_paths)
 
 
 def run_digest(
@@ -234,6 +236,7 @@ def run_digest(
     fmt: str = "md",
     tz: str | None = None,
     store: Path | None = None,
+    lake: str | None = None,
     quiet_if_unchanged: bool = False,
     template_dir: Path | None = None,
     rule_paths: Sequence[Path] = (),
@@ -245,7 +248,9 @@ def run_digest(
     findings count as signatures, with the built-in rules'.
     """
     _check_format(fmt)
-    digest = digest_of(since=since, hour=hour, tz=tz, store=store, rule_paths=rule_paths, now=now)
+    digest = digest_of(
+        since=since, hour=hour, tz=tz, store=store, lake=lake, rule_paths=rule_paths, now=now
+    )
     if quiet_if_unchanged and digest.unchanged:
         return ""
     return render_digest(digest, fmt, template_dir)

@@ -1,4 +1,8 @@
-"""Detection findings and rule listings as text people read, JSON and JSON Lines."""
+"""Detection findings and rule listings as text people read, JSON and JSON Lines.
+
+Text shows every value on its line with control characters made visible
+(`redact.one_line`); JSON keeps the exact values, escaped (`redact.json_safe`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from incidentlog.redact import json_safe, one_line
 from incidentlog.render.plain import iso
 
 __all__ = [
@@ -49,12 +54,14 @@ def summary_records(summary: pl.DataFrame) -> list[dict[str, Any]]:
 
 def detect_jsonl(summary: pl.DataFrame) -> str:
     """`--format jsonl`: one JSON object per line, newline-terminated ("" when none)."""
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in summary_records(summary))
+    return json_safe(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in summary_records(summary))
+    )
 
 
 def detect_json(summary: pl.DataFrame) -> str:
     """`--format json`: the same objects as one JSON array."""
-    return json.dumps(summary_records(summary), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(summary_records(summary), indent=2, ensure_ascii=False) + "\n")
 
 
 def _when(rec: dict[str, Any]) -> str:
@@ -67,14 +74,15 @@ def _when(rec: dict[str, Any]) -> str:
 def _finding_lines(rec: dict[str, Any]) -> list[str]:
     transient = ", transient" if rec["transient"] else ""
     lines = [
-        f"  {rec['severity'].upper():<8} {rec['category']}: {rec['title']}"
-        f"  [{rec['rule']}, {rec['count']}x{transient}, {_when(rec)}]"
+        f"  {rec['severity'].upper():<8} {one_line(rec['category'])}: {one_line(rec['title'])}"
+        f"  [{one_line(rec['rule'])}, {rec['count']}x{transient}, {_when(rec)}]"
     ]
-    evidence = rec["evidence"].splitlines()
-    if evidence:
-        shown = evidence[0] if len(evidence) == 1 else f"{evidence[0]} (+{len(evidence) - 1} lines)"
-        lines.append(f"      evidence: {shown[:EVIDENCE_CHARS]}")
-    lines.append(f"      fix ({rec['fix']}): {rec['remediation']}")
+    evidence = rec["evidence"].split("\n")
+    if rec["evidence"]:
+        first = one_line(evidence[0])[:EVIDENCE_CHARS]
+        shown = first if len(evidence) == 1 else f"{first} (+{len(evidence) - 1} lines)"
+        lines.append(f"      evidence: {shown}")
+    lines.append(f"      fix ({one_line(rec['fix'])}): {one_line(rec['remediation'])}")
     return lines
 
 
@@ -93,7 +101,7 @@ def detect_text(summary: pl.DataFrame) -> str:
     records = summary_records(summary)
     lines: list[str] = []
     for service in worst.get_column("service").to_list():
-        lines.append(f"{service}")
+        lines.append(one_line(service))
         for rec in records:
             if rec["service"] == service:
                 lines.extend(_finding_lines(rec))
@@ -104,7 +112,8 @@ def detect_text(summary: pl.DataFrame) -> str:
 def rules_text(rules: pl.DataFrame) -> str:
     """`rules list`: one rule per line, then the count."""
     lines = [
-        f"{r['id']:<48} {r['category']:<20} {r['severity']:<8} {r['source']:<6} {r['fix']}"
+        f"{one_line(r['id']):<48} {one_line(r['category']):<20} {r['severity']:<8} "
+        f"{one_line(r['source']):<6} {one_line(r['fix'])}"
         for r in rules.iter_rows(named=True)
     ]
     return "\n".join(lines) + f"\n{rules.height} rules\n"
@@ -112,4 +121,4 @@ def rules_text(rules: pl.DataFrame) -> str:
 
 def rules_json(rules: pl.DataFrame) -> str:
     """`rules list --format json`: every rule as an object."""
-    return json.dumps(rules.to_dicts(), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(rules.to_dicts(), indent=2, ensure_ascii=False) + "\n")

@@ -4,8 +4,10 @@ Log text, service names and probe output come from whatever the stack
 printed: here they become inline text that renders as itself (`md_text`),
 code spans and fences longer than any backtick run inside (`md_code`,
 `md_fence`) and table cells (`md_cell`); `md_prose` marks up model prose
-(words escaped, code segments as code spans). `markdown_to_html` renders with raw
-HTML disabled, so nothing from the logs reaches a page as markup.
+(words escaped, code segments as code spans). Every helper also shows control
+characters visibly (`redact.visible`: `^[`, `<U+009B>`), so a report printed to
+a terminal cannot drive it. `markdown_to_html` renders with raw HTML disabled,
+so nothing from the logs reaches a page as markup.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Final, NewType
 
 from markdown_it import MarkdownIt
 
+from incidentlog.redact import visible
 from incidentlog.text import Code, Prose
 
 __all__ = [
@@ -37,12 +40,12 @@ _CODE_SPAN: Final = re.compile(r"(`[^`\n]+`)")
 
 def md_text(text: object) -> Markdown:
     """Untrusted text as inline Markdown that renders as itself (one line)."""
-    return Markdown(_MD_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", str(text))))
+    return Markdown(_MD_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", visible(str(text)))))
 
 
 def md_markup(text: object) -> Markdown:
     """Rule text with `code` spans: the spans kept, everything else escaped (one line)."""
-    flat = " ".join(str(text).split())
+    flat = " ".join(visible(str(text)).split())
     parts = _CODE_SPAN.split(flat)
     return Markdown("".join(p if i % 2 else md_text(p) for i, p in enumerate(parts)))
 
@@ -56,7 +59,7 @@ def md_prose(text: Prose) -> Markdown:
 
 def md_code(text: object) -> Markdown:
     """Untrusted text as one inline code span, fenced longer than any backtick run inside."""
-    flat = " ".join(str(text).split())
+    flat = " ".join(visible(str(text)).split())
     longest = max((len(m) for m in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
@@ -65,13 +68,13 @@ def md_code(text: object) -> Markdown:
 
 def md_cell(text: object) -> Markdown:
     """Markdown (already safe inline) as one table cell: pipes escaped, one line."""
-    flat = re.sub(r"\s+", " ", str(text)).strip()
+    flat = re.sub(r"\s+", " ", visible(str(text))).strip()
     return Markdown(flat.replace("|", "\\|") or " ")
 
 
 def md_fence(text: str, info: str = "") -> Markdown:
     """`text` in a fenced code block whose fence is longer than any backtick run inside."""
-    body = text.strip("\n")
+    body = visible(text).strip("\n")
     longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return Markdown(f"{fence}{info}\n{body}\n{fence}\n")

@@ -1,4 +1,8 @@
-"""Message templates as text people read, JSON, JSON Lines, and the per-line contract."""
+"""Message templates as text people read, JSON, JSON Lines, and the per-line contract.
+
+Text shows templates and service names with control characters made visible
+(`redact.one_line`); JSON keeps them exact, escaped (`redact.json_safe`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import polars as pl
 
 from incidentlog.patterns.mining import PATTERN_COLUMNS, mine_patterns
 from incidentlog.patterns.run import PatternsResult
+from incidentlog.redact import json_safe, one_line
 from incidentlog.render.plain import iso
 
 __all__ = [
@@ -45,12 +50,14 @@ def summary_records(summary: pl.DataFrame) -> list[dict[str, Any]]:
 
 def patterns_jsonl(summary: pl.DataFrame) -> str:
     """One JSON object per template, newline-terminated ("" when none)."""
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in summary_records(summary))
+    return json_safe(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in summary_records(summary))
+    )
 
 
 def patterns_json(summary: pl.DataFrame) -> str:
     """The same objects as one JSON array."""
-    return json.dumps(summary_records(summary), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(summary_records(summary), indent=2, ensure_ascii=False) + "\n")
 
 
 def patterns_text(result: PatternsResult) -> str:
@@ -62,7 +69,7 @@ def patterns_text(result: PatternsResult) -> str:
     width = len(str(summary.get_column("count").max()))
     indent = " " * (width + 3)
     for rec in summary_records(summary):
-        services = rec["services"]
+        services = [one_line(s) for s in rec["services"]]
         shown = ", ".join(services[:_SHOWN_SERVICES])
         if len(services) > _SHOWN_SERVICES:
             shown += f" (+{len(services) - _SHOWN_SERVICES})"
@@ -70,7 +77,7 @@ def patterns_text(result: PatternsResult) -> str:
         if rec["last_seen"] and rec["last_seen"] != rec["first_seen"]:
             when = f"{rec['first_seen']} .. {rec['last_seen']}"
         lines.append(f"{rec['count']:>{width}}x  {rec['pattern_id']}  {shown}  [{when}]")
-        template = rec["template"]
+        template = one_line(rec["template"])
         if len(template) > _TEMPLATE_WIDTH:
             template = template[:_TEMPLATE_WIDTH] + " …"
         lines.append(f"{indent}{template}")
@@ -85,4 +92,4 @@ def per_line_jsonl(messages: pl.Series) -> Iterator[str]:
     for start in range(0, frame.height, _JSONL_SLICE):
         buffer = io.BytesIO()
         frame.slice(start, _JSONL_SLICE).write_ndjson(buffer)
-        yield buffer.getvalue().decode("utf-8")
+        yield json_safe(buffer.getvalue().decode("utf-8"))

@@ -3,7 +3,11 @@
 Text is shaped like `docker compose logs --timestamps` (so habits and scripts
 carry over, and the output can be ingested again): every line of a
 multi-line record carries the record's prefix and time. Built with Polars
-string expressions in chunks, never a Python loop over records.
+string expressions in chunks, never a Python loop over records. Secrets are
+masked (with the body lines of a private key printed one record per line,
+`redact_records_expr`), and text output shows control characters visibly
+(`^[`, `^M`, `<U+009B>`), coloured or not: a terminal never obeys log text.
+JSON keeps the exact text, escaped.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Final, TextIO
 import polars as pl
 
 from incidentlog.errors import UsageError
-from incidentlog.redact import redact_expr
+from incidentlog.redact import json_safe, one_line, redact_records_expr, visible_expr
 from incidentlog.search import GrepResult
 
 __all__ = [
@@ -41,14 +45,16 @@ _COMPOSE_COLORS: Final = ("36", "33", "32", "35", "34", "36;1", "33;1", "32;1", 
 """The prefix colours `docker compose logs` cycles through (cmd/formatter/colors.go)."""
 _HIGHLIGHT: Final = "\x1b[1;31m"
 _RESET: Final = "\x1b[0m"
-_CONTROL: Final = r"[\x00-\x08\x0b-\x1f\x7f]"
-"""Control characters that could drive a terminal; shown as `?` when writing to one."""
 _CHUNK_ROWS: Final = 50_000
 COLOR_MODES: Final = ("auto", "always", "never")
 
 
-def _shown_message(redact: bool) -> pl.Expr:
-    return redact_expr("message") if redact else pl.col("message")
+def _shown_message(records: pl.DataFrame, redact: bool) -> pl.DataFrame:
+    """`records` with their messages redacted (a private key's lines as a block, per
+    host and container, in the records' order) unless `redact` is off."""
+    if not redact or records.is_empty():
+        return records
+    return records.with_columns(redact_records_expr("message", over=("host", "container")))
 
 
 def _chunks(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
@@ -70,9 +76,10 @@ def grep_text(
     characters are made visible, and `highlight` (a Rust regex) is marked in
     matching records.
     """
-    records = result.records
+    records = _shown_message(result.records, redact)
     if records.is_empty():
         return
+    records = records.with_columns(visible_expr("container", newlines=False))
     width = int(records.get_column("container").str.len_chars().max() or 0)  # type: ignore[arg-type]
     prefix = pl.col("container").str.pad_end(width) + pl.lit(" |")
     if color:
@@ -81,12 +88,10 @@ def grep_text(
         code = pl.col("service").replace_strict(codes, return_dtype=pl.String)
         prefix = pl.lit("\x1b[") + code + pl.lit("m") + prefix + pl.lit(_RESET)
     stamp = (pl.lit(" ") + pl.col("ts").dt.to_string(TS_FORMAT)).fill_null("")
-    message = _shown_message(redact)
-    if color:
-        message = message.str.replace_all(_CONTROL, "?")
-        if result.highlight is not None:
-            marked = message.str.replace_all(result.highlight, _HIGHLIGHT + "${0}" + _RESET)
-            message = pl.when(pl.col("match")).then(marked).otherwise(message)
+    message = visible_expr("message")
+    if color and result.highlight is not None:
+        marked = message.str.replace_all(result.highlight, _HIGHLIGHT + "${0}" + _RESET)
+        message = pl.when(pl.col("match")).then(marked).otherwise(message)
     for chunk in _chunks(records):
         lines = (
             chunk.select(
@@ -107,34 +112,37 @@ def grep_text(
 
 def grep_jsonl(result: GrepResult, *, redact: bool = True) -> Iterator[str]:
     """One JSON object per record: ts, service, container, level, message, and the rest."""
-    if result.records.is_empty():
+    records = _shown_message(result.records, redact)
+    if records.is_empty():
         return
     columns = [
         pl.col("ts").dt.to_string(TS_FORMAT).alias("ts"),
         pl.col("service"),
         pl.col("container"),
         pl.col("level").cast(pl.String),
-        _shown_message(redact).alias("message"),
+        pl.col("message"),
         pl.col("stream").cast(pl.String),
         pl.col("host"),
         pl.col("project"),
         pl.col("id"),
         pl.col("match"),
     ]
-    for chunk in _chunks(result.records):
-        yield chunk.select(columns).write_ndjson()
+    for chunk in _chunks(records):
+        yield json_safe(chunk.select(columns).write_ndjson())
 
 
 def grep_counts_text(result: GrepResult) -> str:
     """`service:count` per service with matches, as `grep -c` prints `file:count`."""
-    return "".join(f"{s}:{n}\n" for s, n in result.counts.iter_rows())
+    return "".join(f"{one_line(s)}:{n}\n" for s, n in result.counts.iter_rows())
 
 
 def grep_counts_jsonl(result: GrepResult) -> str:
     """`{"service": "...", "count": N}` per service with matches."""
-    return "".join(
-        json.dumps({"service": s, "count": n}, ensure_ascii=False) + "\n"
-        for s, n in result.counts.iter_rows()
+    return json_safe(
+        "".join(
+            json.dumps({"service": s, "count": n}, ensure_ascii=False) + "\n"
+            for s, n in result.counts.iter_rows()
+        )
     )
 
 
@@ -173,7 +181,7 @@ def grep_json(result: GrepResult, *, redact: bool = True) -> str:
 def grep_counts_json(result: GrepResult) -> str:
     """`[{"service": "...", "count": N}, …]`."""
     rows = [{"service": s, "count": n} for s, n in result.counts.iter_rows()]
-    return json.dumps(rows, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(rows, ensure_ascii=False) + "\n")
 
 
 def grep_chunks(

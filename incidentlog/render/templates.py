@@ -3,7 +3,9 @@
 Built-in templates ship inside the wheel (`incidentlog/templates/`), or are
 the checkout's top-level `templates/` in an editable install. Undefined
 values are errors (StrictUndefined), HTML is autoescaped, and every template
-problem becomes one `TemplateError` line naming the file.
+problem becomes one `TemplateError` line naming the file. What a template
+renders never carries a raw control character: a value that went through no
+filter is shown visibly too (`redact.visible`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Final
 import jinja2
 
 from incidentlog.errors import TemplateError
+from incidentlog.redact import one_line, redact, shell_word, visible
 from incidentlog.render.markdown import md_cell, md_code, md_fence, md_text
 from incidentlog.text import format_duration, plural
 
@@ -31,8 +34,14 @@ FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
     "fence": md_fence,
     "duration": format_duration,
     "plural": plural,
+    "visible": visible,
+    "one_line": one_line,
+    "shell": shell_word,
+    "redact": redact,
 }
-"""Filters every template may use: untrusted text made safe, counts and durations."""
+"""Filters every template may use: untrusted text made safe (`md`, `code`, `cell`, `fence`;
+`visible`/`one_line` show control characters as `^[`; `shell` quotes a shell word;
+`redact` masks secrets), counts and durations."""
 
 
 def builtin_templates() -> Path:
@@ -84,7 +93,7 @@ def render_template(env: jinja2.Environment, name: str, model: str, **context: A
     the message when a template asks for a value it does not have.
     """
     try:
-        return str(env.get_template(name).render(**context))
+        return visible(str(env.get_template(name).render(**context)))
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name} not found") from None
     except jinja2.TemplateSyntaxError as exc:
