@@ -282,6 +282,7 @@ CHOICES = {
     "--level": ("trace", "debug", "info", "warn", "error", "fatal", "unknown"),
     "--fail-on": ("info", "low", "medium", "high", "critical"),
     "--color": ("auto", "always", "never"),
+    "--dataset": ("logs", "events"),
 }
 
 
