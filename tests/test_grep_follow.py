@@ -241,3 +241,5 @@ def test_follow_refuses_paths(tmp_path: Path) -> None:
     path.write_text(batch_text(0), encoding="utf-8")
     code, _, err = run("grep", "needle", str(path), "-f")
     assert code == 2 and "give no PATHs" in err
+    code, _, err = run("grep", "needle", "--lake", "shared", "-f")
+    assert code == 2 and "--lake" in err

@@ -169,10 +169,10 @@ def grep(
         colored = use_color(color) and output is None
         _check_tail_follow(tail, follow, limit=limit, count=count, fmt=fmt)
         if follow:
-            if paths or output is not None:
+            if paths or output is not None or lake is not None:
                 raise UsageError(
                     "--follow reads the store as it grows and prints to standard output: "
-                    "give no PATHs and no -o"
+                    "give no PATHs, --lake or -o"
                 )
             matched = _follow(query, request, tail, color=colored, redact=not no_redact, fmt=fmt)
             raise typer.Exit(0 if matched else EXIT_NO_MATCH)
