@@ -109,10 +109,11 @@ class _Matches:
         self.store = store
         self.seen_ids: list[pl.Series] = []
 
-    def run(self, files: set[Path], limit: int | None) -> GrepResult:
-        """Matches among `files`; files removed meanwhile (compaction, prune) are
-        left out: the files that replaced them are new and come next time."""
-        query = replace(self.query, limit=limit)
+    def run(self, files: set[Path]) -> GrepResult:
+        """Matches among `files` not yielded before; files removed meanwhile
+        (compaction, prune) are left out: the files that replaced them are new
+        and come next time."""
+        query = replace(self.query, limit=None)  # (capped after repeats are dropped)
         wanted = sorted(files)
         for _ in range(_RETRIES):
             try:
@@ -130,6 +131,8 @@ class _Matches:
             known = pl.concat(self.seen_ids)
             records = records.filter(~pl.col("id").is_in(known.implode()))
         self.seen_ids.append(records.filter("match").get_column("id"))
+        if len(self.seen_ids) > 64:  # (collect lands a file a second: keep one series)
+            self.seen_ids = [pl.concat(self.seen_ids)]
         counts = records.filter("match").group_by("service").agg(pl.len().alias("count"))
         return replace(result, records=records, counts=counts.sort("service"))
 
@@ -147,12 +150,13 @@ def follow_matches(
     `query.limit` caps the total."""
     if query.before or query.after:
         raise UsageError("--follow prints records as they land: -A/-B/-C do not apply")
+    if query.limit is not None and query.limit < 1:
+        raise UsageError(f"--limit {query.limit}: must be 1 or more")
     store = Store.open(request.store)
     matches = _Matches(query, request, store)
     read = _listing(store, request)
-    first = matches.run(read, query.limit if tail is None else None)
-    if tail is not None:
-        first = last_matches(first, tail)
+    first = matches.run(read)
+    first = last_matches(first, tail) if tail is not None else _first(first, query.limit)
     left = None if query.limit is None else query.limit - first.matched
     yield first
     while left is None or left > 0:
@@ -162,7 +166,16 @@ def follow_matches(
         read = (read & present) | new
         if not new:
             continue
-        result = matches.run(new, left)
+        result = _first(matches.run(new), left)
         if left is not None:
             left -= result.matched
         yield result
+
+
+def _first(result: GrepResult, count: int | None) -> GrepResult:
+    """The first `count` matches of `result` (all with None); no context rows here."""
+    if count is None or result.matched <= count:
+        return result
+    records = result.records.head(count)
+    counts = records.group_by("service").agg(pl.len().alias("count")).sort("service")
+    return replace(result, records=records, counts=counts)

@@ -171,6 +171,24 @@ def test_follow_with_limit_stops_after_n_matches(tmp_path: Path) -> None:
     assert next(batches) == 2  # it stopped after one more batch, not later
 
 
+def test_follow_limit_counts_only_records_not_shown_before(tmp_path: Path) -> None:
+    """Compaction hands the follower a file of shown and new records at once; -m counts
+    the new ones (the shown ones are dropped before the cap, not after)."""
+    store = tmp_path / "store"
+    write_batch(store, tmp_path, 0)
+
+    def land_and_compact() -> None:
+        write_batch(store, tmp_path, 1)
+        Store.open(store).compact()
+
+    results = list(
+        follow_matches(GrepQuery("needle", limit=3), Request(store=store), poll=land_and_compact)
+    )
+    shown = [m for r in results for m in r.records.get_column("message").to_list()]
+    assert shown == ["batch 0 line 1 needle", "batch 0 line 2 needle", "batch 1 line 1 needle"]
+    assert len(results) == 2  # the stored matches, then the compacted file
+
+
 def test_follow_respects_the_window_and_services(tmp_path: Path) -> None:
     store = tmp_path / "store"
     write_batch(store, tmp_path, 0)  # before --since
