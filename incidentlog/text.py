@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Final
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
 
 __all__ = [
     "Code",
@@ -16,9 +16,11 @@ __all__ = [
     "clock",
     "code_span",
     "format_duration",
+    "iso",
     "join_names",
     "join_prose",
     "plural",
+    "to_plain",
 ]
 
 
@@ -125,3 +127,24 @@ def join_prose(items: Sequence[str | Code | Prose]) -> Prose:
     if len(items) <= 1:
         return Prose.of(*items)
     return Prose.of(Prose.join(items[:-1], ", "), " and ", items[-1])
+
+
+def iso(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC with a `Z` (None stays None)."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def to_plain(value: Any) -> Any:
+    """Models as JSON-ready values: dataclasses, dicts and lists as such, times as
+    `iso`, prose as its plain text (every JSON document of the tool is built here)."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, Prose):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    return value

@@ -50,12 +50,28 @@ MAX_DEPTH: Final = 8
 
 @dataclass(frozen=True)
 class ContainerConfig:
-    """What `docker inspect` or the compose file says about a service's image and probe."""
+    """What `docker inspect` or the compose file says about a service's image and probe
+    (None: the evidence does not say)."""
 
     image: str | None = None
     built_here: bool | None = None
     """True when compose builds the image (`build:`, or an image named `<project>-<service>`)."""
     healthcheck: str | None = None
+    probe_form: str | None = None
+    """`CMD` (exec form: no shell) or `CMD-SHELL`, as the `test:` wrote it."""
+    probe_interval: float | None = None
+    """Seconds between probes (Docker's defaults when the probe sets none: 30 s, 3 retries, no
+    start period); likewise `probe_timeout`, `probe_retries`, `probe_start_period`."""
+    probe_timeout: float | None = None
+    probe_retries: int | None = None
+    probe_start_period: float | None = None
+    failing_streak: int | None = None
+    """inspect's `State.Health.FailingStreak`: failed probes in a row when it was taken."""
+    restart_policy: str | None = None
+    mounts: tuple[str, ...] | None = None
+    """`type source -> destination` per mount (inspect's `Mounts`)."""
+    memory_limit: int | None = None
+    """Bytes (inspect's `HostConfig.Memory`; 0 or None: no limit shown)."""
 
 
 @dataclass(frozen=True)
@@ -310,6 +326,30 @@ def _model(path: Path, depth: int = 0) -> tuple[dict[str, dict[str, Any]], str |
 # ---- the model -----------------------------------------------------------------------
 
 
+_GO_DURATION: Final = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|ns)")
+_UNIT_SECONDS: Final = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+HEALTHCHECK_DEFAULTS: Final = {"interval": 30.0, "timeout": 30.0, "retries": 3, "start_period": 0.0}
+"""Docker's values for a health check that does not set them."""
+
+
+def duration_seconds(value: Any) -> float | None:
+    """A compose duration (`1m30s`, `40s`, `500ms`; a bare number is seconds) in seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip() if value is not None else ""
+    parts = _GO_DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def _probe_form(healthcheck: Any) -> str | None:
+    test = healthcheck.get("test") if isinstance(healthcheck, dict) else None
+    if isinstance(test, list) and test and test[0] in ("CMD", "CMD-SHELL"):
+        return str(test[0])
+    return "CMD-SHELL" if isinstance(test, str) else None
+
+
 def _probe(healthcheck: Any) -> str | None:
     test = healthcheck.get("test") if isinstance(healthcheck, dict) else None
     if isinstance(test, list) and test and test[0] in ("CMD", "CMD-SHELL"):
@@ -360,16 +400,43 @@ def load_compose(files: Sequence[Path], active_profiles: Iterable[str] = ()) -> 
         notes.insert(0, f"topology from {names} (depends_on)")
     return Topology(
         depends_on={n: list(s.depends_on) for n, s in specs.items()},
-        configs={
-            n: ContainerConfig(image=s.image, built_here=s.build, healthcheck=s.healthcheck)
-            for n, s in specs.items()
-        },
+        configs={n: _compose_config(s, merged.get(n)) for n, s in specs.items()},
         services=running,
         specs=specs,
         container_names={s.container_name: n for n, s in specs.items() if s.container_name},
         project=project,
         files=used,
         notes=notes,
+    )
+
+
+def _compose_config(spec: ServiceSpec, raw: Any) -> ContainerConfig:
+    """What the compose file says about a service's image, probe and restart policy
+    (compose's default policy is `no`)."""
+    health = _mapping(_mapping(raw).get("healthcheck"))
+    probe = spec.healthcheck is not None and not health.get("disable")
+
+    def timing(key: str) -> float | None:
+        if not probe:
+            return None
+        given = duration_seconds(health[key]) if key in health else None
+        return given if given is not None else float(HEALTHCHECK_DEFAULTS[key])
+
+    retries = health.get("retries")
+    return ContainerConfig(
+        image=spec.image,
+        built_here=spec.build,
+        healthcheck=spec.healthcheck,
+        probe_form=_probe_form(health) if probe else None,
+        probe_interval=timing("interval"),
+        probe_timeout=timing("timeout"),
+        probe_retries=(
+            (int(retries) if isinstance(retries, int) else int(HEALTHCHECK_DEFAULTS["retries"]))
+            if probe
+            else None
+        ),
+        probe_start_period=timing("start_period"),
+        restart_policy=spec.restart or "no",
     )
 
 
@@ -423,12 +490,61 @@ def inspect_configs(paths: Iterable[str]) -> dict[str, ContainerConfig]:
             project = labels.get("com.docker.compose.project")
             service = labels.get("com.docker.compose.service")
             image = config.get("Image") if isinstance(config.get("Image"), str) else None
-            probe = _probe({"test": _mapping(config.get("Healthcheck")).get("Test")})
+            health = _mapping(config.get("Healthcheck"))
+            probe = _probe({"test": health.get("Test")})
             built = None
             if image and project and service:
                 built = image in (
                     f"{project}-{service}",
                     f"{project}_{service}",
                 ) or image.startswith((f"{project}-{service}:", f"{project}_{service}:"))
-            out[name] = ContainerConfig(image=image, built_here=built, healthcheck=probe)
+            out[name] = ContainerConfig(
+                image=image,
+                built_here=built,
+                healthcheck=probe,
+                **_inspect_runtime(item, health if probe else {}),
+            )
+    return out
+
+
+def _nanoseconds(value: Any, default: float) -> float:
+    return value / 1e9 if isinstance(value, int | float) and value > 0 else default
+
+
+def _inspect_runtime(item: Mapping[str, Any], health: Mapping[str, Any]) -> dict[str, Any]:
+    """Probe timing, failing streak, restart policy, mounts and memory limit of one container."""
+    state = _mapping(_mapping(item.get("State")).get("Health"))
+    host = _mapping(item.get("HostConfig"))
+    streak = state.get("FailingStreak")
+    retries = health.get("Retries")
+    mounts = item.get("Mounts")
+    memory = host.get("Memory")
+    out: dict[str, Any] = {
+        "failing_streak": streak if isinstance(streak, int) and health else None,
+        "restart_policy": _mapping(host.get("RestartPolicy")).get("Name") or None,
+        "mounts": (
+            tuple(
+                f"{m.get('Type', '?')} {m.get('Source') or m.get('Name') or '?'} -> "
+                f"{m.get('Destination', '?')}"
+                for m in mounts
+                if isinstance(m, dict)
+            )
+            if isinstance(mounts, list)
+            else None
+        ),
+        "memory_limit": memory if isinstance(memory, int) and memory > 0 else None,
+    }
+    if health:
+        test = health.get("Test")
+        out |= {
+            "probe_form": str(test[0]) if isinstance(test, list) and test else None,
+            "probe_interval": _nanoseconds(
+                health.get("Interval"), HEALTHCHECK_DEFAULTS["interval"]
+            ),
+            "probe_timeout": _nanoseconds(health.get("Timeout"), HEALTHCHECK_DEFAULTS["timeout"]),
+            "probe_retries": retries
+            if isinstance(retries, int) and retries > 0
+            else int(HEALTHCHECK_DEFAULTS["retries"]),
+            "probe_start_period": _nanoseconds(health.get("StartPeriod"), 0.0),
+        }
     return out

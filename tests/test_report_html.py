@@ -3,6 +3,10 @@ the report's facts, and script text from a log line stays text (the page title i
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html as htmlmod
+import json
 import os
 import re
 import shutil
@@ -64,13 +68,72 @@ def test_seed_report_renders_in_chromium(sample_logs: Path, tmp_path: Path) -> N
     dom = _dump_dom(page, tmp_path / "profile")
     assert "<title>Incident report: mcp — 2025-08-01</title>" in dom
     text = _text(dom)
-    assert "Incident date 2025-08-01 12:30:14 UTC" in text
-    assert "7 of 24: 6 failed their health check" in text
-    assert "docker compose build frontend staff-frontend" in text
+    assert "6 of 24 services need attention" in text
+    assert "Started 2025-08-01 12:30:14 UTC" in text
+    assert "docker compose up -d cloudflare-tunnel frontend staff-frontend" in text
+    assert '"cloudflared", "tunnel", "--metrics", "localhost:2000", "ready"' in text
     assert "scripts/start_agent_monitor.py:42" in text
     assert "await server.serve()" in text
-    assert "Needs attention (6)" in text and "Healthy (18)" in text
-    assert dom.count("<table>") >= 8
+    assert "Healthy at the end 18:" in text
+    assert dom.count("<table>") == 5
+    assert dom.count("<details>") == 4  # the timeline's table under its drawing, the appendix
+    assert "Mermaid" not in text  # the page draws the timeline itself
+
+
+# Runs in Chromium after the page has loaded: where the timeline's SVG and its bars are
+# laid out, their fill, and whether each bar is what the browser shows at its centre.
+PROBE = """
+const svg = document.querySelector("figure.timeline svg");
+const box = svg.getBoundingClientRect();
+const bars = [...svg.querySelectorAll("rect.tl-bar")].map((bar) => {
+  bar.scrollIntoView({block: "center", inline: "center"});
+  const r = bar.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+  return {title: bar.querySelector("title").textContent, width: r.width, height: r.height,
+          fill: getComputedStyle(bar).fill, shown: hit === bar};
+});
+document.body.setAttribute("data-probe", JSON.stringify({
+  ns: svg.namespaceURI, width: box.width, height: box.height,
+  display: getComputedStyle(svg).display, visibility: getComputedStyle(svg).visibility,
+  ticks: [...svg.querySelectorAll("text")].map((t) => t.firstChild.nodeValue), bars: bars}));
+"""
+
+
+def _with_probe(page: str) -> str:
+    """The page with PROBE allowed by its hash: the rest of its Content-Security-Policy stays."""
+    digest = base64.b64encode(hashlib.sha256(PROBE.encode()).digest()).decode()
+    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    assert csp in page
+    page = page.replace(csp, f"{csp}; script-src 'sha256-{digest}'")
+    return page.replace("</body>", f"<script>{PROBE}</script>\n</body>")
+
+
+@pytest.mark.slow
+def test_timeline_is_an_svg_chromium_shows(sample_logs: Path, tmp_path: Path) -> None:
+    folder = sample_logs / "2025-08-01-health-checks"
+    inputs = [str(folder / n) for n in ("compose.log", "events.jsonl", "inspect.json", "ps.txt")]
+    html = generate_report(inputs, fmt="html", now=NOW)
+    assert "<script" not in html  # the report itself has none; only this test adds one
+    page = tmp_path / "report.html"
+    page.write_text(_with_probe(html), encoding="utf-8")
+    dom = _dump_dom(page, tmp_path / "profile")
+    found = re.search(r'data-probe="([^"]+)"', dom)
+    assert found, "the probe did not run"
+    probe = json.loads(htmlmod.unescape(found.group(1)))
+    assert probe["ns"] == "http://www.w3.org/2000/svg"  # parsed as SVG, not shown as text
+    assert probe["width"] > 500 and probe["height"] > 150
+    assert (probe["display"], probe["visibility"]) == ("block", "visible")
+    bars = {b["title"].split(":")[0]: b for b in probe["bars"]}
+    data = json.loads(generate_report(inputs, fmt="json", now=NOW))
+    assert set(bars) == {g["section"] for g in data["gantt"] if g["tag"] != "milestone"}
+    for service, bar in bars.items():
+        assert bar["shown"], service  # nothing covers it
+        assert bar["width"] >= 2 and bar["height"] >= 10, service
+        assert bar["fill"] not in ("none", "rgba(0, 0, 0, 0)"), service
+    # the two-hour bars are long, grafana's 20 s is a sliver
+    assert bars["frontend"]["width"] > 20 * bars["grafana"]["width"]
+    assert bars["frontend"]["fill"] != bars["grafana"]["fill"]  # failing vs recovered
+    assert {"13:00", "13:30", "14:00", "14:30", "#1", "#2, #3, #4"} <= set(probe["ticks"])
 
 
 @pytest.mark.slow

@@ -17,24 +17,39 @@ strings (`null` when the input had no timestamps), durations are seconds:
 
 - `found` — false when the evidence shows no incident (the report then says so).
 - `project`, `window_start`, `window_end` — what the evidence covers.
-- `started_at` (first failure evidence), `first_unhealthy_at` (first failed
-  health check of an affected service), `detection_delay_seconds` (between the two),
-  `ended_at` (last affected service recovered; null while `ongoing`), `duration_seconds`.
-- `summary` — the root cause in one line; `severity` — the worst finding.
+- `started_at` (first failure evidence), `first_unhealthy_at` (first failed health check
+  of an affected service), `detection_delay_seconds` (for the first root cause: from its
+  first evidence to the first time the engine showed it: a service of it unhealthy, an
+  exit or an OOM kill), `detection` (the same in words, with how long the health checks
+  took to flag their services and why), `ended_at` (last affected service recovered;
+  null while `ongoing`), `duration_seconds`, `next_update_at` (the report's time plus
+  the first phase's ETA).
+- `summary` — the root causes in one line; `severity` — the worst finding; `users` —
+  what the access logs say users got (requests and 5xx responses, probes left out).
 - `services_total`, `affected` (services with a health-check failure or a crash
-  loop, not counting ones that recovered on their own), `unhealthy`, `crash_looping`,
-  `healthy` and `needs_attention` (state at the end of the evidence), `recovered`.
+  loop, an issue or a symptom, including ones that recovered on their own),
+  `unhealthy`, `crash_looping`, `healthy` and `needs_attention` (state at the end of
+  the evidence), `recovered`, `transient` (failed briefly: unhealthy, an exit or an
+  error-level record, and recovered on their own).
 - `issues` — root causes, ranked (first evidence first): `problem`, `root_cause`,
   `fix` (`fix_kind`: rebuild-image / change-code / change-config / restart /
-  investigate), `impact`, `services`, `symptoms` (downstream or same-service
-  consequences: health-check failures, crash loops, refused connections of
-  other services), `evidence` (redacted excerpts with timestamps), `files`.
+  investigate), `impact` (only what the cause explains), `user_impact`, `services`,
+  `symptoms` (same-service and downstream consequences: health-check failures with the
+  engine's failing streak as their count, crash loops, refused connections of other
+  services), `evidence` (redacted excerpts with timestamps: `lines` in full, `brief`
+  the lines that say it, `label` what they are: a first occurrence, the probe results
+  inspect kept, events), `files`, `detected_at`, `detection_delay_seconds`.
 - `timeline` — first error, first unhealthy, restarts, recoveries, in order, each
   with the `services` it concerns (none for the start and end of the evidence);
-  `gantt` — the same as bars for a Mermaid diagram.
-- `services` — per service: final state, time unhealthy, restarts, error records.
+  `gantt` — the same as bars.
+- `services` — per service: final state and `detail` (the state in words), time
+  unhealthy, `exits`, restarts (the engine's count), error records, `started_at`,
+  `failing_since`, `unhealthy_after_seconds`, `probe` (command, form, interval,
+  timeout, retries, start period, inspect's `failing_streak`, last output),
+  `restart_policy`, `mounts` (null when the evidence does not show them).
 - `thresholds` — the runbook's monitoring thresholds evaluated against the peak.
-- `action_plan` — phases of steps with shell-quoted commands, grouped by fix kind.
+- `action_plan` — phases of steps with shell-quoted commands, grouped by fix kind,
+  quickest first.
 - `files` — where to look: innermost application frames, Dockerfiles, compose.
 - `improvements` — long-term work that follows from the categories found.
 """
@@ -52,6 +67,7 @@ from incidentlog.incident.model import (
     Improvement,
     Incident,
     Issue,
+    Probe,
     ServiceState,
     Symptom,
     Threshold,
@@ -71,6 +87,7 @@ __all__ = [
     "Improvement",
     "Incident",
     "Issue",
+    "Probe",
     "Prose",
     "ServiceState",
     "Symptom",

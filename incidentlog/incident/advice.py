@@ -8,22 +8,17 @@ markup; built-in text with `code` spans is parsed with `Prose.markup`.
 from __future__ import annotations
 
 import re
-import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
 from incidentlog.incident.excerpts import CodeFrame
-from incidentlog.incident.issues import Cause
+from incidentlog.incident.issues import Cause, Unit
 from incidentlog.incident.model import (
-    ActionPhase,
-    ActionStep,
     FileRef,
-    Improvement,
     Issue,
-    ServiceState,
-    Symptom,
 )
+from incidentlog.incident.probes import ProbeService, probe_fix
 from incidentlog.incident.services import ServiceStats
 from incidentlog.schema import Category
 from incidentlog.text import (
@@ -39,23 +34,19 @@ from incidentlog.topology import ContainerConfig
 
 __all__ = [
     "CATEGORY_PHRASES",
-    "GENERAL_IMPROVEMENTS",
-    "IMPROVEMENTS",
     "RESTARTS_LISTED",
     "Advice",
-    "action_plan",
     "advice",
     "file_refs",
     "impact",
-    "improvements",
     "ranking",
     "source_hint",
     "summary_line",
+    "telling_line",
 ]
 
 RESTARTS_LISTED: Final = 3
 """More restarts than this: the service "keeps crashing" (one timeline row for them all)."""
-_FIX_ORDER: Final = ["rebuild-image", "change-code", "change-config", "restart", "investigate"]
 _WORKDIRS: Final = ("/usr/src/app/", "/opt/app/", "/workspace/", "/app/", "/srv/", "/code/")
 
 CATEGORY_PHRASES: Final[Mapping[str, str]] = {
@@ -78,90 +69,6 @@ CATEGORY_PHRASES: Final[Mapping[str, str]] = {
     "config-error": "configuration errors",
     "unhandled-exception": "unhandled exceptions",
 }
-
-IMPROVEMENTS: Final[Mapping[str, tuple[str, tuple[str, ...]]]] = {
-    "missing-binary": (
-        "Health checks that are tested",
-        (
-            "Run every service's health-check command against the built image in CI "
-            "(`docker compose up --wait` fails when a service never becomes healthy).",
-            "Prefer probes that need nothing extra in the image: an application-level "
-            "`/health` endpoint checked with a tool the base image ships, or the app's own "
-            "health subcommand.",
-            "Give slow starters a `start_period` so a probe does not fail during warm-up.",
-        ),
-    ),
-    "event-loop-conflict": (
-        "Async start-up code that is checked",
-        (
-            "Lint for `asyncio.run()` / `uvicorn.run()` inside `async def` (e.g. flake8-async, "
-            "ruff's `ASYNC` rules) and for coroutines that are never awaited "
-            "(run tests with `-W error::RuntimeWarning`).",
-            "Start each service once in CI and fail when it exits within the first minute.",
-        ),
-    ),
-    "healthcheck-failed": (
-        "A health-check dashboard and alerts",
-        (
-            "Alert on `health_status: unhealthy` events (and on services stuck in `starting`).",
-            "Track the health-check success rate per service; make `/health` check the "
-            "dependencies the service needs (database, cache) without failing on slow ones.",
-        ),
-    ),
-    "crash-loop": (
-        "Crash-loop detection",
-        (
-            "Alert when a container restarts more than a few times in ten minutes; "
-            "`restart: always` hides a crash loop behind `Restarting (1)`.",
-            "Cap retries (`restart: on-failure:5`) for services that cannot recover by restarting.",
-        ),
-    ),
-    "oom-killed": (
-        "Memory limits that fit the workload",
-        (
-            "Alert on `oom` events and exit code 137; chart memory use against `mem_limit`.",
-            "Size limits from observed peaks, and cap per-query / per-worker memory "
-            "(e.g. postgres `work_mem`) below the container limit.",
-        ),
-    ),
-    "connection-refused": (
-        "Dependencies that degrade gracefully",
-        (
-            "`depends_on: <service>: condition: service_healthy` for start-up order.",
-            "Retries with backoff and a circuit breaker for calls to other services.",
-        ),
-    ),
-    "dns-resolution": (
-        "Configuration validated before deploy",
-        (
-            "Check in CI that every host name in configuration (`DATABASE_URL`, `PGHOST`, …) "
-            "is a service of the compose file (`docker compose config --services`).",
-        ),
-    ),
-    "config-error": (
-        "Configuration validated before deploy",
-        (
-            "Validate required environment variables at start-up with one clear error, "
-            "and check `env_file`s against a list of required keys in CI.",
-        ),
-    ),
-    "timeout": (
-        "Latency visibility",
-        (
-            "Measure response times of health endpoints and alert above 5 s.",
-            "Set explicit client timeouts shorter than the caller's own deadline.",
-        ),
-    ),
-}
-GENERAL_IMPROVEMENTS: Final = (
-    "Observability",
-    (
-        "Structured (JSON) logs across all services, so errors are counted by service and rule.",
-        "Keep container logs and `docker events` beyond the containers' lifetime "
-        "(`incidentlog collect` / `ingest` into the history store).",
-    ),
-)
-
 
 # --------------------------------------------------------------------------- problem, cause, fix
 
@@ -194,7 +101,7 @@ def advice(
     primary, services, fields = cause.primary, cause.services, cause.primary.fields
     title = Prose.markup(primary.title)
     who = join_names(services)
-    first_line = primary.evidence.strip().splitlines()[0] if primary.evidence.strip() else ""
+    first_line = telling_line(primary.evidence)
     base = Advice(
         problem=Prose.of(title, f" ({who})"),
         root_cause=(
@@ -210,19 +117,64 @@ def advice(
         if not fields.get("binary"):
             return base
         probe = any(r.source == "probe" for r in cause.findings)
-        return _missing_binary(base, services, fields["binary"], first_line, probe, configs)
+        return _missing_binary(
+            base, services, fields["binary"], first_line, probe, (stats, configs)
+        )
     if category == Category.DNS_RESOLUTION.value:
         return _dns(base, who, fields["host"], known_services) if fields.get("host") else base
     if category == Category.EVENT_LOOP_CONFLICT.value and code is not None:
         found = _event_loop(base, code, title)
     elif category == Category.OOM_KILLED.value:
-        found = replace(
-            base,
-            problem=Prose.of(f"{who} ran out of memory and was killed by the kernel OOM killer"),
-        )
+        found = _oom(base, who, [configs[s].memory_limit for s in services if s in configs])
     else:
         found = base
     return replace(found, problem=_symptom_problem(found.problem, cause, stats, title))
+
+
+def telling_line(evidence: str) -> str:
+    """The line of a record that says what happened: its first, or for a traceback its last."""
+    lines = [x for x in evidence.strip().splitlines() if x.strip()]
+    if not lines:
+        return ""
+    return lines[-1].strip() if lines[0].startswith("Traceback (most recent call") else lines[0]
+
+
+def _oom(base: Advice, who: str, limits: Sequence[int | None]) -> Advice:
+    """OOM kills; the fix names the memory limit the container ran with, when inspect shows it."""
+    shown = sorted({x for x in limits if x})
+    limit = (
+        Prose.of(
+            " (",
+            " / ".join(_bytes(x) for x in shown),
+            " now, inspect's ",
+            Code("HostConfig.Memory"),
+            ")",
+        )
+        if shown
+        else Prose()
+    )
+    return replace(
+        base,
+        problem=Prose.of(f"{who} ran out of memory and was killed by the kernel OOM killer"),
+        fix=Prose.of(
+            f"Raise the memory limit of {who}",
+            limit,
+            ": ",
+            Code("mem_limit"),
+            " or ",
+            Code("deploy.resources.limits.memory"),
+            " in the compose file; or make it use less (worker count, caches, per-query memory).",
+        ),
+    )
+
+
+def _bytes(value: int) -> str:
+    """`1 GiB`, `512 MiB`: a memory limit as compose files write it."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if value >= size:
+            amount = value / size
+            return f"{amount:.0f} {unit}" if amount == int(amount) else f"{amount:.1f} {unit}"
+    return f"{value} B"
 
 
 def _symptom_problem(
@@ -249,7 +201,7 @@ def _missing_binary(
     binary: str,
     first_line: str,
     probe: bool,
-    configs: Mapping[str, ContainerConfig],
+    facts: tuple[Mapping[str, ServiceStats], Mapping[str, ContainerConfig]],
 ) -> Advice:
     who = join_names(services)
     if not probe:
@@ -264,9 +216,10 @@ def _missing_binary(
                 ").",
             ),
         )
+    stats, configs = facts
     probes = sorted({c.healthcheck for s in services if (c := configs.get(s)) and c.healthcheck})
     shown = Prose.of(" (", Prose.join([Code(t) for t in probes], ", "), ")") if probes else Prose()
-    fix, kind = _probe_fix(services, binary, configs)
+    found = probe_fix(binary, [_probe_service(s, stats, configs) for s in services])
     return Advice(
         problem=Prose.of(
             f"The health check of {who} cannot run: ", Code(binary), " is missing from the image"
@@ -280,96 +233,146 @@ def _missing_binary(
             Code(first_line),
             ") whatever the state of the application.",
         ),
-        fix=fix,
-        kind=kind,
+        fix=found.fix,
+        kind=found.kind,
     )
 
 
-def _probe_fix(
-    services: list[str], binary: str, configs: Mapping[str, ContainerConfig]
-) -> tuple[Prose, str]:
-    """Change the probe of an image built elsewhere; else add the binary to the image."""
-    built = [configs[s].built_here for s in services if s in configs]
-    if built and all(b is False for b in built):
-        images = join_prose(
-            [Code(c.image) for s in services if (c := configs.get(s)) is not None and c.image]
-        )
-        fix = Prose.of(
-            "The image (",
-            images,
-            ") is not built here, so change the probe: ",
-            Prose.markup(
-                "use one the image ships, such as `nc -z localhost PORT` "
-                '(`test: ["CMD-SHELL", "nc -z localhost PORT || exit 1"]`) or the '
-                "application's own health command, in the service's `healthcheck:`."
-            ),
-        )
-        return fix, "change-config"
-    install = (
-        Prose.of(
-            " (",
-            Code(f"RUN apk add --no-cache {binary}"),
-            " on Alpine, ",
-            Code(f"RUN apt-get update && apt-get install -y --no-install-recommends {binary}"),
-            " on Debian)",
-        )
-        if re.fullmatch(r"[A-Za-z0-9._+-]+", binary)
-        else Prose()
+def _probe_service(
+    service: str, stats: Mapping[str, ServiceStats], configs: Mapping[str, ContainerConfig]
+) -> ProbeService:
+    conf = configs.get(service)
+    st = stats.get(service)
+    return ProbeService(
+        service=service,
+        image=conf.image if conf else None,
+        built_here=conf.built_here if conf else None,
+        command=conf.healthcheck if conf else None,
+        output=st.last_probe_output if st else None,
     )
-    fix = Prose.of(
-        "Add ",
-        Code(binary),
-        " to the image",
-        install,
-        " and rebuild; or switch the probe to a tool the image ships, such as ",
-        Code("nc -z localhost PORT"),
-        ".",
-    )
-    return fix, "rebuild-image"
 
 
 def _event_loop(base: Advice, code: CodeFrame, title: Prose) -> Advice:
-    """`asyncio.run()` / `uvicorn.run()` inside a running loop, at the line the traceback shows."""
+    """`asyncio.run()` / `uvicorn.run()` inside a running loop, at the line the traceback
+    shows; the fix fits the frames: await where the function is a coroutine, else make it one."""
     where = Code(f"{source_hint(code.file)}:{code.line}")
     src = code.code
     if "uvicorn.run(" in src:
-        cause = Prose.of(
-            where,
-            " ",
-            Prose.markup(
-                "runs `await uvicorn.run(...)` inside an event loop that is already running: "
-                "`uvicorn.run()` starts its own loop with `asyncio.run()`, which raises "
-                "`RuntimeError: asyncio.run() cannot be called from a running event loop`, "
-                "so the process exits (and the coroutine `Server.serve` is never awaited)."
-            ),
-        )
-        fix = Prose.markup(
-            "Start uvicorn inside the running loop: "
-            "`server = uvicorn.Server(uvicorn.Config(app, host=..., port=...))`, "
-            "then `await server.serve()`."
-        )
+        cause, fix = _uvicorn_run(where, code)
     elif "asyncio.run(" in src:
-        inner = re.sub(r"^.*?asyncio\.run\((.*)\)\s*$", r"\1", src)
         cause = Prose.of(
             where,
             " calls ",
             Code(src),
             " ",
             Prose.markup(
-                "from code that already runs in an event loop; `asyncio.run()` refuses to "
-                "start a second loop, so the call fails every time."
+                "from code the event loop runs; `asyncio.run()` refuses to start a second "
+                "loop, so the call fails every time."
             ),
         )
-        fix = Prose.of(
-            Code("await " + inner),
-            " instead of ",
-            Code("asyncio.run(" + inner + ")"),
-            " (the caller is already async), then restart the service.",
-        )
+        fix = _asyncio_run_fix(code)
     else:
         cause = Prose.of(where, ": ", Code(src), ": ", title, ".")
         fix = base.fix
     return replace(base, root_cause=cause, fix=fix, kind="change-code")
+
+
+def _uvicorn_run(where: Code, code: CodeFrame) -> tuple[Prose, Prose]:
+    """`uvicorn.run()` starts its own loop with `asyncio.run()`: serve inside the running one."""
+    awaited = code.code.lstrip().startswith("await ") or " await " in code.code
+    cause = Prose.of(
+        where,
+        " runs ",
+        Code(code.code + "...)" if code.code.endswith("(") else code.code),
+        " ",
+        Prose.markup(
+            "inside an event loop that is already running: `uvicorn.run()` starts its own "
+            "loop with `asyncio.run()`, which raises `RuntimeError: asyncio.run() cannot be "
+            "called from a running event loop`, so the process exits (and the coroutine "
+            "`Server.serve` is never awaited)."
+        ),
+    )
+    serve = Prose.markup(
+        "`server = uvicorn.Server(uvicorn.Config(app, ...))` with the arguments "
+        "`uvicorn.run()` had, then `await server.serve()`"
+    )
+    if awaited:
+        fix = Prose.of(
+            "Serve on the running loop",
+            Prose.of(" in ", Code(code.function)) if code.function else "",
+            f" (a coroutine: line {code.line} awaits): ",
+            serve,
+            Prose.of(
+                ", instead of ", Code(code.code + "...)" if code.code.endswith("(") else code.code)
+            ),
+            ".",
+        )
+    else:
+        fix = Prose.of(
+            "Call ",
+            Code("uvicorn.run()"),
+            " only where no loop runs (at module level), or make ",
+            Code(code.function) if code.function else "the function",
+            " a coroutine (",
+            Code("async def"),
+            ") and serve on the running loop: ",
+            serve,
+            ".",
+        )
+    return cause, fix
+
+
+def _asyncio_run_fix(code: CodeFrame) -> Prose:
+    """`await` the coroutine where the caller awaits this function; else make it a coroutine."""
+    awaited = re.sub(r"asyncio\.run\((.*)\)", r"await \1", code.code, count=1)
+    inner = re.sub(r"^.*?asyncio\.run\((.*)\)\s*$", r"\1", code.code)
+    function = code.function
+    caller = code.caller
+    if (
+        caller is not None
+        and function
+        and re.search(rf"\bawait\s+[\w.]*\b{re.escape(function)}\(", caller.code)
+    ):
+        return Prose.of(
+            Code(awaited),
+            " instead of ",
+            Code(code.code),
+            " (",
+            Code(function),
+            " is a coroutine: its caller awaits it).",
+        )
+    if caller is not None and function:
+        call = re.sub(rf"([\w.]*\b{re.escape(function)}\()", r"await \1", caller.code, count=1)
+        outer = Code(caller.function) if caller.function else "its caller"
+        return Prose.of(
+            Code(function),
+            " is a plain function that runs inside the event loop (",
+            outer,
+            " calls it without ",
+            Code("await"),
+            f" at line {caller.line}: ",
+            Code(caller.code),
+            "). Make it a coroutine, ",
+            Code(f"async def {function}"),
+            " with ",
+            Code(awaited),
+            ", and call it as ",
+            Code(call),
+            " (",
+            outer,
+            " must then be ",
+            Code("async def"),
+            " too, if it is not).",
+        )
+    return Prose.of(
+        Code("await " + inner),
+        " if ",
+        Code(function) if function else "the function",
+        " is ",
+        Code("async def"),
+        "; if it is a plain function the event loop calls, make it a coroutine and await "
+        "it from its caller.",
+    )
 
 
 def _dns(base: Advice, who: str, host: str, known_services: set[str]) -> Advice:
@@ -401,37 +404,89 @@ def _dns(base: Advice, who: str, host: str, known_services: set[str]) -> Advice:
 
 
 def impact(
-    services: list[str], stats: Mapping[str, ServiceStats], symptoms: Sequence[Symptom]
+    cause: Cause, stats: Mapping[str, ServiceStats], configs: Mapping[str, ContainerConfig]
 ) -> Prose:
-    """What the cause did to its services (unhealthy, restarts, errors) and to others."""
-    parts: list[str] = []
-    for s in services:
-        st = stats.get(s)
+    """What the cause did to its services, counting only what it explains: crashes and
+    restarts, time unhealthy, its own error records; then the other services it touched."""
+    parts: list[Prose] = []
+    for unit in cause.members:
+        st = stats.get(unit.service)
         if st is None:
             continue
-        bits: list[str] = []
+        conf = configs.get(unit.service)
+        bits: list[str | Prose] = list(_crash_bits(st, conf.restart_policy if conf else None))
         if st.first_unhealthy is not None:
-            if st.recovered_at is not None:
-                bits.append(
-                    f"unhealthy from {clock(st.first_unhealthy)} to {clock(st.recovered_at)}"
-                )
-            else:
-                bits.append(
-                    f"unhealthy from {clock(st.first_unhealthy)} to the end of the evidence "
-                    f"({format_duration(st.unhealthy_seconds)})"
-                )
-        if st.restarts:
-            bits.append(plural(st.restarts, "restart"))
-        if st.errors:
-            bits.append(plural(st.errors, "error record"))
-        if st.state in ("restarting", "exited", "unhealthy"):
-            bits.append(f"{st.state} at the end")
+            bits.append(_unhealthy_bit(st))
+        if not bits:  # no engine events: what compose's own lines said about it
+            bits.extend(
+                y.description
+                for y in cause.symptoms
+                if y.service == unit.service and y.via == "same service"
+            )
+        records = _records_bit(unit, st)
+        if records:
+            bits.append(records)
         if bits:
-            parts.append(f"{s}: {', '.join(bits)}")
-    others = sorted({y.service for y in symptoms if y.service not in services})
+            parts.append(Prose.of(f"{unit.service}: ", Prose.join(bits, "; ")))
+    others = sorted({y.service for y in cause.symptoms if y.service not in cause.services})
     if others:
-        parts.append(f"downstream: {join_names(others)} affected")
-    return Prose.of("; ".join(parts) + "." if parts else "No service was unhealthy or restarted.")
+        parts.append(Prose.of(f"downstream: {join_names(others)} (below)"))
+    if not parts:
+        return Prose.of("No service was unhealthy or restarted.")
+    return Prose.of(Prose.join(parts, ". "), ".")
+
+
+def _crash_bits(st: ServiceStats, policy: str | None) -> list[Prose]:
+    """Exits (one number), and the restarts the engine made of them."""
+    if not st.exits and not st.ooms:
+        return []
+    codes = ", ".join(str(c) for c in st.exit_codes)
+    code_words = f" (exit code {codes})" if codes else ""
+    bits: list[Prose] = []
+    if st.ooms:
+        down = f", {st.exits} of them took the container down{code_words}" if st.exits else ""
+        bits.append(Prose.of(f"OOM-killed {plural(st.ooms, 'time')}{down}"))
+    elif st.exits > 1:
+        span = f" from {clock(st.first_exit)} to {clock(st.last_exit)}" if st.first_exit else ""
+        bits.append(Prose.of(f"crashed {st.exits} times{code_words}{span}"))
+    else:
+        when = f" at {clock(st.last_exit)}" if st.last_exit else ""
+        bits.append(Prose.of(f"exited{code_words}{when}"))
+    how = Prose.of(" by its restart policy ", Code(policy)) if policy else Prose()
+    if st.restarts:
+        pending = (
+            " (the engine's RestartCount; the restart after the last exit is still pending)"
+            if st.state == "restarting" and st.restarts < st.exits
+            else ""
+        )
+        bits.append(Prose.of(f"restarted {plural(st.restarts, 'time')}", how, pending))
+    elif st.exits and st.state == "exited":
+        bits.append(
+            Prose.of(
+                "not restarted", Prose.of(" (restart policy ", Code(policy), ")") if policy else ""
+            )
+        )
+    return bits
+
+
+def _unhealthy_bit(st: ServiceStats) -> str:
+    start = clock(st.first_unhealthy)
+    if st.recovered_at is not None:
+        return f"unhealthy from {start} to {clock(st.recovered_at)}"
+    return f"unhealthy from {start} to the end ({format_duration(st.unhealthy_seconds)})"
+
+
+def _records_bit(unit: Unit, st: ServiceStats) -> str:
+    """Its own error records, when they are not one per crash (said already)."""
+    primary = unit.primary
+    if primary.source != "logs" or primary.count <= 1 or primary.count == st.exits:
+        return ""
+    span = ""
+    if primary.first_seen and primary.last_seen and primary.count > 2:
+        gap = (primary.last_seen - primary.first_seen).total_seconds() / (primary.count - 1)
+        every = f"{round(gap)} s" if gap < 120 else format_duration(gap)
+        span = f", about every {every}"
+    return f"the error recurred {primary.count} times{span}"
 
 
 def ranking(rank: int, cause: Cause) -> Prose:
@@ -503,110 +558,3 @@ def summary_line(issues: Sequence[Issue]) -> Prose:
         )
         parts.append(Prose.of(f"{CATEGORY_PHRASES.get(cat, cat)} (", detail, ")"))
     return join_prose(parts).capitalized()
-
-
-def _q(names: Iterable[str]) -> str:
-    return " ".join(shlex.quote(n) for n in names)
-
-
-def _fix_step(kind: str, group: Sequence[Issue]) -> ActionStep:
-    """One step for the issues of one fix kind: what to change, then the commands to apply it."""
-    services = sorted({s for i in group for s in i.services})
-    q = _q(services)
-    refs = ", ".join(f"#{i.id}" for i in group)
-    if kind == "rebuild-image":
-        what = Prose.join(
-            [
-                Prose.of(
-                    "add ", Code(i.fields["binary"]), f" to the image of {join_names(i.services)}"
-                )
-                if i.fields.get("binary")
-                else Prose.of(f"fix the image of {join_names(i.services)}")
-                for i in group
-            ],
-            "; ",
-        )
-        title = Prose.of(f"Rebuild the images ({refs}): ", what, ", then recreate")
-        return ActionStep(
-            kind, title, services, [f"docker compose build {q}", f"docker compose up -d {q}"]
-        )
-    if kind == "change-code":
-        commands = [
-            f"docker compose build {q}",
-            f"docker compose up -d {q}",
-            "# when the code is mounted from the host instead of built into the image:",
-            f"docker compose restart {q}",
-        ]
-        return ActionStep(
-            kind, Prose.of(f"Fix the code ({refs}), rebuild and recreate"), services, commands
-        )
-    if kind == "change-config":
-        title = Prose.of(
-            f"Change the compose configuration ({refs}), then recreate "
-            "(a restart does not apply compose changes)"
-        )
-        return ActionStep(kind, title, services, [f"docker compose up -d {q}"])
-    if kind == "restart":
-        return ActionStep(
-            kind, Prose.of(f"Restart ({refs})"), services, [f"docker compose restart {q}"]
-        )
-    title = Prose.of(f"Investigate ({refs}): read the last lines before each failure")
-    return ActionStep(kind, title, services, [f"docker compose logs --tail 100 {q}"])
-
-
-def action_plan(issues: Sequence[Issue], states: Mapping[str, ServiceState]) -> list[ActionPhase]:
-    """Fix and apply (a step per fix kind), verify, watch."""
-    by_kind: dict[str, list[Issue]] = {}
-    for i in issues:
-        by_kind.setdefault(i.fix_kind, []).append(i)
-    steps = [_fix_step(kind, by_kind[kind]) for kind in _FIX_ORDER if by_kind.get(kind)]
-    verify_services = sorted({s for i in issues for s in i.services})
-    verify = ["docker compose ps", f"docker compose logs -f --tail 20 {_q(verify_services)}"]
-    probe_containers = sorted(
-        {
-            c
-            for i in issues
-            if i.category in ("missing-binary", "healthcheck-failed")
-            or any(states[s].first_unhealthy for s in i.services if s in states)
-            for c in i.containers
-        }
-    )
-    verify.extend(
-        f"docker inspect --format {shlex.quote('{{json .State.Health}}')} {shlex.quote(c)}"
-        for c in probe_containers
-    )
-    watch = [
-        "docker ps --filter health=unhealthy",
-        "docker compose ps --status restarting",
-        "docker compose logs --since 1h | grep -i error",
-    ]
-    verify_title = Prose.markup("Every service should be `Up (healthy)` and the errors gone")
-    watch_title = Prose.of(
-        "Until the next status update: unhealthy or restarting containers, new errors"
-    )
-    return [
-        ActionPhase("Fix and apply", 15, steps),
-        ActionPhase("Verify", 5, [ActionStep("verify", verify_title, verify_services, verify)]),
-        ActionPhase("Watch", 30, [ActionStep("watch", watch_title, [], watch)]),
-    ]
-
-
-def improvements(issues: Sequence[Issue]) -> list[Improvement]:
-    """Long-term work for the categories found (issues first, then their symptoms)."""
-    cats = list(dict.fromkeys(i.category for i in issues))
-    for i in issues:
-        for y in i.symptoms:
-            if y.category in IMPROVEMENTS and y.category not in cats:
-                cats.append(y.category)
-    out: dict[str, Improvement] = {}
-    for cat in cats:
-        if cat not in IMPROVEMENTS:
-            continue
-        title, items = IMPROVEMENTS[cat]
-        if title in out:
-            out[title].because.append(cat)
-        else:
-            out[title] = Improvement(title, [Prose.markup(x) for x in items], [cat])
-    title, items = GENERAL_IMPROVEMENTS
-    out[title] = Improvement(title, [Prose.markup(x) for x in items], [])
-    return list(out.values())

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
@@ -22,19 +22,25 @@ from incidentlog.incident.issues import (
     split_causes,
     transient_services,
     units_of,
+    use_engine_streaks,
 )
 from incidentlog.incident.model import SCHEMA_VERSION, Excerpt, Incident, Issue
+from incidentlog.incident.plan import action_plan, improvements
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.timeline import (
+    detected_at,
+    detection_line,
     gantt_bars,
     incident_times,
     resolved_at,
     thresholds,
     timeline,
 )
+from incidentlog.incident.users import HttpCounts, http_counts, issue_users, last_lines, users_line
 from incidentlog.redact import redact_expr
 from incidentlog.schema import Category
 from incidentlog.sources import Evidence
+from incidentlog.text import Prose
 
 __all__ = ["build_incident"]
 
@@ -54,7 +60,8 @@ def build_incident(
     units = units_of(read_findings(stack.summary))
     transient = transient_services(stack, units)
     causes = _causes(stack, units, transient, now)
-    issues = _issues(stack, causes, now, redact=redact)
+    http = http_counts(stack.logs, {s: c.healthcheck for s, c in stack.configs.items()})
+    issues = _issues(stack, causes, now, http, redact=redact)
     finding_count = {
         s: sum(u.primary.count for (service, _), u in units.items() if service == s)
         for s in stack.services
@@ -69,6 +76,7 @@ def build_incident(
     times = incident_times(issues, states, groups, stack.window_end)
     checks, peak, peak_at = thresholds(gantt, states, groups, stack.summary)
     found = bool(issues)
+    plan = action_plan(issues, {s.name: s for s in states}) if found else []
     incident = Incident(
         schema_version=SCHEMA_VERSION,
         generated_at=now,
@@ -80,7 +88,7 @@ def build_incident(
         window_end=stack.window_end,
         started_at=times.started,
         first_unhealthy_at=times.first_unhealthy,
-        detection_delay_seconds=times.detection_delay,
+        detection_delay_seconds=issues[0].detection_delay_seconds if issues else None,
         ended_at=times.ended,
         ongoing=times.ongoing and found,
         duration_seconds=times.duration,
@@ -93,7 +101,9 @@ def build_incident(
         healthy=groups.healthy,
         needs_attention=groups.needs_attention,
         recovered=groups.recovered,
-        transient=sorted(transient),
+        transient=sorted(
+            s.name for s in states if s.transient and (s.first_unhealthy or s.exits or s.errors)
+        ),
         peak_failing=peak,
         peak_at=peak_at,
         issues=issues,
@@ -101,10 +111,13 @@ def build_incident(
         gantt=gantt if found else [],
         services=states,
         thresholds=checks,
-        action_plan=adv.action_plan(issues, {s.name: s for s in states}) if found else [],
+        action_plan=plan,
         files=[f for i in issues for f in i.files],
-        improvements=adv.improvements(issues) if found else [],
+        improvements=improvements(issues, states) if found else [],
         notes=list(evidence.notes),
+        detection=detection_line(issues, states),
+        next_update_at=now + timedelta(minutes=plan[0].eta_minutes) if plan else None,
+        users=users_line(http) if found else Prose(),
     )
     return focus_incident(incident, focus) if focus else incident
 
@@ -130,28 +143,41 @@ def _causes(stack: Stack, units: Units, transient: set[str], now: datetime) -> l
     """The root causes with their symptoms, ranked."""
     kept, remote = split_causes(stack, units, transient)
     causes = causes_of(group_units(kept), units, remote, stack, now)
+    use_engine_streaks(causes, stack)
     add_dependants(causes, stack)
     rank_causes(causes, stack.findings)
     return causes
 
 
-def _issues(stack: Stack, causes: Sequence[Cause], now: datetime, *, redact: bool) -> list[Issue]:
-    """Each cause written up: problem, root cause, fix, impact, evidence, files."""
+def _issues(
+    stack: Stack,
+    causes: Sequence[Cause],
+    now: datetime,
+    http: Mapping[str, HttpCounts],
+    *,
+    redact: bool,
+) -> list[Issue]:
+    """Each cause written up: problem, root cause, fix, impact, users, evidence, files."""
     frames = code_frames(stack.findings)
     wanted = [(u.service, u.primary.rule) for c in causes for u in c.members[:3]]
     found = excerpts(wanted, stack.logs, stack.findings, redact=redact)
-    return [_issue(n, cause, stack, frames, found, now) for n, cause in enumerate(causes, start=1)]
+    seen = _Seen(frames, found, http, last_lines(stack.logs, stack.services))
+    return [_issue(n, cause, stack, seen, now) for n, cause in enumerate(causes, start=1)]
 
 
-def _issue(
-    n: int,
-    cause: Cause,
-    stack: Stack,
-    frames: dict[tuple[str, str], CodeFrame],
-    found: dict[tuple[str, str], Excerpt],
-    now: datetime,
-) -> Issue:
-    """Cause number `n` as an issue (`frames` and `found`: the code frames and excerpts)."""
+@dataclass(frozen=True)
+class _Seen:
+    """What the logs show, read once for every issue."""
+
+    frames: dict[tuple[str, str], CodeFrame]
+    excerpts: dict[tuple[str, str], Excerpt]
+    http: Mapping[str, HttpCounts]
+    last: Mapping[str, str]
+
+
+def _issue(n: int, cause: Cause, stack: Stack, seen: _Seen, now: datetime) -> Issue:
+    """Cause number `n` as an issue."""
+    frames, found = seen.frames, seen.excerpts
     code = next(
         (
             frames[k]
@@ -165,6 +191,17 @@ def _issue(
     ends = resolved_at(cause.services, cause.last_seen, stack.stats, stack.events, stack.window_end)
     members = cause.members[:3]
     category = cause.category
+    shown = detected_at(cause.services, stack.stats)
+    probe_only = category == Category.MISSING_BINARY.value and any(
+        r.source == "probe" for r in cause.findings
+    )
+    users = issue_users(
+        cause.services,
+        probe_only=probe_only,
+        http=seen.http,
+        states={s: (st.state, st.restarts) for s in cause.services if (st := stack.stats.get(s))},
+        last=seen.last,
+    )
     return Issue(
         id=n,
         rank=n,
@@ -180,7 +217,7 @@ def _issue(
         root_cause=advice.root_cause,
         fix=advice.fix,
         fix_kind=advice.kind,
-        impact=adv.impact(cause.services, stack.stats, cause.symptoms),
+        impact=adv.impact(cause, stack.stats, stack.configs),
         first_seen=cause.first_seen,
         last_seen=cause.last_seen,
         count=sum(r.count for u in cause.members for r in u.findings if r.category == category),
@@ -192,6 +229,13 @@ def _issue(
         symptoms=sorted(cause.symptoms, key=lambda y: (y.first_seen or now, y.service)),
         evidence=[found[key] for u in members if (key := (u.service, u.primary.rule)) in found],
         files=adv.file_refs(n, cause, advice.kind, frames),
+        user_impact=users,
+        detected_at=shown,
+        detection_delay_seconds=(
+            max((shown - cause.first_seen).total_seconds(), 0.0)
+            if shown is not None and cause.first_seen is not None
+            else None
+        ),
     )
 
 
@@ -202,8 +246,16 @@ def focus_incident(incident: Incident, services: Sequence[str]) -> Incident:
         i for i in incident.issues if want & (set(i.services) | {y.service for y in i.symptoms})
     ]
     ids = {i.id for i in issues}
+    touched = {s for i in issues for s in i.services} | {
+        y.service for i in issues for y in i.symptoms
+    }
+    plan = [
+        replace(p, steps=[st for st in p.steps if not st.services or touched & set(st.services)])
+        for p in incident.action_plan
+    ]
     return replace(
         incident,
+        action_plan=plan,
         found=bool(issues),
         issues=issues,
         services=[s for s in incident.services if s.name in want],
@@ -213,4 +265,6 @@ def focus_incident(incident: Incident, services: Sequence[str]) -> Incident:
         affected=[s for s in incident.affected if s in want],
         needs_attention=[s for s in incident.needs_attention if s in want],
         healthy=[s for s in incident.healthy if s in want],
+        recovered=[s for s in incident.recovered if s in want],
+        transient=[s for s in incident.transient if s in want],
     )

@@ -6,64 +6,87 @@ fences. Long records (tracebacks) keep their first and last lines.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
 from incidentlog.incident.model import Excerpt, ExcerptLine
 from incidentlog.redact import redact_expr
+from incidentlog.text import clock, plural
 
 __all__ = ["CodeFrame", "code_frames", "excerpts"]
 
 EXCERPT_BEFORE: Final = 2
 EXCERPT_AFTER: Final = 1
-EXCERPT_MAX_LINES: Final = 24
-RECORD_HEAD: Final = 3
-RECORD_TAIL: Final = 10
-"""A long record (traceback) shows its first and last lines: the error is at the end."""
+EXCERPT_MAX_LINES: Final = 60
+RECORD_HEAD: Final = 6
+RECORD_TAIL: Final = 40
+"""A very long record (traceback) shows its first and last lines: the error is at the end."""
+EXCERPT_KEPT: Final = 5
+"""Probe results or events shown (docker inspect keeps the last 5 probe results)."""
+BRIEF_MAX_LINES: Final = 8
+_PY_APP_FRAME: Final = re.compile(r'^\s*File "[^"]+", line \d+, in ')
+_NODE_APP_FRAME: Final = re.compile(r"^\s*at .*\((?!node:)(?![^)]*node_modules)[^)]+:\d+:\d+\)")
+_ERROR_LINE: Final = re.compile(r"^\s*(?:[\w.]+)?(?:Error|Exception)\b[^\n]*:")
 EXCERPT_LINE_CHARS: Final = 240
 _PY_FRAME_CODE: Final = r'File "[^"\n]+", line \d+, in [^\n]*\n[ \t]+[^\n]+'
 _PY_FRAME_CODE_GROUPS: Final = (
-    r'File "(?P<file>[^"\n]+)", line (?P<line>\d+), in [^\n]*\n[ \t]+(?P<code>[^\n]+)'
+    r'File "(?P<file>[^"\n]+)", line (?P<line>\d+), in (?P<function>[^\n]*)\n[ \t]+(?P<code>[^\n]+)'
 )
 _PY_LIBRARY: Final = r"site-packages/|dist-packages/|/lib/python\d|<frozen |File \"<"
 
 
 @dataclass(frozen=True)
 class CodeFrame:
-    """The innermost application frame of a Python traceback that shows its source line."""
+    """The innermost application frame of a Python traceback that shows its source line
+    (and the application frame that called it, when the traceback shows one)."""
 
     file: str
     line: str
     code: str
+    function: str = ""
+    caller: CodeFrame | None = None
 
 
 def code_frames(findings: pl.DataFrame) -> dict[tuple[str, str], CodeFrame]:
     """(service, rule) -> the innermost app frame with code, of the first traceback."""
+    app = (
+        pl.col("message")
+        .str.extract_all(_PY_FRAME_CODE)
+        .list.eval(pl.element().filter(~pl.element().str.contains(_PY_LIBRARY)))
+    )
     frames = (
         findings.filter(pl.col("message").str.contains('File "', literal=True))
         .sort("ts", "seq", nulls_last=True)
         .select(
             "service",
             "rule",
-            pl.col("message")
-            .str.extract_all(_PY_FRAME_CODE)
-            .list.eval(pl.element().filter(~pl.element().str.contains(_PY_LIBRARY)))
-            .list.last()
+            app.list.last().str.extract_groups(_PY_FRAME_CODE_GROUPS).alias("_f"),
+            app.list.get(-2, null_on_oob=True)
             .str.extract_groups(_PY_FRAME_CODE_GROUPS)
-            .alias("_f"),
+            .alias("_c"),
         )
         .unnest("_f")
         .drop_nulls("code")
         .unique(subset=["service", "rule"], keep="first")
     )
-    return {
-        (r["service"], r["rule"]): CodeFrame(r["file"], r["line"], r["code"].strip())
-        for r in frames.iter_rows(named=True)
-    }
+    return {(r["service"], r["rule"]): _frame(r, r["_c"]) for r in frames.iter_rows(named=True)}
+
+
+def _frame(row: dict[str, str], caller: dict[str, str | None] | None) -> CodeFrame:
+    up = None
+    if caller and caller.get("code"):
+        up = CodeFrame(
+            str(caller["file"]),
+            str(caller["line"]),
+            str(caller["code"]).strip(),
+            str(caller["function"]).strip(),
+        )
+    return CodeFrame(row["file"], row["line"], row["code"].strip(), row["function"].strip(), up)
 
 
 def excerpts(
@@ -73,7 +96,8 @@ def excerpts(
     *,
     redact: bool,
 ) -> dict[tuple[str, str], Excerpt]:
-    """An excerpt per wanted (service, rule): its log context, or its first findings."""
+    """An excerpt per wanted (service, rule): its first occurrence in the logs with the records
+    around it, or the probe results / events the evidence kept."""
     first = (
         findings.sort("ts", "seq", nulls_last=True)
         .unique(subset=["service", "rule"], keep="first")
@@ -92,32 +116,64 @@ def excerpts(
     text = redact_expr("message") if redact else pl.col("message")
     out: dict[tuple[str, str], Excerpt] = {}
     for row in first.iter_rows(named=True):
-        service, rule, source, container = (
-            row["service"],
-            row["rule"],
-            row["source"],
-            row["container"],
-        )
-        if source == "logs":
-            window = _log_window(logs, row["log_container"], row["id"], text)
-            if window is None:
-                continue
-            container = row["log_container"]
+        key = (row["service"], row["rule"])
+        if row["source"] == "logs":
+            found = _log_excerpt(logs, row, text)
         else:
-            window = (
-                findings.filter((pl.col("service") == service) & (pl.col("rule") == rule))
-                .sort("ts", "seq", nulls_last=True)
-                .head(3)
-                .with_columns(text.alias("message"), pl.lit(True).alias("_m"))
+            rows = findings.filter((pl.col("service") == key[0]) & (pl.col("rule") == key[1])).sort(
+                "ts", "seq", nulls_last=True
             )
-        out[(service, rule)] = Excerpt(
-            service=service,
-            container=container or "",
-            rule=rule,
-            source=source,
-            lines=_lines(window)[:EXCERPT_MAX_LINES],
-        )
+            found = _kept_excerpt(rows, row, text)
+        if found is not None:
+            out[key] = found
     return out
+
+
+def _log_excerpt(logs: pl.DataFrame, row: dict[str, Any], text: pl.Expr) -> Excerpt | None:
+    """The matched record of a container's log in full, with the records around it."""
+    window = _log_window(logs, row["log_container"], row["id"], text)
+    if window is None:
+        return None
+    lines = _lines(window)
+    first_ts = next((x.ts for x in lines if x.match and x.ts is not None), None)
+    return Excerpt(
+        service=row["service"],
+        container=row["log_container"] or "",
+        rule=row["rule"],
+        source="logs",
+        lines=lines[:EXCERPT_MAX_LINES],
+        label="first occurrence in the logs" + (f", at {clock(first_ts)}" if first_ts else ""),
+        brief=_brief([x for x in lines if x.match]),
+    )
+
+
+def _kept_excerpt(rows: pl.DataFrame, row: dict[str, Any], text: pl.Expr) -> Excerpt:
+    """Probe results or events: the ones the evidence kept; `brief` says alike ones once."""
+    source, total = row["source"], rows.height
+    kept = rows.head(EXCERPT_KEPT).with_columns(text.alias("message"), pl.lit(True).alias("_m"))
+    lines = _lines(kept)
+    stamps = [x.ts for x in lines if x.ts is not None]
+    span = f", {clock(min(stamps))} to {clock(max(stamps))}" if len(stamps) > 1 else ""
+    brief: list[ExcerptLine] = []
+    for line in lines:
+        if line.text not in {b.text for b in brief}:
+            brief.append(line)
+    alike = ", all alike" if len(brief) == 1 and total > 1 else ""
+    if source == "probe":
+        label = f"the last {plural(total, 'probe result')} docker inspect kept{span}{alike}"
+    else:
+        counted = plural(total, "event")
+        shown = f"the first {len(stamps)} of {counted}" if total > kept.height else counted
+        label = f"{shown}{span}{alike}"
+    return Excerpt(
+        service=row["service"],
+        container=row["container"] or "",
+        rule=row["rule"],
+        source=source,
+        lines=lines,
+        label=label,
+        brief=brief[:BRIEF_MAX_LINES],
+    )
 
 
 def _log_window(
@@ -138,7 +194,7 @@ def _log_window(
 
 
 def _lines(window: pl.DataFrame) -> list[ExcerptLine]:
-    """The records as lines: long records cut in the middle, long lines cut at the end."""
+    """The records as lines: very long records cut in the middle, long lines at the end."""
     lines: list[ExcerptLine] = []
     for rec in window.select("ts", "message", "_m").iter_rows(named=True):
         parts = (rec["message"] or "").rstrip().split("\n")
@@ -150,3 +206,31 @@ def _lines(window: pl.DataFrame) -> list[ExcerptLine]:
             cut = part if len(part) <= EXCERPT_LINE_CHARS else part[:EXCERPT_LINE_CHARS] + " …"
             lines.append(ExcerptLine(ts if j == 0 else None, cut, bool(rec["_m"])))
     return lines
+
+
+def _brief(record: list[ExcerptLine]) -> list[ExcerptLine]:
+    """The lines of a record that say what happened: its first line, the innermost
+    application frames (Python: the last two with their source line; Node: the first
+    `at` line outside node_modules), error lines, and its last line."""
+    if len(record) <= BRIEF_MAX_LINES:
+        return record
+    texts = [x.text for x in record]
+    keep = {0, len(record) - 1}
+    app = [
+        i for i, t in enumerate(texts) if _PY_APP_FRAME.match(t) and not re.search(_PY_LIBRARY, t)
+    ]
+    for i in app[-2:]:
+        keep |= {i, i + 1} if i + 1 < len(texts) else {i}
+    if not app:
+        node = [i for i, t in enumerate(texts) if _NODE_APP_FRAME.match(t)]
+        keep |= set(node[:1])
+        keep |= {i for i, t in enumerate(texts) if _ERROR_LINE.match(t)}
+    picked = [*sorted(keep)[: BRIEF_MAX_LINES - 1], len(record) - 1]
+    out: list[ExcerptLine] = []
+    prev = -1
+    for i in sorted(set(picked)):
+        if prev >= 0 and i != prev + 1:
+            out.append(ExcerptLine(None, "…", True))
+        out.append(record[i])
+        prev = i
+    return out

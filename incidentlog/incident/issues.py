@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -24,7 +24,7 @@ from incidentlog.detect import service_of_container
 from incidentlog.incident.model import Symptom
 from incidentlog.incident.services import Stack
 from incidentlog.schema import Category, Level, Severity
-from incidentlog.text import Prose, plural
+from incidentlog.text import Code, Prose, plural
 
 __all__ = [
     "Cause",
@@ -40,6 +40,7 @@ __all__ = [
     "split_causes",
     "transient_services",
     "units_of",
+    "use_engine_streaks",
 ]
 
 SYMPTOM_CATEGORIES: Final = frozenset(
@@ -376,6 +377,27 @@ def _symptoms(
         )
         for unit, via in pairs
     ]
+
+
+def use_engine_streaks(causes: Sequence[Cause], stack: Stack) -> None:
+    """A health-check symptom counts the engine's failed probes in a row (inspect's
+    `FailingStreak`) when inspect shows it: the events hold one `unhealthy` per service and
+    inspect keeps only the last 5 probe results, so the findings' count checks nothing."""
+    for cause in causes:
+        for n, y in enumerate(cause.symptoms):
+            conf = stack.configs.get(y.service)
+            streak = conf.failing_streak if conf is not None else None
+            if y.category == Category.HEALTHCHECK_FAILED.value and streak:
+                cause.symptoms[n] = replace(
+                    y,
+                    description=Prose.of(
+                        f"{y.service} unhealthy: {plural(streak, 'failed probe')} in a row "
+                        "(the engine's ",
+                        Code("FailingStreak"),
+                        ")",
+                    ),
+                    count=streak,
+                )
 
 
 def add_dependants(causes: Sequence[Cause], stack: Stack) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "Improvement",
     "Incident",
     "Issue",
+    "Probe",
     "ServiceState",
     "Symptom",
     "Threshold",
@@ -42,7 +43,8 @@ class ExcerptLine:
 
 @dataclass(frozen=True)
 class Excerpt:
-    """A few records around the first occurrence of a finding, in one container."""
+    """The records that show a finding in one container: its first occurrence in the logs
+    (with the records around it), or the probe results / events the evidence kept."""
 
     service: str
     container: str
@@ -50,6 +52,13 @@ class Excerpt:
     source: str
     """`logs`, `probe` (health-check output from inspect) or `events`."""
     lines: list[ExcerptLine]
+    """In full (a long record, such as a traceback, cut in its middle only when very long)."""
+    label: str = ""
+    """What the lines are: `first occurrence in the logs`, `the last 5 probe results docker
+    inspect kept`, `the first 3 events`."""
+    brief: list[ExcerptLine] = field(default_factory=list)
+    """A few lines that say it: a record's first line, its innermost application frame and
+    its last line (all of `lines` when they are few)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,30 @@ class Issue:
     symptoms: list[Symptom]
     evidence: list[Excerpt]
     files: list[FileRef]
+    user_impact: Prose = field(default_factory=Prose)
+    """What users of its services saw, as far as the evidence shows (empty when it does not)."""
+    detected_at: datetime | None = None
+    """When the engine first showed it: a service of it unhealthy or exited."""
+    detection_delay_seconds: float | None = None
+    """From `first_seen` to `detected_at`."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A service's health check as inspect or the compose file shows it (None: not shown)."""
+
+    command: str
+    form: str | None
+    """`CMD` (exec form, no shell) or `CMD-SHELL`."""
+    interval_seconds: float | None
+    timeout_seconds: float | None
+    retries: int | None
+    start_period_seconds: float | None
+    failing_streak: int | None
+    """inspect's `FailingStreak`: the engine's count of failed probes in a row (it keeps the
+    output of the last 5 only)."""
+    last_output: str | None
+    last_exit_code: int | None
 
 
 @dataclass(frozen=True)
@@ -123,6 +156,21 @@ class ServiceState:
     issues: list[int]
     transient: bool
     """Failed briefly and recovered on its own (not counted as affected)."""
+    started_at: datetime | None = None
+    """Its first start in the evidence."""
+    failing_since: datetime | None = None
+    """Its first failure the engine showed: unhealthy, an exit or an OOM kill."""
+    exits: int = 0
+    """Times it exited (die events)."""
+    unhealthy_after_seconds: float | None = None
+    """From its start to its first `unhealthy` status: how long the health check took to tell."""
+    probe: Probe | None = None
+    restart_policy: str | None = None
+    mounts: list[str] | None = None
+    """inspect's mounts (`type source -> destination`); None when the evidence does not say."""
+    detail: Prose = field(default_factory=Prose)
+    """Its state in words, with the numbers an engineer can check (`241 failed probes in a
+    row (inspect's FailingStreak), every probe since it started`)."""
 
 
 @dataclass(frozen=True)
@@ -217,3 +265,9 @@ class Incident:
     files: list[FileRef]
     improvements: list[Improvement]
     notes: list[str] = field(default_factory=list)
+    detection: Prose = field(default_factory=Prose)
+    """How soon the engine showed each root cause, and why (probe timing, `start_period`)."""
+    next_update_at: datetime | None = None
+    """When the next status update is due (the report's time plus the first phase's ETA)."""
+    users: Prose = field(default_factory=Prose)
+    """What the access logs say users got (requests and 5xx, probes left out)."""

@@ -8,12 +8,15 @@ and one row of statistics per service, all vectorised); `service_states` and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Final
 
 import polars as pl
 
+from incidentlog.incident.health import probe_of, service_detail, unhealthy_after
 from incidentlog.incident.model import Issue, ServiceState
+from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.schema import EventAction, Level
 from incidentlog.sources import Evidence
 from incidentlog.topology import ContainerConfig
@@ -29,6 +32,8 @@ __all__ = [
 ]
 
 UTC_NS = pl.Datetime("ns", "UTC")
+COMPOSE: Final = "compose"
+"""The container of compose's own lines (their `service` is the service they name)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,20 @@ class ServiceStats:
     first_unhealthy: datetime | None
     recovered_at: datetime | None
     unhealthy_seconds: float
+    exits: int = 0
+    """die events."""
+    started_at: datetime | None = None
+    """The first start event."""
+    first_exit: datetime | None = None
+    last_exit: datetime | None = None
+    exit_codes: tuple[int, ...] = ()
+    last_probe: datetime | None = None
+    """The last probe result in the evidence (inspect keeps 5)."""
+    last_probe_output: str | None = None
+    last_probe_exit: int | None = None
+    ooms: int = 0
+    """Kernel OOM kills (one per kill, whatever the sources)."""
+    first_oom: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,16 @@ def read_stack(
             first_unhealthy=r["first_unhealthy"],
             recovered_at=r["recovered_at"],
             unhealthy_seconds=r["unhealthy_seconds"],
+            exits=r["exits"],
+            started_at=r["started_at"],
+            first_exit=r["first_exit"],
+            last_exit=r["last_exit"],
+            exit_codes=tuple(r["exit_codes"] or ()),
+            last_probe=r["last_probe"],
+            last_probe_output=r["last_probe_output"],
+            last_probe_exit=r["last_probe_exit"],
+            ooms=r["ooms"],
+            first_oom=r["first_oom"],
         )
         for r in frame.iter_rows(named=True)
     }
@@ -120,8 +149,7 @@ def read_stack(
         .group_by("service")
         .agg(pl.col("container").sort())
     )
-    # Configs are keyed by container name (inspect) or service (compose): map to services.
-    configs = {containers.get(key, key): conf for key, conf in evidence.configs.items()}
+    configs = _service_configs(evidence.configs, containers)
     return Stack(
         logs=logs,
         events=events,
@@ -153,12 +181,15 @@ def _service_frame(
         .group_by("service")
         .agg(pl.len().cast(pl.Int64).alias("errors"))
     )
-    probes = (
-        events.filter(
-            (pl.col("action") == EventAction.PROBE.value) & (pl.col("exit_code").fill_null(0) != 0)
-        )
-        .group_by("service")
-        .agg(pl.col("ts").min().alias("first_failed_probe"))
+    probe_rows = events.filter(pl.col("action") == EventAction.PROBE.value).sort("ts", "seq")
+    probes = probe_rows.group_by("service").agg(
+        pl.col("ts")
+        .filter(pl.col("exit_code").fill_null(0) != 0)
+        .min()
+        .alias("first_failed_probe"),
+        pl.col("ts").last().alias("last_probe"),
+        pl.col("output").last().str.strip_chars().alias("last_probe_output"),
+        pl.col("exit_code").last().cast(pl.Int64).alias("last_probe_exit"),
     )
     frame = (
         base.join(errors, on="service", how="left")
@@ -166,6 +197,8 @@ def _service_frame(
         .join(probes, on="service", how="left")
         .join(_lifecycle(events), on="service", how="left")
         .join(_snapshots(events), on="service", how="left")
+        .join(_ooms(events), on="service", how="left")
+        .join(_compose_says(logs), on="service", how="left")
     )
     restarts = pl.max_horizontal(
         pl.col("_restart_count").fill_null(0), (pl.col("_starts").fill_null(0) - 1).clip(0)
@@ -177,6 +210,14 @@ def _service_frame(
         pl.col("errors").fill_null(0),
         pl.col("unhealthy_seconds").fill_null(0.0),
         pl.coalesce("first_unhealthy", "first_failed_probe").alias("first_unhealthy"),
+        pl.max_horizontal(pl.col("_dies").fill_null(0), pl.col("_compose_exits").fill_null(0))
+        .cast(pl.Int64)
+        .alias("exits"),
+        pl.when(pl.col("_dies").fill_null(0) > 0)
+        .then(pl.col("exit_codes"))
+        .otherwise(pl.col("_compose_codes"))
+        .alias("exit_codes"),
+        pl.col("ooms").fill_null(0),
     ).select(
         "service",
         "state",
@@ -186,6 +227,27 @@ def _service_frame(
         "first_unhealthy",
         "recovered_at",
         "unhealthy_seconds",
+        "exits",
+        "started_at",
+        "first_exit",
+        "last_exit",
+        "exit_codes",
+        "last_probe",
+        "last_probe_output",
+        "last_probe_exit",
+        "ooms",
+        "first_oom",
+    )
+
+
+def _ooms(events: pl.DataFrame) -> pl.DataFrame:
+    """Per service: kernel OOM kills, one per kill (inspect's OOMKilled and the oom event of
+    one death count once)."""
+    return (
+        drop_repeated_ooms(events)
+        .filter(pl.col("action") == EventAction.OOM.value)
+        .group_by("service")
+        .agg(pl.len().cast(pl.Int64).alias("ooms"), pl.col("ts").min().alias("first_oom"))
     )
 
 
@@ -218,10 +280,22 @@ def _health(events: pl.DataFrame, data_end: datetime | None) -> pl.DataFrame:
 
 
 def _lifecycle(events: pl.DataFrame) -> pl.DataFrame:
-    """Per service: starts, deaths, the engine's restart count, the last start or die."""
+    """Per service: starts, deaths (when, exit codes), the engine's restart count, the last
+    start or die."""
+    died = pl.col("action") == EventAction.DIE.value
     return events.group_by("service").agg(
         (pl.col("action") == EventAction.START.value).sum().cast(pl.Int64).alias("_starts"),
-        (pl.col("action") == EventAction.DIE.value).sum().cast(pl.Int64).alias("_dies"),
+        died.sum().cast(pl.Int64).alias("_dies"),
+        pl.col("ts").filter(pl.col("action") == EventAction.START.value).min().alias("started_at"),
+        pl.col("ts").filter(died).min().alias("first_exit"),
+        pl.col("ts").filter(died).max().alias("last_exit"),
+        pl.col("exit_code")
+        .filter(died)
+        .drop_nulls()
+        .unique()
+        .sort()
+        .cast(pl.Int64)
+        .alias("exit_codes"),
         pl.col("restart_count").max().cast(pl.Int64).alias("_restart_count"),
         pl.col("action")
         .filter(pl.col("action").is_in([EventAction.START.value, EventAction.DIE.value]))
@@ -242,12 +316,83 @@ def _snapshots(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _service_configs(
+    configs: Mapping[str, ContainerConfig], containers: Mapping[str, str]
+) -> dict[str, ContainerConfig]:
+    """Configs by service: inspect's (keyed by container name) and the compose file's (keyed by
+    service) merged field by field; the compose file says how the image is made, inspect what
+    the container ran with."""
+    inspected: dict[str, ContainerConfig] = {}
+    composed: dict[str, ContainerConfig] = {}
+    for key, conf in configs.items():
+        if key in containers and containers[key] != key:
+            inspected.setdefault(containers[key], conf)
+        else:
+            composed[key] = conf
+    out: dict[str, ContainerConfig] = {}
+    for service in inspected.keys() | composed.keys():
+        first, second = composed.get(service), inspected.get(service)
+        if first is None or second is None:
+            out[service] = first or second  # type: ignore[assignment]
+            continue
+        built = {f: getattr(first, f) for f in _COMPOSE_FIRST if getattr(first, f) is not None}
+        out[service] = replace(second, **built)
+    return out
+
+
+_COMPOSE_FIRST: Final = ("image", "built_here", "healthcheck")
+
+
+_COMPOSE_STATES: Final = (
+    (r"exited with code -?\d+", "exited"),
+    (r"is unhealthy", "unhealthy"),
+    (r"\bHealthy\s*$", "healthy"),
+    (r"\b(?:Started|Running)\s*$", "running"),
+    (r"\b(?:Stopped|Exited)\s*$", "exited"),
+    (r"\bCreated\s*$", "created"),
+)
+"""Compose's own lines about a service (`docker compose up` output) and the state they tell."""
+
+
+def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
+    """Per service: the state compose's last line about it tells (`worker-1 exited with code 1`,
+    `Container shop-postgres-1  Healthy`) and the exits it printed, for evidence without
+    engine events or snapshots."""
+    state: pl.Expr = pl.lit(None, dtype=pl.String)
+    for pattern, name in reversed(_COMPOSE_STATES):
+        state = pl.when(pl.col("message").str.contains(pattern)).then(pl.lit(name)).otherwise(state)
+    return (
+        logs.filter((pl.col("container") == COMPOSE) & (pl.col("service") != COMPOSE))
+        .with_columns(state.alias("_compose_state"))
+        .drop_nulls("_compose_state")
+        .sort("seq")
+        .group_by("service")
+        .agg(
+            pl.col("_compose_state").last(),
+            pl.col("message")
+            .last()
+            .str.replace_all(r"\s+", " ")
+            .str.strip_chars()
+            .alias("_compose_text"),
+            (pl.col("_compose_state") == "exited").sum().cast(pl.Int64).alias("_compose_exits"),
+            pl.col("message")
+            .str.extract(r"exited with code (-?\d+)")
+            .drop_nulls()
+            .cast(pl.Int64)
+            .unique()
+            .sort()
+            .alias("_compose_codes"),
+        )
+    )
+
+
 def _status_text() -> pl.Expr:
-    return pl.coalesce("_ps_text", "_inspect_text").fill_null("")
+    return pl.coalesce("_ps_text", "_inspect_text", "_compose_text").fill_null("")
 
 
 def _state() -> pl.Expr:
-    """The state at the end: snapshots first, then health events, then lifecycle events."""
+    """The state at the end: snapshots first, then health events, then lifecycle events, then
+    what compose's own lines said."""
     lower = _status_text().str.to_lowercase()
     health_now = pl.coalesce("_snap_health", "last_health")
     return (
@@ -261,7 +406,7 @@ def _state() -> pl.Expr:
         .then(pl.lit("healthy"))
         .when(lower.str.contains(r"^up\b|running") | (pl.col("_last_lifecycle") == "start"))
         .then(pl.lit("running"))
-        .otherwise(pl.lit("unknown"))
+        .otherwise(pl.coalesce("_compose_state", pl.lit("unknown")))
     )
 
 
@@ -310,6 +455,8 @@ def service_states(
             or s in open_issue
             or (s in open_symptoms and st.state not in ("healthy", "running"))
         )
+        conf = stack.configs.get(s)
+        probe = probe_of(st, conf)
         states.append(
             ServiceState(
                 name=s,
@@ -325,6 +472,17 @@ def service_states(
                 findings=finding_count.get(s, 0),
                 issues=ids,
                 transient=s in transient,
+                started_at=st.started_at,
+                failing_since=min(
+                    (t for t in (st.first_unhealthy, st.first_exit, st.first_oom) if t),
+                    default=None,
+                ),
+                exits=int(st.exits),
+                unhealthy_after_seconds=unhealthy_after(st),
+                probe=probe,
+                restart_policy=conf.restart_policy if conf else None,
+                mounts=list(conf.mounts) if conf and conf.mounts is not None else None,
+                detail=service_detail(st, probe),
             )
         )
     return states

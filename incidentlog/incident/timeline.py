@@ -14,11 +14,13 @@ from incidentlog.incident.model import GanttBar, Issue, ServiceState, Threshold,
 from incidentlog.incident.services import ServiceGroups, ServiceStats, peak
 from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.schema import Category, EventAction
-from incidentlog.text import clock
+from incidentlog.text import Code, Prose, clock, format_duration, join_names, plural
 
 __all__ = [
     "STABLE_AFTER",
     "Times",
+    "detected_at",
+    "detection_line",
     "gantt_bars",
     "incident_times",
     "resolved_at",
@@ -51,6 +53,80 @@ def resolved_at(
     ).get_column("ts")
     healthy_again = back.min()
     return healthy_again if isinstance(healthy_again, datetime) else last_seen
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def detected_at(services: Sequence[str], stats: Mapping[str, ServiceStats]) -> datetime | None:
+    """When the engine first showed trouble in these services: unhealthy, an exit, an OOM kill."""
+    times = [
+        t
+        for s in services
+        if (st := stats.get(s)) is not None
+        for t in (st.first_unhealthy, st.first_exit, st.first_oom)
+        if t is not None
+    ]
+    return min(times, default=None)
+
+
+def detection_line(issues: Sequence[Issue], states: Sequence[ServiceState]) -> Prose:
+    """How soon the engine showed the first root cause, and how long the health checks took
+    to flag the services they flagged (their probe timing explains it)."""
+    parts: list[Prose] = []
+    first = issues[0] if issues else None
+    if (
+        first is not None
+        and first.detected_at is not None
+        and first.detection_delay_seconds is not None
+    ):
+        delay = first.detection_delay_seconds
+        when = "at once" if delay < 1 else f"{format_duration(delay)} after its first evidence"
+        parts.append(
+            Prose.of(
+                f"The first root cause (#{first.id}) showed {when}, at {clock(first.detected_at)}"
+            )
+        )
+    by_name = {s.name: s for s in states}
+    flagged = sorted(
+        {
+            s
+            for i in issues
+            for s in i.services
+            if (x := by_name.get(s)) and x.unhealthy_after_seconds is not None
+        },
+    )
+    if flagged:
+        parts.append(_flagged(flagged, by_name))
+    if not parts:
+        return Prose()
+    return Prose.of(Prose.join(parts, ". "), ".")
+
+
+def _flagged(names: Sequence[str], by_name: Mapping[str, ServiceState]) -> Prose:
+    """`the health checks flagged a, b and c 90 s after they started (3 failed probes 30 s
+    apart, no start_period)`."""
+    after = [by_name[s].unhealthy_after_seconds or 0.0 for s in names]
+    low, high = round(min(after)), round(max(after))
+    took = f"{low} s" if low == high else f"{low}–{high} s"
+    who = join_names(names) if len(names) <= 3 else plural(len(names), "service")
+    probes = {
+        (p.retries, p.interval_seconds, p.start_period_seconds)
+        for s in names
+        if (p := by_name[s].probe) is not None
+    }
+    why = Prose()
+    if len(probes) == 1:
+        retries, interval, start = next(iter(probes))
+        if retries and interval:
+            grace = (
+                Prose.of(", no ", Code("start_period"))
+                if not start
+                else Prose.of(", ", Code(f"start_period: {round(start)}s"))
+            )
+            why = Prose.of(f" ({retries} failed probes {round(interval)} s apart", grace, ")")
+    verb = "it" if len(names) == 1 else "they"
+    return Prose.of(f"The health checks flagged {who} {took} after {verb} started", why)
 
 
 # --------------------------------------------------------------------------- timeline
@@ -161,7 +237,7 @@ def _restart_rows(
                     f"until {clock(t1)}{every}",
                 )
             )
-            bars.append(GanttBar(s, f"crash loop ({sv.restarts} restarts)", "crit", t0, t1))
+            bars.append(GanttBar(s, f"crash loop (exited {died.height} times)", "crit", t0, t1))
 
 
 def gantt_bars(
@@ -176,7 +252,7 @@ def gantt_bars(
         out.extend(
             GanttBar(
                 x,
-                f"issue {issue.id}: {issue.category}",
+                f"issue {issue.id} ({issue.category.replace('-', ' ')})",
                 "crit" if issue.ongoing else "done",
                 issue.first_seen,
                 issue.resolved_at or window_end,
@@ -187,7 +263,7 @@ def gantt_bars(
     out.extend(
         GanttBar(
             "milestones",
-            f"issue {issue.id} first error",
+            f"issue {issue.id} first evidence",
             "milestone",
             issue.first_seen,
             issue.first_seen,
@@ -207,7 +283,6 @@ class Times:
     """First failure evidence."""
     first_unhealthy: datetime | None
     """First failed health check of an affected service that is not transient."""
-    detection_delay: float | None
     ongoing: bool
     """An issue is ongoing, or a service still needs attention."""
     ended: datetime | None
@@ -230,7 +305,6 @@ def incident_times(
         ),
         default=None,
     )
-    delay = (first_unhealthy - started).total_seconds() if started and first_unhealthy else None
     ongoing = any(i.ongoing for i in issues) or bool(groups.needs_attention)
     ended = (
         None
@@ -241,7 +315,7 @@ def incident_times(
     if started is not None:
         stop = window_end if ongoing else ended
         duration = (stop - started).total_seconds() if stop else None
-    return Times(started, first_unhealthy, delay, ongoing, ended, duration)
+    return Times(started, first_unhealthy, ongoing, ended, duration)
 
 
 def thresholds(

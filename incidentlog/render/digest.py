@@ -33,9 +33,8 @@ from incidentlog.errors import UsageError
 from incidentlog.redact import json_safe
 from incidentlog.render.heatmap import heatmap
 from incidentlog.render.markdown import markdown_to_html
-from incidentlog.render.plain import iso, to_plain
 from incidentlog.render.templates import render_template, template_environment
-from incidentlog.text import plural
+from incidentlog.text import iso, plural, to_plain
 
 __all__ = [
     "FORMATS",

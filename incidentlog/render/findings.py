@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from incidentlog.redact import json_safe, one_line
-from incidentlog.render.plain import iso
+from incidentlog.text import iso
 
 __all__ = [
     "detect_json",

@@ -16,7 +16,7 @@ import polars as pl
 from incidentlog.patterns.mining import PATTERN_COLUMNS, mine_patterns
 from incidentlog.patterns.run import PatternsResult
 from incidentlog.redact import json_safe, one_line
-from incidentlog.render.plain import iso
+from incidentlog.text import iso
 
 __all__ = [
     "patterns_json",

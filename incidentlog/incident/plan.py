@@ -1,0 +1,337 @@
+"""The action plan (fix and apply, verify, watch) and the long-term improvements.
+
+Commands are shell lines with every service and container name shell-quoted
+(`shlex.quote`): names come from logs and are untrusted. Branches and advice
+that depend on how a container runs (a restart policy, code mounted from the
+host, a `start_period`) appear only when the evidence shows it.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
+
+from incidentlog.incident.model import (
+    ActionPhase,
+    ActionStep,
+    Improvement,
+    Issue,
+    ServiceState,
+)
+from incidentlog.text import Code, Prose, join_names, join_prose
+
+__all__ = ["GENERAL_IMPROVEMENTS", "IMPROVEMENTS", "action_plan", "improvements"]
+
+_FIX_ORDER: Final = ["change-config", "change-code", "rebuild-image", "restart", "investigate"]
+"""The quickest fixes first: a compose change applies without a build."""
+
+IMPROVEMENTS: Final[Mapping[str, tuple[str, tuple[str, ...]]]] = {
+    "missing-binary": (
+        "Health checks that are tested",
+        (
+            "Run every service's health-check command against the built image in CI "
+            "(`docker compose up --wait` fails when a service never becomes healthy).",
+            "Prefer probes that need nothing extra in the image: an application-level "
+            "`/health` endpoint checked with a tool the base image ships, or the app's own "
+            "health subcommand.",
+        ),
+    ),
+    "event-loop-conflict": (
+        "Async start-up code that is checked",
+        (
+            "Lint for `asyncio.run()` / `uvicorn.run()` inside `async def` (e.g. flake8-async, "
+            "ruff's `ASYNC` rules) and for coroutines that are never awaited "
+            "(run tests with `-W error::RuntimeWarning`).",
+            "Start each service once in CI and fail when it exits within the first minute.",
+        ),
+    ),
+    "healthcheck-failed": (
+        "A health-check dashboard and alerts",
+        (
+            "Alert on `health_status: unhealthy` events (and on services stuck in `starting`).",
+            "Track the health-check success rate per service; make `/health` check the "
+            "dependencies the service needs (database, cache) without failing on slow ones.",
+        ),
+    ),
+    "crash-loop": (
+        "Crash-loop detection",
+        (
+            "Alert when a container restarts more than a few times in ten minutes.",
+            "Cap retries (`restart: on-failure:5`) for services that cannot recover by restarting.",
+        ),
+    ),
+    "oom-killed": (
+        "Memory limits that fit the workload",
+        (
+            "Alert on `oom` events and exit code 137; chart memory use against `mem_limit`.",
+            "Size limits from observed peaks, and cap per-query / per-worker memory "
+            "(e.g. postgres `work_mem`) below the container limit.",
+        ),
+    ),
+    "connection-refused": (
+        "Dependencies that degrade gracefully",
+        ("Retries with backoff and a circuit breaker for calls to other services.",),
+    ),
+    "dns-resolution": (
+        "Configuration validated before deploy",
+        (
+            "Check in CI that every host name in configuration (`DATABASE_URL`, `PGHOST`, …) "
+            "is a service of the compose file (`docker compose config --services`).",
+        ),
+    ),
+    "config-error": (
+        "Configuration validated before deploy",
+        (
+            "Validate required environment variables at start-up with one clear error, "
+            "and check `env_file`s against a list of required keys in CI.",
+        ),
+    ),
+    "timeout": (
+        "Latency visibility",
+        (
+            "Measure response times of health endpoints and alert above 5 s.",
+            "Set explicit client timeouts shorter than the caller's own deadline.",
+        ),
+    ),
+}
+GENERAL_IMPROVEMENTS: Final = (
+    "Observability",
+    (
+        "Structured (JSON) logs across all services, so errors are counted by service and rule.",
+        "Keep container logs and `docker events` beyond the containers' lifetime "
+        "(`incidentlog collect` / `ingest` into the history store).",
+    ),
+)
+
+
+def _q(names: Iterable[str]) -> str:
+    return " ".join(shlex.quote(n) for n in names)
+
+
+def _mounted(services: Sequence[str], states: Mapping[str, ServiceState]) -> list[str]:
+    """Services whose code may come from the host: a bind mount, or mounts the evidence does
+    not show (inspect shows them; an empty list is no mount at all)."""
+    return [
+        s
+        for s in services
+        if (st := states.get(s)) is None
+        or st.mounts is None
+        or any(m.startswith("bind ") for m in st.mounts)
+    ]
+
+
+def _fix_step(kind: str, group: Sequence[Issue], states: Mapping[str, ServiceState]) -> ActionStep:
+    """One step for the issues of one fix kind: what to change, then the commands to apply it."""
+    services = sorted({s for i in group for s in i.services})
+    q = _q(services)
+    refs = ", ".join(f"#{i.id}" for i in group)
+    if kind == "rebuild-image":
+        what = Prose.join(
+            [
+                Prose.of(
+                    "add ", Code(i.fields["binary"]), f" to the image of {join_names(i.services)}"
+                )
+                if i.fields.get("binary")
+                else Prose.of(f"fix the image of {join_names(i.services)}")
+                for i in group
+            ],
+            "; ",
+        )
+        title = Prose.of(f"Rebuild the images ({refs}): ", what, ", then recreate")
+        return ActionStep(
+            kind, title, services, [f"docker compose build {q}", f"docker compose up -d {q}"]
+        )
+    if kind == "change-code":
+        commands = [f"docker compose build {q}", f"docker compose up -d {q}"]
+        mounted = _mounted(services, states)
+        if mounted:
+            commands += [
+                "# if the code is mounted from the host instead of built into the image:",
+                f"docker compose restart {_q(mounted)}",
+            ]
+        return ActionStep(
+            kind,
+            Prose.of(f"After the code change ({refs}), rebuild and recreate"),
+            services,
+            commands,
+        )
+    if kind == "change-config":
+        title = Prose.of(
+            f"After the compose change ({refs}), recreate (a restart does not apply it)"
+        )
+        return ActionStep(kind, title, services, [f"docker compose up -d {q}"])
+    if kind == "restart":
+        return ActionStep(
+            kind, Prose.of(f"Restart ({refs})"), services, [f"docker compose restart {q}"]
+        )
+    title = Prose.of(f"Investigate ({refs}): read the last lines before each failure")
+    return ActionStep(kind, title, services, [f"docker compose logs --tail 100 {q}"])
+
+
+def _start_step(issues: Sequence[Issue], fixed: set[str]) -> ActionStep | None:
+    """Dependants that never started: `up -d` them once what they wait for is fixed."""
+    waiting = sorted(
+        {y.service for i in issues for y in i.symptoms if y.category == "not-started"} - fixed
+    )
+    if not waiting:
+        return None
+    ups = sorted(
+        {
+            y.via.removeprefix("depends_on ")
+            for i in issues
+            for y in i.symptoms
+            if y.service in waiting
+        }
+    )
+    title = Prose.of(
+        f"Then start {join_names(waiting)}, which never started (it waits for {join_names(ups)})"
+    )
+    return ActionStep("start", title, waiting, [f"docker compose up -d {_q(waiting)}"])
+
+
+def action_plan(issues: Sequence[Issue], states: Mapping[str, ServiceState]) -> list[ActionPhase]:
+    """Fix and apply (a step per fix kind, quickest first), verify, watch."""
+    by_kind: dict[str, list[Issue]] = {}
+    for i in issues:
+        by_kind.setdefault(i.fix_kind, []).append(i)
+    steps = [_fix_step(kind, by_kind[kind], states) for kind in _FIX_ORDER if by_kind.get(kind)]
+    fixed = {s for i in issues for s in i.services}
+    start = _start_step(issues, fixed)
+    if start is not None:
+        steps.append(start)
+    verify_services = sorted(fixed | {s for st in steps for s in st.services})
+    verify = ["docker compose ps", f"docker compose logs -f --tail 20 {_q(verify_services)}"]
+    probe_containers = sorted(
+        {
+            c
+            for i in issues
+            if i.category in ("missing-binary", "healthcheck-failed")
+            or any(states[s].first_unhealthy for s in i.services if s in states)
+            for c in i.containers
+        }
+    )
+    if probe_containers:
+        verify.append(
+            f"docker inspect --format {shlex.quote('{{.Name}} {{json .State.Health}}')} "
+            + _q(probe_containers)
+        )
+    watch = [
+        "docker ps --filter health=unhealthy",
+        "docker compose ps --status restarting",
+        "docker compose logs --since 1h | grep -i error",
+    ]
+    verify_title = Prose.markup("Every service should be `Up (healthy)` and the errors gone")
+    watch_title = Prose.of(
+        "Until the next status update: unhealthy or restarting containers, new errors"
+    )
+    return [
+        ActionPhase("Fix and apply", 15, steps),
+        ActionPhase("Verify", 5, [ActionStep("verify", verify_title, verify_services, verify)]),
+        ActionPhase("Watch", 30, [ActionStep("watch", watch_title, [], watch)]),
+    ]
+
+
+def improvements(issues: Sequence[Issue], states: Sequence[ServiceState]) -> list[Improvement]:
+    """Long-term work for the categories found (issues first, then their symptoms), with
+    what the evidence says about restart policies and `start_period` (crash-loop advice only
+    when something was restarted)."""
+    cats = list(dict.fromkeys(i.category for i in issues))
+    for i in issues:
+        for y in i.symptoms:
+            if y.category in IMPROVEMENTS and y.category not in cats:
+                cats.append(y.category)
+    out: dict[str, Improvement] = {}
+    slow = _start_period_items(states)
+    restarted = any(s.restarts for s in states)
+    for cat in cats:
+        if cat not in IMPROVEMENTS or (cat == "crash-loop" and not restarted):
+            continue
+        title, items = IMPROVEMENTS[cat]
+        if title in out:
+            out[title].because.append(cat)
+            continue
+        extra = _restart_policy_items(states) if cat == "crash-loop" else []
+        if cat == "connection-refused":
+            extra = _dependency_items(issues)
+        if cat in ("missing-binary", "healthcheck-failed"):
+            extra, slow = slow, []
+        out[title] = Improvement(title, [Prose.markup(x) for x in items] + extra, [cat])
+    title, items = GENERAL_IMPROVEMENTS
+    out[title] = Improvement(title, [Prose.markup(x) for x in items], [])
+    return list(out.values())
+
+
+def _dependency_items(issues: Sequence[Issue]) -> list[Prose]:
+    """Start-up order on the services others failed to reach (named, never a placeholder)."""
+    upstream = sorted(
+        {
+            s
+            for i in issues
+            if any(y.service not in i.services for y in i.symptoms)
+            for s in i.services
+        }
+    )
+    if not upstream:
+        return [Prose.markup("`depends_on` with `condition: service_healthy` for start-up order.")]
+    conditions = ", ".join(f"{s}: {{condition: service_healthy}}" for s in upstream)
+    return [
+        Prose.of(
+            "Start the services that use ",
+            join_names(upstream),
+            " only once " + ("it is" if len(upstream) == 1 else "they are") + " healthy (",
+            Code(f"depends_on: {{{conditions}}}"),
+            ").",
+        )
+    ]
+
+
+def _restart_policy_items(states: Sequence[ServiceState]) -> list[Prose]:
+    """The restart policy a crash loop ran under, as inspect or the compose file shows it."""
+    looping = [s for s in states if s.exits > 1 and s.restarts and s.restart_policy]
+    policies = sorted({s.restart_policy for s in looping if s.restart_policy})
+    if not policies:
+        return []
+    said = join_prose([Code(f"restart: {p}") for p in policies])
+    return [
+        Prose.of(
+            f"{join_names([s.name for s in looping])} ran under ",
+            said,
+            ", which restarts after every crash without a limit; ",
+            Code("docker compose ps"),
+            " shows that only as ",
+            Code("Restarting"),
+            ".",
+        )
+    ]
+
+
+def _start_period_items(states: Sequence[ServiceState]) -> list[Prose]:
+    """A `start_period` for services whose health check failed while they started up and
+    that were healthy again later (the check flagged a slow start, not a failure)."""
+    slow = [
+        s
+        for s in states
+        if s.transient
+        and s.recovered_at is not None
+        and s.started_at is not None
+        and s.probe is not None
+        and not s.probe.start_period_seconds
+    ]
+    if not slow:
+        return []
+    items = []
+    for s in slow:
+        assert s.recovered_at is not None and s.started_at is not None
+        took = (s.recovered_at - s.started_at).total_seconds()
+        period = max(30, math.ceil(took / 30) * 30)
+        items.append(
+            Prose.of(
+                f"{s.name} failed its health check while it started and was healthy "
+                f"{round(took)} s after its start: ",
+                Code(f"start_period: {period}s"),
+                " lets a slow start pass without counting failures.",
+            )
+        )
+    return items

@@ -1,0 +1,148 @@
+"""The report's advice in isolation: probe fixes an image can run, asyncio fixes that fit
+the traceback's frames, excerpt lines that say what happened, compose durations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from incidentlog.incident.advice import _asyncio_run_fix, telling_line
+from incidentlog.incident.excerpts import CodeFrame, _brief
+from incidentlog.incident.model import ExcerptLine
+from incidentlog.incident.probes import ProbeService, busybox_shell, probe_fix, probe_url
+from incidentlog.topology import duration_seconds
+
+
+def _svc(
+    name: str,
+    image: str | None,
+    command: str | None,
+    output: str | None,
+    built: bool | None = True,
+) -> ProbeService:
+    return ProbeService(name, image, built, command, output)
+
+
+def test_busybox_image_gets_a_wget_probe_with_its_own_url() -> None:
+    web = _svc(
+        "web", "shop-web", "curl -fsS http://localhost:8080/healthz", "/bin/sh: curl: not found"
+    )
+    found = probe_fix("curl", [web])
+    assert found.kind == "change-config"
+    text = str(found.fix)
+    assert '"wget -q --spider http://localhost:8080/healthz || exit 1"' in text
+    assert "BusyBox" in text and "PORT" not in text
+
+
+def test_alpine_image_name_counts_as_busybox() -> None:
+    api = _svc("api", "node:20-alpine", "curl -f http://127.0.0.1:3000/", None, built=False)
+    assert "wget -q --spider http://127.0.0.1:3000/" in str(probe_fix("curl", [api]).fix)
+
+
+def test_debian_shell_gets_apt_in_a_rebuild() -> None:
+    api = _svc("api", "shop-api", "curl -f http://localhost:8000/", "/bin/sh: 1: curl: not found")
+    found = probe_fix("curl", [api])
+    assert found.kind == "rebuild-image"
+    assert "apt-get install -y --no-install-recommends curl" in str(found.fix)
+    assert "apk add" not in str(found.fix)
+
+
+def test_own_health_command_in_exec_form_with_the_probe_port() -> None:
+    tunnel = _svc(
+        "tunnel",
+        "docker.io/cloudflare/cloudflared:2025.7.0",
+        "wget --spider -q http://localhost:49312/ready",
+        'OCI runtime exec failed: exec: "wget": executable file not found in $PATH',
+        built=False,
+    )
+    text = str(probe_fix("wget", [tunnel]).fix)
+    assert '["CMD", "cloudflared", "tunnel", "--metrics", "localhost:49312", "ready"]' in text
+    assert "no shell" in text
+
+
+def test_unknown_image_never_gets_a_placeholder() -> None:
+    odd = _svc("odd;rm -rf /", "vendor/thing:1", "probe-tool --check", "exec failed", built=False)
+    text = str(probe_fix("probe-tool", [odd]).fix)
+    assert "PORT" not in text and "<service>" not in text
+    assert "docker compose exec 'odd;rm -rf /' sh -c" in text  # the name is shell-quoted
+
+
+@pytest.mark.parametrize(
+    ("command", "port"),
+    [
+        ("curl -f http://localhost:3000/ || exit 1", 3000),
+        ("wget -q --spider http://localhost/nginx-health || exit 1", 80),
+        ("curl -k https://127.0.0.1/health", 443),
+    ],
+)
+def test_probe_url_port(command: str, port: int) -> None:
+    found = probe_url(command)
+    assert found is not None and found[1] == port
+
+
+def test_busybox_and_dash_wordings() -> None:
+    assert busybox_shell("/bin/sh: curl: not found\n")
+    assert not busybox_shell("/bin/sh: 1: curl: not found")
+    assert not busybox_shell("bash: curl: command not found")
+
+
+def test_asyncio_fix_when_the_caller_calls_it_without_await() -> None:
+    caller = CodeFrame("/app/svc/loop.py", "35", "self.refresh()", "sync_forever")
+    frame = CodeFrame(
+        "/app/svc/loop.py", "28", "rows = asyncio.run(self._load())", "refresh", caller
+    )
+    text = str(_asyncio_run_fix(frame))
+    assert "`async def refresh`" in text and "`rows = await self._load()`" in text
+    assert "`await self.refresh()`" in text and "already async" not in text
+
+
+def test_asyncio_fix_when_the_caller_awaits_it() -> None:
+    caller = CodeFrame("/app/main.py", "12", "data = await fetch_all()", "main")
+    frame = CodeFrame("/app/main.py", "7", "return asyncio.run(load())", "fetch_all", caller)
+    text = str(_asyncio_run_fix(frame))
+    assert text.startswith("`return await load()` instead of `return asyncio.run(load())`")
+    assert "async def" not in text
+
+
+def test_brief_keeps_the_app_frames_and_the_error() -> None:
+    at = datetime(2025, 8, 1, tzinfo=UTC)
+    texts = [
+        "ERROR sync failed",
+        "Traceback (most recent call last):",
+        '  File "/app/svc/loop.py", line 35, in sync_forever',
+        "    self.refresh()",
+        '  File "/app/svc/loop.py", line 28, in refresh',
+        "    rows = asyncio.run(self._load())",
+        "           ^^^^^^^^^^^^^^^^^^^^^^^^^",
+        '  File "/usr/local/lib/python3.11/asyncio/runners.py", line 186, in run',
+        "    raise RuntimeError(",
+        "RuntimeError: asyncio.run() cannot be called from a running event loop",
+    ]
+    record = [ExcerptLine(at if n == 0 else None, t, True) for n, t in enumerate(texts)]
+    brief = [x.text for x in _brief(record)]
+    assert brief == [
+        "ERROR sync failed",
+        "…",
+        '  File "/app/svc/loop.py", line 35, in sync_forever',
+        "    self.refresh()",
+        '  File "/app/svc/loop.py", line 28, in refresh',
+        "    rows = asyncio.run(self._load())",
+        "…",
+        "RuntimeError: asyncio.run() cannot be called from a running event loop",
+    ]
+
+
+def test_telling_line_of_a_traceback_is_its_last() -> None:
+    assert telling_line("Traceback (most recent call last):\n  File x\nKeyError: 'A'\n") == (
+        "KeyError: 'A'"
+    )
+    assert telling_line("ERROR boom\nmore") == "ERROR boom"
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("40s", 40.0), ("1m30s", 90.0), ("500ms", 0.5), (15, 15.0), ("1h", 3600.0), ("soon", None)],
+)
+def test_compose_durations(value: object, seconds: float | None) -> None:
+    assert duration_seconds(value) == seconds
