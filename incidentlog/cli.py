@@ -97,12 +97,22 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+ENVIRONMENT = (
+    "Environment: INCIDENTLOG_STORE (the store), INCIDENTLOG_RULES (more rule packs, "
+    "separated by :), INCIDENTLOG_CONFIG (the config file), INCIDENTLOG_WEBHOOK_URL (where "
+    "digests are posted), COMPOSE_PROJECT_NAME (the project of input that does not name it), "
+    "DOCKER_HOST and DOCKER_CONTEXT (the engine collect and status read), NO_COLOR, "
+    f"{DEBUG_ENV}=1 (a traceback instead of one line on an internal error)."
+)
+
+
 def _make_app(names: Sequence[str]) -> typer.Typer:
     """The Typer app with the commands `names` (in `_COMMANDS` order)."""
     made = typer.Typer(
         name="incidentlog",
         cls=_PlainErrors,
         help="Post-incident reports, error digests and a greppable history from Docker Compose logs.",
+        epilog=ENVIRONMENT,
         no_args_is_help=True,
         pretty_exceptions_show_locals=False,
         add_completion=True,

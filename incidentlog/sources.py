@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
+from incidentlog.progress import step
 from incidentlog.schema import LOGS_SCHEMA
 from incidentlog.topology import (
     ContainerConfig,
@@ -326,6 +327,7 @@ class EvidenceSource:
 
     def evidence(self) -> Evidence:
         """Everything in the window, collected, with the topology (what report needs)."""
+        step("reading the evidence")
         logs = self.logs(select=False).collect()
         events = self.events().collect()
         topology = self.topology

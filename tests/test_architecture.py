@@ -15,10 +15,10 @@ import incidentlog
 
 PACKAGE = Path(incidentlog.__file__).parent
 LAYERS = {
-    "base": ("errors", "schema", "timespec", "redact", "text"),
+    "base": ("errors", "schema", "timespec", "redact", "text", "progress"),
     "input": ("ingest", "store", "lake", "topology", "detect.rules"),
     "evidence": ("sources",),
-    "analysis": ("detect", "patterns", "search"),
+    "analysis": ("detect", "patterns", "search", "follow"),
     "models": ("incident", "digest"),
     "view": ("render",),
     "live": ("live",),

@@ -270,3 +270,91 @@ def test_a_bug_is_one_line_not_a_traceback(log: Path, monkeypatch: pytest.Monkey
     )
     monkeypatch.setenv("INCIDENTLOG_DEBUG", "1")
     assert isinstance(runner.invoke(app, ["detect", str(log)]).exception, KeyError)
+
+
+# ---- --help: examples, choices, environment variables ----------------------------
+
+ENV_SHOWN = {
+    "--store": "INCIDENTLOG_STORE",
+    "--rules": "INCIDENTLOG_RULES",
+    "--webhook": "INCIDENTLOG_WEBHOOK_URL",
+    "--docker-host": "DOCKER_HOST, DOCKER_CONTEXT",
+}
+"""Options whose help names the variable the code reads (collect's -p is its own option)."""
+PROJECT_FROM_ENV = ("ingest", "detect", "report", "grep", "patterns")
+CHOICES = {
+    "--input-format": ("compose", "raw", "json-file", "events", "inspect", "ps"),
+    "--webhook-format": ("slack", "json"),
+    "--level": ("trace", "debug", "info", "warn", "error", "fatal", "unknown"),
+    "--fail-on": ("info", "low", "medium", "high", "critical"),
+    "--color": ("auto", "always", "never"),
+    "--dataset": ("logs", "events"),
+}
+
+
+def _help(command: str) -> str:
+    """`incidentlog COMMAND --help` as rendered, wide enough that nothing wraps."""
+    result = runner.invoke(app, [*command.split(), "--help"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("command", sorted(_commands()))
+def test_every_command_help_has_an_example(command: str) -> None:
+    examples = [line for line in _help(command).splitlines() if f"incidentlog {command} " in line]
+    assert examples, f"{command} --help shows no example"
+
+
+@pytest.mark.parametrize("command", sorted(_commands()))
+def test_help_shows_fixed_choices_and_environment(command: str) -> None:
+    text = _help(command)
+    options = _options(_commands()[command])
+    if command in FORMATS or command == "status":
+        allowed = FORMATS.get(command, ("text", "json"))
+        assert "[" + "|".join(allowed) + "]" in text, f"{command}: --format choices not shown"
+    for option, values in CHOICES.items():
+        if option in options:
+            assert "[" + "|".join(values) + "]" in text, f"{command}: {option} choices"
+    for option, variable in ENV_SHOWN.items():
+        if option in options:
+            assert f"[env var: {variable}]" in text, f"{command}: {option} env var not shown"
+    if command in PROJECT_FROM_ENV:
+        assert "[env var: COMPOSE_PROJECT_NAME]" in text
+
+
+def test_the_choices_shown_are_the_ones_the_library_takes() -> None:
+    from incidentlog.commands import options
+    from incidentlog.ingest.sniff import InputFormat
+    from incidentlog.schema import Level, Severity
+
+    assert tuple(f.value for f in InputFormat) == options.INPUT_FORMATS
+    assert tuple(level.value for level in Level) == options.LEVELS
+    assert tuple(s.value for s in Severity) == options.SEVERITIES
+
+
+def test_the_root_help_lists_the_environment() -> None:
+    text = _help("")
+    for variable in (
+        "INCIDENTLOG_STORE",
+        "INCIDENTLOG_RULES",
+        "INCIDENTLOG_CONFIG",
+        "INCIDENTLOG_WEBHOOK_URL",
+        "COMPOSE_PROJECT_NAME",
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "NO_COLOR",
+        "INCIDENTLOG_DEBUG",
+    ):
+        assert variable in text
+
+
+def test_showing_an_environment_variable_does_not_make_click_read_it(
+    log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$INCIDENTLOG_STORE is only the default store: PATHs given without --store are read,
+    not added to it (Click reading it as --store would add them)."""
+    store = tmp_path / "env-store"
+    monkeypatch.setenv("INCIDENTLOG_STORE", str(store))
+    result = runner.invoke(app, ["grep", "PEBKAC", str(log)])
+    assert result.exit_code == 0, result.output
+    assert not store.exists()

@@ -204,3 +204,15 @@ def test_blank_lines_between_compose_lines_are_counted(tmp_path: Path) -> None:
     assert source.lines == 3
     assert {reason: r.count for reason, r in source.rejected.items()} == {"blank line": 1}
     assert result.logs.filter(pl.col("service") == "web").height == 2
+
+
+@pytest.mark.parametrize(
+    "data", [b"\x1f\x8b", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", b"\x1f\x8bnot gzip"]
+)
+def test_damaged_gzip_is_an_input_error(tmp_path: Path, data: bytes) -> None:
+    """Bytes that start like gzip but are cut off or not gzip (found by the property test)."""
+    path = tmp_path / "rotated.log.gz"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match="damaged gzip file") as caught:
+        read_inputs([path])
+    assert "\n" not in str(caught.value)

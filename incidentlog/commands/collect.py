@@ -16,6 +16,8 @@ from incidentlog.commands.options import (
     WebhookFormatOption,
     WebhookOption,
     check_format,
+    choices,
+    env_shown,
 )
 from incidentlog.errors import UsageError
 
@@ -27,7 +29,9 @@ DockerHostOption = Annotated[
     str | None,
     typer.Option(
         "--docker-host",
-        help="Docker Engine address (default: $DOCKER_HOST, else the local socket).",
+        help="Docker Engine address (default: $DOCKER_HOST, else $DOCKER_CONTEXT or the "
+        "current docker context, else the local socket)."
+        + env_shown("DOCKER_HOST, DOCKER_CONTEXT"),
     ),
 ]
 STATUS_FORMATS = ("text", "json")
@@ -128,7 +132,9 @@ def collect(
 
 def status(
     project: ProjectOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(STATUS_FORMATS), help="text or json.")
+    ] = "text",
     docker_host: DockerHostOption = None,
 ) -> None:
     """Every service's health now; exit 0 ok, 1 warning (>25% unhealthy), 2 critical (>50%), 3 unknown.

@@ -8,6 +8,7 @@ import typer
 
 from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
+    SEVERITIES,
     InputFormatOption,
     LakeOption,
     OutputOption,
@@ -20,6 +21,7 @@ from incidentlog.commands.options import (
     StoreOption,
     UntilOption,
     check_format,
+    choices,
 )
 
 FORMATS = ("text", "json", "jsonl")
@@ -33,14 +35,19 @@ def detect(
     until: UntilOption = None,
     service: ServiceOption = None,
     rules: RulesOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="text, json or jsonl.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="text, json or jsonl.")
+    ] = "text",
     input_format: InputFormatOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
     project: ProjectOption = None,
     fail_on: Annotated[
         str | None,
-        typer.Option(help="Exit 3 when a finding reaches this severity (info..critical)."),
+        typer.Option(
+            metavar=choices(SEVERITIES),
+            help="Exit 3 when a finding reaches this severity (info..critical).",
+        ),
     ] = None,
 ) -> None:
     """Failure signatures found in logs, probes and events, per service and rule.
@@ -52,6 +59,7 @@ def detect(
       incidentlog detect --since 2h --format jsonl --fail-on high
     """
     from incidentlog.detect import FAIL_EXIT_CODE, check_fail_on, fails_at, run_detect
+    from incidentlog.progress import shown
     from incidentlog.render.findings import detect_json, detect_jsonl, detect_text
     from incidentlog.sources import EvidenceSource
 
@@ -69,7 +77,8 @@ def detect(
             input_format=input_format,
             project=project,
         )
-        result = run_detect(EvidenceSource(request), redact=not no_redact)
+        with shown("detect"):
+            result = run_detect(EvidenceSource(request), redact=not no_redact)
         views = {"text": detect_text, "json": detect_json, "jsonl": detect_jsonl}
         write_output(views[fmt](result.summary), output)
     if fails_at(result.summary, fail_on):

@@ -16,6 +16,7 @@ from incidentlog.commands.options import (
     WebhookFormatOption,
     WebhookOption,
     check_format,
+    choices,
 )
 
 if TYPE_CHECKING:
@@ -34,7 +35,9 @@ def digest(
     hour: Annotated[
         str | None, typer.Option(help="Period of one hour, e.g. 2025-08-01T13 (read in --tz).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="md, html or json.")
+    ] = "md",
     output: OutputOption = None,
     quiet_if_unchanged: Annotated[
         bool, typer.Option(help="Print (and write) nothing when nothing changed.")
@@ -57,6 +60,7 @@ def digest(
 
       INCIDENTLOG_WEBHOOK_URL=https://hooks.slack.com/services/… incidentlog digest --quiet-if-unchanged -o /var/lib/incidentlog/last.md
     """
+    from incidentlog.progress import shown
     from incidentlog.render.digest import digest_of, render_digest
 
     with cli_errors():
@@ -65,9 +69,10 @@ def digest(
             from incidentlog.live.notify import check_webhook
 
             check_webhook(webhook, webhook_format)
-        digest = digest_of(
-            since=since, hour=hour, tz=tz, store=store, lake=lake, rule_paths=rules or []
-        )
+        with shown("digest"):
+            digest = digest_of(
+                since=since, hour=hour, tz=tz, store=store, lake=lake, rule_paths=rules or []
+            )
         if quiet_if_unchanged and digest.unchanged:
             return
         write_output(render_digest(digest, fmt, template), output)

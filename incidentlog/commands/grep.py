@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
+    LEVELS,
     InputFormatOption,
     LakeOption,
     OutputOption,
@@ -19,8 +20,15 @@ from incidentlog.commands.options import (
     StoreOption,
     UntilOption,
     check_format,
+    choices,
     deprecated,
+    env_shown,
 )
+from incidentlog.errors import UsageError
+
+if TYPE_CHECKING:
+    from incidentlog.search import GrepQuery
+    from incidentlog.sources import Request
 
 FORMATS = ("text", "json", "jsonl")
 EXIT_NO_MATCH = 1
@@ -38,7 +46,9 @@ def grep(
     until: UntilOption = None,
     service: ServiceOption = None,
     rules: RulesOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="text, json or jsonl.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="text, json or jsonl.")
+    ] = "text",
     input_format: InputFormatOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
@@ -50,7 +60,10 @@ def grep(
         bool, typer.Option("-v", "--invert-match", help="Records that do not match.")
     ] = False,
     level: Annotated[
-        str | None, typer.Option(help="Minimum level (warn keeps warn, error, fatal).")
+        str | None,
+        typer.Option(
+            metavar=choices(LEVELS), help="Minimum level (warn keeps warn, error, fatal)."
+        ),
     ] = None,
     category: Annotated[
         list[str] | None,
@@ -65,6 +78,7 @@ def grep(
         typer.Option(
             help="Records of this compose project (repeatable); one also names the project "
             "of input that does not (default: $COMPOSE_PROJECT_NAME)."
+            + env_shown("COMPOSE_PROJECT_NAME")
         ),
     ] = None,
     after: Annotated[
@@ -83,7 +97,27 @@ def grep(
     limit: Annotated[
         int | None, typer.Option("-m", "--limit", help="At most N matches (the earliest).")
     ] = None,
-    color: Annotated[str, typer.Option(help="auto (on a terminal), always or never.")] = "auto",
+    tail: Annotated[
+        int | None,
+        typer.Option("--tail", help="The last N matches (-m keeps the first N)."),
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "-f",
+            "--follow",
+            help="Keep reading the store: print new matches as collect or ingest write "
+            "them (Ctrl-C stops; with --tail N, the last N first).",
+        ),
+    ] = False,
+    color: Annotated[
+        str,
+        typer.Option(
+            metavar=choices(("auto", "always", "never")),
+            help="auto (on a terminal, unless $NO_COLOR is set), always or never."
+            + env_shown("NO_COLOR"),
+        ),
+    ] = "auto",
     show_secrets: Annotated[
         bool, typer.Option("--show-secrets", hidden=True, help="Deprecated: --no-redact.")
     ] = False,
@@ -95,6 +129,8 @@ def grep(
       incidentlog grep -F 'Connection refused' --service api --since 2h
 
       incidentlog grep Traceback --category event-loop-conflict -C 3
+
+      incidentlog grep -f --tail 20 --level error --service api
     """
     from incidentlog.render.records import grep_chunks, use_color, write_chunks
     from incidentlog.search import GrepQuery, grep_history
@@ -131,7 +167,20 @@ def grep(
             limit=limit,
         )
         colored = use_color(color) and output is None
+        _check_tail_follow(tail, follow, limit=limit, count=count, fmt=fmt)
+        if follow:
+            if paths or output is not None or lake is not None:
+                raise UsageError(
+                    "--follow reads the store as it grows and prints to standard output: "
+                    "give no PATHs, --lake or -o"
+                )
+            matched = _follow(query, request, tail, color=colored, redact=not no_redact, fmt=fmt)
+            raise typer.Exit(0 if matched else EXIT_NO_MATCH)
         result = grep_history(query, EvidenceSource(request), count_only=count)
+        if tail is not None:
+            from incidentlog.follow import last_matches
+
+            result = last_matches(result, tail, before=query.before, after=query.after)
         chunks = grep_chunks(result, fmt=fmt, count=count, color=colored, redact=not no_redact)
         if output is not None:
             write_output("".join(chunks), output)
@@ -139,3 +188,37 @@ def grep(
             write_chunks(chunks)
     if not result.matched:
         raise typer.Exit(EXIT_NO_MATCH)
+
+
+def _check_tail_follow(
+    tail: int | None, follow: bool, *, limit: int | None, count: bool, fmt: str
+) -> None:
+    """--tail and --follow print records: not with -c; --tail not with -m; follow not as JSON."""
+    if tail is not None and limit is not None:
+        raise UsageError("-m keeps the first N matches and --tail the last N: give one of them")
+    if (tail is not None or follow) and count:
+        raise UsageError("-c counts matches: --tail and --follow print them")
+    if tail is not None and tail < 1:
+        raise UsageError(f"--tail {tail}: must be 1 or more")
+    if follow and fmt == "json":
+        raise UsageError("--follow prints records as they land: use --format text or jsonl")
+
+
+def _follow(
+    query: GrepQuery, request: Request, tail: int | None, *, color: bool, redact: bool, fmt: str
+) -> int:
+    """Print matches as they land until Ctrl-C (exit 130, quietly), the reader goes
+    away (`| head`) or -m matches were printed; returns how many were printed."""
+    from incidentlog.follow import follow_matches
+    from incidentlog.render.records import grep_chunks, write_chunks
+
+    matched = 0
+    try:
+        for result in follow_matches(query, request, tail=tail):
+            chunks = grep_chunks(result, fmt=fmt, count=False, color=color, redact=redact)
+            if not write_chunks(chunks):
+                break
+            matched += result.matched
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    return matched

@@ -17,6 +17,7 @@ from incidentlog.commands.options import (
     ServiceOption,
     StoreOption,
     check_format,
+    choices,
     deprecated,
 )
 from incidentlog.errors import UsageError
@@ -34,7 +35,10 @@ def ingest(
     host: Annotated[
         str | None, typer.Option(help="Docker host the input came from (default: this machine).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="Summary format: text or json.")] = "text",
+    fmt: Annotated[
+        str,
+        typer.Option("--format", metavar=choices(FORMATS), help="Summary format: text or json."),
+    ] = "text",
     output: OutputOption = None,
 ) -> None:
     """Parse logs, events, inspect and ps output into the history store.

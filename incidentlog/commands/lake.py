@@ -15,6 +15,7 @@ from incidentlog.commands.options import (
     SinceOption,
     StoreOption,
     UntilOption,
+    choices,
 )
 from incidentlog.errors import UsageError
 
@@ -146,7 +147,9 @@ def plan(
     until: UntilOption = None,
     service: ServiceOption = None,
     host: Annotated[list[str] | None, typer.Option(help="Docker host; repeatable.")] = None,
-    dataset: Annotated[str, typer.Option(help="logs or events.")] = "logs",
+    dataset: Annotated[
+        str, typer.Option(metavar=choices(("logs", "events")), help="logs or events.")
+    ] = "logs",
 ) -> None:
     """The data files (and row groups) a read with these filters plans: what pruning left.
 

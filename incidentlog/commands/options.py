@@ -43,15 +43,38 @@ __all__ = [
     "WebhookFormatOption",
     "WebhookOption",
     "check_format",
+    "choices",
     "deprecated",
+    "env_shown",
 ]
+
+INPUT_FORMATS = ("compose", "raw", "json-file", "events", "inspect", "ps")
+"""What ingest reads (`ingest.sniff.InputFormat`, not imported: --help loads no Polars)."""
+LEVELS = ("trace", "debug", "info", "warn", "error", "fatal", "unknown")
+"""`schema.Level`, least to most severe (aliases such as `warning` are accepted too)."""
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+"""`schema.Severity`, least to most severe."""
+
+
+def choices(values: tuple[str, ...]) -> str:
+    """`[a|b|c]`: how --help shows an option's fixed choices. The command checks
+    the value itself, so a wrong one stays its one-line `Error:` naming what is allowed."""
+    return "[" + "|".join(values) + "]"
+
+
+def env_shown(name: str) -> str:
+    """Help's `[env var: NAME]` note, for a variable the library reads itself (as a
+    default, or on top of the option) rather than Click, whose reading would change
+    what the option means; escaped, since help text is Rich markup."""
+    return f" \\[env var: {name}]"
+
 
 StoreOption = Annotated[
     Path | None,
     typer.Option(
         "--store",
         help="History store directory (default: $INCIDENTLOG_STORE or the user data dir); "
-        "with PATHs, what they hold is also added to it.",
+        "with PATHs, what they hold is also added to it." + env_shown("INCIDENTLOG_STORE"),
         show_default=False,
     ),
 ]
@@ -92,7 +115,8 @@ RulesOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--rules",
-        help="Extra rule pack (TOML file or directory); repeatable.",
+        help="Extra rule pack (TOML file or directory); repeatable. The packs of "
+        "$INCIDENTLOG_RULES (separated by :) are always added." + env_shown("INCIDENTLOG_RULES"),
         show_default=False,
     ),
 ]
@@ -100,8 +124,8 @@ InputFormatOption = Annotated[
     str | None,
     typer.Option(
         "--input-format",
-        help="Force the input format: compose, raw, json-file, events, inspect, ps "
-        "(default: sniffed).",
+        metavar=choices(INPUT_FORMATS),
+        help="Force the input format (default: sniffed from the content).",
     ),
 ]
 OutputOption = Annotated[
@@ -113,7 +137,8 @@ ProjectOption = Annotated[
     typer.Option(
         "--project",
         help="Compose project of input that does not name it (default: $COMPOSE_PROJECT_NAME); "
-        "its prefix is taken off container names to find their services.",
+        "its prefix is taken off container names to find their services."
+        + env_shown("COMPOSE_PROJECT_NAME"),
         show_default=False,
     ),
 ]
@@ -122,6 +147,7 @@ WebhookOption = Annotated[
     typer.Option(
         "--webhook",
         envvar="INCIDENTLOG_WEBHOOK_URL",
+        show_envvar=True,
         help="POST changed digests here (Slack incoming webhook by default); also "
         "$INCIDENTLOG_WEBHOOK_URL, which keeps the secret out of `ps` and crontabs.",
         show_default=False,
@@ -131,6 +157,7 @@ WebhookFormatOption = Annotated[
     str,
     typer.Option(
         "--webhook-format",
+        metavar=choices(("slack", "json")),
         help="slack (Block Kit message) or json (the digest's JSON document).",
     ),
 ]
@@ -142,7 +169,9 @@ RedactOption = Annotated[
 def FormatOption(allowed: tuple[str, ...], default: str) -> object:  # noqa: N802 (a type factory)
     """`--format` for output, listing what this command allows."""
     return typer.Option(
-        "--format", help=f"Output format: {', '.join(allowed)} (default {default})."
+        "--format",
+        metavar=choices(allowed),
+        help=f"Output format: {', '.join(allowed)} (default {default}).",
     )
 
 

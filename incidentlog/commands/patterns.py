@@ -8,6 +8,7 @@ import typer
 
 from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
+    LEVELS,
     InputFormatOption,
     LakeOption,
     OutputOption,
@@ -18,6 +19,7 @@ from incidentlog.commands.options import (
     StoreOption,
     UntilOption,
     check_format,
+    choices,
     deprecated,
 )
 from incidentlog.errors import UsageError
@@ -34,9 +36,14 @@ def patterns(
     service: ServiceOption = None,
     level: Annotated[
         str | None,
-        typer.Option(help="Only records at this level or worse (trace..fatal, or unknown)."),
+        typer.Option(
+            metavar=choices(LEVELS),
+            help="Only records at this level or worse (trace..fatal, or unknown).",
+        ),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="text, json or jsonl.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="text, json or jsonl.")
+    ] = "text",
     input_format: InputFormatOption = None,
     output: OutputOption = None,
     project: ProjectOption = None,

@@ -21,6 +21,7 @@ from incidentlog.commands.options import (
     StoreOption,
     UntilOption,
     check_format,
+    choices,
 )
 
 FORMATS = ("md", "html", "json")
@@ -34,7 +35,9 @@ def report(
     until: UntilOption = None,
     service: ServiceOption = None,
     rules: RulesOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="md, html or json.")
+    ] = "md",
     input_format: InputFormatOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
@@ -56,6 +59,7 @@ def report(
 
       incidentlog report --since 3h --format html -o report.html
     """
+    from incidentlog.progress import shown
     from incidentlog.render.report import report_from
     from incidentlog.sources import EvidenceSource
     from incidentlog.timespec import parse_time
@@ -75,7 +79,12 @@ def report(
             project=project,
             now=clock,
         )
-        text = report_from(
-            EvidenceSource(request), fmt=fmt, template_dir=template, redact=not no_redact, now=clock
-        )
+        with shown("report"):
+            text = report_from(
+                EvidenceSource(request),
+                fmt=fmt,
+                template_dir=template,
+                redact=not no_redact,
+                now=clock,
+            )
         write_output(text, output)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from incidentlog.commands import cli_errors, write_output
-from incidentlog.commands.options import RulesOption, check_format
+from incidentlog.commands.options import RulesOption, check_format, choices
 
 app = typer.Typer(help="List and check rule packs.", no_args_is_help=True)
 FORMATS = ("text", "json")
@@ -17,7 +17,9 @@ FORMATS = ("text", "json")
 @app.command("list")
 def list_(
     rules: RulesOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="text or json.")
+    ] = "text",
 ) -> None:
     """Every rule of the built-in packs (and --rules packs).
 

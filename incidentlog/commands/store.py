@@ -15,6 +15,7 @@ from incidentlog.commands.options import (
     OutputOption,
     StoreOption,
     check_format,
+    choices,
     deprecated,
 )
 
@@ -33,7 +34,9 @@ FORMATS = ("text", "json")
 def info(
     store: StoreOption = None,
     lake: LakeOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="text or json.")
+    ] = "text",
     output: OutputOption = None,
 ) -> None:
     """Size, time span, services and counts of the history store.
@@ -89,9 +92,10 @@ def compact(store: StoreOption = None) -> None:
 
     Example: incidentlog store compact --store ./history
     """
+    from incidentlog.progress import shown
     from incidentlog.store import Store
 
-    with cli_errors():
+    with cli_errors(), shown("compact"):
         done = Store.open(store).compact()
     typer.echo(f"compacted: {done.before} files -> {done.after}")
     for problem in done.skipped:

@@ -36,6 +36,7 @@ from incidentlog.detect.signals import (
 from incidentlog.detect.stops import drop_stop_exits
 from incidentlog.detect.summary import summarize_findings
 from incidentlog.ingest.events import drop_repeated_ooms
+from incidentlog.progress import step
 from incidentlog.schema import (
     EVENTS_SCHEMA,
     LEVEL_DTYPE,
@@ -333,6 +334,7 @@ def detect_findings(
     stable_after: timedelta = timedelta(minutes=5),
 ) -> pl.DataFrame:
     """One row per (record, rule) match, FINDINGS_COLUMNS, in time order."""
+    step("detecting")
     compiled = rules if isinstance(rules, CompiledRules) else compile_rules(rules)
     log_lf = pl.LazyFrame(schema=LOGS_SCHEMA) if logs is None else logs.lazy()
     event_frame = drop_repeated_ooms(_as_frame(events, EVENTS_SCHEMA, "detect"))

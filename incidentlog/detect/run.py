@@ -16,6 +16,7 @@ import polars as pl
 from incidentlog.detect.matcher import detect_findings, summarize_findings
 from incidentlog.detect.rules import RuleSet, check_rules, load_rules
 from incidentlog.errors import UsageError
+from incidentlog.progress import step
 from incidentlog.schema import Severity
 from incidentlog.sources import EvidenceSource
 
@@ -53,6 +54,7 @@ def run_detect(
     The source's services select *findings* (attribution first, so a watcher
     line about `frontend` counts for `frontend`), not the records read.
     """
+    step("reading the evidence")
     logs = source.logs(select=False).collect()
     events = source.events().collect()
     project = source.request.project

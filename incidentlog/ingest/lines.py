@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,7 @@ def open_input(source: str) -> BinaryIO:
         stream = path.open("rb")
         if stream.peek(2)[:2] == GZIP_MAGIC:  # a rotated log (`*.gz`): read it decompressed
             stream.close()
-            return gzip.open(path, "rb")  # type: ignore[return-value]
+            return _Gzip(path, source)  # type: ignore[return-value]
         return stream
     except FileNotFoundError:
         raise InputError(f"{source}: no such file") from None
@@ -60,6 +61,21 @@ def open_input(source: str) -> BinaryIO:
         raise InputError(f"{source}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{source}: cannot read ({exc.strerror})") from None
+
+
+class _Gzip(gzip.GzipFile):
+    """A rotated log read decompressed; a damaged or cut-off one is an input error
+    naming the file (gzip raises EOFError or BadGzipFile), not a crash."""
+
+    def __init__(self, path: Path, source: str) -> None:
+        super().__init__(path, "rb")
+        self.source = source
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return super().read(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(f"{self.source}: damaged gzip file ({exc})") from None
 
 
 def split_lines(text: str) -> pl.Series:

@@ -217,15 +217,15 @@ class _Progress:
     def __init__(self, opened: list[Opened]) -> None:
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+        from incidentlog.progress import bar
+
         sizes = [Path(src).stat().st_size for src, *_ in opened if src != STDIN]
         self.total = sum(sizes)
         self.done = 0
         self.last: dict[int, int] = {}
         self.bar: Progress | None = None
         if self.total >= self.MIN_BYTES:
-            self.bar = Progress(
-                "ingest", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True
-            )
+            self.bar = bar("ingest", BarColumn(), DownloadColumn(), TimeRemainingColumn())
             self.task = self.bar.add_task("ingest", total=self.total)
             self.bar.start()
 

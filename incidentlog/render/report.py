@@ -36,6 +36,7 @@ from incidentlog.incident import (
     build_incident,
     incident_to_dict,
 )
+from incidentlog.progress import step
 from incidentlog.render.markdown import markdown_to_html, md_prose
 from incidentlog.render.templates import render_template, template_environment
 from incidentlog.render.timeline_chart import timeline_chart
@@ -313,6 +314,7 @@ def report_from(
     )
     summary = summarize_findings(findings)
     focus = source.services() or []
+    step("building the report")
     incident = build_incident(evidence, findings, summary, now=now, redact=redact, focus=focus)
     return render_report(incident, fmt, template_dir)
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import polars as pl
 
 from incidentlog.errors import StoreError
+from incidentlog.progress import track
 from incidentlog.store.layout import CACHE, DATASETS, TEMPORARY_SUFFIX, Layout, read_journal
 from incidentlog.store.reader import check_file, check_footer
 from incidentlog.store.writer import write_file
@@ -68,7 +69,7 @@ def compact(layout: Layout) -> Compaction:
     before = after = 0
     skipped: list[str] = []
     for dataset, schema in DATASETS.items():
-        for day in layout.days(dataset):
+        for day in track(layout.days(dataset), f"{dataset} days"):
             files = layout.day_files(dataset, day)
             before += len(files)
             problem = _first_problem(files)

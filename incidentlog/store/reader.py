@@ -65,12 +65,7 @@ def scan(
     converted, so the day partitions (UTC days) prune correctly.
     """
     since, until = _as_utc(since), _as_utc(until)
-    days = layout.days(dataset)
-    if since or until:
-        lo = since.date().isoformat() if since else ""  # (strftime does not pad year 656)
-        hi = until.date().isoformat() if until else "9999"
-        days = [d for d in days if d != UNDATED and lo <= d <= hi]
-    pinned = pin_files(layout, dataset, days)
+    pinned = pin_files(layout, dataset, window_days(layout, dataset, since, until))
     if not pinned:
         return pl.LazyFrame(schema=DATASETS[dataset])
     try:
@@ -131,6 +126,20 @@ def damaged_scanned_file() -> tuple[Path, str] | None:
         if problem:
             return file, problem
     return None
+
+
+def window_days(
+    layout: Layout, dataset: str, since: datetime | None, until: datetime | None
+) -> list[str]:
+    """The days of `dataset` a window from `since` to `until` (UTC) may touch; the
+    undated records only when there is no window."""
+    since, until = _as_utc(since), _as_utc(until)  # (naive ones are UTC)
+    days = layout.days(dataset)
+    if since or until:
+        lo = since.date().isoformat() if since else ""  # (strftime does not pad year 656)
+        hi = until.date().isoformat() if until else "9999"
+        days = [d for d in days if d != UNDATED and lo <= d <= hi]
+    return days
 
 
 def pin_files(layout: Layout, dataset: str, days: Iterable[str]) -> list[IO[bytes]] | list[Path]:

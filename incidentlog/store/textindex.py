@@ -31,8 +31,8 @@ from typing import IO, Final
 
 import polars as pl
 
-from incidentlog.store.layout import DATASETS, UNDATED, Layout
-from incidentlog.store.reader import close_pinned, pin_files
+from incidentlog.store.layout import DATASETS, Layout
+from incidentlog.store.reader import close_pinned, pin_files, window_days
 from incidentlog.store.rollups import FileCache, cache_file, read_caches
 from incidentlog.store.writer import ROW_GROUP_ROWS
 
@@ -126,7 +126,9 @@ def scan_containing(
     index is read whole."""
     since, until = _as_utc(since), _as_utc(until)
     schema = DATASETS["logs"]
-    pinned = pin_files(layout, "logs", _days(layout, since, until))  # as reader.scan does
+    pinned = pin_files(
+        layout, "logs", window_days(layout, "logs", since, until)
+    )  # as reader.scan does
     pieces: list[pl.LazyFrame] = []
     try:
         files = [f if isinstance(f, Path) else Path(f.name) for f in pinned]
@@ -184,16 +186,6 @@ def _indexes(layout: Layout, files: Sequence[Path]) -> list[tuple[Path, pl.DataF
         except (OSError, pl.exceptions.PolarsError):
             continue
     return found
-
-
-def _days(layout: Layout, since: datetime | None, until: datetime | None) -> list[str]:
-    """The logs days from `since` to `until` (as `reader.scan` picks them)."""
-    days = layout.days("logs")
-    if since or until:
-        lo = since.date().isoformat() if since else ""
-        hi = until.date().isoformat() if until else "9999"
-        days = [d for d in days if d != UNDATED and lo <= d <= hi]
-    return days
 
 
 def _as_utc(moment: datetime | None) -> datetime | None:
