@@ -127,7 +127,7 @@ def test_follow_prints_every_new_match_once_while_the_store_grows(tmp_path: Path
     assert len(messages) == len(set(messages)), "a record was printed twice"
     assert set(messages) == set().union(*(needles(b) for b in range(1, 6)))
     assert follower.lines.empty(), "records printed again after compaction"
-    assert code == 130
+    assert code == 130, err
     assert "Traceback" not in err and "Error" not in err
 
 

@@ -41,6 +41,8 @@ def cli_errors(minimum_exit: int = 1) -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("Error: interrupted", err=True)
         raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):  # a command's own way out (grep -f: Ctrl-C is 130)
+        raise
     except Exception as exc:
         if _unreadable_parquet(exc):
             typer.echo(f"Error: {_parquet_problem(exc)}", err=True)

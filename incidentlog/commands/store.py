@@ -120,7 +120,9 @@ def check(
             "killed writers."
         ),
     ] = False,
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="text or json.")
+    ] = "text",
     output: OutputOption = None,
 ) -> None:
     """Read every store file whole and list those that cannot be read (exit 1);
@@ -193,7 +195,9 @@ def prune(
         typer.Option(help="Also remove the earlier rows of the day holding that time."),
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Say what would go; remove nothing.")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar=choices(FORMATS), help="text or json.")
+    ] = "text",
 ) -> None:
     """Remove whole old days (records, events and their caches) and say what was freed.
 
