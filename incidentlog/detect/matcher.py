@@ -383,7 +383,12 @@ def _matches(
         base = probe_rows.select(*[c for c in LOGS_SCHEMA.names() if c != "stream"]).with_columns(
             pl.lit("probe").alias("source")
         )
-        parts += [_text_rule_frame(r, base) for r in compiled.probe_rules]
+        routed = _route(base, compiled.probe_rules)  # (a rule per probe row: 9 s on the sample)
+        parts += [
+            _text_rule_frame(r, rows)
+            for r, rows in zip(compiled.probe_rules, routed, strict=True)
+            if rows.height
+        ]
     if not event_frame.is_empty():
         ev = mark_oom(event_frame).with_columns(pl.lit("events").alias("source"))
         parts += [_event_rule_frame(r, ev) for r in compiled.event_rules]
