@@ -73,8 +73,9 @@ class _PlainErrors(TyperGroup):
         except IncidentlogError as exc:  # raised while options were converted
             typer.echo(f"Error: {exc}", err=True)
             code = exc.exit_code
-        except Exception as exc:  # a bug: one line, never a traceback (locals may hold secrets)
-            if os.environ.get(DEBUG_ENV):
+        except BaseException as exc:  # a bug: one line, never a traceback (locals may hold secrets)
+            panic = type(exc).__name__ == "PanicException"  # Rust inside Polars: no Exception
+            if os.environ.get(DEBUG_ENV) or not (isinstance(exc, Exception) or panic):
                 raise
             name = type(exc).__name__
             detail = " ".join(str(exc).split())[:200]

@@ -214,14 +214,20 @@ def _nesting_bounded(text: str, where: Path) -> None:
 
     opening = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
     closing = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    too_deep = ComposeFileError(f"{where.name}: nested deeper than {MAX_NESTING}, not read")
     depth = 0
-    for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-        if isinstance(event, opening):
-            depth += 1
-            if depth > MAX_NESTING:
-                raise ComposeFileError(f"{where.name}: nested deeper than {MAX_NESTING}, not read")
-        elif isinstance(event, closing):
-            depth -= 1
+    try:
+        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if isinstance(event, opening):
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise too_deep
+            elif isinstance(event, closing):
+                depth -= 1
+    except yaml.YAMLError as exc:  # libyaml 0.2.5's scanner, reading ahead, has its own limit
+        if "nesting depth" in str(exc):
+            raise too_deep from None
+        raise
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -50,9 +50,18 @@ def cli_errors(minimum_exit: int = 1) -> Iterator[None]:
         if minimum_exit <= 1:
             raise  # cli.py makes it one line, exit 1
         _internal_error(exc, minimum_exit)
+    except BaseException as exc:  # a Rust panic inside Polars is no Exception
+        if type(exc).__name__ != "PanicException":
+            raise
+        from incidentlog.store.reader import damaged_scanned_file
+
+        if damaged_scanned_file() is not None:  # damaged bytes made the reader panic
+            typer.echo(f"Error: {_parquet_problem(exc)}", err=True)
+            raise typer.Exit(max(1, minimum_exit)) from None
+        _internal_error(exc, max(1, minimum_exit))
 
 
-def _internal_error(exc: Exception, code: int) -> None:
+def _internal_error(exc: BaseException, code: int) -> None:
     """A bug in a command whose exit 1 means something else (grep: no match):
     the one line cli.py prints for it, with the command's error exit code."""
     from incidentlog.cli import DEBUG_ENV
@@ -70,11 +79,18 @@ def _internal_error(exc: Exception, code: int) -> None:
 
 def _unreadable_parquet(exc: Exception) -> bool:
     """A Polars error about Parquet data: a store file damaged inside (a truncated
-    one is found when it is opened, with its name: store/reader.py)."""
-    return type(exc).__module__.startswith("polars") and "parquet" in str(exc).lower()
+    one is found when it is opened, with its name: store/reader.py), or any Polars
+    error while a file this command scanned is damaged (a broken schema in a footer)."""
+    if not type(exc).__module__.startswith("polars"):
+        return False
+    if "parquet" in str(exc).lower():
+        return True
+    from incidentlog.store.reader import damaged_scanned_file
+
+    return damaged_scanned_file() is not None
 
 
-def _parquet_problem(exc: Exception) -> str:
+def _parquet_problem(exc: BaseException) -> str:
     """Which store file a Parquet error came from, and what to do about it."""
     from incidentlog.store.reader import damaged_scanned_file
 

@@ -258,7 +258,16 @@ def check_file(file: Path, schema: pl.Schema) -> str | None:
         ).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
         return f"cannot be read as a store file ({_first_line(exc)})"
+    except BaseException as exc:  # Polars may panic on damaged bytes (not an Exception)
+        if not is_panic(exc):
+            raise
+        return f"cannot be read as a store file ({_first_line(exc)})"
     return None
+
+
+def is_panic(exc: BaseException) -> bool:
+    """A Rust panic inside Polars (pyo3's PanicException derives from BaseException)."""
+    return type(exc).__name__ == "PanicException"
 
 
 def _first_line(exc: BaseException) -> str:
