@@ -72,14 +72,7 @@ def scan(
         frame = pl.scan_parquet(pinned, schema=DATASETS[dataset], hive_partitioning=False)
     finally:  # Polars holds its own descriptors of them now
         close_pinned(pinned)
-    if since:
-        frame = frame.filter(pl.col("ts") >= since)
-    if until:
-        frame = frame.filter(pl.col("ts") <= until)
-    wanted = list(services)
-    if wanted:
-        frame = frame.filter(pl.col("service").is_in(wanted))
-    return frame
+    return window_filter(frame, since, until, services)
 
 
 def dataset_info(layout: Layout, dataset: str) -> DatasetInfo:
@@ -126,6 +119,20 @@ def damaged_scanned_file() -> tuple[Path, str] | None:
         if problem:
             return file, problem
     return None
+
+
+def window_filter(
+    frame: pl.LazyFrame, since: datetime | None, until: datetime | None, services: Iterable[str]
+) -> pl.LazyFrame:
+    """`frame`'s rows from `since` to `until` (UTC) of `services` (all when empty)."""
+    if since:
+        frame = frame.filter(pl.col("ts") >= since)
+    if until:
+        frame = frame.filter(pl.col("ts") <= until)
+    wanted = list(services)
+    if wanted:
+        frame = frame.filter(pl.col("service").is_in(wanted))
+    return frame
 
 
 def window_days(

@@ -32,7 +32,7 @@ from typing import IO, Final
 import polars as pl
 
 from incidentlog.store.layout import DATASETS, Layout
-from incidentlog.store.reader import close_pinned, pin_files, window_days
+from incidentlog.store.reader import close_pinned, pin_files, window_days, window_filter
 from incidentlog.store.rollups import FileCache, cache_file, read_caches
 from incidentlog.store.writer import ROW_GROUP_ROWS
 
@@ -146,15 +146,7 @@ def scan_containing(
         close_pinned(pinned)
     if not pieces:
         return pl.LazyFrame(schema=schema)
-    frame = pl.concat(pieces, how="vertical")
-    if since:
-        frame = frame.filter(pl.col("ts") >= since)
-    if until:
-        frame = frame.filter(pl.col("ts") <= until)
-    wanted = list(services)
-    if wanted:
-        frame = frame.filter(pl.col("service").is_in(wanted))
-    return frame
+    return window_filter(pl.concat(pieces, how="vertical"), since, until, services)
 
 
 def _runs(index: pl.DataFrame, mask: list[bool]) -> list[tuple[int, int]]:
