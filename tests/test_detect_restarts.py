@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from incidentlog.detect import detect_findings, load_rules
 from incidentlog.ingest import read_inputs
@@ -80,3 +83,86 @@ def test_restarts_the_engine_reported_are_left_to_the_event_rules(tmp_path: Path
     found = detect_findings(ingested.logs, ingested.events, load_rules())
     assert found.filter(pl.col("rule") == "core.banner-repeats").is_empty()
     assert not found.filter(pl.col("rule") == "core.container-exit-nonzero").is_empty()
+
+
+def reference(rows: list[dict[str, object]]) -> dict[str, tuple[int, int]]:
+    """The module's definition, record by record: container -> (restarts, id of the first)."""
+    import re
+
+    from incidentlog.detect.restarts import BANNER_CHARS, MAX_BANNER_SHARE, MIN_BANNER_LETTERS
+
+    def key(message: object) -> str:
+        return re.sub(r"[0-9]+", "0", str(message)[:BANNER_CHARS])
+
+    found: dict[str, tuple[int, int]] = {}
+    for container in {str(r["container"]) for r in rows}:
+        mine = sorted((r for r in rows if r["container"] == container), key=lambda r: int(r["seq"]))  # type: ignore[call-overload]
+        banner = key(mine[0]["message"])
+        if mine[0]["level"] in ("warn", "error", "fatal"):
+            continue
+        if len(re.findall("[A-Za-z]", banner)) < MIN_BANNER_LETTERS:
+            continue
+        cycles: list[bool] = []  # per cycle: held an error
+        start_ids: list[int] = []
+        for record in mine:
+            if key(record["message"]) == banner:
+                cycles.append(False)
+                start_ids.append(int(record["id"]))  # type: ignore[call-overload]
+            elif record["level"] in ("error", "fatal"):
+                cycles[-1] = True
+        repeats = len(cycles) - 1
+        restarts = sum(cycles[i - 1] for i in range(1, len(cycles)))
+        if restarts >= 1 and restarts * 2 >= repeats and repeats + 1 <= len(mine) * MAX_BANNER_SHARE:
+            found[container] = (restarts, start_ids[1])
+    return found
+
+
+MESSAGES = [
+    "Starting worker 1.4.2 (pid 7)",
+    "Starting worker 1.4.3 (pid 12)",
+    "Starting worker x",
+    "GET /health 200",
+    "ERROR cannot read queue",
+    "boot",
+    "0 Starting server now",
+]
+
+
+BANNER_RULE = next(r for r in load_rules().rules if r.infer == "banner-repeats")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a-1", "b-1", "c-1"]),
+            st.sampled_from(MESSAGES),
+            st.sampled_from(["info", "error", "warn", "fatal", "debug"]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_restarts_agree_with_the_definition_record_by_record(
+    records: list[tuple[str, str, str]], rnd: random.Random
+) -> None:
+    """The two-pass implementation finds what the definition says, on any mix."""
+    from incidentlog.detect.columns import FIELD_PREFIX
+    from incidentlog.detect.restarts import banner_restarts
+
+    seqs = rnd.sample(range(10 * len(records)), len(records))  # seq order is not row order
+    rows: list[dict[str, object]] = [
+        {"container": c, "service": c[0], "seq": s, "id": 100 + i, "level": level, "message": m}
+        for i, ((c, m, level), s) in enumerate(zip(records, seqs, strict=True))
+    ]
+    frame = pl.DataFrame(rows, schema_overrides={"seq": pl.UInt64, "id": pl.UInt64}).with_columns(
+        stream=pl.lit("stdout")
+    )
+    events = pl.DataFrame(schema={"action": pl.String, "service": pl.String})
+    found = banner_restarts(frame.lazy(), events, BANNER_RULE)
+    got = {
+        row["container"]: (int(row[FIELD_PREFIX + "restarts"]), row["id"])
+        for row in (found.iter_rows(named=True) if found.height else [])
+    }
+    assert got == reference(rows)

@@ -40,70 +40,79 @@ _LIFECYCLE: Final = [EventAction.START.value, EventAction.DIE.value, EventAction
 
 
 def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.DataFrame:
-    """Findings of `rule` (source `inferred`, infer `banner-repeats`) for restarts in `logs`."""
+    """Findings of `rule` (source `inferred`, infer `banner-repeats`) for restarts in `logs`.
+
+    Two streaming passes, no sort of the records: the first finds each
+    container's first record (its banner) and counts its records; the second
+    keeps only the banner's repeats and the errors, a few rows per container,
+    from which the cycles are numbered.
+    """
     reported = events.filter(pl.col("action").is_in(_LIFECYCLE)).get_column("service").unique()
-    key = pl.col("message").str.slice(0, BANNER_CHARS).str.replace_all(r"[0-9]+", "0")
-    records = (
-        logs.filter(~pl.col("service").is_in(reported.implode()))
-        .select("container", "seq", "id", "level", "message", key.alias("_key"))
+    records = logs.filter(~pl.col("service").is_in(reported.implode()))
+    firsts = (
+        records.group_by("container")
+        .agg(
+            pl.col("message").min_by("seq").alias("_first"),
+            pl.col("level").cast(pl.String).min_by("seq").alias("_first_level"),
+            pl.len().alias("_records"),
+        )
+        .filter(~pl.col("_first_level").is_in(_NOT_BANNERS))
+        .select("container", "_records", _key("_first").alias("_banner"))
+        .filter(pl.col("_banner").str.count_matches(r"[A-Za-z]") >= MIN_BANNER_LETTERS)
+        .collect(engine="streaming")
+    )
+    if firsts.is_empty():
+        return pl.DataFrame()
+    # A record with the banner's key holds each of the banner's digit-free parts
+    # as they are: the longest one finds the candidates before any key is made.
+    longest = (
+        pl.col("_banner")
+        .str.split("0")
+        .list.eval(pl.element().sort_by(pl.element().str.len_bytes(), descending=True).first())
+        .list.first()
+    )
+    marks = (
+        records.join(firsts.lazy().with_columns(longest.alias("_part")), on="container")
+        .filter(
+            pl.col("message").str.contains(pl.col("_part"), literal=True)
+            | pl.col("level").cast(pl.String).is_in(_ERRORS)
+        )
+        .with_columns((_key("message") == pl.col("_banner")).alias("_is_banner"))
+        .filter(pl.col("_is_banner") | pl.col("level").cast(pl.String).is_in(_ERRORS))
+        .select("container", "seq", "id", "_is_banner")
+        .collect(engine="streaming")
         .sort("container", "seq")
-        .with_columns(
-            pl.col("_key").first().over("container").alias("_banner"),
-            pl.len().over("container").alias("_records"),
-        )
-        .with_columns((pl.col("_key") == pl.col("_banner")).alias("_is_banner"))
-        .with_columns(
-            (pl.col("level").cast(pl.String).is_in(_ERRORS) & ~pl.col("_is_banner")).alias(
-                "_error"
-            ),
-            pl.col("level")
-            .cast(pl.String)
-            .is_in(_NOT_BANNERS)
-            .first()
-            .over("container")
-            .alias("_alarming"),
-        )
         .with_columns(pl.col("_is_banner").cum_sum().over("container").alias("_cycle"))
     )
-    cycles = (
-        records.filter(~pl.col("_alarming"))
-        .group_by("container", "_cycle")
-        .agg(
-            pl.col("_error").any().alias("_failed"),
-            pl.col("id").first().alias("_start"),
-            pl.col("_records").first(),
-            pl.col("_banner").first(),
+    failed = marks.filter(~pl.col("_is_banner")).select("container", "_cycle").unique()
+    banners = (
+        marks.filter(pl.col("_is_banner"))
+        .join(
+            failed.with_columns(pl.col("_cycle") + 1, pl.lit(True).alias("_after_failure")),
+            on=["container", "_cycle"],
+            how="left",
         )
-    )
-    per_container = (
-        cycles.sort("container", "_cycle")
-        .with_columns(pl.col("_failed").shift(1).over("container").alias("_after_failure"))
         .group_by("container")
         .agg(
-            pl.col("_banner").first(),
-            (pl.col("_cycle") > 1).sum().alias("_repeats"),
-            (pl.col("_after_failure").fill_null(False) & (pl.col("_cycle") > 1))
-            .sum()
-            .alias("_restarts"),
-            pl.col("_start").filter(pl.col("_cycle") == 2).first().alias("_id"),
-            pl.col("_records").first(),
+            (pl.len() - 1).alias("_repeats"),
+            pl.col("_after_failure").fill_null(False).sum().alias("_restarts"),
+            pl.col("id").filter(pl.col("_cycle") == 2).first().alias("_id"),
         )
+        .join(firsts, on="container")
         .filter(
             (pl.col("_restarts") >= 1)
             & (pl.col("_restarts") * 2 >= pl.col("_repeats"))
             & (pl.col("_repeats") + 1 <= pl.col("_records") * MAX_BANNER_SHARE)
-            & (pl.col("_banner").str.count_matches(r"[A-Za-z]") >= MIN_BANNER_LETTERS)
         )
-        .collect(engine="streaming")
     )
-    if per_container.is_empty():
+    if banners.is_empty():
         return pl.DataFrame()
-    ids = per_container.get_column("_id").implode()
+    ids = banners.get_column("_id").implode()
     rows = logs.filter(pl.col("id").is_in(ids)).unique("id").collect()
     first_line = pl.col("message").str.split("\n").list.first().str.slice(0, BANNER_CHARS)
     return (
         rows.join(
-            per_container.select("container", "_id", "_restarts"),
+            banners.select("container", "_id", "_restarts"),
             left_on=["container", "id"],
             right_on=["container", "_id"],
         )
@@ -116,3 +125,8 @@ def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.
         )
         .drop("_restarts")
     )
+
+
+def _key(column: str) -> pl.Expr:
+    """What makes two records the same line: the first characters, numbers masked."""
+    return pl.col(column).str.slice(0, BANNER_CHARS).str.replace_all(r"[0-9]+", "0")
