@@ -102,7 +102,7 @@ def parity(lines: int, generator: str, work: Path) -> None:
 def commits(count: int) -> None:
     from incidentlog.lake import Lake
     from incidentlog.lake.commit import CommitOptions, Committer
-    from incidentlog.lake.objects import LANDING
+    from incidentlog.lake.objects import LANDING, announcement
     from incidentlog.lake.schema import LAKE_SCHEMAS
 
     lake = Lake.open(CATALOG)
@@ -132,6 +132,7 @@ def commits(count: int) -> None:
         buffer = io.BytesIO()
         frame.write_parquet(buffer, statistics=True)
         objects.create(path, buffer.getvalue())
+        objects.create(announcement(path), b"")  # (as `lake push` does)
         while committer.step("logs") == 0:
             pass
         if i % every == 0:

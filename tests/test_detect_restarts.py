@@ -112,7 +112,11 @@ def reference(rows: list[dict[str, object]]) -> dict[str, tuple[int, int]]:
                 cycles[-1] = True
         repeats = len(cycles) - 1
         restarts = sum(cycles[i - 1] for i in range(1, len(cycles)))
-        if restarts >= 1 and restarts * 2 >= repeats and repeats + 1 <= len(mine) * MAX_BANNER_SHARE:
+        if (
+            restarts >= 1
+            and restarts * 2 >= repeats
+            and repeats + 1 <= len(mine) * MAX_BANNER_SHARE
+        ):
             found[container] = (restarts, start_ids[1])
     return found
 

@@ -213,3 +213,61 @@ def test_a_second_committer_is_refused_while_the_lease_is_held(
     assert holder.lease.hold() is not None
     with pytest.raises(LakeError, match="another committer holds the lease"):
         Committer(Lake.open(CATALOG), CommitOptions()).run()
+
+
+def test_entries_a_killed_committer_left_are_deleted_not_committed_again(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from incidentlog.lake.objects import INBOX, announcement
+
+    lake = Lake.open(CATALOG)
+    push(lake, _pushed_store(tmp_path, "solo"), host="solo", ledger_dir=tmp_path / "ledger")
+    objects = lake.objects("logs")
+    announced = [i.path for i in objects.list(INBOX)]
+    assert announced  # push announces what it landed
+    assert Committer(lake, CommitOptions()).run().files == len(announced)
+    assert objects.list(INBOX) == []  # committed: no longer announced
+    before = _lake_keys().height
+    for path in announced:  # as left by a committer killed after add_files
+        assert objects.create(path, b"")
+    again = Committer(Lake.open(CATALOG), CommitOptions()).run()
+    assert again.files == 0 and objects.list(INBOX) == []
+    keys = _lake_keys()
+    assert keys.height == keys.unique().height == before
+    assert [announcement(p) for p in [i.path for i in objects.list("landing")]] == announced
+
+
+def test_a_commit_lists_what_is_pending_not_the_history(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The committer never lists the landing prefix, and lists the batches only
+    from the last one it knows: a commit's work does not grow with the files
+    committed before it (what made `lake commit` slow down over 1,000 commits)."""
+    from incidentlog.lake import objects as objects_module
+    from incidentlog.lake.objects import LEASE
+
+    lake = Lake.open(CATALOG)
+    committer = Committer(lake, CommitOptions())
+    listed: list[tuple[str, int]] = []
+    original = objects_module.Objects.list
+
+    def counting(self: objects_module.Objects, prefix: str, after: str | None = None) -> list:  # type: ignore[type-arg]
+        found = original(self, prefix, after)
+        listed.append((prefix, len(found)))
+        return found
+
+    monkeypatch.setattr(objects_module.Objects, "list", counting)
+    rounds = 4
+    for host in HOSTS[:rounds]:
+        store_files = _pushed_store(tmp_path, host)
+        push(lake, store_files, host=host, ledger_dir=tmp_path / f"ledger-{host}")
+        listed.clear()
+        result = committer.run()
+        assert result.files > 0
+        assert all(prefix != "landing" for prefix, _ in listed)
+        # The inbox holds this round's files only; batches: this round's new ones.
+        largest = max(count for prefix, count in listed if prefix != LEASE)
+        assert largest <= len(store_files) + 1, listed
+    assert len(lake.objects("logs").list("landing")) > len(store_files) + 1  # the history grew
+    keys = _lake_keys()
+    assert keys.height == keys.unique().height

@@ -8,21 +8,27 @@ For each table:
    summary of every snapshot the lake makes (`incidentlog.watermark`).
 2. If batch `W+1` exists (`incidentlog/batches/<W+1>.json`), a committer
    claimed it and stopped before its commit: commit that batch.
-3. Else claim a new batch `W+1`: landed files that no batch names yet (at
-   most `max_files`), written create-only (two committers cannot both
-   claim `W+1`).
+3. Else claim a new batch `W+1`: announced files (`objects.INBOX`, one
+   entry per landed file) that no batch names yet (at most `max_files`),
+   written create-only (two committers cannot both claim `W+1`).
 4. Commit the batch with the watermark `W+1` in its snapshot summary, on the
    table as it was read in 1. pyiceberg's own retry is off for the lake's
    tables (it would re-apply the append on a newer table and add the files a
    second time): a conflict reloads the table and starts again at 1.
+5. Delete the batch's inbox entries (a committer killed before this leaves
+   them; the next one deletes entries of batches at or below `W`).
 
 So a batch is committed only on a table whose watermark is the one before
 it, and exactly once however often a committer is killed; a file is in at
-most one batch. Batches are listed before landing files, so a landing file
-that compaction deleted (its batch is deleted after it) is never seen
-without its batch. The committer also expires snapshots beyond KEEP_SNAPSHOTS
-so that the table's metadata stays bounded (its snapshots only add files;
-`lake compact` deletes files that expired snapshots alone referenced).
+most one batch. Batches are listed before the inbox, so an entry is never
+seen without the batch that claimed it; compaction deletes the entries of
+the files it deletes before their batches. The work of a step grows with
+the files pending, not with the history: the inbox holds only what is not
+committed yet, and batches are listed from the last one known (all of them
+once per process). The committer also expires snapshots beyond
+KEEP_SNAPSHOTS so that the table's metadata stays bounded (its snapshots
+only add files; `lake compact` deletes files that expired snapshots alone
+referenced).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from typing import TYPE_CHECKING, Final
 
 from incidentlog.errors import LakeError
 from incidentlog.lake.lease import Lease, Term, new_owner
-from incidentlog.lake.objects import BATCHES, LANDING, Objects
+from incidentlog.lake.objects import BATCHES, INBOX, Objects, announcement, landed
 from incidentlog.lake.schema import DATASETS
 
 if TYPE_CHECKING:
@@ -55,6 +61,8 @@ __all__ = [
 WATERMARK: Final = "incidentlog.watermark"
 KEEP_SNAPSHOTS: Final = 50
 """Snapshots kept by the committer (time travel over the last commits); older ones expire."""
+FULL_LIST_EVERY: Final = 1000
+"""Steps between full listings of the batches (else only the new ones are listed)."""
 
 
 @dataclass(frozen=True)
@@ -95,29 +103,36 @@ class _Batches:
     def __init__(self, objects: Objects) -> None:
         self.objects = objects
         self.files: dict[int, list[str]] = {}
+        self.batch_of: dict[str, int] = {}
+        """Landing path -> the batch that claimed it."""
+        self._last: str | None = None
+        """The newest batch listed: the next refresh lists only those after it."""
+        self._refreshes = 0
 
     def refresh(self) -> None:
-        listed = {
-            int(item.path.rsplit("/", 1)[-1].removesuffix(".json")): item.path
-            for item in self.objects.list(BATCHES)
-            if item.path.endswith(".json")
-        }
-        for number in set(self.files) - set(listed):  # pruned by compaction
-            del self.files[number]
-        for number, path in listed.items():
-            if number not in self.files:
-                data = self.objects.get(path)
-                if data is not None:
-                    self.files[number] = json.loads(data)["files"]
+        """Learn the batches claimed since the last look (every FULL_LIST_EVERY
+        looks, all of them: forgets those compaction pruned)."""
+        if self._refreshes % FULL_LIST_EVERY == 0:
+            self.files, self.batch_of, self._last = {}, {}, None
+        self._refreshes += 1
+        for item in self.objects.list(BATCHES, after=self._last):
+            if not item.path.endswith(".json"):
+                continue
+            number = int(item.path.rsplit("/", 1)[-1].removesuffix(".json"))
+            data = self.objects.get(item.path)
+            if data is not None:
+                self._add(number, json.loads(data)["files"])
+            self._last = item.path
 
-    def claimed(self) -> set[str]:
-        return {path for paths in self.files.values() for path in paths}
+    def _add(self, number: int, paths: list[str]) -> None:
+        self.files[number] = paths
+        self.batch_of.update(dict.fromkeys(paths, number))
 
     def claim(self, number: int, paths: list[str]) -> bool:
         body = json.dumps({"files": paths}).encode()
         if not self.objects.create(f"{BATCHES}/{number:012d}.json", body):
             return False
-        self.files[number] = paths
+        self._add(number, paths)
         return True
 
 
@@ -165,24 +180,22 @@ class Committer:
         table = self.lake.table(dataset)
         _no_blind_retries(table)
         batches = self.batches[dataset]
-        batches.refresh()  # (before listing landing files: see the module's docstring)
+        batches.refresh()  # (before listing the inbox: see the module's docstring)
         mark = watermark(table)
         number = mark + 1
         recovered = number in batches.files
+        objects = self.lake.objects(dataset)
         if not recovered:
-            claimed = batches.claimed()
-            objects = self.lake.objects(dataset)
-            landed = [
-                item.path
-                for item in objects.list(LANDING)
-                if item.path.endswith(".parquet") and item.path not in claimed
-            ]
-            if not landed:
+            waiting = [landed(item.path) for item in objects.list(INBOX)]
+            done = [p for p in waiting if batches.batch_of.get(p, number) <= mark]
+            objects.delete([announcement(p) for p in done])  # left by a killed committer
+            pending = [p for p in waiting if p not in batches.batch_of and p.endswith(".parquet")]
+            if not pending:
                 return 0
-            if not batches.claim(number, landed[: self.options.max_files]):
+            if not batches.claim(number, pending[: self.options.max_files]):
                 return 1  # another committer claimed it: look again
         paths = batches.files[number]
-        urls = [self.lake.objects(dataset).url(p) for p in paths]
+        urls = [objects.url(p) for p in paths]
         try:
             table.add_files(
                 urls,
@@ -193,6 +206,7 @@ class Committer:
             return 1  # the table moved on (another committer, compaction): start again
         except FileNotFoundError as exc:
             raise LakeError(f"batch {number} of {dataset} names a missing file ({exc})") from None
+        objects.delete([announcement(p) for p in paths])
         self.result.batches += 1
         self.result.files += len(paths)
         self.result.recovered += recovered

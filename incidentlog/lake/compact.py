@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final
 import polars as pl
 
 from incidentlog.lake.commit import WATERMARK, expire_snapshots, watermark
-from incidentlog.lake.objects import BATCHES, LANDING
+from incidentlog.lake.objects import BATCHES, LANDING, announcement
 from incidentlog.lake.read import iceberg_predicate
 from incidentlog.lake.schema import DATASETS
 
@@ -192,6 +192,7 @@ def _delete_unreferenced(lake: Lake, dataset: str, grace: timedelta) -> int:
         for item in objects.list("data")
         if item.path.endswith(".parquet") and item.path not in referenced and item.modified < old
     ]
+    objects.delete([announcement(p) for p in gone if p.startswith(LANDING)])  # before the batches
     objects.delete(gone)
     remaining = landed - set(gone)
     objects.delete([b for b, paths in batches.items() if not remaining.intersection(paths)])

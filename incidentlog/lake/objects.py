@@ -8,6 +8,8 @@ wins. The store is reached with the catalog's own `s3.*` properties (or,
 without them, the usual AWS environment), so there is one configuration.
 
     <table location>/landing/day=<D>/<host>-<hash>.parquet   pushed by hosts
+    <table location>/incidentlog/inbox/day=<D>/<host>-<hash>.parquet
+                                  (empty) the same file announced, until committed
     <table location>/incidentlog/batches/<N>.json            claimed by the committer
     <table location>/incidentlog/lease/<term>.json           who commits (logs table only)
 """
@@ -15,6 +17,7 @@ without them, the usual AWS environment), so there is one configuration.
 from __future__ import annotations
 
 import builtins
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -24,9 +27,13 @@ from incidentlog.errors import LakeError
 if TYPE_CHECKING:
     from obstore.store import ObjectStore
 
-__all__ = ["BATCHES", "LANDING", "LEASE", "Listed", "Objects"]
+__all__ = ["BATCHES", "INBOX", "LANDING", "LEASE", "Listed", "Objects", "announcement", "landed"]
 
 LANDING: Final = "landing"
+INBOX: Final = "incidentlog/inbox"
+"""One empty object per landing file not yet committed: the committer lists
+these, not the landing prefix, so its work grows with what is pending, not
+with everything landed since the last compaction."""
 BATCHES: Final = "incidentlog/batches"
 LEASE: Final = "incidentlog/lease"
 _S3_KEYS: Final = {
@@ -36,6 +43,16 @@ _S3_KEYS: Final = {
     "s3.session-token": "token",
     "s3.region": "region",
 }
+
+
+def announcement(landing_path: str) -> str:
+    """The inbox entry that announces `landing_path`."""
+    return INBOX + landing_path.removeprefix(LANDING)
+
+
+def landed(announcement_path: str) -> str:
+    """The landing file an inbox entry announces."""
+    return LANDING + announcement_path.removeprefix(INBOX)
 
 
 @dataclass(frozen=True)
@@ -97,13 +114,13 @@ class Objects:
             raise LakeError(f"{self.url(path)}: cannot read ({_short(exc)})") from None
         return True
 
-    def list(self, prefix: str) -> builtins.list[Listed]:
-        """Every object under `prefix`, by path."""
+    def list(self, prefix: str, after: str | None = None) -> builtins.list[Listed]:
+        """Every object under `prefix` (with `after`: whose path sorts after it), by path."""
         import obstore
 
         found: list[Listed] = []
         try:
-            for chunk in obstore.list(self._store, prefix + "/"):
+            for chunk in obstore.list(self._store, prefix + "/", offset=after):
                 found.extend(
                     Listed(m["path"], m["size"], m["last_modified"])
                     for m in chunk
@@ -116,16 +133,24 @@ class Objects:
         return sorted(found, key=lambda item: item.path)
 
     def delete(self, paths: builtins.list[str]) -> None:
+        """Delete `paths` (those already gone are fine), many per request where the store can."""
         import obstore
         from obstore.exceptions import NotFoundError
 
-        for path in paths:
+        for start in range(0, len(paths), _DELETE_BATCH):
+            part = paths[start : start + _DELETE_BATCH]
             try:
-                obstore.delete(self._store, path)
+                obstore.delete(self._store, part)
             except (NotFoundError, FileNotFoundError):
-                pass
+                for path in part:  # one of them was gone: the others one by one
+                    with contextlib.suppress(NotFoundError, FileNotFoundError):
+                        obstore.delete(self._store, path)
             except Exception as exc:
-                raise LakeError(f"{self.url(path)}: cannot delete ({_short(exc)})") from None
+                raise LakeError(f"{self.url(part[0])}: cannot delete ({_short(exc)})") from None
+
+
+_DELETE_BATCH: Final = 1000
+"""Paths per delete request (S3's DeleteObjects takes at most 1000)."""
 
 
 def _open_store(location: str, properties: dict[str, str]) -> ObjectStore:

@@ -3,7 +3,8 @@
 Each (dataset, day) with store files not pushed yet becomes landing files
 `landing/day=<D>/<host>-<hash>.parquet` (at most FILE_ROWS rows each; the
 hash is of the rows' ids, so the name says what is inside), written with a
-create-only put: nothing is ever overwritten. Rows are sorted by (service,
+create-only put: nothing is ever overwritten. Then an empty inbox entry
+announces the file to the committer (`objects.INBOX`). Rows are sorted by (service,
 ts), so row-group statistics prune a service even before compaction. Rows
 without a host get the pushing host's name, so that (host, id) identifies a
 record across the lake.
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 import polars as pl
 
 from incidentlog.lake.catalog import ROW_GROUP_ROWS
-from incidentlog.lake.objects import LANDING
+from incidentlog.lake.objects import LANDING, announcement
 from incidentlog.lake.schema import to_lake
 
 if TYPE_CHECKING:
@@ -179,6 +180,7 @@ def _push_day(
             result.files += 1
         else:
             result.already += 1
+        objects.create(announcement(key), b"")  # (after the file: an entry means it landed)
         result.rows[dataset] += part.height
         ledger.note(dataset, day, names if last else [], part.select("id"))
 
@@ -188,7 +190,9 @@ def _finish_intent(lake: Lake, ledger: _Ledger, result: PushResult) -> None:
     intent = ledger.state.get("intent")
     if not intent:
         return
-    if lake.objects(intent["dataset"]).exists(intent["key"]):
+    objects = lake.objects(intent["dataset"])
+    if objects.exists(intent["key"]):
+        objects.create(announcement(intent["key"]), b"")
         ids = pl.read_parquet(ledger.root / _INTENT_IDS)
         ledger.note(intent["dataset"], intent["day"], intent["names"], ids)
         result.already += 1
