@@ -397,7 +397,11 @@ def _matches(
         for r in compiled.inferred_rules
         if r.infer == "banner-repeats"
     ]
-    nonempty = [f for f in [*(pl.collect_all(parts) if parts else []), *inferred] if f.height]
+    # One by one, in memory: each is small (the rows routed to one rule), and
+    # collect_all's parallel queries or the streaming engine's set-up cost more
+    # than they save (1M lines: 1.4-1.6 s -> 1.1 s; an hour: 0.48 s -> 0.17 s).
+    matched = (p.collect(engine="in-memory") for p in parts)
+    nonempty = [f for f in [*matched, *inferred] if f.height]
     if not nonempty:
         return pl.DataFrame()
     findings = pl.concat(nonempty, how="diagonal_relaxed")

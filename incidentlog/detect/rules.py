@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
@@ -162,14 +162,56 @@ def _allowed(values: Iterable[str]) -> str:
     return ", ".join(values)
 
 
+_CHECKED: dict[str, list[str]] = {}
+"""Regexes known to be valid (as Polars compiles them) -> their named groups."""
+
+
 def pattern_groups(pattern: str) -> list[str]:
     """Named groups of a Rust-syntax regex, asking Polars (raises on invalid syntax)."""
+    if pattern in _CHECKED:
+        return _CHECKED[pattern]
     fields = pl.Series([""], dtype=pl.String).str.extract_groups(pattern).struct.fields
     return [f for f in fields if not f.isdigit()]
 
 
+def _check_at_once(patterns: Iterable[str]) -> None:
+    """Compile many regexes in one Polars query (its schema names each one's
+    groups) and remember them: one query per regex cost 1 s for the built-in
+    packs, on every command that detects. When one is invalid, nothing is
+    remembered and each is then checked alone, which names it."""
+    todo = sorted({p for p in patterns if p not in _CHECKED})
+    if not todo:
+        return
+    frame = pl.LazyFrame({"s": [""]}, schema={"s": pl.String})
+    groups = (pl.col("s").str.extract_groups(p).alias(str(i)) for i, p in enumerate(todo))
+    try:
+        schema = frame.select(groups).collect_schema()
+    except pl.exceptions.PolarsError:
+        return
+    for i, pattern in enumerate(todo):
+        fields = schema[str(i)].fields  # type: ignore[attr-defined]
+        _CHECKED[pattern] = [f.name for f in fields if not f.name.isdigit()]
+
+
+def _raw_patterns(data: dict[str, Any]) -> Iterator[str]:
+    """The regexes of a parsed pack as written (and flagged, for ignore_case rules)."""
+    raw_rules = data.get("rules")
+    for raw in raw_rules if isinstance(raw_rules, list) else []:
+        if not isinstance(raw, dict):
+            continue
+        for key in ("patterns", "exclude"):
+            value = raw.get(key)
+            for pattern in [value] if isinstance(value, str) else value or []:
+                if isinstance(pattern, str):
+                    yield pattern
+                    if raw.get("ignore_case") is True:
+                        yield f"(?i){pattern}"
+
+
 def _regex_problem(pattern: str, ignore_case: bool) -> str | None:
     flagged = f"(?i){pattern}" if ignore_case else pattern
+    if flagged in _CHECKED:
+        return None
     try:
         pl.Series([""], dtype=pl.String).str.contains(flagged)
     except pl.exceptions.PolarsError as exc:
@@ -424,12 +466,15 @@ def _parse_rule(raw: Any, pack: str, path: str, index: int, out: _Collector) -> 
     )
 
 
-def _parse_pack(text: str, path: str, out: _Collector) -> tuple[str, list[Rule]]:
+def _read_pack(text: str, path: str, out: _Collector) -> dict[str, Any] | None:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         out.add(path, f"not valid TOML: {exc}")
-        return path, []
+        return None
+
+
+def _parse_pack(data: dict[str, Any], path: str, out: _Collector) -> tuple[str, list[Rule]]:
     for key in sorted(set(data) - {"pack", "rules"}):
         out.add(path, f"unknown top-level key `{key}` (allowed: pack, rules)")
     pack = data.get("pack")
@@ -525,8 +570,10 @@ def _build(sources: list[tuple[str, str]], out: _Collector) -> RuleSet:
     rules: list[Rule] = []
     packs: list[str] = []
     pack_files: dict[str, str] = {}
-    for path, text in sources:
-        name, parsed = _parse_pack(text, path, out)
+    read = [(path, _read_pack(text, path, out)) for path, text in sources]
+    _check_at_once(p for _, data in read if data is not None for p in _raw_patterns(data))
+    for path, data in read:
+        name, parsed = _parse_pack(data, path, out) if data is not None else (path, [])
         if name in pack_files:
             out.add(path, f"pack name {name!r} already used by {pack_files[name]}")
         pack_files[name] = path

@@ -162,9 +162,10 @@ class _Detector:
             kept = tuple(r for r in ruleset.rules if r.id in rules)
             compiled = compile_rules(RuleSet(rules=kept, packs=ruleset.packs))
         logs = self.logs if isinstance(self.logs, pl.LazyFrame) else self.logs(window)
-        return detect_findings(
-            logs.filter(window.contains()), self.events.filter(window.contains()), compiled
-        )
+        records = logs.filter(window.contains())
+        if window.length <= _READ_FIRST:
+            records = records.collect().lazy()
+        return detect_findings(records, self.events.filter(window.contains()), compiled)
 
     def summary(self, window: Period) -> pl.DataFrame:
         from incidentlog.detect import summarize_findings
@@ -215,6 +216,11 @@ def _summary(
 
 _HOUR: Final = timedelta(hours=1)
 _DAY: Final = timedelta(days=1)
+_READ_FIRST: Final = timedelta(hours=6)
+"""Windows up to this long are read into memory before detection: a scan of
+the day's files filtered by time and by the rules' prefilter runs the
+prefilter on every record of the day (Polars evaluates the two at once), 0.2 s
+for an hour instead of 0.02 s on its 42k records."""
 
 
 def _cached_part_day(
