@@ -9,7 +9,7 @@ seeded generator (`--timestamps --seed 1`, cached in WORKDIR as `gen1m.log`,
 `gen10m.log`, ...; needs numpy: `pip install -e '.[bench]'`), then times, in
 the same run and interleaved, each tool on that file:
 
-  incidentlog   `incidentlog ingest FILE --store <fresh store> --output json`
+  incidentlog   `incidentlog ingest FILE --store <fresh store> --format json`
   grep          `grep -c -F 'Connection refused' FILE`     (the I/O floor)
   lnav          `lnav -n -c ':filter-in Connection refused' FILE`
 
@@ -156,7 +156,7 @@ def run_incidentlog(prefix: list[str], path: Path, lines: int, workdir: Path) ->
     shutil.rmtree(store)  # ingest creates it: a fresh, empty store every run
     try:
         seconds, rss, stdout = measure(
-            [*prefix, "ingest", str(path), "--store", str(store), "--output", "json"]
+            [*prefix, "ingest", str(path), "--store", str(store), "--format", "json"]
         )
     finally:
         shutil.rmtree(store, ignore_errors=True)

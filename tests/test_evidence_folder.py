@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
@@ -64,6 +66,31 @@ def test_gzipped_logs_are_read(tmp_path: Path) -> None:
     with gzip.open(tmp_path / "compose.log.2.gz", "wt") as out:
         out.write('db-1  | FATAL:  password authentication failed for user "app"\n')
     result = runner.invoke(app, ["detect", str(tmp_path), "--format", "jsonl"])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {(r["service"], r["category"]) for r in rows} == {("db", "auth-failure")}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_log_saved_as_utf16_by_powershell_is_read(tmp_path: Path, encoding: str) -> None:
+    """Windows PowerShell 5's `docker compose logs > file` writes UTF-16 with a BOM
+    and CRLF: read as text, every line, non-ASCII kept (not "binary data")."""
+    from incidentlog.ingest import read_inputs
+
+    lines = [
+        f"api-1  | 2025-08-01T10:00:{i % 60:02d}.{i:09d}Z GET /café/{i} 200" for i in range(3000)
+    ]
+    lines.append(
+        'db-1  | 2025-08-01T10:01:00.000000000Z FATAL:  password authentication failed for user "app"'
+    )
+    bom = codecs.BOM_UTF16_LE if encoding.endswith("le") else codecs.BOM_UTF16_BE
+    path = tmp_path / "compose.txt"
+    path.write_bytes(bom + "\r\n".join(lines).encode(encoding) + "\r\n".encode(encoding))
+    ingested = read_inputs([str(path)])
+    messages = ingested.logs.get_column("message").to_list()
+    assert len(messages) == len(lines) and ingested.summary.rejected_lines == 0
+    assert messages[2999] == "GET /café/2999 200"
+    result = runner.invoke(app, ["detect", str(path), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert {(r["service"], r["category"]) for r in rows} == {("db", "auth-failure")}
 
