@@ -95,6 +95,22 @@ def test_a_log_saved_as_utf16_by_powershell_is_read(tmp_path: Path, encoding: st
     assert {(r["service"], r["category"]) for r in rows} == {("db", "auth-failure")}
 
 
+def test_utf16_on_standard_input_is_read(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    text = 'db-1  | FATAL:  password authentication failed for user "app"\r\n'
+    done = subprocess.run(
+        [sys.executable, "-m", "incidentlog", "detect", "-", "--format", "jsonl"],
+        input=codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {(r["service"], r["category"]) for r in rows} == {("db", "auth-failure")}
+
+
 def test_overlapping_captures_count_each_record_once(tmp_path: Path) -> None:
     from incidentlog.ingest import read_inputs
 

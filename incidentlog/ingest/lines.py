@@ -47,7 +47,11 @@ class LineBatch:
 def open_input(source: str) -> BinaryIO:
     """Open a path (or `-` for stdin) for binary reading, with a one-line error."""
     if source == STDIN:
-        return sys.stdin.buffer
+        stdin = sys.stdin.buffer
+        peek = getattr(stdin, "peek", None)  # (a pipe or a file; not a test's BytesIO)
+        if peek is not None and peek(2)[:2] in UTF16_BOMS:
+            return _Utf16(stdin)  # type: ignore[return-value]
+        return stdin
     path = Path(source)
     if path.is_dir():
         raise InputError(f"{source}: is a directory (give the log files inside it)")
