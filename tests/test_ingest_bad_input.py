@@ -61,6 +61,17 @@ def test_binary_garbage_forced_is_read_and_accounted(tmp_path: Path) -> None:
     assert_accounted(result, data.count(b"\n") + (0 if data.endswith(b"\n") else 1))
 
 
+def test_a_log_in_a_legacy_8bit_encoding_is_text_not_binary(tmp_path: Path) -> None:
+    """A French log written by a Windows program (Windows-1252): dense accents
+    are invalid UTF-8, but it is text: read, every replaced byte counted."""
+    text = "api-1  | Échec: délai dépassé à l'étape « création »\r\n" * 3
+    data = text.encode("cp1252")
+    result = read_inputs([write(tmp_path, data)])
+    assert result.logs.height == 3
+    assert result.summary.sources[0].invalid_utf8 == sum(ord(ch) > 0x7F for ch in text)
+    assert result.logs.get_column("message")[0].startswith("\ufffdchec: d\ufffdlai")
+
+
 def test_nul_bytes_inside_text_lines_are_kept(tmp_path: Path) -> None:
     data = b"web-1  | before\x00after\nweb-1  | next\n"
     result = read_inputs([write(tmp_path, data)])

@@ -45,20 +45,28 @@ def _json_kind(obj: object) -> InputFormat | None:
 _CONTROL = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 """Control bytes that text logs do not contain (tab, newlines and ESC are allowed)."""
 BINARY_SHARE = 0.1
+"""Control bytes above this share of the head: not text."""
+UNDECODABLE_SHARE = 0.4
+"""Control bytes and invalid UTF-8 above this share: not text. Text in a legacy
+8-bit encoding (Windows-1252, Latin-1: a French or German log from a Windows
+program) has no control bytes and at most about a quarter of its bytes
+invalid as UTF-8; random or compressed bytes have about 10 % control bytes and
+half invalid."""
 
 
 def looks_binary(head: bytes) -> bool:
-    """True when over a tenth of `head` is control bytes or invalid UTF-8: not a text log.
+    """True when `head` is not a text log: too many control bytes, or too much
+    that is neither text nor UTF-8.
 
-    A log with a stray NUL or a few bytes of another encoding stays text; its
-    lines are ingested (invalid UTF-8 replaced and counted).
+    A log with a stray NUL or in another 8-bit encoding stays text; its lines
+    are ingested (invalid UTF-8 replaced and counted).
     """
     if not head:
         return False
     control = len(head) - len(head.translate(None, _CONTROL))
     text = head.decode("utf-8", errors="replace")
     invalid = text.count("\ufffd") - head.count("\ufffd".encode())
-    return control + invalid > BINARY_SHARE * len(head)
+    return control > BINARY_SHARE * len(head) or control + invalid > UNDECODABLE_SHARE * len(head)
 
 
 def sniff_format(head: bytes) -> InputFormat | None:
