@@ -130,6 +130,29 @@ def test_json_of_unknown_shape(tmp_path: Path) -> None:
         read_inputs([write(tmp_path, b'[{"foo": 1}]\n', "data.json")])
 
 
+@pytest.mark.parametrize(
+    "first",
+    [
+        b"[2025-08-01 10:00:01 +0000] [1] [INFO] Starting gunicorn 21.2.0",  # docker logs web
+        b"[  12.345678] Memory cgroup out of memory: Killed process 4321 (python3)",  # dmesg
+        b"[main] INFO  com.example.App - started",  # a Java logger's thread name
+    ],
+)
+def test_a_log_whose_lines_start_with_a_bracket_is_raw_text(tmp_path: Path, first: bytes) -> None:
+    """Not "a JSON document of unknown shape": a bracket opens many log lines."""
+    data = first + b"\nsecond line\n"
+    result = read_inputs([write(tmp_path, data, "web.log")])
+    assert result.summary.sources[0].format is InputFormat.RAW
+    assert result.logs.height >= 1
+    assert_accounted(result, 2)
+
+
+@pytest.mark.parametrize("document", [b"[1, 2, 3]\n", b'[\n  {"a": 1}\n]\n', b'["a", "b"]\n'])
+def test_json_lists_of_unknown_shape_are_still_refused(tmp_path: Path, document: bytes) -> None:
+    with pytest.raises(FormatError, match=r"format not recognised"):
+        read_inputs([write(tmp_path, document, "data.json")])
+
+
 def test_mixed_formats_in_one_file(tmp_path: Path) -> None:
     """Compose output with stray JSON events and plain text: they lost their prefix, so
     they join the record before them; all counted."""

@@ -85,9 +85,26 @@ def sniff_format(head: bytes) -> InputFormat | None:
     compose_like = sum(1 for line in lines if _PREFIXED.match(line) or _OWN.match(line))
     if compose_like * 2 >= len(lines):
         return InputFormat.COMPOSE
-    if first.startswith("[") or first == "{":
+    if _opens_json_document(first):
         return None  # a JSON document of a shape we do not know: better an error than raw text
     return InputFormat.RAW  # plain or structured (JSON lines) application output
+
+
+def _opens_json_document(first: str) -> bool:
+    """The first line opens a JSON document, not a log line that starts with a
+    bracket (gunicorn's `[2025-08-01 10:00:01 +0000] [1] [INFO]`, dmesg's
+    `[  12.345678]`, `[main] INFO` of Java loggers)."""
+    if first in ("[", "{"):
+        return True
+    if first.startswith("[") and first[1:].lstrip()[:1] in ("{", "[", '"', "]"):
+        return True
+    if not first.startswith("["):
+        return False
+    try:
+        loads(first)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 def _json_format(first: str, text: str) -> InputFormat | None:
