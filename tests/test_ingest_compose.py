@@ -116,6 +116,29 @@ def test_ansi_colours_are_stripped(tmp_path: Path) -> None:
     assert not logs.get_column("message").str.contains("\x1b", literal=True).any()
 
 
+@pytest.mark.parametrize("escape", ["\u2190", "^["], ids=["windows-console", "caret"])
+def test_colour_codes_made_visible_by_a_copy_are_stripped(tmp_path: Path, escape: str) -> None:
+    """Copied from a Windows console, ESC shows as `←`; `cat -v` and `less` show it
+    as `^[`. The prefix must still name the container (not the file)."""
+    text = (
+        f"{escape}[36mweb-1  | {escape}[0m2025-08-01T12:30:00.000000001Z "
+        f"{escape}[32mINFO{escape}[0m started\n"
+        f"{escape}[33mdb-1   | {escape}[0mready\n"
+    )
+    logs = ingest(tmp_path, text)
+    assert logs.select("container", "service", "message").rows() == [
+        ("web-1", "web", "INFO started"),
+        ("db-1", "db", "ready"),
+    ]
+
+
+def test_text_that_only_looks_like_a_visible_escape_is_kept(tmp_path: Path) -> None:
+    text = "web-1  | grep -E '^[[:space:]]+x' and \u2190[back] ^[[ok]\n"
+    assert ingest(tmp_path, text).get_column("message").to_list() == [
+        "grep -E '^[[:space:]]+x' and \u2190[back] ^[[ok]"
+    ]
+
+
 COMPOSE_OWN = [
     "Attaching to agent-monitor-1, frontend-1, staff-frontend-1",
     "frontend-1 exited with code 1",

@@ -17,7 +17,11 @@ from incidentlog.schema import TS_DTYPE
 
 COMPOSE_SERVICE = "compose"
 
-ANSI = r"\x1b\[[0-9;?]*[ -/]*[@-~]"
+ANSI = r"\x1b\[[0-9;?]*[ -/]*[@-~]|(?:\u2190|\^\[)\[[0-9;]*[mK]"
+"""Colour and cursor codes; also colour codes made visible by a copy from a
+Windows console (`←[36m`) or in caret notation (`^[[36m`, from `cat -v` or
+`less`), which would otherwise hide the `name |` prefix."""
+ANSI_STARTS = ["\x1b", "\u2190[", "^[["]
 
 COMPOSE_OWN = (
     r"^(?:Attaching to |Gracefully stopping|Aborting on container exit|"
@@ -70,7 +74,7 @@ _STARTING = (
 def strip_ansi(text: pl.Expr) -> pl.Expr:
     """Remove colour codes (runs without --no-color); cheap when there are none."""
     return (
-        pl.when(text.str.contains("\x1b", literal=True))
+        pl.when(text.str.contains_any(ANSI_STARTS))
         .then(text.str.replace_all(ANSI, ""))
         .otherwise(text)
     )
@@ -204,7 +208,7 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     stamps of other widths), and per-name work runs once per distinct name.
     """
     text = lines.get_column("line")
-    if text.str.contains("\x1b", literal=True).any():
+    if text.str.contains_any(ANSI_STARTS).any():
         text = text.str.replace_all(ANSI, "")
     if text.str.contains("\r", literal=True).any():  # a terminal shows what follows the last CR
         text = text.str.replace(r"^[^\n]*\r", "")
