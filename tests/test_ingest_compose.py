@@ -132,6 +132,41 @@ def test_colour_codes_made_visible_by_a_copy_are_stripped(tmp_path: Path, escape
     ]
 
 
+@pytest.mark.parametrize(
+    "margin", ["    ", "\t", "> ", ">   "], ids=["code-block", "tab", "quote", "quote-indented"]
+)
+def test_a_block_pasted_indented_or_quoted_keeps_its_prefixes(tmp_path: Path, margin: str) -> None:
+    """Copied from a Markdown code block, an issue quote or an e-mail, every line
+    carries the same margin; it hid the `name |` prefix (the file's name became
+    the service). Lines inside keep their own indentation."""
+    text = "".join(
+        margin + line + "\n"
+        for line in [
+            "web-1  | 2025-08-01T10:00:00.000000000Z Traceback (most recent call last):",
+            'web-1  | 2025-08-01T10:00:00.000000000Z   File "app.py", line 1',
+            "",
+            "db-1   | 2025-08-01T10:00:01.000000000Z ready",
+        ]
+    )
+    logs = ingest(tmp_path, text, name="pasted.txt")
+    assert logs.select("service", "message").rows() == [
+        ("web", 'Traceback (most recent call last):\n  File "app.py", line 1'),
+        ("db", "ready"),
+    ]
+    assert logs.get_column("ts").null_count() == 0
+
+
+def test_a_log_with_lines_at_the_first_column_loses_no_indentation(tmp_path: Path) -> None:
+    text = "web-1  | start\n    web-1  | not a margin: one line starts at column 0\n"
+    assert ingest(tmp_path, text).get_column("message").to_list() == [
+        "start\n    web-1  | not a margin: one line starts at column 0"
+    ]
+    from incidentlog.ingest.sniff import paste_margin
+
+    assert paste_margin(text.encode()) == b""
+    assert paste_margin(b"  a\n\n    b\n   \n") == b"  "
+
+
 def test_text_that_only_looks_like_a_visible_escape_is_kept(tmp_path: Path) -> None:
     text = "web-1  | grep -E '^[[:space:]]+x' and \u2190[back] ^[[ok]\n"
     assert ingest(tmp_path, text).get_column("message").to_list() == [

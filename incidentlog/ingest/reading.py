@@ -29,7 +29,13 @@ from incidentlog.ingest.lines import STDIN, open_input, read_line_batches
 from incidentlog.ingest.options import IngestOptions
 from incidentlog.ingest.records import Batch, Occurrences, finish_events, finish_logs
 from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
-from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, looks_binary, sniff_format
+from incidentlog.ingest.sniff import (
+    SNIFF_BYTES,
+    InputFormat,
+    looks_binary,
+    paste_margin,
+    sniff_format,
+)
 from incidentlog.ingest.stitch import stitch_records
 from incidentlog.ingest.summary import SourceSummary
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, empty
@@ -120,13 +126,15 @@ def _line_frames(
 ) -> Iterator[pl.DataFrame]:
     """Batches of `line`, `seq` (arrival order) and `lineno` (1-based, per input)."""
     seq = seq0
+    margin = paste_margin(head).decode("utf-8", errors="replace")
     for batch in read_line_batches(binary, head=head, chunk_bytes=options.chunk_bytes):
         n = batch.lines.len()
+        lines = batch.lines.str.strip_prefix(margin) if margin else batch.lines
         summary.lines += n
         summary.invalid_utf8 += batch.invalid_utf8
         yield pl.DataFrame(
             {
-                "line": batch.lines,
+                "line": lines,
                 "seq": pl.int_range(seq, seq + n, dtype=pl.UInt64, eager=True),
                 "lineno": pl.int_range(
                     batch.first_line, batch.first_line + n, dtype=pl.UInt64, eager=True

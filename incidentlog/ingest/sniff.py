@@ -70,9 +70,42 @@ def looks_binary(head: bytes) -> bool:
     return control > BINARY_SHARE * len(head) or control + invalid > UNDECODABLE_SHARE * len(head)
 
 
+_LEADING = re.compile(rb"[ \t>]*")
+
+
+def paste_margin(head: bytes) -> bytes:
+    """What every non-blank line of `head` starts with when the text was pasted
+    as an indented or quoted block (a Markdown code block indented by four
+    spaces, an issue or e-mail quote `> `): the reader removes it from every
+    line. Empty when some line starts at its first column."""
+    margins = [
+        m.group()
+        for line in head.split(b"\n")[:_SAMPLE_LINES]
+        if line.strip(b" \t\r>")
+        for m in [_LEADING.match(line)]
+        if m is not None
+    ]
+    if not margins:
+        return b""
+    common = margins[0]
+    for margin in margins[1:]:
+        while not margin.startswith(common):
+            common = common[:-1]
+    return common
+
+
+def without_margin(head: bytes) -> bytes:
+    """`head` without its `paste_margin` on each line."""
+    margin = paste_margin(head)
+    if not margin:
+        return head
+    return re.sub(rb"(?m)^" + re.escape(margin), b"", head)
+
+
 def sniff_format(head: bytes) -> InputFormat | None:
-    """The format of an input starting with `head`, or None when nothing fits."""
-    text = head.decode("utf-8", errors="replace")
+    """The format of an input starting with `head` (its paste margin removed),
+    or None when nothing fits."""
+    text = without_margin(head).decode("utf-8", errors="replace")
     lines = [line for line in text.splitlines()[:_SAMPLE_LINES] if line.strip()]
     if not lines:
         return None
