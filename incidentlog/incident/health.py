@@ -72,7 +72,7 @@ def service_detail(st: ServiceStats, probe: Probe | None) -> Prose:
     """The state in words: crashes with their exit codes, or the failing streak of its probe."""
     codes = ", ".join(str(c) for c in st.exit_codes)
     code_words = f" (exit code {codes})" if codes else ""
-    if st.state == "restarting" or (st.exits > 1 and st.state != "exited"):
+    if (st.state == "restarting" and st.exits) or (st.exits > 1 and st.state != "exited"):
         return Prose.of(f"crashed {plural(st.exits, 'time')}{code_words}")
     if st.state == "exited" and st.exits and st.last_exit is not None:
         return Prose.of(f"exited{code_words} at {clock(st.last_exit)}")

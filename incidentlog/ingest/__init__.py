@@ -6,6 +6,7 @@ accounted for in the `IngestSummary`: kept, or rejected with a reason.
 
     ingest/pipeline.py   iter_ingest, read_inputs, ingest_into_store
     ingest/reading.py    one input: opened, read in batches, parsed on workers
+    ingest/sessions.py   a pasted terminal session: one input per command's output
     ingest/records.py    finishing records (ids, occurrences) and identities
     ingest/summary.py    what each input yielded and rejected
     ingest/options.py    the user's choices

@@ -20,8 +20,9 @@ from incidentlog.ingest.folders import Expanded, expand_inputs
 from incidentlog.ingest.identity import ServiceResolver
 from incidentlog.ingest.lines import STDIN
 from incidentlog.ingest.options import IngestOptions
-from incidentlog.ingest.reading import Opened, open_source, read_source
+from incidentlog.ingest.reading import Opened, open_sources, read_source
 from incidentlog.ingest.records import Batch, apply_identities, learn_identities
+from incidentlog.ingest.sessions import Section
 from incidentlog.ingest.sniff import InputFormat
 from incidentlog.ingest.summary import IngestSummary, SourceSummary
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, empty
@@ -187,7 +188,7 @@ def _open_all(
     opened = []
     for source in sources:
         try:
-            opened.append(open_source(str(source), options))
+            opened.extend(open_sources(str(source), options, summary.notes))
         except InputError as exc:
             if len(sources) == 1:
                 raise
@@ -219,7 +220,11 @@ class _Progress:
 
         from incidentlog.progress import bar
 
-        sizes = [Path(src).stat().st_size for src, *_ in opened if src != STDIN]
+        sizes = [
+            stream.size if isinstance(stream, Section) else Path(src).stat().st_size
+            for src, _, stream, _ in opened
+            if src != STDIN
+        ]
         self.total = sum(sizes)
         self.done = 0
         self.last: dict[int, int] = {}

@@ -28,6 +28,14 @@ from incidentlog.ingest.levels import with_level
 from incidentlog.ingest.lines import STDIN, open_input, read_line_batches
 from incidentlog.ingest.options import IngestOptions
 from incidentlog.ingest.records import Batch, Occurrences, finish_events, finish_logs
+from incidentlog.ingest.sessions import (
+    MAX_SESSION_BYTES,
+    PROMPT,
+    READ_VERBS,
+    Section,
+    cut_session,
+    named_service,
+)
 from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
 from incidentlog.ingest.sniff import (
     SNIFF_BYTES,
@@ -67,6 +75,43 @@ def open_source(source: str, options: IngestOptions) -> Opened:
     return source, fmt, stream, head
 
 
+def open_sources(source: str, options: IngestOptions, notes: list[str]) -> list[Opened]:
+    """`open_source`, or, for a pasted terminal session (`sessions.py`), one input
+    per command's output; what could not be read and the prompt lines go to `notes`."""
+    opened = open_source(source, options)
+    _, _, stream, head = opened
+    if (
+        options.fmt is not None
+        or source == STDIN
+        or not PROMPT.search(head)
+        or Path(source).stat().st_size > MAX_SESSION_BYTES
+    ):
+        return [opened]
+    data = head + stream.read()
+    stream.close()
+    cut = cut_session(data)
+    assert cut is not None  # (the head holds a prompt line)
+    cuts, prompts = cut
+    sections: list[Opened] = []
+    for part in cuts:
+        what = f"{source}:{part.first_line}" + (f" ({part.command})" if part.command else "")
+        fmt = sniff_format(part.data[:SNIFF_BYTES])
+        lines = part.data.count(b"\n") + (0 if part.data.endswith(b"\n") else 1)
+        if part.verb is not None and part.verb not in READ_VERBS:
+            notes.append(f"{what}: {lines} lines not read (not logs, events, inspect or ps)")
+            continue
+        if fmt is None or looks_binary(part.data[:SNIFF_BYTES]):
+            notes.append(f"{what}: {lines} lines not read (not a format incidentlog reads)")
+            continue
+        section = Section(part.data, named_service(part.command))
+        sections.append((what, fmt, section, section.read(SNIFF_BYTES)))
+    notes.append(
+        f"{source}: a pasted terminal session, read as {len(sections)} inputs "
+        f"({prompts} prompt lines not read)"
+    )
+    return sections
+
+
 def read_source(
     source: str,
     fmt: InputFormat,
@@ -96,8 +141,9 @@ def read_source(
         )
         yield Batch(empty(LOGS_SCHEMA), finish_events(frame, options))
         return
-    service = options.service or raw_service(source)
-    if fmt is InputFormat.RAW and not options.service:
+    named = binary.service if isinstance(binary, Section) else None
+    service = options.service or named or raw_service(source)
+    if fmt is InputFormat.RAW and not options.service and not named:
         summary.note = (
             f"no service prefix: records attributed to service {service!r} (set --service)"
         )
@@ -159,7 +205,8 @@ def _kept_lines(
     GIL); reading, tallying and rejoining split json-file lines stay here, in
     input order.
     """
-    service = options.service or raw_service(source)
+    named = binary.service if isinstance(binary, Section) else None
+    service = options.service or named or raw_service(source)
     identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
 
     def parse(lines: pl.DataFrame) -> pl.DataFrame:

@@ -1,0 +1,124 @@
+"""A terminal session pasted whole: the outputs of several commands in one file.
+
+People paste what their terminal showed: `$ docker compose ps` and its table,
+then `$ docker compose logs web` and the logs, maybe `docker inspect`. Each
+command's output has its own format; read as one input, everything but the
+majority format would be rejected line by line. A small file whose head holds
+a prompt line running docker or podman is cut at those lines into sections,
+each read as an input of its own; the prompt lines themselves are counted in
+a note, and `docker logs NAME` names the service of a section without
+`name |` prefixes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = [
+    "BARE_PROMPT",
+    "MAX_SESSION_BYTES",
+    "PROMPT",
+    "READ_VERBS",
+    "Cut",
+    "Section",
+    "cut_session",
+    "named_service",
+]
+
+MAX_SESSION_BYTES: Final = 16 * 1024 * 1024
+"""Only inputs up to this size are cut (a paste is small; a larger file is streamed)."""
+
+_VERBS: Final = "logs|ps|inspect|events|up|start|restart|run|exec|top|stats|version|info|ls"
+PROMPT: Final = re.compile(
+    rb"^(?:\([^)\r\n]{0,60}\) +)?"  # a virtualenv or conda name
+    rb"(?:[^\s$#%>]{0,160}[$#%>] *|PS [^\r\n>]{0,240}> *)?"  # user@host:~/dir$, C:\dir>, PS C:\>
+    rb"(?:sudo +)?"
+    rb"(?P<command>(?:docker|podman)(?:-compose)?(?: +(?:compose|container))?"
+    rb"(?: +-{1,2}[\w-]+(?:[ =][^\s-]\S*)?)*"  # global options: -p shop, --context prod
+    rb" +(?P<verb>" + _VERBS.encode() + rb")\b[^\r\n]*?)\r?$",
+    re.MULTILINE,
+)
+"""A prompt line (optional prompt, then a docker or podman command); a log line
+never starts like this."""
+BARE_PROMPT: Final = re.compile(
+    rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)?[$#%]|PS [^\r\n>]{0,240}>) *\r?$",
+    re.MULTILINE,
+)
+"""A prompt with no command (`me@box:~/shop$`, `PS C:\\shop>`), as a paste often ends."""
+READ_VERBS: Final = frozenset({"logs", "ps", "inspect", "events", "up", "start", "restart", "run"})
+"""Commands whose output is logs, events, inspect or ps (not `version`, `info`, `top`, ...)."""
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One command's output in a pasted session."""
+
+    command: str | None
+    """The command that printed it (None: text before the first prompt, or after
+    a prompt with no command)."""
+    verb: str | None
+    first_line: int
+    """1-based line of the paste where the output starts."""
+    data: bytes
+
+
+class Section(io.BytesIO):
+    """A section's bytes as an input stream, with the service its command names."""
+
+    def __init__(self, data: bytes, service: str | None) -> None:
+        super().__init__(data)
+        self.service = service
+        self.size = len(data)
+
+
+def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
+    """The sections of a pasted session and how many prompt lines cut it
+    (None: no prompt line, not a session). Blank sections are dropped."""
+    commands = list(PROMPT.finditer(data))
+    if not commands:
+        return None
+    prompts = sorted([*commands, *BARE_PROMPT.finditer(data)], key=lambda m: m.start())
+    cuts: list[Cut] = []
+    start, command, verb = 0, None, None
+    for match in [*prompts, None]:
+        end = match.start() if match is not None else len(data)
+        if data[start:end].strip():
+            line = data.count(b"\n", 0, start) + 1
+            cuts.append(Cut(command, verb, line, data[start:end]))
+        if match is not None:
+            named = match.re is PROMPT
+            command = _text(match.group("command")).strip() if named else None
+            verb = _text(match.group("verb")) if named else None
+            start = min(match.end() + 1, len(data))  # after the prompt line's newline
+    return cuts, len(prompts)
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", errors="replace")
+
+
+def named_service(command: str | None) -> str | None:
+    """The container or service `docker logs NAME` / `docker compose logs SERVICE`
+    names, when it names exactly one."""
+    if command is None:
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if "logs" not in words:
+        return None
+    after = words[words.index("logs") + 1 :]
+    names, skip = [], False
+    for word in after:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in ("--tail", "-n", "--since", "--until", "--index")
+        else:
+            names.append(word)
+    return names[0] if len(names) == 1 else None

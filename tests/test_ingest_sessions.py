@@ -1,0 +1,99 @@
+"""A terminal session pasted whole: each command's output read as an input of its own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from incidentlog.cli import app
+from incidentlog.ingest import read_inputs
+from incidentlog.ingest.sessions import cut_session, named_service
+
+runner = CliRunner()
+
+SESSION = """\
+me@box:~/shop$ docker compose version
+Docker Compose version v2.29.1
+me@box:~/shop$ docker compose logs --no-log-prefix --tail 20 worker
+Starting worker 1.4.2
+Traceback (most recent call last):
+  File "/app/worker.py", line 3, in <module>
+    import redis
+ModuleNotFoundError: No module named 'redis'
+me@box:~/shop$ docker compose ps
+NAME             IMAGE         COMMAND             SERVICE   CREATED         STATUS                         PORTS
+shop-worker-1    shop-worker   "python worker.py"  worker    5 minutes ago   Restarting (1) 3 seconds ago
+shop-redis-1     redis:7       "redis-server"      redis     5 minutes ago   Up 5 minutes (healthy)         6379/tcp
+me@box:~/shop$
+"""
+
+
+def test_each_commands_output_is_read_in_its_own_format(tmp_path: Path) -> None:
+    path = tmp_path / "terminal.txt"
+    path.write_text(SESSION, encoding="utf-8")
+    result = read_inputs([str(path)])
+    formats = {
+        Path(s.source.split(" ")[0]).name: s.format.value for s in result.summary.sources
+    }
+    assert formats == {"terminal.txt:4": "raw", "terminal.txt:10": "ps"}
+    assert set(result.logs.get_column("service").unique()) == {"worker"}  # named by the command
+    assert sorted(result.events.get_column("service").to_list()) == ["redis", "worker"]  # ps rows
+    notes = " ".join(result.summary.notes)
+    assert "terminal.txt:2 (docker compose version): 1 lines not read" in notes
+    assert "read as 2 inputs (4 prompt lines not read)" in notes
+    read = sum(s.lines for s in result.summary.sources)
+    assert read + 4 + 1 == SESSION.count("\n")  # every line: read, a prompt, or not read
+
+
+def test_the_report_knows_the_states_and_the_cause(tmp_path: Path) -> None:
+    path = tmp_path / "terminal.txt"
+    path.write_text(SESSION, encoding="utf-8")
+    result = runner.invoke(app, ["report", str(path), "--format", "md"])
+    assert result.exit_code == 0, result.output
+    now = result.stdout.split("## What happened")[0]
+    assert "| worker | Restarting (1) 3 seconds ago |" in now
+    assert "1 is healthy" in now and "crashed 0 times" not in now
+    assert "docker compose build worker" in now
+    detect = runner.invoke(app, ["detect", str(path), "--format", "jsonl"])
+    rows = [json.loads(line) for line in detect.stdout.splitlines()]
+    assert ("worker", "missing-module") in {(r["service"], r["category"]) for r in rows}
+
+
+def test_powershell_and_cmd_prompts_cut_too(tmp_path: Path) -> None:
+    text = (
+        "PS C:\\shop> docker compose logs\n"
+        "web-1  | 2025-08-01T10:00:00.000000000Z Error: listen EADDRINUSE: address already in use :::3000\n"
+        "C:\\shop>docker ps\n"
+        "CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES\n"
+    )
+    cut = cut_session(text.encode())
+    assert cut is not None
+    cuts, prompts = cut
+    assert prompts == 2
+    assert [(c.command, c.verb, c.first_line) for c in cuts] == [
+        ("docker compose logs", "logs", 2),
+        ("docker ps", "ps", 4),
+    ]
+
+
+def test_a_log_that_only_mentions_commands_is_not_a_session(tmp_path: Path) -> None:
+    text = (
+        "web-1  | $ docker compose ps\n"
+        "web-1  | running: docker logs web\n"
+        "docker: Error response from daemon: driver failed programming external connectivity\n"
+    )
+    assert cut_session(text.encode()) is None
+    path = tmp_path / "compose.log"
+    path.write_text(text, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert [s.source for s in result.summary.sources] == [str(path)]
+
+
+def test_the_service_a_logs_command_names() -> None:
+    assert named_service("docker compose logs --tail 50 -t web") == "web"
+    assert named_service("docker logs -f shop-web-1") == "shop-web-1"
+    assert named_service("docker compose -p shop logs --since=10m api") == "api"
+    assert named_service("docker compose logs web db") is None
+    assert named_service("docker compose ps") is None
