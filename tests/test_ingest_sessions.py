@@ -34,9 +34,7 @@ def test_each_commands_output_is_read_in_its_own_format(tmp_path: Path) -> None:
     path = tmp_path / "terminal.txt"
     path.write_text(SESSION, encoding="utf-8")
     result = read_inputs([str(path)])
-    formats = {
-        Path(s.source.split(" ")[0]).name: s.format.value for s in result.summary.sources
-    }
+    formats = {Path(s.source.split(" ")[0]).name: s.format.value for s in result.summary.sources}
     assert formats == {"terminal.txt:4": "raw", "terminal.txt:10": "ps"}
     assert set(result.logs.get_column("service").unique()) == {"worker"}  # named by the command
     assert sorted(result.events.get_column("service").to_list()) == ["redis", "worker"]  # ps rows
