@@ -20,6 +20,7 @@ from typing import Final
 
 from incidentlog.errors import InputError
 from incidentlog.ingest.lines import STDIN, open_input
+from incidentlog.ingest.sessions import PROMPT
 from incidentlog.ingest.sniff import SNIFF_BYTES, InputFormat, looks_binary, sniff_format
 from incidentlog.topology import compose_files_in, is_compose_file, looks_like_compose
 
@@ -90,6 +91,8 @@ def _why_not(path: Path) -> str | None:
         return "empty"
     if looks_binary(head):
         return "binary data"
+    if PROMPT.search(head):
+        return None  # a pasted terminal session: its sections are read (sessions.py)
     fmt = sniff_format(head)
     if fmt is None:
         return "not a format incidentlog reads"
