@@ -95,3 +95,16 @@ def test_the_service_a_logs_command_names() -> None:
     assert named_service("docker compose -p shop logs --since=10m api") == "api"
     assert named_service("docker compose logs web db") is None
     assert named_service("docker compose ps") is None
+
+
+def test_a_session_with_nothing_to_read_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "terminal.txt"
+    path.write_text(
+        "me@box:~$ docker compose version\nDocker Compose version v2.29.1\nme@box:~$\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["detect", str(path)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: {path}: a pasted terminal session with no logs, events, inspect or ps output"
+    ]

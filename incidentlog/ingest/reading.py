@@ -94,7 +94,8 @@ def open_sources(source: str, options: IngestOptions, notes: list[str]) -> list[
     cuts, prompts = cut
     sections: list[Opened] = []
     for part in cuts:
-        what = f"{source}:{part.first_line}" + (f" ({part.command})" if part.command else "")
+        command = part.command and _shown(part.command)
+        what = f"{source}:{part.first_line}" + (f" ({command})" if command else "")
         fmt = sniff_format(part.data[:SNIFF_BYTES])
         lines = part.data.count(b"\n") + (0 if part.data.endswith(b"\n") else 1)
         if part.verb is not None and part.verb not in READ_VERBS:
@@ -105,11 +106,21 @@ def open_sources(source: str, options: IngestOptions, notes: list[str]) -> list[
             continue
         section = Section(part.data, named_service(part.command))
         sections.append((what, fmt, section, section.read(SNIFF_BYTES)))
+    if not sections:
+        raise InputError(
+            f"{source}: a pasted terminal session with no logs, events, inspect or ps output"
+        )
     notes.append(
         f"{source}: a pasted terminal session, read as {len(sections)} inputs "
         f"({prompts} prompt lines not read)"
     )
     return sections
+
+
+def _shown(command: str, limit: int = 80) -> str:
+    """A pasted command as a name may show it: printable, one line, short."""
+    text = "".join(ch if ch.isprintable() else " " for ch in command)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def read_source(
