@@ -39,7 +39,7 @@ def test_each_commands_output_is_read_in_its_own_format(tmp_path: Path) -> None:
     assert set(result.logs.get_column("service").unique()) == {"worker"}  # named by the command
     assert sorted(result.events.get_column("service").to_list()) == ["redis", "worker"]  # ps rows
     notes = " ".join(result.summary.notes)
-    assert "terminal.txt:2 (docker compose version): 1 lines not read" in notes
+    assert "terminal.txt:2 (docker compose version): 1 line not read" in notes
     assert "read as 2 inputs (4 prompt lines not read)" in notes
     read = sum(s.lines for s in result.summary.sources)
     assert read + 4 + 1 == SESSION.count("\n")  # every line: read, a prompt, or not read

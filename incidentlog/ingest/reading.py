@@ -47,6 +47,7 @@ from incidentlog.ingest.sniff import (
 from incidentlog.ingest.stitch import stitch_records
 from incidentlog.ingest.summary import SourceSummary
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, empty
+from incidentlog.text import plural
 
 Opened = tuple[str, InputFormat, BinaryIO, bytes]
 """An input ready to read: its name, format, stream and the head read to sniff it."""
@@ -99,10 +100,14 @@ def open_sources(source: str, options: IngestOptions, notes: list[str]) -> list[
         fmt = sniff_format(part.data[:SNIFF_BYTES])
         lines = part.data.count(b"\n") + (0 if part.data.endswith(b"\n") else 1)
         if part.verb is not None and part.verb not in READ_VERBS:
-            notes.append(f"{what}: {lines} lines not read (not logs, events, inspect or ps)")
+            notes.append(
+                f"{what}: {plural(lines, 'line')} not read (not logs, events, inspect or ps)"
+            )
             continue
         if fmt is None or looks_binary(part.data[:SNIFF_BYTES]):
-            notes.append(f"{what}: {lines} lines not read (not a format incidentlog reads)")
+            notes.append(
+                f"{what}: {plural(lines, 'line')} not read (not a format incidentlog reads)"
+            )
             continue
         section = Section(part.data, named_service(part.command))
         sections.append((what, fmt, section, section.read(SNIFF_BYTES)))
@@ -111,8 +116,8 @@ def open_sources(source: str, options: IngestOptions, notes: list[str]) -> list[
             f"{source}: a pasted terminal session with no logs, events, inspect or ps output"
         )
     notes.append(
-        f"{source}: a pasted terminal session, read as {len(sections)} inputs "
-        f"({prompts} prompt lines not read)"
+        f"{source}: a pasted terminal session, read as {plural(len(sections), 'input')} "
+        f"({plural(prompts, 'prompt line')} not read)"
     )
     return sections
 
