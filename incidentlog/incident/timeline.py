@@ -330,8 +330,12 @@ def thresholds(
     ]
     most, peak_at = peak(intervals)
     most = max(most, 0)
+    at_end = not intervals and bool(groups.needs_attention)
+    if at_end:  # no timed failures (undated evidence): those failing at its end
+        most = len(groups.needs_attention)
     total = len(states)
     share = most / max(total, 1)
+    seen = "at the end of the evidence"
     restart_total = sum(s.restarts for s in states)
     timeouts = summary.filter(pl.col("category") == Category.TIMEOUT.value).height
     restarted = ", ".join(f"{s.name} {s.restarts}" for s in states if s.restarts)
@@ -339,14 +343,20 @@ def thresholds(
         Threshold(
             "critical",
             "more than 50 % of services unhealthy",
-            f"peak {most} of {total} services failing ({share * 100:.0f} %)"
+            (
+                f"{most} of {total} services failing {seen}"
+                if at_end
+                else f"peak {most} of {total} services failing"
+            )
+            + f" ({share * 100:.0f} %)"
             + (f" at {clock(peak_at)}" if peak_at else ""),
             share > 0.5,
         ),
         Threshold(
             "warning",
             "more than 25 % of services unhealthy",
-            f"peak {most} of {total} ({share * 100:.0f} %)",
+            (f"{most} of {total} {seen}" if at_end else f"peak {most} of {total}")
+            + f" ({share * 100:.0f} %)",
             share > 0.25,
         ),
         Threshold(
