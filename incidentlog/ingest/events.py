@@ -1,19 +1,23 @@
-"""Parse `docker events --format '{{json .}}'` lines into the `events` frame.
+"""Parse `docker events` lines into the `events` frame.
 
-Both shapes are read: the current one (`Type`, `Action`, `Actor.Attributes`,
-`timeNano`) and the legacy one (`status`, `id`, `from`, `time`), which the
-engine still prints alongside. Compose labels on the actor give project and
-service. Only container lifecycle and health actions are kept; the rest
+`--format '{{json .}}'` lines are read in both shapes: the current one
+(`Type`, `Action`, `Actor.Attributes`, `timeNano`) and the legacy one
+(`status`, `id`, `from`, `time`), which the engine still prints alongside.
+So are the lines `docker events` prints without `--format`, which people
+paste as often: `2025-08-01T10:00:05.323456789Z container die 3f2a… (exitCode=137,
+image=shop-web, name=shop-web-1)`. Compose labels on the actor give project
+and service. Only container lifecycle and health actions are kept; the rest
 (exec_*, attach, network events...) are counted as ignored.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import polars as pl
 
-from incidentlog.ingest.compose import service_from_container
+from incidentlog.ingest.compose import parse_timestamp, service_from_container
 from incidentlog.schema import ACTION_DTYPE, STATUS_DTYPE, TS_DTYPE, EventAction
 
 _KEPT = [a.value for a in EventAction if a not in (EventAction.PROBE, EventAction.SNAPSHOT)]
@@ -26,17 +30,43 @@ def _field(path: str) -> pl.Expr:
     return pl.col("line").str.json_path_match(path)
 
 
+TEXT_EVENT = (
+    r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) "
+    r"([a-z]+) ([a-z_]+(?:: [^(]*?)?) (\S+) \((.*)\)\s*$"
+)
+"""A `docker events` line without `--format`: time, type, action (`health_status:
+unhealthy`), actor id, then the actor's attributes as `key=value, …`."""
+
+
+def _text(group: int) -> pl.Expr:
+    return pl.col("line").str.extract(TEXT_EVENT, group)
+
+
+def _attribute(key: str) -> pl.Expr:
+    """One `key=value` of a text event's attributes (values hold no `, `)."""
+    return _text(5).str.extract(r"(?:^|, )" + re.escape(key) + r"=([^,]*)", 1)
+
+
 def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """From `line` (+ `seq`) to events columns and a `reject` reason per line."""
-    action_text = pl.coalesce(_field("$.Action"), _field("$.status"))
-    kind = pl.coalesce(_field("$.Type"), pl.lit("container"))
+    action_text = pl.coalesce(_field("$.Action"), _field("$.status"), _text(3))
+    kind = pl.coalesce(_field("$.Type"), _text(2), pl.lit("container"))
     action = action_text.str.extract(r"^([a-z_]+)", 1)
     status = action_text.str.extract(r"^health_status: *(\w+)", 1)
     attrs = "$.Actor.Attributes"
-    name = pl.coalesce(_field(f"{attrs}.name"), _field("$.id").str.slice(0, 12))
+    project = pl.coalesce(
+        _field(f"{attrs}['com.docker.compose.project']"), _attribute("com.docker.compose.project")
+    )
+    name = pl.coalesce(
+        _field(f"{attrs}.name"),
+        _field("$.id").str.slice(0, 12),
+        _attribute("name"),
+        _text(4).str.slice(0, 12),
+    )
     service = pl.coalesce(
         _field(f"{attrs}['com.docker.compose.service']"),
-        service_from_container(name, _field(f"{attrs}['com.docker.compose.project']")),
+        _attribute("com.docker.compose.service"),
+        service_from_container(name, project),
     )
     seconds = _field("$.time").cast(pl.Int64, strict=False)
     nanos = pl.coalesce(
@@ -44,14 +74,20 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
         # (seconds past Int64 nanoseconds, years 1677 to 2262, would wrap around)
         pl.when(seconds.abs() < _MAX_EPOCH_SECONDS).then(seconds * 1_000_000_000),
     )
+    ts = pl.coalesce(
+        pl.from_epoch(nanos, time_unit="ns").dt.replace_time_zone("UTC").cast(TS_DTYPE),
+        parse_timestamp(_text(1)),
+    )
     parsed = lines.with_columns(
-        ts=pl.from_epoch(nanos, time_unit="ns").dt.replace_time_zone("UTC").cast(TS_DTYPE),
-        project=_field(f"{attrs}['com.docker.compose.project']"),
+        ts=ts,
+        project=project,
         service=service,
         container=name,
         action=pl.when(action.is_in(_KEPT)).then(action),
         status=status.cast(STATUS_DTYPE, strict=False),
-        exit_code=_field(f"{attrs}.exitCode").cast(pl.Int32, strict=False),
+        exit_code=pl.coalesce(_field(f"{attrs}.exitCode"), _attribute("exitCode")).cast(
+            pl.Int32, strict=False
+        ),
         restart_count=pl.lit(None, dtype=pl.Int32),
         output=pl.lit(None, dtype=pl.String),
         bad_ts=nanos.is_null() & pl.coalesce(_field("$.timeNano"), _field("$.time")).is_not_null(),

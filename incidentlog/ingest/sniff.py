@@ -7,6 +7,7 @@ import re
 from enum import StrEnum
 
 from incidentlog.ingest.compose import COMPOSE_OWN
+from incidentlog.ingest.events import TEXT_EVENT
 from incidentlog.ingest.jsontext import loads
 
 SNIFF_BYTES = 64 * 1024
@@ -16,6 +17,7 @@ _PREFIXED = re.compile(
     r"(?:(?:\x1b|\u2190|\^\[)\[[0-9;]*m)*\| "
 )
 _OWN = re.compile(COMPOSE_OWN)
+_TEXT_EVENT = re.compile(TEXT_EVENT)
 _PS_HEADER = re.compile(r"^(?:NAME|NAMES|CONTAINER ID)\s{2,}|^\s*Name\s+Command\s+State\s+Ports")
 
 
@@ -119,6 +121,8 @@ def sniff_format(head: bytes) -> InputFormat | None:
     compose_like = sum(1 for line in lines if _PREFIXED.match(line) or _OWN.match(line))
     if compose_like * 2 >= len(lines):
         return InputFormat.COMPOSE
+    if sum(1 for line in lines if _TEXT_EVENT.match(line)) * 2 >= len(lines):
+        return InputFormat.EVENTS  # `docker events` without --format
     if _opens_json_document(first):
         return None  # a JSON document of a shape we do not know: better an error than raw text
     return InputFormat.RAW  # plain or structured (JSON lines) application output

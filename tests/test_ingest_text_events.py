@@ -1,0 +1,58 @@
+"""`docker events` as it prints without `--format`: read like its JSON lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from incidentlog.cli import app
+from incidentlog.ingest import InputFormat, read_inputs
+
+runner = CliRunner()
+
+TEXT = """\
+2025-08-01T10:00:00.123456789Z container start 3f2a9c1b7d6e8f0a (com.docker.compose.project=shop, com.docker.compose.service=web, image=shop-web, name=shop-web-1)
+2025-08-01T10:00:05.223456789Z container oom 3f2a9c1b7d6e8f0a (com.docker.compose.project=shop, com.docker.compose.service=web, image=shop-web, name=shop-web-1)
+2025-08-01T10:00:05.323456789Z container die 3f2a9c1b7d6e8f0a (com.docker.compose.project=shop, com.docker.compose.service=web, execDuration=5, exitCode=137, image=shop-web, name=shop-web-1)
+2025-08-01T12:00:06.000000000+02:00 container health_status: unhealthy 9a8b7c6d5e4f (com.docker.compose.service=api, image=shop-api, name=shop-api-1)
+2025-08-01T10:00:07.000000000Z container exec_start: sh -c curl -f localhost 9a8b7c6d5e4f (image=shop-api, name=shop-api-1)
+2025-08-01T10:00:08.000000000Z network connect 5e5e5e5e5e5e (container=3f2a9c1b7d6e8f0a, name=shop_default, type=bridge)
+"""
+
+
+def test_text_events_are_read_like_json_events(tmp_path: Path) -> None:
+    path = tmp_path / "events.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert result.summary.sources[0].format is InputFormat.EVENTS
+    rows = result.events.sort("seq").select(
+        "container", "service", "project", "action", "status", "exit_code", "ts"
+    )
+    assert rows.select("container", "service", "action").rows() == [
+        ("shop-web-1", "web", "start"),
+        ("shop-web-1", "web", "oom"),
+        ("shop-web-1", "web", "die"),
+        ("shop-api-1", "api", "health_status"),
+    ]
+    assert rows.get_column("exit_code").to_list() == [None, None, 137, None]
+    assert rows.get_column("status").cast(pl.String).to_list()[3] == "unhealthy"
+    assert rows.get_column("project").to_list()[:3] == ["shop"] * 3
+    stamps = [t.isoformat() for t in rows.get_column("ts").to_list()]
+    assert stamps[0] == "2025-08-01T10:00:00.123456+00:00"
+    assert stamps[3] == "2025-08-01T10:00:06+00:00"  # +02:00 taken to UTC
+    source = result.summary.sources[0]
+    reasons = {reason for reason in source.rejected}
+    assert source.lines == 6 and sum(r.count for r in source.rejected.values()) == 2
+    assert any("not tracked" in r for r in reasons) and any("not a container" in r for r in reasons)
+
+
+def test_detection_reads_them(tmp_path: Path) -> None:
+    path = tmp_path / "events.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    result = runner.invoke(app, ["detect", str(path), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    found = {(r["service"], r["category"]) for r in map(json.loads, result.stdout.splitlines())}
+    assert ("web", "oom-killed") in found
