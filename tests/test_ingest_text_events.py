@@ -54,5 +54,8 @@ def test_detection_reads_them(tmp_path: Path) -> None:
     path.write_text(TEXT, encoding="utf-8")
     result = runner.invoke(app, ["detect", str(path), "--format", "jsonl"])
     assert result.exit_code == 0, result.output
-    found = {(r["service"], r["category"]) for r in map(json.loads, result.stdout.splitlines())}
-    assert ("web", "oom-killed") in found
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert ("web", "oom-killed") in {(r["service"], r["category"]) for r in rows}
+    exits = [r for r in rows if r["rule"] == "core.container-exit-nonzero"]
+    assert [r["title"] for r in exits] == ["web exited with code 137 (once)"]
+    assert exits[0]["remediation"].endswith("median interval between exits unknown (one exit).")

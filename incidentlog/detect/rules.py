@@ -68,7 +68,7 @@ ENGINE_FIELDS: Mapping[Source, frozenset[str]] = {
     Source.LOGS: frozenset({"file", "line"}),
     Source.PROBE: frozenset({"file", "line", "streak"}),
     Source.EVENTS: frozenset(
-        {"exit_code", "restarts", "exit_codes", "interval", "streak", "closed", "signal"}
+        {"exit_code", "restarts", "times", "exit_codes", "interval", "streak", "closed", "signal"}
     ),
     Source.INFERRED: frozenset({"restarts", "banner", "interval", "closed"}),
 }

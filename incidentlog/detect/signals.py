@@ -209,8 +209,14 @@ def crash_loops(findings: pl.DataFrame, data_end: pl.DataFrame, stable: timedelt
     interval = pl.when(pl.col("_interval").is_not_null()).then(
         pl.concat_str(pl.col("_interval").round(0).cast(pl.Int64).cast(pl.String), pl.lit("s"))
     )
+    times = (
+        pl.when(pl.col("_restarts") == 1)
+        .then(pl.lit("once"))
+        .otherwise(pl.concat_str(pl.col("_restarts").cast(pl.String), pl.lit(" times")))
+    )
     for name, value in (
         ("restarts", pl.col("_restarts")),
+        ("times", times),
         ("exit_codes", pl.col("_codes").replace("", None)),
         ("interval", interval),
         ("closed", pl.col("_closed").cast(pl.String).str.to_lowercase()),

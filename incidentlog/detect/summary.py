@@ -38,6 +38,8 @@ FALLBACKS = {
     "container": "the container",
     "file": "the application code",
     "exit_code": "a non-zero code",
+    "interval": "unknown (one exit)",
+    "times": "once",
 }
 """What a placeholder reads when its field was not extracted for that finding."""
 
