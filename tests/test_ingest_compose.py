@@ -167,6 +167,20 @@ def test_a_log_with_lines_at_the_first_column_loses_no_indentation(tmp_path: Pat
     assert paste_margin(b"  a\n\n    b\n   \n") == b"  "
 
 
+def test_markdown_fences_of_a_paste_are_not_joined_to_records(tmp_path: Path) -> None:
+    text = "```log\nweb-1  | ERROR boom\nweb-1 exited with code 2\n```\n"
+    path = tmp_path / "compose.log"
+    path.write_text(text, encoding="utf-8")
+    from incidentlog.ingest import read_inputs
+
+    result = read_inputs([str(path)])
+    messages = result.logs.sort("seq").get_column("message").to_list()
+    assert messages == ["ERROR boom", "web-1 exited with code 2"]
+    rejected = result.summary.sources[0].rejected
+    assert sum(r.count for r in rejected.values()) == 2
+    assert all("Markdown code fence" in reason for reason in rejected)
+
+
 def test_text_that_only_looks_like_a_visible_escape_is_kept(tmp_path: Path) -> None:
     text = "web-1  | grep -E '^[[:space:]]+x' and \u2190[back] ^[[ok]\n"
     assert ingest(tmp_path, text).get_column("message").to_list() == [

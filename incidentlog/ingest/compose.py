@@ -11,6 +11,8 @@ are evidence (exits, unhealthy dependencies).
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from incidentlog.schema import TS_DTYPE
@@ -235,8 +237,9 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
         )
     own = unprefixed & (text.str.contains(COMPOSE_OWN) | text.str.contains(LOGRUS))
     blank = unprefixed & ~own & (text.str.strip_chars() == "")
+    fence = unprefixed & ~own & text.str.contains(_FENCE)
     frame = frame.with_columns(
-        _own=own, _orphan=unprefixed & ~own & ~blank, _blank=blank
+        _own=own, _orphan=unprefixed & ~own & ~blank & ~fence, _blank=blank, _fence=fence
     ).with_columns(_about(pl.col("text"), pl.col("_own")).alias("_subject"))
     return _split_glued_exits(
         frame.with_columns(
@@ -247,9 +250,17 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
             .then(pl.coalesce("_subject", pl.lit(COMPOSE_SERVICE)))
             .otherwise(pl.col("service")),
             joined=pl.col("_orphan"),
-            reject=pl.when("_blank").then(pl.lit("blank line")).otherwise(None),
-        ).drop("_own", "_orphan", "_blank", "_subject")
+            reject=pl.when("_blank")
+            .then(pl.lit("blank line"))
+            .when("_fence")
+            .then(pl.lit("a Markdown code fence (the paste's, not the log's)"))
+            .otherwise(None),
+        ).drop("_own", "_orphan", "_blank", "_fence", "_subject")
     )
+
+
+_FENCE: Final = r"^\s*(?:```|~~~)[\w+-]*\s*$"
+"""A Markdown code fence line: logs pasted into an issue or a chat keep them."""
 
 
 def _about(text: pl.Expr, own: pl.Expr) -> pl.Expr:
