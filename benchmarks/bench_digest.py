@@ -32,11 +32,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from timed import run_timed
 
 
 @dataclass
@@ -54,31 +55,11 @@ def run_digest(src: Path | None, store: Path, hour: str) -> tuple[float, float, 
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
-        command = [
-            "/usr/bin/time",
-            "-f",
-            "%M %U %S",
-            "-o",
-            timing.name,
-            sys.executable,
-            "-m",
-            "incidentlog",
-            "digest",
-            "--hour",
-            hour,
-            "--store",
-            str(store),
-            "--format",
-            "md",
-        ]
-        started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-        elapsed = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"Error: {' '.join(command)}: {done.stderr.strip()}")
-        peak, user, system = Path(timing.name).read_text().split()[-3:]
-    return elapsed, int(peak) / 1024, done.stdout, float(user) + float(system)
+    command = [sys.executable, "-m", "incidentlog", "digest", "--hour", hour, "--store", str(store), "--format", "md"]  # fmt: skip
+    run = run_timed(command, env=env)
+    if run.returncode != 0:
+        raise SystemExit(f"Error: {' '.join(command)}: {run.stderr.strip()}")
+    return run.seconds, run.rss_mib, run.stdout, run.cpu_seconds
 
 
 def record(case: Case, run: tuple[float, float, str, float]) -> str:

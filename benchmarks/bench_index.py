@@ -17,11 +17,12 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from timed import run_timed
 
 WITH_INDEX = """
 import sys
@@ -37,28 +38,11 @@ main()
 def ingest(file: Path, store: Path, index: bool) -> tuple[float, float]:
     """(seconds, peak RSS MiB) of one ingest process."""
     python = [sys.executable, "-c", WITH_INDEX] if index else [sys.executable, "-m", "incidentlog"]
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
-        command = [
-            "/usr/bin/time",
-            "-f",
-            "%M",
-            "-o",
-            timing.name,
-            *python,
-            "ingest",
-            str(file),
-            "--store",
-            str(store),
-            "--format",
-            "json",
-        ]
-        started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        elapsed = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"Error: {' '.join(command)}: {done.stderr.strip()}")
-        rss = int(Path(timing.name).read_text().split()[-1]) / 1024
-    return elapsed, rss
+    command = [*python, "ingest", str(file), "--store", str(store), "--format", "json"]
+    run = run_timed(command)
+    if run.returncode != 0:
+        raise SystemExit(f"Error: {' '.join(command)}: {run.stderr.strip()}")
+    return run.seconds, run.rss_mib
 
 
 def sizes(store: Path) -> tuple[float, float]:

@@ -35,17 +35,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from timed import GNU_TIME, run_timed
 
 PATTERN = "Connection refused"
 MIB = 1024 * 1024
 TARGET_RATIO_LNAV = 2.0
 TARGET_RSS_MIB = 1024.0
 TOOLS = ("incidentlog", "lnav", "grep")
-GNU_TIME = "/usr/bin/time"
 
 
 class BenchError(Exception):
@@ -117,38 +117,14 @@ def generated_file(generator: Path, workdir: Path, lines: int) -> Path:
 
 
 def measure(command: list[str], *, env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run `command`; return wall seconds, peak RSS (MiB) and its stdout.
-
-    Peak RSS is GNU time's `%M`: the largest resident set of the tool or any
-    child it waited for, from `wait4`, at no cost while the tool runs. The
-    tool is started by `/usr/bin/time` rather than by this Python process
-    because Linux carries the parent's high-water mark across fork and exec:
-    measured directly, even `grep` would report this script's RSS.
-    """
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        tempfile.NamedTemporaryFile(suffix=".rss") as rss,
-    ):
-        start = time.perf_counter()
-        process = subprocess.run(
-            [GNU_TIME, "-f", "%M", "-o", rss.name, *command],
-            stdout=out,
-            stderr=err,
-            env=env,
-            check=False,
-        )
-        seconds = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-        report = Path(rss.name).read_text().split()
-    ok = process.returncode == 0 or (process.returncode == 1 and command[0] == "grep")
-    if not ok or not report or not report[-1].isdigit():
+    """Run `command`; return wall seconds, peak RSS (MiB) and its stdout (`timed.py`)."""
+    run = run_timed(command, env=env)
+    ok = run.returncode == 0 or (run.returncode == 1 and command[0] == "grep")
+    if not ok or run.rss_mib == 0:
         raise BenchError(
-            f"{' '.join(command)} exited with {process.returncode}: {stderr.strip()[-500:]}"
+            f"{' '.join(command)} exited with {run.returncode}: {run.stderr.strip()[-500:]}"
         )
-    return seconds, int(report[-1]) / 1024, stdout
+    return run.seconds, run.rss_mib, run.stdout
 
 
 def run_incidentlog(prefix: list[str], path: Path, lines: int, workdir: Path) -> Run:
