@@ -59,3 +59,17 @@ def test_detection_reads_them(tmp_path: Path) -> None:
     exits = [r for r in rows if r["rule"] == "core.container-exit-nonzero"]
     assert [r["title"] for r in exits] == ["web exited with code 137 (once)"]
     assert exits[0]["remediation"].endswith("median interval between exits unknown (one exit).")
+
+
+def test_an_impossible_time_is_counted_not_lost(tmp_path: Path) -> None:
+    path = tmp_path / "events.txt"
+    path.write_text(
+        "2025-13-45T99:00:00Z container die 3f2a9c1b7d6e (exitCode=1, name=shop-web-1)\n"
+        + TEXT.splitlines()[2]
+        + "\n",
+        encoding="utf-8",
+    )
+    result = read_inputs([str(path)])
+    assert result.events.height == 2
+    assert result.events.get_column("ts").null_count() == 1
+    assert "1 lines whose timestamp is no valid time" in result.summary.describe()

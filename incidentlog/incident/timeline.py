@@ -335,7 +335,8 @@ def thresholds(
         most = len(groups.needs_attention)
     total = len(states)
     share = most / max(total, 1)
-    seen = "at the end of the evidence"
+    where = " at the end of the evidence" if at_end else ""
+    counted = f"{most} of {total}" if at_end else f"peak {most} of {total}"
     restart_total = sum(s.restarts for s in states)
     timeouts = summary.filter(pl.col("category") == Category.TIMEOUT.value).height
     restarted = ", ".join(f"{s.name} {s.restarts}" for s in states if s.restarts)
@@ -343,20 +344,14 @@ def thresholds(
         Threshold(
             "critical",
             "more than 50 % of services unhealthy",
-            (
-                f"{most} of {total} services failing {seen}"
-                if at_end
-                else f"peak {most} of {total} services failing"
-            )
-            + f" ({share * 100:.0f} %)"
+            f"{counted} services failing{where} ({share * 100:.0f} %)"
             + (f" at {clock(peak_at)}" if peak_at else ""),
             share > 0.5,
         ),
         Threshold(
             "warning",
             "more than 25 % of services unhealthy",
-            (f"{most} of {total} {seen}" if at_end else f"peak {most} of {total}")
-            + f" ({share * 100:.0f} %)",
+            f"{counted}{where} ({share * 100:.0f} %)",
             share > 0.25,
         ),
         Threshold(

@@ -31,26 +31,28 @@ def _field(path: str) -> pl.Expr:
 
 
 TEXT_EVENT = (
-    r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) "
-    r"([a-z]+) ([a-z_]+(?:: [^(]*?)?) (\S+) \((.*)\)\s*$"
+    r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) "
+    r"(?P<type>[a-z]+) (?P<action>[a-z_]+(?:: [^(]*?)?) (?P<id>\S+) \((?P<attributes>.*)\)\s*$"
 )
 """A `docker events` line without `--format`: time, type, action (`health_status:
 unhealthy`), actor id, then the actor's attributes as `key=value, …`."""
 
 
-def _text(group: int) -> pl.Expr:
-    return pl.col("line").str.extract(TEXT_EVENT, group)
+def _text(part: str) -> pl.Expr:
+    """A named part of a text event line (null for JSON lines), extracted once per line."""
+    return pl.col("_text").struct.field(part)
 
 
 def _attribute(key: str) -> pl.Expr:
     """One `key=value` of a text event's attributes (values hold no `, `)."""
-    return _text(5).str.extract(r"(?:^|, )" + re.escape(key) + r"=([^,]*)", 1)
+    return _text("attributes").str.extract(r"(?:^|, )" + re.escape(key) + r"=([^,]*)", 1)
 
 
 def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """From `line` (+ `seq`) to events columns and a `reject` reason per line."""
-    action_text = pl.coalesce(_field("$.Action"), _field("$.status"), _text(3))
-    kind = pl.coalesce(_field("$.Type"), _text(2), pl.lit("container"))
+    lines = lines.with_columns(pl.col("line").str.extract_groups(TEXT_EVENT).alias("_text"))
+    action_text = pl.coalesce(_field("$.Action"), _field("$.status"), _text("action"))
+    kind = pl.coalesce(_field("$.Type"), _text("type"), pl.lit("container"))
     action = action_text.str.extract(r"^([a-z_]+)", 1)
     status = action_text.str.extract(r"^health_status: *(\w+)", 1)
     attrs = "$.Actor.Attributes"
@@ -61,7 +63,7 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
         _field(f"{attrs}.name"),
         _field("$.id").str.slice(0, 12),
         _attribute("name"),
-        _text(4).str.slice(0, 12),
+        _text("id").str.slice(0, 12),
     )
     service = pl.coalesce(
         _field(f"{attrs}['com.docker.compose.service']"),
@@ -74,9 +76,9 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
         # (seconds past Int64 nanoseconds, years 1677 to 2262, would wrap around)
         pl.when(seconds.abs() < _MAX_EPOCH_SECONDS).then(seconds * 1_000_000_000),
     )
+    stamp = parse_timestamp(_text("time"))
     ts = pl.coalesce(
-        pl.from_epoch(nanos, time_unit="ns").dt.replace_time_zone("UTC").cast(TS_DTYPE),
-        parse_timestamp(_text(1)),
+        pl.from_epoch(nanos, time_unit="ns").dt.replace_time_zone("UTC").cast(TS_DTYPE), stamp
     )
     parsed = lines.with_columns(
         ts=ts,
@@ -90,7 +92,8 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
         ),
         restart_count=pl.lit(None, dtype=pl.Int32),
         output=pl.lit(None, dtype=pl.String),
-        bad_ts=nanos.is_null() & pl.coalesce(_field("$.timeNano"), _field("$.time")).is_not_null(),
+        bad_ts=(nanos.is_null() & pl.coalesce(_field("$.timeNano"), _field("$.time")).is_not_null())
+        | (stamp.is_null() & _text("time").is_not_null()),
         _kind=kind,
         _action_text=action_text,
     )
@@ -105,7 +108,7 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
     )
     return parsed.with_columns(
         reject=reject, action=pl.col("action").cast(ACTION_DTYPE, strict=False)
-    ).drop("_kind", "_action_text")
+    ).drop("_kind", "_action_text", "_text")
 
 
 OOM_SAME_DEATH = timedelta(seconds=5)

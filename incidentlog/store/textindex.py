@@ -12,8 +12,8 @@ per row group of ~2 MB (under 1 % of the store).
 The index is a `FileCache` (store/rollups.py), named after its store file and
 that file's size, so a file rewritten or compacted away never meets a stale
 index. It is opt-in: building it costs about as much CPU as ingest's own
-parse of the same lines (+45 % ingest time, measured by
-benchmarks/bench_index.py), which a store that is rarely searched for rare
+parse of the same lines (+17 % ingest time on an idle 2-core machine, +45 %
+on a loaded one, measured by benchmarks/bench_index.py), which a store that is rarely searched for rare
 text should not pay. A writer that calls `write_with(TEXT_INDEX)` writes it
 with each store file; once a store holds the index folder, a search builds
 the index of any file that lacks one (compaction's output) and keeps it. A
