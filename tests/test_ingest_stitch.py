@@ -245,6 +245,21 @@ def test_identical_timed_records_across_batches_keep_distinct_ids(tmp_path: Path
     assert chunked.get_column("id").to_list() == whole.get_column("id").to_list()
 
 
+def test_identical_records_are_kept_when_a_containers_time_goes_back(tmp_path: Path) -> None:
+    """Two threads of one application print the same line in the same instant with
+    another between them (found by hypothesis): the last record is held back by
+    stitching and emitted with the next batch, after an instant later than its own."""
+    text = (
+        "app-1  | 2025-08-01T12:00:00Z lost the connection\n"
+        "app-1  | 2025-08-01T12:00:01Z retrying\n"
+        "app-1  | 2025-08-01T12:00:00Z lost the connection\n"
+    )
+    for chunk_bytes in (None, 60):
+        logs = ingest(tmp_path, text, chunk_bytes=chunk_bytes)
+        assert logs.height == 3
+        assert logs.get_column("id").n_unique() == 3
+
+
 def test_runaway_indented_stream_is_cut(tmp_path: Path) -> None:
     from incidentlog.ingest.stitch import MAX_RECORD_LINES
 

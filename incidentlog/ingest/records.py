@@ -41,14 +41,15 @@ _SEEN_SCHEMA = pl.Schema(
 
 @dataclass
 class Occurrences:
-    """How often each record at a container's latest instant was already emitted.
+    """How often each recent record was already emitted.
 
     Occurrence numbers must not restart at a batch boundary (nor at the
     stitching carry-over, which emits each container's last record one batch
     later), or two identical records at the same instant would get the same
     id and the store would drop one. Identical records share container and
-    ts, and a container's records arrive in order, so only the counts at each
-    container's latest instant need to be kept: a few rows per container.
+    ts; a container's records mostly arrive in time order, so the counts kept
+    are those at each container's latest instant and those of the last batch
+    (where a container's times went back): one batch of rows at most.
     """
 
     latest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_SEEN_SCHEMA))
@@ -96,24 +97,30 @@ def finish_logs(records: pl.DataFrame, options: IngestOptions, seen: Occurrences
 
 
 def _remember_latest(frame: pl.DataFrame, seen: Occurrences) -> None:
-    """Keep the occurrence counts of each container's records at its latest instant."""
-    rows = frame.select("container", "ts", "_content", "_k")
-    # (the latest instants are near the end of a batch: a cheap cut first)
-    earliest_latest = rows.group_by("container").agg(pl.col("ts").max()).get_column("ts").min()
-    if earliest_latest is None:  # nothing timed
+    """Keep the occurrence counts of this batch's records and of each container's
+    records at its latest instant. The batch's, because a container's times may go
+    back (threads of one application, the record stitching holds back one batch
+    and emits with the next): an identical record can follow one that is not at
+    the latest instant."""
+    emitted = (
+        frame.filter(pl.col("ts").is_not_null())
+        .group_by("_content")
+        .agg(
+            pl.col("container").first(),
+            pl.col("ts").first(),
+            (pl.col("_k").max() + 1).alias("_seen"),
+        )
+    )
+    if emitted.is_empty():
         return
-    timed = rows.filter(pl.col("ts") >= earliest_latest).filter(
-        pl.col("ts") == pl.col("ts").max().over("container")
-    )
-    emitted = timed.group_by("_content").agg(
-        pl.col("container").first(), pl.col("ts").first(), (pl.col("_k").max() + 1).alias("_seen")
-    )
     merged = (
         pl.concat([seen.latest, emitted.select(seen.latest.columns)])
         .group_by("_content")
         .agg(pl.col("container").first(), pl.col("ts").first(), pl.col("_seen").max())
     )
-    seen.latest = merged.filter(pl.col("ts") == pl.col("ts").max().over("container"))
+    at_latest = pl.col("ts") == pl.col("ts").max().over("container")
+    in_batch = pl.col("_content").is_in(emitted.get_column("_content").implode())
+    seen.latest = merged.filter(at_latest | in_batch)
 
 
 def finish_events(frame: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
