@@ -71,6 +71,8 @@ class Request:
     host: str | None = None
     lake: str | None = None
     """A pyiceberg catalog name: read the lake instead of the store."""
+    log_zone: str | None = None
+    """The zone of application times printed without one (`ingest.apptime`; UTC)."""
 
     @property
     def service_hint(self) -> str | None:
@@ -258,6 +260,7 @@ class EvidenceSource:
                 project=r.project,
                 host=r.host,
                 topology=self.compose_topology,
+                log_zone=r.log_zone,
             )
             self.summary = result.summary
             self._files = (result.logs, result.events)

@@ -36,6 +36,7 @@ SHARED = (
     "--no-redact",
     "--project",
     "--lake",
+    "--log-tz",
 )
 READING = {
     "--store",
@@ -46,9 +47,18 @@ READING = {
     "--output",
     "--project",
     "--lake",
+    "--log-tz",
 }
 TABLE: dict[str, set[str]] = {
-    "ingest": {"--store", "--service", "--format", "--input-format", "--output", "--project"},
+    "ingest": {
+        "--store",
+        "--service",
+        "--format",
+        "--input-format",
+        "--output",
+        "--project",
+        "--log-tz",
+    },
     "detect": READING | {"--rules", "--format", "--no-redact"},
     "report": READING | {"--rules", "--format", "--no-redact"},
     "grep": READING | {"--rules", "--format", "--no-redact"},
@@ -118,7 +128,16 @@ def test_the_table_is_what_the_app_accepts() -> None:
 
 @pytest.mark.parametrize(
     "option",
-    ["--store", "--until", "--service", "--rules", "--input-format", "--output", "--no-redact"],
+    [
+        "--store",
+        "--until",
+        "--service",
+        "--rules",
+        "--input-format",
+        "--output",
+        "--no-redact",
+        "--log-tz",
+    ],
 )
 def test_each_shared_option_is_declared_once(option: str) -> None:
     """Same flags and help wherever it is accepted, so it cannot mean two things."""
@@ -279,6 +298,7 @@ ENV_SHOWN = {
     "--rules": "INCIDENTLOG_RULES",
     "--webhook": "INCIDENTLOG_WEBHOOK_URL",
     "--docker-host": "DOCKER_HOST, DOCKER_CONTEXT",
+    "--log-tz": "INCIDENTLOG_LOG_TZ",
 }
 """Options whose help names the variable the code reads (collect's -p is its own option)."""
 PROJECT_FROM_ENV = ("ingest", "detect", "report", "grep", "patterns")

@@ -148,9 +148,11 @@ def make_request(
     input_format: str | None = None,
     project: str | None = None,
     host: str | None = None,
+    log_zone: str | None = None,
     now: datetime | None = None,
 ) -> Request:
     """The evidence request of the shared options (times parsed, formats checked)."""
+    from incidentlog.ingest.options import zone_name
     from incidentlog.sources import Request
     from incidentlog.timespec import parse_window
 
@@ -177,4 +179,5 @@ def make_request(
         input_format=input_format,
         project=project,
         host=host,
+        log_zone=zone_name(log_zone) if log_zone else None,
     )

@@ -11,6 +11,7 @@ from incidentlog.commands.options import (
     SEVERITIES,
     InputFormatOption,
     LakeOption,
+    LogZoneOption,
     OutputOption,
     PathsArgument,
     ProjectOption,
@@ -39,6 +40,7 @@ def detect(
         str, typer.Option("--format", metavar=choices(FORMATS), help="text, json or jsonl.")
     ] = "text",
     input_format: InputFormatOption = None,
+    log_tz: LogZoneOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
     project: ProjectOption = None,
@@ -75,6 +77,7 @@ def detect(
             services=service,
             rules=rules,
             input_format=input_format,
+            log_zone=log_tz,
             project=project,
         )
         with shown("detect"):

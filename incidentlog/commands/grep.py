@@ -11,6 +11,7 @@ from incidentlog.commands.options import (
     LEVELS,
     InputFormatOption,
     LakeOption,
+    LogZoneOption,
     OutputOption,
     PathsArgument,
     RedactOption,
@@ -50,6 +51,7 @@ def grep(
         str, typer.Option("--format", metavar=choices(FORMATS), help="text, json or jsonl.")
     ] = "text",
     input_format: InputFormatOption = None,
+    log_tz: LogZoneOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
     fixed: Annotated[
@@ -150,6 +152,7 @@ def grep(
             services=service,
             rules=rules,
             input_format=input_format,
+            log_zone=log_tz,
             project=project[0] if project and len(project) == 1 else None,
         )
         query = GrepQuery(

@@ -12,6 +12,7 @@ import typer
 from incidentlog.commands import check_input_format, cli_errors, write_output
 from incidentlog.commands.options import (
     InputFormatOption,
+    LogZoneOption,
     OutputOption,
     ProjectOption,
     ServiceOption,
@@ -30,6 +31,7 @@ def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files to read; - reads standard input.")],
     store: StoreOption = None,
     input_format: InputFormatOption = None,
+    log_tz: LogZoneOption = None,
     service: ServiceOption = None,
     project: ProjectOption = None,
     host: Annotated[
@@ -67,6 +69,7 @@ def ingest(
             project=project,
             host=host,
             progress=sys.stderr.isatty(),
+            log_zone=log_tz,
         )
         if fmt == "json":
             document = summary.to_dict() | {

@@ -31,6 +31,7 @@ __all__ = [
     "FormatOption",
     "InputFormatOption",
     "LakeOption",
+    "LogZoneOption",
     "OutputOption",
     "PathsArgument",
     "ProjectOption",
@@ -126,6 +127,18 @@ InputFormatOption = Annotated[
         "--input-format",
         metavar=choices(INPUT_FORMATS),
         help="Force the input format (default: sniffed from the content).",
+    ),
+]
+LogZoneOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-tz",
+        metavar="ZONE",
+        envvar="INCIDENTLOG_LOG_TZ",
+        help="Zone of the times applications print without one, for lines with no engine "
+        "time (docker compose logs without -t); e.g. Europe/Berlin (default: UTC)."
+        + env_shown("INCIDENTLOG_LOG_TZ"),
+        show_default=False,
     ),
 ]
 OutputOption = Annotated[

@@ -11,6 +11,7 @@ from incidentlog.commands.options import (
     LEVELS,
     InputFormatOption,
     LakeOption,
+    LogZoneOption,
     OutputOption,
     PathsArgument,
     ProjectOption,
@@ -45,6 +46,7 @@ def patterns(
         str, typer.Option("--format", metavar=choices(FORMATS), help="text, json or jsonl.")
     ] = "text",
     input_format: InputFormatOption = None,
+    log_tz: LogZoneOption = None,
     output: OutputOption = None,
     project: ProjectOption = None,
     per_line: Annotated[
@@ -88,6 +90,7 @@ def patterns(
             until=until,
             services=service,
             input_format=input_format,
+            log_zone=log_tz,
             project=project,
         )
         if per_line:

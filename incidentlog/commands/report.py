@@ -11,6 +11,7 @@ from incidentlog.commands import cli_errors, make_request, write_output
 from incidentlog.commands.options import (
     InputFormatOption,
     LakeOption,
+    LogZoneOption,
     OutputOption,
     PathsArgument,
     ProjectOption,
@@ -39,6 +40,7 @@ def report(
         str, typer.Option("--format", metavar=choices(FORMATS), help="md, html or json.")
     ] = "md",
     input_format: InputFormatOption = None,
+    log_tz: LogZoneOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
     project: ProjectOption = None,
@@ -76,6 +78,7 @@ def report(
             services=service,
             rules=rules,
             input_format=input_format,
+            log_zone=log_tz,
             project=project,
             now=clock,
         )

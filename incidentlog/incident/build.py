@@ -86,6 +86,7 @@ def build_incident(
         inputs=list(evidence.inputs),
         window_start=stack.window_start,
         window_end=stack.window_end,
+        undated_records=stack.undated_records,
         started_at=times.started,
         first_unhealthy_at=times.first_unhealthy,
         detection_delay_seconds=issues[0].detection_delay_seconds if issues else None,

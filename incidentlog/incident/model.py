@@ -236,6 +236,8 @@ class Incident:
     inputs: list[str]
     window_start: datetime | None
     window_end: datetime | None
+    undated_records: int
+    """Log records without a time: with a window, the evidence is only partly dated."""
     started_at: datetime | None
     first_unhealthy_at: datetime | None
     detection_delay_seconds: float | None

@@ -79,6 +79,8 @@ class Stack:
     projects: list[str]
     window_start: datetime | None
     window_end: datetime | None
+    undated_records: int
+    """Log records without a time (in partly dated evidence, kept in input order)."""
     stats: dict[str, ServiceStats]
     configs: dict[str, ContainerConfig]
     """By service (inspect's container names mapped to their services)."""
@@ -159,6 +161,7 @@ def read_stack(
         projects=projects,
         window_start=window_start,
         window_end=window_end,
+        undated_records=logs.get_column("ts").null_count(),
         stats=stats,
         configs=configs,
         containers=containers,

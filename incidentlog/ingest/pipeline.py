@@ -52,11 +52,14 @@ def read_inputs(
     project: str | None = None,
     host: str | None = None,
     topology: Topology | None = None,
+    log_zone: str | None = None,
 ) -> IngestResult:
     """Parse `sources` (paths, folders, or `-` for stdin) into in-memory frames;
     `topology` is the stack's compose files when the caller has read them."""
     options = replace(
-        IngestOptions.build(fmt=fmt, service=service, project=project, host=host),
+        IngestOptions.build(
+            fmt=fmt, service=service, project=project, host=host, log_zone=log_zone
+        ),
         topology=topology,
     )
     summary = IngestSummary()
@@ -92,11 +95,14 @@ def ingest_into_store(
     project: str | None = None,
     host: str | None = None,
     progress: bool = False,
+    log_zone: str | None = None,
 ) -> tuple[IngestSummary, AppendResult]:
     """Stream `sources` into the history store (created on first use)."""
     from incidentlog.store import Store
 
-    options = IngestOptions.build(fmt=fmt, service=service, project=project, host=host)
+    options = IngestOptions.build(
+        fmt=fmt, service=service, project=project, host=host, log_zone=log_zone
+    )
     history = Store.open(store, create=True)
     summary = IngestSummary()
 
@@ -163,6 +169,26 @@ def iter_ingest(
         if bar:
             bar.close()
         summary.notes.extend(n for n in names.notes if n not in summary.notes)
+        summary.notes.extend(_application_times(summary, options.log_zone))
+
+
+def _application_times(summary: IngestSummary, zone: str) -> list[str]:
+    """The note that times came from the applications, and in which zone those without
+    one were read: a reader must know which times are a guess."""
+    dated = sum(s.app_times for s in summary.sources)
+    naive = sum(s.naive_times for s in summary.sources)
+    placed = sum(s.placed_times for s in summary.sources)
+    if not dated:
+        return []
+    note = f"{dated} lines had no engine time and are dated by the application's own timestamp"
+    if naive:
+        note += (
+            f"; {naive} of them name no zone and are read as {zone}"
+            " (set --log-tz if the containers log in another zone)"
+        )
+    if placed:
+        note += f"; {placed} lines without one are placed at their container's last dated line"
+    return [note]
 
 
 def _nothing_to_read(sources: Sequence[str | Path], expanded: Expanded) -> str:

@@ -16,7 +16,8 @@ from typing import BinaryIO
 import polars as pl
 
 from incidentlog.errors import FormatError, InputError
-from incidentlog.ingest.compose import parse_compose_lines, parse_raw_lines
+from incidentlog.ingest.apptime import read_app_times
+from incidentlog.ingest.compose import COMPOSE_SERVICE, parse_compose_lines, parse_raw_lines
 from incidentlog.ingest.events import parse_event_lines
 from incidentlog.ingest.jsonfile import (
     hold_open_partials,
@@ -46,7 +47,7 @@ from incidentlog.ingest.sniff import (
 )
 from incidentlog.ingest.stitch import stitch_records
 from incidentlog.ingest.summary import SourceSummary
-from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, empty
+from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, TS_DTYPE, empty
 from incidentlog.text import plural
 
 Opened = tuple[str, InputFormat, BinaryIO, bytes]
@@ -228,10 +229,10 @@ def _kept_lines(
     def parse(lines: pl.DataFrame) -> pl.DataFrame:
         if fmt is InputFormat.COMPOSE:
             parsed = parse_compose_lines(lines).with_columns(stream=pl.lit("unknown"))
-            parsed = _flag_bad_stamps(parsed)
+            parsed = _flag_bad_stamps(_dated_by_application(parsed, options.log_zone))
         elif fmt is InputFormat.RAW:
             parsed = parse_raw_lines(lines, service).with_columns(stream=pl.lit("unknown"))
-            parsed = _flag_bad_stamps(parsed)
+            parsed = _flag_bad_stamps(_dated_by_application(parsed, options.log_zone))
         else:
             assert identity is not None
             parsed = parse_jsonfile_lines(lines, identity)
@@ -242,11 +243,14 @@ def _kept_lines(
     held: pl.DataFrame | None = None  # pieces of a split json-file line still to be completed
     columns = [*_STITCHED, "level"]
     anchor = _Anchor()
+    carry = _ApplicationClock()
     for parsed in _in_order_on_workers(parse, _line_frames(binary, head, options, summary, seq0)):
         kept = _keep(parsed, summary)
         if fmt is InputFormat.COMPOSE:
             kept = anchor.attach(kept, summary)
             columns = [*_STITCHED, "level", "joined"]
+        if "app_ts" in kept.columns:
+            kept = carry.place(kept, summary)
         if fmt is InputFormat.JSONFILE:
             if held is not None:
                 kept = pl.concat([held, kept])
@@ -366,6 +370,60 @@ class _Anchor:
         return kept
 
 
+def _dated_by_application(parsed: pl.DataFrame, zone: str) -> pl.DataFrame:
+    """Lines the engine did not date get their application's own time (`apptime`);
+    `app_ts` and `naive_ts` say which did, and which had no zone (read in `zone`)."""
+    ts = parsed.get_column("ts")
+    undated = ts.is_null().arg_true()
+    if not undated.len():
+        return parsed
+    found = read_app_times(parsed.get_column("text").gather(undated), zone)
+
+    def flags(values: pl.Series) -> pl.Series:  # a new Series each: `scatter` writes in place
+        return pl.repeat(False, parsed.height, dtype=pl.Boolean, eager=True).scatter(
+            undated, values
+        )
+
+    return parsed.with_columns(
+        ts=ts.scatter(undated, found.ts),
+        app_ts=flags(found.ts.is_not_null()),
+        naive_ts=flags(found.naive & found.ts.is_not_null()),
+    )
+
+
+class _ApplicationClock:
+    """Lines without a time of a container whose application dates its lines (an
+    uncaught traceback, a print among logging calls) take the time of its last
+    dated line: a container's lines are in order, so that time is when they
+    happened at the earliest. Kept across batches, per container, in input order."""
+
+    def __init__(self) -> None:
+        self.last = pl.DataFrame(schema={"_key": pl.String, "_last": TS_DTYPE})
+
+    def place(self, kept: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
+        app_time = pl.when("app_ts").then(pl.col("ts"))
+        if not kept.get_column("app_ts").any() and self.last.is_empty():
+            return kept.drop("app_ts")
+        # compose's own line about a container (`web-1 exited with code 1`) is its container's
+        key = pl.when(pl.col("container") == COMPOSE_SERVICE).then("service").otherwise("container")
+        frame = kept.with_columns(_key=key).join(
+            self.last, on="_key", how="left", maintain_order="left"
+        )
+        frame = frame.with_columns(
+            _clock=pl.coalesce(app_time.forward_fill().over("_key"), pl.col("_last"))
+        )
+        placed = pl.col("ts").is_null() & pl.col("_clock").is_not_null()
+        summary.placed_times += int(frame.select(placed.sum()).item())
+        self.last = (
+            pl.concat([self.last, frame.filter("app_ts").select("_key", _last="ts")])
+            .group_by("_key", maintain_order=True)
+            .last()
+        )
+        return frame.with_columns(ts=pl.coalesce("ts", "_clock")).drop(
+            "app_ts", "_key", "_last", "_clock"
+        )
+
+
 _STAMP_LIKE = r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}"
 """What starts a line whose timestamp did not parse (it then stays in the text)."""
 
@@ -381,12 +439,17 @@ def _flag_bad_stamps(parsed: pl.DataFrame) -> pl.DataFrame:
 def _keep(parsed: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
     """Rows without a reject reason; the others are tallied with a sample (and
     kept rows whose timestamp is no real time are counted)."""
+    kept = pl.col("reject").is_null() if "reject" in parsed.columns else pl.lit(True)
     if "bad_ts" in parsed.columns:
-        bad_ts = pl.col("bad_ts")
-        if "reject" in parsed.columns:
-            bad_ts = bad_ts & pl.col("reject").is_null()
-        summary.invalid_timestamps += int(parsed.select(bad_ts.sum()).item())
+        summary.invalid_timestamps += int(parsed.select((pl.col("bad_ts") & kept).sum()).item())
         parsed = parsed.drop("bad_ts")
+    if "app_ts" in parsed.columns:  # `app_ts` stays for `_ApplicationClock`
+        app, naive = parsed.select(
+            (pl.col("app_ts") & kept).sum(), (pl.col("naive_ts") & kept).sum()
+        ).row(0)
+        summary.app_times += app
+        summary.naive_times += naive
+        parsed = parsed.drop("naive_ts")
     if "reject" not in parsed.columns:
         return parsed
     if parsed.get_column("reject").null_count() == parsed.height:  # the usual case

@@ -46,6 +46,12 @@ class SourceSummary:
     invalid_timestamps: int = 0
     """Lines kept whose timestamp is no real time (month 13, out of range): stored
     without a time (as undated when nothing places them)."""
+    app_times: int = 0
+    """Lines without an engine time dated by their application's own (`apptime`)."""
+    naive_times: int = 0
+    """Of those, the ones whose time had no zone (read in the `--log-tz` zone)."""
+    placed_times: int = 0
+    """Lines with no time of their own placed at their container's last application time."""
 
     @property
     def rejected_lines(self) -> int:
@@ -130,6 +136,9 @@ class IngestSummary:
                     "joined_lines": s.joined_lines,
                     "unattributed_lines": s.unattributed_lines,
                     "invalid_timestamps": s.invalid_timestamps,
+                    "app_times": s.app_times,
+                    "naive_times": s.naive_times,
+                    "placed_times": s.placed_times,
                 }
                 for s in self.sources
             ],
@@ -183,6 +192,13 @@ def _describe_source(s: SourceSummary) -> list[str]:
     if s.invalid_timestamps:
         out.append(
             f"  kept {s.invalid_timestamps} lines whose timestamp is no valid time, without a time"
+        )
+    if s.app_times:
+        naive = f" ({s.naive_times} without a zone)" if s.naive_times else ""
+        out.append(f"  dated {s.app_times} lines by the application's own timestamp{naive}")
+    if s.placed_times:
+        out.append(
+            f"  placed {s.placed_times} lines without a time at their container's last dated line"
         )
     if s.note:
         out.append(f"  note: {one_line(s.note)}")
