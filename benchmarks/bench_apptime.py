@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from timed import run_timed
+from timed import incidentlog_at, run_timed
 
 _ENGINE_STAMP = re.compile(rb"\| \d{4}-\d{2}-\d{2}T[0-9:.]+Z ")
 
@@ -45,10 +45,8 @@ def cut_engine_stamps(source: Path, target: Path) -> None:
 def ingest(file: Path, store: Path, src: Path | None) -> tuple[float, float, int, str]:
     """(seconds, peak RSS MiB, records, time span) of one ingest process."""
     shutil.rmtree(store, ignore_errors=True)
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
-    command = [sys.executable, "-m", "incidentlog", "ingest", str(file), "--store", str(store), "--format", "json"]  # fmt: skip
+    python, env = incidentlog_at(src)
+    command = [*python, "ingest", str(file), "--store", str(store), "--format", "json"]
     run = run_timed(command, env=env)
     if run.returncode != 0:
         raise SystemExit(f"Error: {' '.join(command)}: {run.stderr.strip()}")

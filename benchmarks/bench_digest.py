@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from timed import run_timed
+from timed import incidentlog_at, run_timed
 
 
 @dataclass
@@ -52,10 +52,8 @@ class Case:
 
 def run_digest(src: Path | None, store: Path, hour: str) -> tuple[float, float, str, float]:
     """(seconds, peak RSS MiB, Markdown, CPU seconds) of one digest process."""
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
-    command = [sys.executable, "-m", "incidentlog", "digest", "--hour", hour, "--store", str(store), "--format", "md"]  # fmt: skip
+    python, env = incidentlog_at(src)
+    command = [*python, "digest", "--hour", hour, "--store", str(store), "--format", "md"]
     run = run_timed(command, env=env)
     if run.returncode != 0:
         raise SystemExit(f"Error: {' '.join(command)}: {run.stderr.strip()}")

@@ -142,7 +142,13 @@ def main() -> None:
     before_env = {**os.environ, "PYTHONPATH": str(args.before)} if args.before else None
     if not shutil.which("rg"):
         raise SystemExit("Error: rg (ripgrep) is not installed (apt-get install ripgrep)")
-    cli = args.incidentlog.split() if args.incidentlog else [sys.executable, "-m", "incidentlog"]
+    # -P: `python -m` would put the current directory first on the path, and a run started
+    # in a checkout would time that checkout's code as `before` too
+    cli = (
+        args.incidentlog.split()
+        if args.incidentlog
+        else [sys.executable, "-P", "-m", "incidentlog"]
+    )
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     load_start = os.getloadavg()

@@ -9,13 +9,26 @@ it waited for, from `wait4`, at no cost while the tool runs).
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 GNU_TIME = "/usr/bin/time"
+
+
+def incidentlog_at(src: Path | None) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that run the incidentlog of checkout `src` (None:
+    the installed one). `-P`: `python -m` would otherwise put the current directory
+    first on the path, so a benchmark started in a checkout ran that checkout's code
+    whatever PYTHONPATH said."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    return [sys.executable, "-P", "-m", "incidentlog"], env
 
 
 @dataclass(frozen=True)

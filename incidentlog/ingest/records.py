@@ -9,6 +9,8 @@ gives the same ids and the store's id check makes re-ingesting a no-op.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Final
 
 import polars as pl
 
@@ -47,9 +49,8 @@ class Occurrences:
     stitching carry-over, which emits each container's last record one batch
     later), or two identical records at the same instant would get the same
     id and the store would drop one. Identical records share container and
-    ts; a container's records mostly arrive in time order, so the counts kept
-    are those at each container's latest instant and those of the last batch
-    (where a container's times went back): one batch of rows at most.
+    ts, and a container's records arrive in time order or close to it, so the
+    counts kept are those of each container's last minute (`RECENT`).
     """
 
     latest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_SEEN_SCHEMA))
@@ -96,31 +97,33 @@ def finish_logs(records: pl.DataFrame, options: IngestOptions, seen: Occurrences
     return conform(frame, LOGS_SCHEMA, "ingest")
 
 
+RECENT: Final = timedelta(minutes=1)
+"""How far behind its container's latest instant a record's occurrence count is kept."""
+
+
 def _remember_latest(frame: pl.DataFrame, seen: Occurrences) -> None:
-    """Keep the occurrence counts of this batch's records and of each container's
-    records at its latest instant. The batch's, because a container's times may go
-    back (threads of one application, the record stitching holds back one batch
-    and emits with the next): an identical record can follow one that is not at
-    the latest instant."""
-    emitted = (
-        frame.filter(pl.col("ts").is_not_null())
-        .group_by("_content")
-        .agg(
-            pl.col("container").first(),
-            pl.col("ts").first(),
-            (pl.col("_k").max() + 1).alias("_seen"),
-        )
-    )
-    if emitted.is_empty():
+    """Keep the occurrence counts of each container's records of its last `RECENT`.
+
+    Not only those at its latest instant: a container's times may go back a little
+    (threads of one application; stitching holds a container's last record back
+    and emits it with the next batch), so an identical record can follow one that
+    is no longer the latest."""
+    rows = frame.select("container", "ts", "_content", "_k")
+    # (recent records are near the end of a batch: a cheap cut first)
+    earliest_latest = rows.group_by("container").agg(pl.col("ts").max()).get_column("ts").min()
+    if earliest_latest is None:  # nothing timed
         return
+    recent = pl.col("ts") >= pl.col("ts").max().over("container") - RECENT
+    timed = rows.filter(pl.col("ts") >= earliest_latest - RECENT).filter(recent)
+    emitted = timed.group_by("_content").agg(
+        pl.col("container").first(), pl.col("ts").first(), (pl.col("_k").max() + 1).alias("_seen")
+    )
     merged = (
         pl.concat([seen.latest, emitted.select(seen.latest.columns)])
         .group_by("_content")
         .agg(pl.col("container").first(), pl.col("ts").first(), pl.col("_seen").max())
     )
-    at_latest = pl.col("ts") == pl.col("ts").max().over("container")
-    in_batch = pl.col("_content").is_in(emitted.get_column("_content").implode())
-    seen.latest = merged.filter(at_latest | in_batch)
+    seen.latest = merged.filter(recent)
 
 
 def finish_events(frame: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
