@@ -9,7 +9,7 @@ gives the same ids and the store's id check makes re-ingesting a no-op.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import polars as pl
@@ -111,7 +111,7 @@ def _remember_latest(frame: pl.DataFrame, seen: Occurrences) -> None:
     rows = frame.select("container", "ts", "_content", "_k")
     # (recent records are near the end of a batch: a cheap cut first)
     earliest_latest = rows.group_by("container").agg(pl.col("ts").max()).get_column("ts").min()
-    if earliest_latest is None:  # nothing timed
+    if not isinstance(earliest_latest, datetime):  # nothing timed
         return
     recent = pl.col("ts") >= pl.col("ts").max().over("container") - RECENT
     timed = rows.filter(pl.col("ts") >= earliest_latest - RECENT).filter(recent)
