@@ -16,6 +16,7 @@ nothing: a guess would be hours wrong.
 
 from __future__ import annotations
 
+import re
 from typing import Final, NamedTuple
 
 import polars as pl
@@ -77,6 +78,13 @@ class _Shape(NamedTuple):
     """strptime format of `d`, then `y` if the shape has it, then `c`, space-joined."""
 
 
+_FIELDS: Final = _Shape(
+    # JSON and logfmt: {"time":"2025-08-01T10:00:01Z" · ts=2025-08-01T10:00:01.1Z · {"t":{"$date":…
+    r'(?:^|[\s{,])"?(?:@timestamp|timestamp|time|ts|t|datetime)"?\s*[:=]\s*'
+    r'(?:\{\s*"\$date"\s*:\s*)?"?'
+    rf"{_ISO_DATE}[T ]{_CLOCK}{_FRACTION}{_OFFSET}?",
+    "%Y-%m-%d %H:%M:%S",
+)
 _LEADING: Final = (
     # 2025-08-01 10:00:01,234 INFO · [2025-08-01T10:00:01.123+0000] · … 10:00:01.123 UTC [1] LOG
     _Shape(
@@ -104,13 +112,7 @@ _LEADING: Final = (
         rf"^\S+ \S+ \S+ \[(?P<d>\d{{2}}/{_MONTH}/\d{{4}}):{_CLOCK} {_OFFSET}\]",
         "%d/%b/%Y %H:%M:%S",
     ),
-    # JSON and logfmt: {"time":"2025-08-01T10:00:01Z" · ts=2025-08-01T10:00:01.1Z · {"t":{"$date":…
-    _Shape(
-        r'(?:^|[\s{,])"?(?:@timestamp|timestamp|time|ts|t|datetime)"?\s*[:=]\s*'
-        r'(?:\{\s*"\$date"\s*:\s*)?"?'
-        rf"{_ISO_DATE}[T ]{_CLOCK}{_FRACTION}{_OFFSET}?",
-        "%Y-%m-%d %H:%M:%S",
-    ),
+    _FIELDS,
 )
 """Shapes of an application's time, tried in order on lines not dated yet."""
 
@@ -121,8 +123,11 @@ _EPOCH: Final = (
 """A number of seconds (zap, Go's slog), milliseconds (pino, bunyan), micro- or
 nanoseconds since 1970 in a JSON or logfmt field (2001 to 2286)."""
 
-_CLUE: Final = r"\d:\d\d:\d\d|[:=]\s*1\d{9}"
-"""What every shape holds (a clock, an epoch number): lines without it skip the shapes."""
+_ANY: Final = "|".join(
+    re.sub(r"\(\?P<\w+>", "(?:", regex) for regex in (*(s.regex for s in _LEADING), _EPOCH)
+)
+"""Every shape at once (one pass over the lines; the shapes' own names dropped): only
+lines it matches try the shapes one by one."""
 _HEAD: Final = 400
 """Characters looked at: a structured line's time field is among its first."""
 
@@ -142,23 +147,32 @@ def read_app_times(texts: pl.Series, naive_zone: str = "UTC") -> AppTimes:
     ts = pl.repeat(None, n, dtype=TS_DTYPE, eager=True)
     naive = pl.repeat(False, n, dtype=pl.Boolean, eager=True)
     head = texts.str.slice(0, _HEAD)
-    todo = head.str.contains(_CLUE).fill_null(False).arg_true()
-    # a match is cheap, a capture is not: each shape captures only the lines it matches
-    for shape in _LEADING:
-        if not todo.len():
-            break
-        matched = head.gather(todo).str.contains(shape.regex)
-        rows = todo.filter(matched)
-        todo = todo.filter(~matched)
-        if rows.len():
-            found = _parse(head.gather(rows).str.extract_groups(shape.regex), shape, naive_zone)
-            ts = ts.scatter(rows, found.get_column("ts"))
-            naive = naive.scatter(rows, found.get_column("naive"))
-    if todo.len():
-        matched = head.gather(todo).str.contains(_EPOCH)
-        rows = todo.filter(matched)
-        if rows.len():
-            ts = ts.scatter(rows, _epoch(head.gather(rows).str.extract_groups(_EPOCH)))
+    todo = head.str.contains(_ANY).fill_null(False).arg_true()
+    if not todo.len():
+        return AppTimes(ts.alias("ts"), naive.alias("naive"))
+    # which shape each line has, the first that matches (matches in one query: cheap);
+    # then each shape captures only its own lines (captures are not)
+    lines = head.gather(todo)
+    regexes = [*(shape.regex for shape in _LEADING), _EPOCH]
+    which = (
+        lines.to_frame("line")
+        .select(
+            pl.coalesce(
+                pl.when(pl.col("line").str.contains(regex)).then(pl.lit(i, dtype=pl.UInt8))
+                for i, regex in enumerate(regexes)
+            )
+        )
+        .to_series()
+    )
+    for i, shape in enumerate(_LEADING):
+        mine = which == i
+        if mine.any():
+            found = _parse(lines.filter(mine).str.extract_groups(shape.regex), shape, naive_zone)
+            ts = ts.scatter(todo.filter(mine), found.get_column("ts"))
+            naive = naive.scatter(todo.filter(mine), found.get_column("naive"))
+    mine = which == len(_LEADING)
+    if mine.any():
+        ts = ts.scatter(todo.filter(mine), _epoch(lines.filter(mine).str.extract_groups(_EPOCH)))
     naive = naive & ts.is_not_null()
     return AppTimes(ts.alias("ts"), naive.alias("naive"))
 
