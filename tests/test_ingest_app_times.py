@@ -124,6 +124,19 @@ def test_a_paste_without_engine_times_is_dated_by_its_applications(tmp_path: Pat
     )  # fmt: skip
 
 
+def test_compose_v1_exit_line_naming_the_project_takes_its_containers_time(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "up.log"
+    path.write_text(
+        "web_1  | [2025-08-01 10:00:04 +0000] [8] [ERROR] Exception in worker process\n"
+        "shop_web_1 exited with code 3\n",
+        encoding="utf-8",
+    )
+    logs = read_inputs([str(path)]).logs.sort("seq")
+    assert logs["ts"].to_list() == [_utc("2025-08-01T10:00:04Z")] * 2
+
+
 def test_engine_times_win_over_the_applications(tmp_path: Path) -> None:
     path = tmp_path / "compose.log"
     path.write_text(

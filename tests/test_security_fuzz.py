@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -143,6 +143,9 @@ def _logs(service: str, message: str) -> pl.DataFrame:
     service=HOSTILE.filter(lambda t: t and "\0" not in t and "\n" not in t),
     binary=HOSTILE.filter(lambda t: t.strip() and '"' not in t and "\n" not in t and "\0" not in t),
 )
+# the private characters the filling uses for braces, in the log text itself (found by hypothesis)
+@example(service="\ue000", binary="0")
+@example(service="a\ue002\ue004b", binary="\ue001\ue002\ue003{x}")
 def test_a_filled_command_reads_back_the_values(pack: RuleSet, service: str, binary: str) -> None:
     assume(not binary.startswith("-") and not service.startswith("-"))
     summary = summarize_findings(

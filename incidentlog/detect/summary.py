@@ -73,10 +73,27 @@ def _marked(frame: pl.DataFrame, column: str) -> pl.Expr:
     return pl.col(column).replace({t: _mark_commands(t) for t in texts})
 
 
+_ESCAPE: Final = "\ue002"
+_ESCAPED: Final = (("\ue002", "\ue003"), (_OPEN, "\ue004"), (_CLOSE, "\ue005"))
+"""A value (log text) may hold the private characters themselves: each is written
+as `_ESCAPE` + a code, and read back after the braces (`_restore`)."""
+
+
 def _private_braces(value: pl.Expr) -> pl.Expr:
+    for char, code in _ESCAPED:
+        value = value.str.replace_all(char, _ESCAPE + code, literal=True)
     return value.str.replace_all("{", _OPEN, literal=True).str.replace_all(
         "}", _CLOSE, literal=True
     )
+
+
+def _restore(text: pl.Expr) -> pl.Expr:
+    """Braces back, then the escaped private characters (the escape's own last: an
+    escaped escape is always followed by its code, never by another's)."""
+    text = text.str.replace_all(_OPEN, "{", literal=True).str.replace_all(_CLOSE, "}", literal=True)
+    for char, code in reversed(_ESCAPED):
+        text = text.str.replace_all(_ESCAPE + code, char, literal=True)
+    return text
 
 
 def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
@@ -101,9 +118,7 @@ def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
         template = template.str.replace_all("{!" + name + "}", text, literal=True)
         template = template.str.replace_all("{" + name + "}", text, literal=True)
     template = template.str.replace_all(r"\{!?([A-Za-z_][A-Za-z0-9_]*)\}", "the $1")
-    return template.str.replace_all(_OPEN, "{", literal=True).str.replace_all(
-        _CLOSE, "}", literal=True
-    )
+    return _restore(template)
 
 
 def summarize_findings(findings: pl.DataFrame, *, redact: bool = True) -> pl.DataFrame:

@@ -404,8 +404,21 @@ class _ApplicationClock:
         app_time = pl.when("app_ts").then(pl.col("ts"))
         if not kept.get_column("app_ts").any() and self.last.is_empty():
             return kept.drop("app_ts")
-        # compose's own line about a container (`web-1 exited with code 1`) is its container's
-        key = pl.when(pl.col("container") == COMPOSE_SERVICE).then("service").otherwise("container")
+        # compose's own line about a container (`web-1 exited with code 1`) is its container's,
+        # also when it names it with the project (v1's `shop_web_1` for the prefix `web_1`)
+        own = pl.col("container") == COMPOSE_SERVICE
+        known = pl.concat(
+            [kept.get_column("container").unique(), self.last.get_column("_key")]
+        ).implode()
+        named = pl.col("service")
+        unprefixed = named.str.replace(r"^[^_-]+[_-]", "")
+        key = (
+            pl.when(~own)
+            .then("container")
+            .when(~named.is_in(known) & unprefixed.is_in(known))
+            .then(unprefixed)
+            .otherwise(named)
+        )
         frame = kept.with_columns(_key=key).join(
             self.last, on="_key", how="left", maintain_order="left"
         )
