@@ -548,8 +548,28 @@ def test_summary_aggregates_per_service_and_rule(rules: RuleSet) -> None:
 def test_missing_placeholder_gets_fallback_text(rules: RuleSet) -> None:
     logs = logs_frame(log(1, 0, "api", "ConnectionRefusedError: [Errno 111] Connection refused"))
     row = summarize_findings(detect_findings(logs, None, rules)).row(0, named=True)
-    assert row["title"] == "api cannot reach the target host:the port"
+    assert row["title"] == "api cannot reach the target host"  # not "the target host:the port"
     assert "{" not in row["remediation"]
+
+
+def test_an_address_reads_whole_with_its_host_alone_or_as_one_fallback() -> None:
+    from incidentlog.detect.columns import FIELD_PREFIX
+    from incidentlog.detect.summary import _fill
+
+    frame = pl.DataFrame(
+        {
+            "service": ["api", "api", "api"],
+            FIELD_PREFIX + "host": ["db", "db", None],
+            FIELD_PREFIX + "port": ["5432", None, None],
+            "text": ["reach {host}:{port} (port {port})"] * 3,
+        }
+    )
+    filled = frame.select(_fill(pl.col("text"), ["host", "port", "service"])).to_series()
+    assert filled.to_list() == [
+        "reach db:5432 (port 5432)",
+        "reach db (port the port)",
+        "reach the target host (port the port)",
+    ]
 
 
 def test_jsonl_contract_text_grouping_and_fail_on(rules: RuleSet) -> None:

@@ -96,6 +96,33 @@ def _restore(text: pl.Expr) -> pl.Expr:
     return text
 
 
+def _prose(value: pl.Expr) -> pl.Expr:
+    """A value in prose: backticks as `'` (it cannot open or close a code span)."""
+    return _private_braces(value.str.replace_all("`", "'", literal=True))
+
+
+_ADDRESS: Final = "{host}:{port}"
+
+
+def _address(names: Sequence[str]) -> pl.Expr:
+    """`{host}:{port}` in prose: both when both were extracted, the host alone without
+    a port, and one fallback without either ("the target host", not "the target
+    host:the port")."""
+    if "host" not in names:
+        return pl.lit(FALLBACKS["host"])
+    host = _prose(pl.col(FIELD_PREFIX + "host"))
+    if "port" not in names:
+        return pl.coalesce(host, pl.lit(FALLBACKS["host"]))
+    port = _prose(pl.col(FIELD_PREFIX + "port"))
+    return (
+        pl.when(host.is_null())
+        .then(pl.lit(FALLBACKS["host"]))
+        .when(port.is_null())
+        .then(host)
+        .otherwise(host + ":" + port)
+    )
+
+
 def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
     """Placeholders of a `_marked` rule text filled from fields (fallback text when
     missing); `{{`/`}}` are braces.
@@ -104,10 +131,11 @@ def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
     (`shell_word`: quoted when it is not a plain name); in prose it is the value,
     with backticks as `'` so it cannot open or close a code span.
     """
+    template = template.str.replace_all(_ADDRESS, _address(names), literal=True)
     for name in names:
         value = pl.col("service") if name == "service" else pl.col(FIELD_PREFIX + name)
         fallback = pl.lit(FALLBACKS.get(name, f"the {name}"))
-        prose = _private_braces(value.str.replace_all("`", "'", literal=True))
+        prose = _prose(value)
         word = _private_braces(_as_word(value, name))
         template = template.str.replace_all(
             "{!" + name + "}", pl.when(value.is_null()).then(fallback).otherwise(word), literal=True
