@@ -251,3 +251,23 @@ def test_probe_fix_when_only_some_services_have_a_config() -> None:
         str(got.problem)
         == "The health check of api and web cannot run: `curl` is missing from the image"
     )
+
+
+def test_a_rejected_login_is_one_issue_on_both_sides(tmp_path: Path) -> None:
+    """The database refusing `app` and the client that logs in as `app` are one wrong password:
+    one issue naming both services, whatever address the client dialled."""
+    log = tmp_path / "compose.log"
+    log.write_text(
+        "db-1   | 2026-11-30 09:12:03.501 UTC [34] FATAL:  password authentication"
+        ' failed for user "app"\n'
+        "web-1  | Traceback (most recent call last):\n"
+        'web-1  |   File "/app/manage.py", line 22, in <module>\n'
+        'web-1  | psycopg.OperationalError: connection to server at "172.20.0.2",'
+        ' port 5432 failed: FATAL:  password authentication failed for user "app"\n'
+        "web-1 exited with code 1\n",
+        encoding="utf-8",
+    )
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    auth = [i for i in data["issues"] if i["category"] == "auth-failure"]
+    assert len(auth) == 1, [i["title"] for i in data["issues"]]
+    assert auth[0]["services"] == ["db", "web"]

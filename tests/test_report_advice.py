@@ -140,6 +140,33 @@ def test_telling_line_of_a_traceback_is_its_last() -> None:
     assert telling_line("ERROR boom\nmore") == "ERROR boom"
 
 
+def test_telling_line_finds_the_exception_under_a_heading() -> None:
+    """Django's runner and loggers put a heading before the traceback; Java says it in its
+    last `Caused by:`; Node prints the source line first and the error after it."""
+    django = (
+        "Exception in thread django-main-thread:\nTraceback (most recent call last):\n"
+        '  File "/app/manage.py", line 22, in <module>\n'
+        "django.db.utils.OperationalError: FATAL:  password authentication failed\n"
+    )
+    assert telling_line(django).startswith("django.db.utils.OperationalError:")
+    java = (
+        "org.springframework.beans.factory.BeanCreationException: Error creating bean\n"
+        "\tat org.springframework.Foo.bar(Foo.java:1)\n"
+        "Caused by: org.hibernate.HibernateException: dialect\n"
+        "\tat org.hibernate.Baz.qux(Baz.java:2)\n"
+        "Caused by: java.net.ConnectException: Connection refused\n"
+        "\t... 40 more\n"
+    )
+    assert telling_line(java) == "Caused by: java.net.ConnectException: Connection refused"
+    node = (
+        "node:internal/modules/cjs/loader:1080\n  throw err;\n  ^\n\n"
+        "Error: Cannot find module 'express'\nRequire stack:\n- /app/server.js\n"
+    )
+    assert telling_line(node) == "Error: Cannot find module 'express'"
+    node_app = "/app/server.js:12\n    db.query(sql)\n       ^\n\nTypeError: db.query is not a function\n"
+    assert telling_line(node_app) == "TypeError: db.query is not a function"
+
+
 @pytest.mark.parametrize(
     ("value", "seconds"),
     [("40s", 40.0), ("1m30s", 90.0), ("500ms", 0.5), (15, 15.0), ("1h", 3600.0), ("soon", None)],

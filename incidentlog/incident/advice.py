@@ -132,11 +132,28 @@ def advice(
 
 
 def telling_line(evidence: str) -> str:
-    """The line of a record that says what happened: its first, or for a traceback its last."""
-    lines = [x for x in evidence.strip().splitlines() if x.strip()]
+    """The line of a record that says what happened.
+
+    A Python traceback says it last (also when a logger line comes before it), a Java
+    stack trace in its last `Caused by:`, a Node crash in its `Error:` line after the
+    source excerpt; any other record in its first line.
+    """
+    lines = [x.strip() for x in evidence.strip().splitlines() if x.strip()]
     if not lines:
         return ""
-    return lines[-1].strip() if lines[0].startswith("Traceback (most recent call") else lines[0]
+    if any(x.startswith("Traceback (most recent call") for x in lines):
+        return lines[-1]
+    causes = [x for x in lines if x.startswith("Caused by: ")]
+    if causes:
+        return causes[-1]
+    if _SOURCE_EXCERPT.match(lines[0]):
+        return next((x for x in lines[1:] if _NODE_ERROR.match(x)), lines[0])
+    return lines[0]
+
+
+_SOURCE_EXCERPT: Final = re.compile(r"^(?:\S+\.[cm]?[jt]sx?|node:[\w/]+):\d+$")
+"""The first line of Node's report of an uncaught error: the source file and line."""
+_NODE_ERROR: Final = re.compile(r"^(?:[A-Z]\w*)?Error(?: \[\w+\])?:")
 
 
 def _oom(base: Advice, who: str, limits: Sequence[int | None]) -> Advice:

@@ -62,8 +62,11 @@ REMOTE_CATEGORIES: Final = frozenset(
     }
 )
 """Categories whose `host` field can point at another service (then they are its symptom)."""
-KEY_FIELDS: Final = ("binary", "module", "host", "env", "path", "port")
-"""Fields that tell two services' findings apart (same category + same value = one issue)."""
+KEY_FIELDS: Final = ("binary", "module", "host", "env", "path", "port", "user")
+"""Fields that tell two services' findings apart (same category + same value = one issue).
+
+`user` comes last: a database that rejects `app` and the client that logs in as `app`
+are one wrong password, not two issues."""
 DOWNSTREAM_SLACK: Final = timedelta(minutes=2)
 _SEVERITY_ORDER: Final = [s.value for s in Severity]
 _NEVER: Final = datetime.max.replace(tzinfo=UTC)
