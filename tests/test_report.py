@@ -271,3 +271,31 @@ def test_a_rejected_login_is_one_issue_on_both_sides(tmp_path: Path) -> None:
     auth = [i for i in data["issues"] if i["category"] == "auth-failure"]
     assert len(auth) == 1, [i["title"] for i in data["issues"]]
     assert auth[0]["services"] == ["db", "web"]
+
+
+def test_compose_progress_lines_tell_the_states(tmp_path: Path) -> None:
+    """`docker compose up` progress lines end with the time each step took, and a failed
+    one-shot dependency is printed twice (its progress line, then the error)."""
+    log = tmp_path / "up.log"
+    log.write_text(
+        "[+] Running 4/5\n"
+        " ⠿ Network shop_default        Created      0.1s\n"
+        " ⠿ Container shop-redis-1      Started      0.9s\n"
+        " ⠿ Container shop-db-1         Healthy     11.3s\n"
+        ' ✘ Container shop-migrate-1    service "migrate" didn\'t complete successfully:'
+        " exit 1   12.0s\n"
+        " ⠿ Container shop-api-1        Created      0.2s\n"
+        'service "migrate" didn\'t complete successfully: exit 1\n'
+        "migrate-1  | Traceback (most recent call last):\n"
+        'migrate-1  |   File "/app/migrate.py", line 3, in <module>\n'
+        "migrate-1  | KeyError: 'DATABASE_URL'\n",
+        encoding="utf-8",
+    )
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    states = {s["name"]: (s["state"], s["state_text"], s["exits"]) for s in data["services"]}
+    assert states == {
+        "api": ("created", "Created", 0),
+        "db": ("healthy", "Healthy", 0),
+        "migrate": ("exited", "exited with code 1", 1),
+        "redis": ("running", "Started", 0),
+    }

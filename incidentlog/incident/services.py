@@ -346,15 +346,21 @@ def _service_configs(
 _COMPOSE_FIRST: Final = ("image", "built_here", "healthcheck")
 
 
+_TOOK: Final = r"(?:\s+\d+(?:\.\d+)?m?s)?\s*$"
+"""The time a step took, which compose's progress lines end with (`Healthy   11.3s`)."""
+_EXIT: Final = r"(?:exited with code|didn't complete successfully: exit(?: code)?) (-?\d+)"
 _COMPOSE_STATES: Final = (
-    (r"exited with code -?\d+", "exited"),
+    (_EXIT.replace("(-?", "(?:-?"), "exited"),
     (r"is unhealthy", "unhealthy"),
-    (r"\bHealthy\s*$", "healthy"),
-    (r"\b(?:Started|Running)\s*$", "running"),
-    (r"\b(?:Stopped|Exited)\s*$", "exited"),
-    (r"\bCreated\s*$", "created"),
+    (r"\bHealthy" + _TOOK, "healthy"),
+    (r"\b(?:Started|Running)" + _TOOK, "running"),
+    (r"\b(?:Stopped|Exited)" + _TOOK, "exited"),
+    (r"\bCreated" + _TOOK, "created"),
 )
 """Compose's own lines about a service (`docker compose up` output) and the state they tell."""
+
+
+_dependency_failed: Final = pl.col("message").str.contains("didn't complete successfully")
 
 
 def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
@@ -372,14 +378,26 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
         .group_by("service")
         .agg(
             pl.col("_compose_state").last(),
-            pl.col("message")
-            .last()
-            .str.replace_all(r"\s+", " ")
-            .str.strip_chars()
+            pl.when(pl.col("message").last().str.contains(_EXIT))
+            .then(pl.lit("exited with code ") + pl.col("message").last().str.extract(_EXIT))
+            .otherwise(
+                pl.col("message")
+                .last()
+                .str.replace(_TOOK, "")
+                .str.replace(r"^[^\w\[]*(?:Container\s+\S+\s+)?", "")
+                .str.replace_all(r"\s+", " ")
+                .str.strip_chars()
+            )
             .alias("_compose_text"),
-            (pl.col("_compose_state") == "exited").sum().cast(pl.Int64).alias("_compose_exits"),
+            # `up` prints a failed dependency twice (its progress line, then the error)
+            pl.max_horizontal(
+                ((pl.col("_compose_state") == "exited") & ~_dependency_failed).sum(),
+                _dependency_failed.any(),
+            )
+            .cast(pl.Int64)
+            .alias("_compose_exits"),
             pl.col("message")
-            .str.extract(r"exited with code (-?\d+)")
+            .str.extract(_EXIT)
             .drop_nulls()
             .cast(pl.Int64)
             .unique()
