@@ -299,3 +299,24 @@ def test_compose_progress_lines_tell_the_states(tmp_path: Path) -> None:
         "migrate": ("exited", "exited with code 1", 1),
         "redis": ("running", "Started", 0),
     }
+
+
+def test_of_two_findings_at_once_the_one_naming_the_host_leads(tmp_path: Path) -> None:
+    """A generic name-resolution rule (here the one that matched more records) and psycopg's
+    (which says which host) match the same record: the issue names the host."""
+    log = tmp_path / "worker.log"
+    log.write_text(
+        "2026-12-01 07:14:22,901 ERROR celery.app.trace Task sync raised unexpected\n"
+        "Traceback (most recent call last):\n"
+        '  File "/app/orders/tasks.py", line 41, in sync_inventory\n'
+        "    conn = psycopg2.connect(settings.DATABASE_URL)\n"
+        'psycopg2.OperationalError: could not translate host name "postgres" to address:'
+        " Temporary failure in name resolution\n"
+        "2026-12-01 07:14:25,017 ERROR sync: lookup failed: Temporary failure in name"
+        " resolution\n",
+        encoding="utf-8",
+    )
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    issue = data["issues"][0]
+    assert issue["category"] == "dns-resolution"
+    assert "`postgres` does not resolve" in issue["fix"], issue["fix"]

@@ -127,8 +127,14 @@ def read_findings(summary: pl.DataFrame) -> list[Finding]:
         Finding.from_row(r)
         for r in summary.filter(pl.col("service") != "compose").iter_rows(named=True)
     ]
-    rows.sort(key=lambda r: (-severity_rank(r.severity), r.first_seen or _NEVER))
+    rows.sort(key=lambda r: (-severity_rank(r.severity), r.first_seen or _NEVER, -_named(r)))
     return rows
+
+
+def _named(finding: Finding) -> int:
+    """How many key fields a finding names: of two findings of one record, the one that
+    says which host (module, binary) leads."""
+    return sum(1 for name in KEY_FIELDS if finding.fields.get(name))
 
 
 @dataclass
@@ -336,7 +342,11 @@ def causes_of(
         rows = [r for u in members for r in u.findings]
         primary = max(
             rows,
-            key=lambda r: (severity_rank(r.severity), -(r.first_seen or now).timestamp()),
+            key=lambda r: (
+                severity_rank(r.severity),
+                -(r.first_seen or now).timestamp(),
+                _named(r),
+            ),
         )
         seen = [r.first_seen for r in rows if r.first_seen is not None]
         last = [r.last_seen for r in rows if r.last_seen is not None]
