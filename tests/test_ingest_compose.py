@@ -9,7 +9,9 @@ import polars as pl
 import pytest
 
 from incidentlog.ingest import InputFormat, read_inputs
-from incidentlog.schema import LOGS_SCHEMA
+from incidentlog.ingest.reading import _ComposeLineClock
+from incidentlog.ingest.summary import SourceSummary
+from incidentlog.schema import LOGS_SCHEMA, TS_DTYPE
 
 
 def ingest(tmp_path: Path, text: str, name: str = "compose.log", **kwargs: str) -> pl.DataFrame:
@@ -287,8 +289,53 @@ def test_compose_own_lines_between_timestamped_lines(tmp_path: Path) -> None:
         ("web", "boom"),
         ("web", "web-1 exited with code 1"),
     ]
-    assert logs.get_column("ts").is_null().to_list() == [True, False, True]
+    # the exit line takes the time of the dated line before it; nothing dates `Attaching`
+    assert logs.get_column("ts").to_list() == [
+        None,
+        ts("2025-08-01T12:30:00Z"),
+        ts("2025-08-01T12:30:00Z"),
+    ]
     assert result.summary.sources[0].rejected_lines == 0
+    assert result.summary.sources[0].placed_compose_times == 1
+
+
+def test_compose_lines_are_placed_after_the_last_dated_line_of_an_earlier_batch() -> None:
+    clock = _ComposeLineClock()
+    summary = SourceSummary(source="x", format=InputFormat.COMPOSE)
+    first = pl.DataFrame(
+        {
+            "container": ["web-1", "web-1"],
+            "ts": [ts("2025-08-01T12:00:00Z"), ts("2025-08-01T12:49:59Z")],
+        },
+        schema={"container": pl.String, "ts": TS_DTYPE},
+    )
+    second = pl.DataFrame(
+        {"container": ["compose"], "ts": [None]}, schema={"container": pl.String, "ts": TS_DTYPE}
+    )
+    clock.place(first, summary)
+    placed = clock.place(second, summary)
+    assert placed.get_column("ts").to_list() == [ts("2025-08-01T12:49:59Z")]
+    assert summary.placed_compose_times == 1
+
+
+def test_a_time_printed_before_the_compose_prefix_is_the_line_time(tmp_path: Path) -> None:
+    text = (
+        "2025-08-01T12:30:00.000000000Z redis-1  | Fatal error loading the DB. Exiting.\n"
+        "2025-08-01T12:30:01Z redis-1 exited with code 1\n"
+        "2025-08-01T12:30:02Z api-1  | 2025-08-01T12:30:02.5Z refused\n"
+        "2025-08-01T12:30:03Z plain continuation of api\n"
+    )
+    logs = ingest(tmp_path, text)
+    assert logs.select("container", "service", "message").rows() == [
+        ("redis-1", "redis", "Fatal error loading the DB. Exiting."),
+        ("compose", "redis", "redis-1 exited with code 1"),
+        ("api-1", "api", "refused\n2025-08-01T12:30:03Z plain continuation of api"),
+    ]
+    assert logs.get_column("ts").to_list() == [
+        ts("2025-08-01T12:30:00Z"),
+        ts("2025-08-01T12:30:01Z"),
+        ts("2025-08-01T12:30:02.5Z"),  # the message's own time wins
+    ]
 
 
 def test_v1_error_line_is_an_error(tmp_path: Path) -> None:

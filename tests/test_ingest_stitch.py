@@ -125,6 +125,13 @@ KEY_BLOCK = [
     "  cache: redis://cache:6379",
 ]
 
+UVICORN_LOGGED = [  # a whole `traceback.format_exc()` logged as one message
+    "ERROR:    Traceback (most recent call last):",
+    '  File "/app/main.py", line 20, in lifespan',
+    "    await redis.ping()",
+    "socket.gaierror: [Errno -3] Temporary failure in name resolution",
+]
+
 SHAPES = {
     "python-chained": PYTHON_CHAINED,
     "python-cause": PYTHON_CAUSE,
@@ -136,6 +143,7 @@ SHAPES = {
     "key-block": KEY_BLOCK,
     "pydantic": PYDANTIC,
     "rust-panic": RUST_PANIC,
+    "uvicorn-logged": UVICORN_LOGGED,
 }
 
 
@@ -213,6 +221,25 @@ def test_two_tracebacks_in_a_row_are_two_records(tmp_path: Path) -> None:
     one = ["Traceback (most recent call last):", '  File "/a.py", line 1, in f', "KeyError: 'x'"]
     logs = ingest(tmp_path, "".join(f"api-1  | {line}\n" for line in one + one))
     assert messages(logs, "api-1") == ["\n".join(one), "\n".join(one)]
+
+
+def test_lines_far_apart_in_time_are_two_records_whatever_their_shape(tmp_path: Path) -> None:
+    text = (
+        "api-1  | 2025-08-01T12:00:00.000000000Z [ERROR] Reason: Worker failed to boot.\n"
+        "api-1  | 2025-08-01T13:10:00.000000000Z Traceback (most recent call last):\n"
+        'api-1  | 2025-08-01T13:10:00.000000001Z   File "/app/jobs.py", line 9, in run\n'
+        "api-1  | 2025-08-01T13:10:00.000000002Z KeyError: 'tenant'\n"
+    )
+    logs = ingest(tmp_path, text)
+    assert messages(logs, "api-1") == [
+        "[ERROR] Reason: Worker failed to boot.",
+        "Traceback (most recent call last):\n"
+        '  File "/app/jobs.py", line 9, in run\n'
+        "KeyError: 'tenant'",
+    ]
+    # written together, the same lines are one logged traceback
+    together = text.replace("13:10:00.", "12:00:00.")
+    assert len(messages(ingest(tmp_path, together), "api-1")) == 1
 
 
 ALL_SHAPES_TEXT = "".join(

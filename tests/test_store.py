@@ -72,7 +72,8 @@ def files(root: Path) -> list[Path]:
 def test_layout_by_day_and_undated(tmp_path: Path, inputs: list[Path]) -> None:
     store = tmp_path / "store"
     summary, written = ingest_into_store(inputs, store=store, host="h1")
-    # 4 timed records (the logged traceback is one) + 2 compose lines without time
+    # 4 timed records (the logged traceback is one), compose's exit line placed at the
+    # time of the line before it, and `Attaching to` without a time
     assert written.written == {"logs": 6, "events": 1}
     assert summary.records == 6
     assert written.duplicates == summary.already_stored == 0
@@ -81,8 +82,8 @@ def test_layout_by_day_and_undated(tmp_path: Path, inputs: list[Path]) -> None:
     assert days == ["day=2025-07-31", "day=2025-08-01", "day=undated"]
     assert [p.name for p in (store / "events").iterdir()] == ["day=2025-08-01"]
     undated = pl.read_parquet(store / "logs/day=undated")
-    assert undated.get_column("container").to_list() == ["compose", "compose"]
-    assert undated.get_column("service").to_list() == ["compose", "web"]  # `web-1 exited …`
+    assert undated.get_column("container").to_list() == ["compose"]
+    assert undated.get_column("message").to_list() == ["Attaching to api-1, web-1"]
     # atomic writes leave no temporary files behind
     assert not [p for p in files(store) if p.name.endswith(".tmp")]
 
@@ -197,7 +198,10 @@ def test_scan_prunes_by_time_and_service(tmp_path: Path, inputs: list[Path]) -> 
     assert web.height == 4  # its 3 records and compose's line about it
     assert history.scan("logs", since=datetime(2025, 8, 2, tzinfo=UTC)).collect().is_empty()
     late_web = history.scan("logs", since=until, services=["web"]).collect()
-    assert late_web.get_column("message").to_list() == ["GET /health 200"] * 2
+    assert late_web.get_column("message").to_list() == [
+        *["GET /health 200"] * 2,
+        "web-1 exited with code 1",  # (at the time of the line before it)
+    ]
 
 
 def test_scan_of_empty_store(tmp_path: Path) -> None:
@@ -396,7 +400,7 @@ def test_the_fingerprint_covers_the_ids_ingest_gives(inputs: list[Path]) -> None
     logs = result.logs.filter(pl.col("ts").is_not_null())  # (undated: occurrence = line number)
     content = row_ids(logs.with_columns(pl.col("stream").cast(pl.String)), LOG_IDENTITY)
     plain = logs.get_column("id") == content
-    assert plain.sum() == logs.height - 1 == 3  # all but the second identical `GET /health`
+    assert plain.sum() == logs.height - 1 == 4  # all but the second identical `GET /health`
     (repeat,) = (~plain).arg_true().to_list()
     occurrence = pl.DataFrame(
         {"_content": [content[repeat]], "_k": pl.Series([1], dtype=pl.UInt64)}

@@ -214,6 +214,9 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
         text = text.str.replace_all(ANSI, "")
     if text.str.contains("\r", literal=True).any():  # a terminal shows what follows the last CR
         text = text.str.replace(r"^[^\n]*\r", "")
+    lead_ts = None
+    if text.str.contains(_STAMP_FIRST).any():
+        text, lead_ts = _lift_leading_stamps(text)
     bar = text.str.find("|", literal=True)
     # what follows `|`: compose's space, then maybe an engine stamp and its space
     after_bar = pl.select(
@@ -229,6 +232,8 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     ts, stamp_chars = _leading_timestamps(text, cut, window, prefixed)
     prefix = pl.select(pl.when(pl.lit(prefixed)).then(pl.lit(cut)).otherwise(0)).to_series()
     text = pl.select(pl.lit(text).str.slice(pl.lit(prefix) + pl.lit(stamp_chars))).to_series()
+    if lead_ts is not None:
+        ts = ts.fill_null(lead_ts)
     frame = lines.with_columns(text=text, container=container, service=service, ts=ts)
     unprefixed = container.is_null()
     if not unprefixed.any():
@@ -257,6 +262,28 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
             .otherwise(None),
         ).drop("_own", "_orphan", "_blank", "_fence", "_subject")
     )
+
+
+_STAMP_FIRST: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}\S* +\S"
+"""A line that starts with its time (a shipper's or viewer's copy, `ts` piped after compose)."""
+_PREFIX_OR_OWN: Final = r"^\s*\[?[A-Za-z0-9][\w.-]*\]?\s*\|"
+
+
+def _lift_leading_stamps(text: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """`<time> web-1 | msg` and `<time> web-1 exited with code 1`: the time is cut
+    off where what follows is a compose line, and kept as the line's time unless the
+    message carries its own. Other lines (a stamped continuation) stay whole."""
+    ts, chars = leading_stamps(text)
+    rest = pl.select(pl.lit(text).str.slice(pl.lit(chars))).to_series()
+    lifted = (
+        (chars > 0) & (rest.str.contains(_PREFIX_OR_OWN) | rest.str.contains(COMPOSE_OWN))
+    ).fill_null(False)
+    frame = pl.DataFrame({"text": text, "rest": rest, "ts": ts, "lifted": lifted})
+    out = frame.select(
+        text=pl.when("lifted").then("rest").otherwise("text"),
+        ts=pl.when("lifted").then("ts"),
+    )
+    return out.get_column("text"), out.get_column("ts")
 
 
 _FENCE: Final = r"^\s*(?:```|~~~)[\w+-]*\s*$"

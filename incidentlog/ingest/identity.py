@@ -75,16 +75,22 @@ class ServiceResolver:
         self.context: NameContext | None = None
         self.notes: list[str] = []
         self.seen: set[str] = set()
+        self.texts: list[pl.Series] = []
+        """The first HOST_SCAN_ROWS lines' texts, searched for host names."""
         """Container names the input printed (before stitching holds any back) that
         are not resolved yet: each batch resolves them, so none is looked at twice."""
 
-    def observe(self, containers: pl.Series) -> None:
-        """Container names of lines read (called before their records are finished)."""
+    def observe(self, lines: pl.DataFrame) -> None:
+        """Container names and texts of lines read (called before their records are
+        finished, so a host named in a container's last record, still held back, counts)."""
         self.seen.update(
             n
-            for n in containers.unique().drop_nulls().to_list()
+            for n in lines.get_column("container").unique().drop_nulls().to_list()
             if n not in PSEUDO and n not in self.service
         )
+        room = HOST_SCAN_ROWS - sum(t.len() for t in self.texts)
+        if room > 0:
+            self.texts.append(lines.get_column("text").head(room))
 
     def learn_labels(self, events: pl.DataFrame) -> None:
         """Containers whose compose labels name their service (events, inspect, ps)."""
@@ -104,7 +110,9 @@ class ServiceResolver:
         bases = {replica_base(n) for n in printed}
         prefix = shared_prefix(bases)
         candidates = bases | ({b[len(prefix) :] for b in bases} if prefix else set())
-        messages = logs.get_column("message").head(HOST_SCAN_ROWS)
+        messages = pl.concat([*self.texts, logs.get_column("message").head(HOST_SCAN_ROWS)]).cast(
+            pl.String
+        )
         return NameContext(
             labels=self.labels,
             services=frozenset(self.topology.specs),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -137,11 +138,11 @@ def read_source(
     options: IngestOptions,
     summary: SourceSummary,
     seq0: int,
-    observe: Callable[[pl.Series], None] | None = None,
+    observe: Callable[[pl.DataFrame], None] | None = None,
 ) -> Iterator[Batch]:
     """The finished batches of one opened input (lines tallied in `summary`);
-    `seq0` is the arrival number of its first line; `observe` sees the container
-    names of each batch of lines before stitching holds records back."""
+    `seq0` is the arrival number of its first line; `observe` sees each batch of
+    lines (`container`, `text`) before stitching holds records back."""
     if fmt in (InputFormat.INSPECT, InputFormat.PS):
         document = head + binary.read()
         text = document.decode("utf-8", errors="replace")
@@ -174,7 +175,7 @@ def read_source(
     # later batches are parsed on worker threads (`_kept_lines`) while this one is stitched
     for kept in _kept_lines(source, fmt, binary, head, options, summary, seq0):
         if observe is not None:
-            observe(kept.get_column("container"))
+            observe(kept)
         if carry is not None:
             kept = pl.concat([carry, kept], how="diagonal_relaxed")
         records, carry = stitch_records(kept, final=False)
@@ -244,11 +245,14 @@ def _kept_lines(
     columns = [*_STITCHED, "level"]
     anchor = _Anchor()
     carry = _ApplicationClock()
+    compose_clock = _ComposeLineClock()
     for parsed in _in_order_on_workers(parse, _line_frames(binary, head, options, summary, seq0)):
         kept = _keep(parsed, summary)
         if fmt is InputFormat.COMPOSE:
             kept = anchor.attach(kept, summary)
             columns = [*_STITCHED, "level", "joined"]
+        if fmt is InputFormat.COMPOSE:
+            kept = compose_clock.place(kept, summary)
         if "app_ts" in kept.columns:
             kept = carry.place(kept, summary)
         if fmt is InputFormat.JSONFILE:
@@ -435,6 +439,35 @@ class _ApplicationClock:
         return frame.with_columns(ts=pl.coalesce("ts", "_clock")).drop(
             "app_ts", "_key", "_last", "_clock"
         )
+
+
+class _ComposeLineClock:
+    """Compose prints its own lines (`web-1 exited with code 1`, `Container db Healthy`)
+    without a time, also under `--timestamps`, as it sees what they tell: such a line right
+    after a line the engine dated takes that line's time, so that an exit sits in the
+    timeline where it happened, not among the undated evidence. (After a line an
+    application dated, or an undated one, it is left to `_ApplicationClock`.) Kept across
+    batches."""
+
+    def __init__(self) -> None:
+        self.last: datetime | None = None
+        """The engine time of the last line of the previous batch, if it had one."""
+
+    def place(self, kept: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
+        if kept.is_empty():
+            return kept
+        engine = pl.col("ts").is_not_null()
+        if "app_ts" in kept.columns:
+            engine = engine & ~pl.col("app_ts")
+        engine_ts = pl.when(engine).then("ts")
+        undated = (pl.col("container") == COMPOSE_SERVICE) & pl.col("ts").is_null()
+        count = int(kept.select(undated.sum()).item())
+        if count:
+            before = engine_ts.shift(1, fill_value=pl.lit(self.last, dtype=TS_DTYPE))
+            kept = kept.with_columns(ts=pl.when(undated).then(before).otherwise("ts"))
+            summary.placed_compose_times += count - int(kept.select(undated.sum()).item())
+        self.last = kept.select(engine_ts.last()).item()
+        return kept
 
 
 _STAMP_LIKE = r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}"

@@ -17,6 +17,10 @@ _PREFIXED = re.compile(
     r"(?:(?:\x1b|\u2190|\^\[)\[[0-9;]*m)*\| "
 )
 _OWN = re.compile(COMPOSE_OWN)
+_LEADING_STAMP = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2}) +"
+)
 _TEXT_EVENT = re.compile(TEXT_EVENT)
 _PS_HEADER = re.compile(r"^(?:NAME|NAMES|CONTAINER ID)\s{2,}|^\s*Name\s+Command\s+State\s+Ports")
 
@@ -118,7 +122,7 @@ def sniff_format(head: bytes) -> InputFormat | None:
             return kind
     if _PS_HEADER.match(lines[0]):
         return InputFormat.PS
-    compose_like = sum(1 for line in lines if _PREFIXED.match(line) or _OWN.match(line))
+    compose_like = sum(1 for line in lines if _compose_line(line))
     if compose_like * 2 >= len(lines):
         return InputFormat.COMPOSE
     if sum(1 for line in lines if _TEXT_EVENT.match(line)) * 2 >= len(lines):
@@ -126,6 +130,12 @@ def sniff_format(head: bytes) -> InputFormat | None:
     if _opens_json_document(first):
         return None  # a JSON document of a shape we do not know: better an error than raw text
     return InputFormat.RAW  # plain or structured (JSON lines) application output
+
+
+def _compose_line(line: str) -> bool:
+    """A `name | …` line or one of compose's own, maybe after a time a viewer put first."""
+    line = _LEADING_STAMP.sub("", line, count=1)
+    return bool(_PREFIXED.match(line) or _OWN.match(line))
 
 
 def _opens_json_document(first: str) -> bool:

@@ -15,6 +15,7 @@ of a line that announces them (`Config:`).
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import polars as pl
 
@@ -23,6 +24,10 @@ MAX_RECORD_LINES = 2000
 grow one record (and the batch carry-over) without bound."""
 
 KEY = ("container", "stream")
+
+RECORD_GAP = timedelta(seconds=5)
+"""Lines of one record are written together: a line this much later than the line before
+it starts a record, whatever it looks like (a traceback an hour after an error line)."""
 
 _STRONG = (
     r"^(?:\t|[ \t]+(?:at |File \"|\.\.\. [0-9]+ (?:more|common frames omitted)|\^+[ \t]*$)"
@@ -57,6 +62,9 @@ _JAVA_EXCEPTION = (
 _CLOSE = r"^[}\]]\)?[,;]?$"
 """The closing brace of an object printed after a stack (Node's `{ code: ... }`)."""
 _PY_TAIL = r"^[A-Za-z_][[:word:].]*(?::|$)"
+_TRACEBACK_HEAD = r"^Traceback |Traceback \(most recent call last\):$"
+"""A traceback's head, also behind a logger's prefix (uvicorn's `ERROR:    Traceback
+(most recent call last):`, a whole `format_exc()` logged as one message)."""
 _GO_FRAME = r"^[[:word:]./*()\[\]-]+\(.*\)$"
 _PYDANTIC = (
     r"[0-9]+ validation errors? for [A-Za-z0-9_.\[\], ]+$"
@@ -169,7 +177,7 @@ def _continues() -> pl.Expr:
         | (t_layout & a_ok & a.str.contains(_CONTEXT))
         | ((t.str.len_bytes() == 0) & p_indented)
         | (t.str.contains(_CLOSE) & p_indented & a_ok & a.str.contains(_CONTEXT))
-        | (t.str.contains(_PY_TAIL) & p_indented & a_ok & a.str.starts_with("Traceback"))
+        | (t.str.contains(_PY_TAIL) & p_indented & a_ok & a.str.contains(_TRACEBACK_HEAD))
         | (t.str.contains(_HEAD_AFTER_CHAIN) & chained)
         | (t.str.contains(_JAVA_EXCEPTION) & p.str.contains(_LOGGED_TRACEBACK_PREV))
         | (
@@ -226,6 +234,9 @@ def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, p
     start = _mark_continuations(lines.get_column("text"), order, same)
     if "joined" in lines.columns:  # lines that lost their prefix continue the record before
         start = start & ~(lines.get_column("joined").gather(order) & same)
+    if "ts" in lines.columns:  # one record is one write: lines far apart in time are two
+        stamps = lines.get_column("ts").gather(order)
+        start = start | ((stamps - stamps.shift(1)) > RECORD_GAP).fill_null(False)
     flags = pl.DataFrame({"start": start, "same_next": same.shift(-1).fill_null(False)})
     index = pl.int_range(pl.len(), dtype=pl.UInt32)
     # cut runaway records: position of each line within its record

@@ -52,6 +52,9 @@ class SourceSummary:
     """Of those, the ones whose time had no zone (read in the `--log-tz` zone)."""
     placed_times: int = 0
     """Lines with no time of their own placed at their container's last application time."""
+    placed_compose_times: int = 0
+    """Compose's own lines (`web-1 exited with code 1`, never stamped) placed at the time of
+    the dated line before them."""
 
     @property
     def rejected_lines(self) -> int:
@@ -199,6 +202,11 @@ def _describe_source(s: SourceSummary) -> list[str]:
     if s.placed_times:
         out.append(
             f"  placed {s.placed_times} lines without a time at their container's last dated line"
+        )
+    if s.placed_compose_times:
+        out.append(
+            f"  placed {s.placed_compose_times} of compose's own lines (never stamped)"
+            " at the time of the dated line before them"
         )
     if s.note:
         out.append(f"  note: {one_line(s.note)}")
