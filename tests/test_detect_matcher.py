@@ -449,6 +449,46 @@ def test_refusal_without_recovery_is_not_transient(rules: RuleSet) -> None:
     assert findings.get_column("severity").cast(pl.String).to_list() == ["critical"]
 
 
+@pytest.mark.parametrize(
+    "after",
+    [
+        "Retrying in 5 seconds (attempt 2/10)",
+        "Trying again in 4.00 seconds...",
+        "Stack trace:",
+        "#0 /var/www/html/index.php(12): PDO->__construct()",
+    ],
+)
+def test_a_retry_notice_or_a_stack_frame_is_no_recovery(rules: RuleSet, after: str) -> None:
+    logs = logs_frame(
+        log(1, 0, "api", "Started server process [1]"),
+        log(2, 2, "api", "ConnectionRefusedError: [Errno 111] Connection refused", "error"),
+        log(3, 3, "api", after),
+    )
+    findings = detect_findings(logs, None, rules)
+    assert findings.get_column("transient").to_list() == [False]
+    # a line that shows work again still does
+    logs = logs_frame(
+        *logs.iter_rows(named=True), log(4, 9, "api", "Application startup complete.")
+    )
+    assert detect_findings(logs, None, rules).get_column("transient").to_list() == [True]
+
+
+def test_a_burst_followed_by_a_crash_is_not_transient(rules: RuleSet) -> None:
+    logs = logs_frame(
+        log(1, 0, "api", "Started server process [1]"),
+        log(2, 2, "api", "ConnectionRefusedError: [Errno 111] Connection refused", "error"),
+        log(3, 2.1, "api", "Waiting for application shutdown."),
+        log(4, 2.2, "api", "Finished server process [1]"),
+    )
+    quiet = detect_findings(logs, None, rules)
+    refused = quiet.filter(pl.col("category") == "connection-refused")
+    assert refused.height and refused.get_column("transient").all()
+    crash = events_frame(event(1, 2.5, "api", "die", code=3))
+    findings = detect_findings(logs, crash, rules)
+    refused = findings.filter(pl.col("category") == "connection-refused")
+    assert refused.height and not refused.get_column("transient").any()
+
+
 def test_generic_exception_only_when_nothing_specific_matched(rules: RuleSet) -> None:
     other = PY_TRACEBACK.replace(
         "RuntimeError: asyncio.run() cannot be called from a running event loop",
@@ -567,8 +607,26 @@ def test_an_address_reads_whole_with_its_host_alone_or_as_one_fallback() -> None
     filled = frame.select(_fill(pl.col("text"), ["host", "port", "service"])).to_series()
     assert filled.to_list() == [
         "reach db:5432 (port 5432)",
-        "reach db (port the port)",
-        "reach the target host (port the port)",
+        "reach db (the port)",
+        "reach the target host (the port)",
+    ]
+
+
+def test_a_missing_value_never_reads_as_a_name_or_a_command_word() -> None:
+    from incidentlog.detect.columns import FIELD_PREFIX
+    from incidentlog.detect.summary import _fill, _mark_commands
+
+    text = _mark_commands(
+        "Cannot resolve host {host}: `{host}` does not resolve; run `docker compose ps {host}`"
+    )
+    frame = pl.DataFrame(
+        {"service": ["api", "api"], FIELD_PREFIX + "host": ["cache", None], "text": [text] * 2}
+    )
+    filled = frame.select(_fill(pl.col("text"), ["host", "service"])).to_series()
+    assert filled.to_list() == [
+        "Cannot resolve host cache: `cache` does not resolve; run `docker compose ps cache`",
+        "Cannot resolve the target host: the target host does not resolve;"
+        " run `docker compose ps <host>`",
     ]
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from incidentlog.detect import detect_findings, load_rules
 from incidentlog.ingest import read_inputs
+from incidentlog.render.report import generate_report
 
 
 def findings(tmp_path: Path, text: str) -> pl.DataFrame:
@@ -43,6 +44,18 @@ def test_a_banner_that_repeats_after_errors_is_a_crash_loop(tmp_path: Path) -> N
     assert fields["restarts"] == "2"
     assert fields["banner"].startswith("Starting worker 1.4.2")
     assert row["message"].startswith("Starting worker")  # the record of the first restart
+    assert fields["times"] == "2 times"
+
+
+def test_one_restart_reads_once(tmp_path: Path) -> None:
+    once = "".join(LOOP.splitlines(keepends=True)[:5])
+    found = findings(tmp_path, once)
+    assert json.loads(found.row(0, named=True)["fields"])["times"] == "once"
+    path = tmp_path / "compose.log"
+    data = json.loads(generate_report([str(path)], fmt="json"))
+    text = json.dumps(data)
+    assert "worker restarted once (inferred" in text and "1 times" not in text
+    assert "1 service needs attention" in generate_report([str(path)], fmt="md")
 
 
 def test_a_heartbeat_is_not_a_banner(tmp_path: Path) -> None:

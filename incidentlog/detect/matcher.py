@@ -27,6 +27,7 @@ from incidentlog.detect.restarts import banner_restarts
 from incidentlog.detect.rules import Rule, RuleSet, Source
 from incidentlog.detect.signals import (
     crash_loops,
+    drop_arbiter_kills,
     drop_generic,
     health_streaks,
     mark_oom,
@@ -344,6 +345,7 @@ def detect_findings(
     context = _Context.of(log_lf, event_frame, projects)
     findings = attribute(findings, context.services, context.containers, context.projects)
     findings = drop_generic(findings)
+    findings = drop_arbiter_kills(findings)
     findings = drop_stop_exits(findings, log_lf, event_frame)
     findings = traceback_frames(findings)
     findings = health_streaks(findings, event_frame)

@@ -120,6 +120,10 @@ def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.
         .with_columns(
             pl.lit("logs").alias("source"),
             pl.col("_restarts").cast(pl.String).alias(FIELD_PREFIX + "restarts"),
+            pl.when(pl.col("_restarts") == 1)
+            .then(pl.lit("once"))
+            .otherwise(pl.col("_restarts").cast(pl.String) + " times")
+            .alias(FIELD_PREFIX + "times"),
             first_line.alias(FIELD_PREFIX + "banner"),
             *rule_columns(rule),
         )

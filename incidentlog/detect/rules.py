@@ -70,7 +70,7 @@ ENGINE_FIELDS: Mapping[Source, frozenset[str]] = {
     Source.EVENTS: frozenset(
         {"exit_code", "restarts", "times", "exit_codes", "interval", "streak", "closed", "signal"}
     ),
-    Source.INFERRED: frozenset({"restarts", "banner", "interval", "closed"}),
+    Source.INFERRED: frozenset({"restarts", "times", "banner", "interval", "closed"}),
 }
 """Fields the engine adds itself, usable as placeholders besides capture groups."""
 

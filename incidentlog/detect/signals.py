@@ -11,6 +11,7 @@ from datetime import timedelta
 import polars as pl
 
 from incidentlog.detect.columns import FIELD_PREFIX, SEVERITY_DTYPE
+from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import (
     Category,
     EventAction,
@@ -21,6 +22,7 @@ from incidentlog.schema import (
 __all__ = [
     "OOM_WINDOW",
     "crash_loops",
+    "drop_arbiter_kills",
     "drop_generic",
     "health_streaks",
     "mark_oom",
@@ -33,6 +35,13 @@ _SPECIFIC_OVER = Category.UNHANDLED_EXCEPTION.value
 
 
 _TRANSIENT_CATEGORIES = (Category.CONNECTION_REFUSED.value, Category.DNS_RESOLUTION.value)
+_NOT_RECOVERY = (
+    r"(?i)\b(?:retrying|trying again|will retry|retry(?: in| after|ing)|reconnecting|"
+    r"attempt \d+|waiting for|backing off|back-?off|sleeping)\b|"
+    r"^\s*(?:Stack trace:|#\d+ |at |Traceback|File \"|\.\.\. \d+ more|Caused by:)"
+)
+"""Info lines that are still the failure: a retry notice, a stack frame printed on its own
+line. They do not show the service working again."""
 
 
 _PY_FRAME = r'File "[^"\n]+", line \d+'
@@ -108,6 +117,43 @@ def drop_generic(findings: pl.DataFrame) -> pl.DataFrame:
     generic = pl.col("category") == _SPECIFIC_OVER
     kept_generic = findings.filter(generic).join(specific, on=["source", "id"], how="anti")
     return pl.concat([findings.filter(~generic), kept_generic], how="vertical")
+
+
+_ARBITER_KILL = r"Worker \(pid:(\d+)\) was sent SIGKILL"
+_ARBITER_TIMEOUT = r"WORKER TIMEOUT \(pid:(\d+)\)"
+
+
+def drop_arbiter_kills(findings: pl.DataFrame) -> pl.DataFrame:
+    """gunicorn says `Worker (pid:8) was sent SIGKILL! Perhaps out of memory?` for every
+    SIGKILL, also its own after `WORKER TIMEOUT (pid:8)`: that kill is the timeout's, not
+    the OOM killer's (the timeout finding stays)."""
+    kills = findings.filter(
+        (pl.col("category") == Category.OOM_KILLED.value) & (pl.col("source") == "logs")
+    ).with_columns(_pid=pl.col("message").str.extract(_ARBITER_KILL, 1))
+    kills = kills.filter(pl.col("_pid").is_not_null())
+    if kills.is_empty():
+        return findings
+    timeouts = (
+        findings.filter(pl.col("message").str.contains("WORKER TIMEOUT", literal=True))
+        .select(
+            "container",
+            _pid=pl.col("message").str.extract(_ARBITER_TIMEOUT, 1),
+            _timed_out=pl.col("ts"),
+        )
+        .drop_nulls("_pid")
+        .unique()
+    )
+    explained = (
+        kills.join(timeouts, on=["container", "_pid"])
+        .filter(
+            pl.col("ts").is_null()
+            | pl.col("_timed_out").is_null()
+            | (pl.col("_timed_out") <= pl.col("ts"))
+        )
+        .select("source", "id", "rule")
+        .unique()
+    )
+    return findings.join(explained, on=["source", "id", "rule"], how="anti")
 
 
 def with_field(findings: pl.DataFrame, name: str, value: pl.Expr) -> pl.DataFrame:
@@ -248,9 +294,25 @@ def transient(findings: pl.DataFrame, logs: pl.LazyFrame, window: timedelta) -> 
     normal = mine.filter(
         ~pl.col("level").is_in([Level.WARN.value, Level.ERROR.value, Level.FATAL.value])
         & ~pl.col("id").is_in(finding_ids)
+        & (pl.col("container") != COMPOSE_SERVICE)  # `api-1 exited with code 1` is no recovery
+        & ~pl.col("message").str.contains(_NOT_RECOVERY)
     ).select("service", pl.col("ts").alias("_ok_ts"))
     starts = mine.group_by("service").agg(pl.col("ts").min().alias("_start"))
-    bursts = burst.lazy().join(starts, on="service", how="left")
+    # a service that crashes after its burst did not recover from it
+    crashed = (
+        findings.filter(
+            (pl.col("category") == Category.CRASH_LOOP.value) & pl.col("ts").is_not_null()
+        )
+        .group_by("service")
+        .agg(pl.col("ts").max().alias("_crash"))
+    )
+    bursts = (
+        burst.join(crashed, on="service", how="left")
+        .filter(pl.col("_crash").is_null() | (pl.col("_crash") < pl.col("_first")))
+        .drop("_crash")
+        .lazy()
+        .join(starts, on="service", how="left")
+    )
     recovered = (
         normal.join(bursts, on="service", how="inner")
         .filter(

@@ -17,6 +17,7 @@ from typing import Final
 import polars as pl
 
 from incidentlog.detect.columns import FIELD_PREFIX
+from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import Category, EventAction
 
 __all__ = ["STOP_WINDOW", "drop_stop_exits"]
@@ -25,8 +26,6 @@ STOP_WINDOW: Final = timedelta(seconds=30)
 """A `die` this soon after a `kill`/`stop` of the same container is that stop's."""
 STOP_CODES: Final = (130, 137, 143)
 """128 + SIGINT, SIGKILL, SIGTERM: what a stop ends a process with."""
-COMPOSE: Final = "compose"
-"""The container of compose's own lines."""
 _STOPPING: Final = (
     r"^(?:Gracefully stopping|Aborting on container exit|(?:Stopping|Killing) \S+ \.\.\."
     r"|[ ✔✘⠿]*\s*Container \S+\s+(?:Stopping|Stopped|Killing|Killed|Removing|Removed)\b)"
@@ -70,7 +69,7 @@ def _stopped_die_events(events: pl.DataFrame) -> pl.Series:
 
 def _compose_lines_after_stop(logs: pl.LazyFrame) -> pl.Series:
     """Ids of compose's own lines after its first `Gracefully stopping…` line."""
-    own = logs.filter(pl.col("container") == COMPOSE)
+    own = logs.filter(pl.col("container") == COMPOSE_SERVICE)
     first = (
         own.filter(pl.col("message").str.contains(_STOPPING)).select(pl.col("seq").min()).collect()
     ).item()

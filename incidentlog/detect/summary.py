@@ -137,16 +137,37 @@ def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
         fallback = pl.lit(FALLBACKS.get(name, f"the {name}"))
         prose = _prose(value)
         word = _private_braces(_as_word(value, name))
+        template = _unfilled(template, name, value.is_null())
         template = template.str.replace_all(
-            "{!" + name + "}", pl.when(value.is_null()).then(fallback).otherwise(word), literal=True
+            "{!" + name + "}",
+            pl.when(value.is_null()).then(pl.lit(f"<{name}>")).otherwise(word),
+            literal=True,
         ).str.replace_all(
             "{" + name + "}", pl.when(value.is_null()).then(fallback).otherwise(prose), literal=True
         )
     for name, text in FALLBACKS.items():
-        template = template.str.replace_all("{!" + name + "}", text, literal=True)
+        template = _unfilled(template, name, pl.lit(True))
+        template = template.str.replace_all("{!" + name + "}", f"<{name}>", literal=True)
         template = template.str.replace_all("{" + name + "}", text, literal=True)
-    template = template.str.replace_all(r"\{!?([A-Za-z_][A-Za-z0-9_]*)\}", "the $1")
+    template = template.str.replace_all(r"\{!([A-Za-z_][A-Za-z0-9_]*)\}", "<$1>")
+    template = template.str.replace_all(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", "the $1")
     return _restore(template)
+
+
+def _unfilled(template: pl.Expr, name: str, missing: pl.Expr) -> pl.Expr:
+    """Where `name` has no value: a code span that is only it (`` `{host}` ``) reads as
+    prose ("the target host", not a host of that name), and `host {host}` as the fallback
+    alone ("Cannot resolve the target host"). Elsewhere in a code span (a command) it
+    becomes `<host>`, a slot to fill in (done by the caller). (`template` appears once
+    in the result: used twice per name, the expression would double with each name.)"""
+    for old, new in (
+        ("`{!" + name + "}`", "{" + name + "}"),
+        (f"{name} {{{name}}}", f"{{{name}}}"),
+    ):
+        template = template.str.replace_all(
+            old, pl.when(missing).then(pl.lit(new)).otherwise(pl.lit(old)), literal=True
+        )
+    return template
 
 
 def summarize_findings(findings: pl.DataFrame, *, redact: bool = True) -> pl.DataFrame:
