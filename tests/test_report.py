@@ -299,6 +299,13 @@ def test_compose_progress_lines_tell_the_states(tmp_path: Path) -> None:
         "migrate": ("exited", "exited with code 1", 1),
         "redis": ("running", "Started", 0),
     }
+    # a container compose last called `Created` that logs afterwards is running
+    log.write_text(
+        log.read_text(encoding="utf-8") + "api-1  | Listening on :8080\n", encoding="utf-8"
+    )
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    (api,) = [s for s in data["services"] if s["name"] == "api"]
+    assert (api["state"], api["state_text"]) == ("running", "running")
 
 
 def test_of_two_findings_at_once_the_one_naming_the_host_leads(tmp_path: Path) -> None:
@@ -320,3 +327,37 @@ def test_of_two_findings_at_once_the_one_naming_the_host_leads(tmp_path: Path) -
     issue = data["issues"][0]
     assert issue["category"] == "dns-resolution"
     assert "`postgres` does not resolve" in issue["fix"], issue["fix"]
+
+
+GUNICORN_BOOT = """\
+web-1  | 2026-01-05T12:00:00.000000000Z [2026-01-05 12:00:00 +0000] [1] [INFO] Starting gunicorn 22.0.0
+web-1  | 2026-01-05T12:00:01.000000000Z [2026-01-05 12:00:01 +0000] [7] [ERROR] Exception in worker process
+web-1  | 2026-01-05T12:00:01.000000001Z Traceback (most recent call last):
+web-1  | 2026-01-05T12:00:01.000000002Z   File "/app/wsgi.py", line 2, in <module>
+web-1  | 2026-01-05T12:00:01.000000003Z     from flask_cors import CORS
+web-1  | 2026-01-05T12:00:01.000000004Z ModuleNotFoundError: No module named 'flask_cors'
+web-1  | 2026-01-05T12:00:01.100000000Z [2026-01-05 12:00:01 +0000] [7] [INFO] Worker exiting (pid: 7)
+web-1  | 2026-01-05T12:00:01.300000000Z [2026-01-05 12:00:01 +0000] [1] [ERROR] Reason: Worker failed to boot.
+web-1 exited with code 3
+"""
+
+
+def test_an_after_effect_is_evidence_of_the_failure_it_follows(tmp_path: Path) -> None:
+    log = tmp_path / "up.log"
+    log.write_text(GUNICORN_BOOT, encoding="utf-8")
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    (issue,) = data["issues"]  # `Worker failed to boot` is no second issue
+    assert issue["category"] == "missing-module"
+    assert "flask_cors" in issue["title"]
+    # an uncaught exception an hour later is a failure of its own
+    later = (
+        "web-1  | 2026-01-05T13:10:00.000000000Z Traceback (most recent call last):\n"
+        'web-1  | 2026-01-05T13:10:00.000000001Z   File "/app/jobs.py", line 9, in run\n'
+        "web-1  | 2026-01-05T13:10:00.000000002Z KeyError: 'tenant'\n"
+    )
+    log.write_text(GUNICORN_BOOT + later, encoding="utf-8")
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    assert sorted(i["category"] for i in data["issues"]) == [
+        "missing-module",
+        "unhandled-exception",
+    ]

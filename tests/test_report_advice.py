@@ -163,7 +163,9 @@ def test_telling_line_finds_the_exception_under_a_heading() -> None:
         "Error: Cannot find module 'express'\nRequire stack:\n- /app/server.js\n"
     )
     assert telling_line(node) == "Error: Cannot find module 'express'"
-    node_app = "/app/server.js:12\n    db.query(sql)\n       ^\n\nTypeError: db.query is not a function\n"
+    node_app = (
+        "/app/server.js:12\n    db.query(sql)\n       ^\n\nTypeError: db.query is not a function\n"
+    )
     assert telling_line(node_app) == "TypeError: db.query is not a function"
 
 

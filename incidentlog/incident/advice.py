@@ -18,6 +18,7 @@ from incidentlog.incident.model import (
     FileRef,
     Issue,
 )
+from incidentlog.incident.ports import LOOPBACK, service_on_port
 from incidentlog.incident.probes import ProbeService, probe_fix
 from incidentlog.incident.services import ServiceStats
 from incidentlog.schema import Category
@@ -96,8 +97,12 @@ def advice(
     configs: Mapping[str, ContainerConfig],
     known_services: set[str],
     code: CodeFrame | None,
+    listening: Mapping[int, Sequence[str]] | None = None,
 ) -> Advice:
-    """Problem, root cause and fix of a cause: the rule's text, made specific where we can."""
+    """Problem, root cause and fix of a cause: the rule's text, made specific where we can.
+
+    `listening`: port -> the services that listen on it (to name who a loopback address meant).
+    """
     primary, services, fields = cause.primary, cause.services, cause.primary.fields
     title = Prose.markup(primary.title)
     who = join_names(services)
@@ -122,7 +127,10 @@ def advice(
         )
     if category == Category.DNS_RESOLUTION.value:
         return _dns(base, who, fields["host"], known_services) if fields.get("host") else base
-    if category == Category.EVENT_LOOP_CONFLICT.value and code is not None:
+    meant = _meant(cause, listening or {})
+    if meant is not None:
+        found = _loopback(base, who, fields["host"], fields["port"], meant)
+    elif category == Category.EVENT_LOOP_CONFLICT.value and code is not None:
         found = _event_loop(base, code, title)
     elif category == Category.OOM_KILLED.value:
         found = _oom(base, who, [configs[s].memory_limit for s in services if s in configs])
@@ -392,6 +400,41 @@ def _asyncio_run_fix(code: CodeFrame) -> Prose:
     )
 
 
+def _meant(cause: Cause, listening: Mapping[int, Sequence[str]]) -> str | None:
+    """The service a connection to a loopback address meant: the one that listens on its port."""
+    fields = cause.primary.fields
+    if cause.category not in _LOOPBACK_CATEGORIES or fields.get("host") not in LOOPBACK:
+        return None
+    targets = {service_on_port(listening, fields.get("port"), s) for s in cause.services}
+    return targets.pop() if len(targets) == 1 else None
+
+
+_LOOPBACK_CATEGORIES: Final = frozenset({Category.CONNECTION_REFUSED.value, Category.TIMEOUT.value})
+
+
+def _loopback(base: Advice, who: str, host: str, port: str, meant: str) -> Advice:
+    """A client that dials its own container (`localhost:27017`) for another service's port."""
+    return replace(
+        base,
+        problem=Prose.of(f"{who} connects to ", Code(f"{host}:{port}"), f" instead of {meant}"),
+        root_cause=Prose.of(
+            Code(host),
+            f" inside a container is that container itself, so {who} dials its own port ",
+            f"{port}; {meant} listens on {port} in its own container, reachable as ",
+            Code(f"{meant}:{port}"),
+            " on the compose network.",
+        ),
+        fix=Prose.of(
+            f"Point {who} at ",
+            Code(f"{meant}:{port}"),
+            " (the compose service name) instead of ",
+            Code(host),
+            " in its connection settings (environment, URL or config file), then recreate it.",
+        ),
+        kind="change-config",
+    )
+
+
 def _dns(base: Advice, who: str, host: str, known_services: set[str]) -> Advice:
     """A host name that does not resolve; named when it is not a service of the compose file."""
     found = replace(
@@ -464,7 +507,13 @@ def _crash_bits(st: ServiceStats, policy: str | None) -> list[Prose]:
         down = f", {st.exits} of them took the container down{code_words}" if st.exits else ""
         bits.append(Prose.of(f"OOM-killed {plural(st.ooms, 'time')}{down}"))
     elif st.exits > 1:
-        span = f" from {clock(st.first_exit)} to {clock(st.last_exit)}" if st.first_exit else ""
+        span = (
+            ""
+            if st.first_exit is None
+            else f" at {clock(st.first_exit)}"
+            if clock(st.first_exit) == clock(st.last_exit)
+            else f" from {clock(st.first_exit)} to {clock(st.last_exit)}"
+        )
         bits.append(Prose.of(f"crashed {st.exits} times{code_words}{span}"))
     else:
         when = f" at {clock(st.last_exit)}" if st.last_exit else ""
@@ -478,9 +527,11 @@ def _crash_bits(st: ServiceStats, policy: str | None) -> list[Prose]:
         )
         bits.append(Prose.of(f"restarted {plural(st.restarts, 'time')}", how, pending))
     elif st.exits and st.state == "exited":
+        after = " after the last exit" if st.exits > 1 else ""  # it ran again between them
         bits.append(
             Prose.of(
-                "not restarted", Prose.of(" (restart policy ", Code(policy), ")") if policy else ""
+                f"not restarted{after}",
+                Prose.of(" (restart policy ", Code(policy), ")") if policy else "",
             )
         )
     return bits
@@ -503,7 +554,7 @@ def _records_bit(unit: Unit, st: ServiceStats) -> str:
         gap = (primary.last_seen - primary.first_seen).total_seconds() / (primary.count - 1)
         every = f"{round(gap)} s" if gap < 120 else format_duration(gap)
         span = f", about every {every}"
-    return f"the error recurred {primary.count} times{span}"
+    return f"the error was logged {primary.count} times{span}"
 
 
 def ranking(rank: int, cause: Cause) -> Prose:

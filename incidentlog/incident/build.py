@@ -188,7 +188,9 @@ def _issue(n: int, cause: Cause, stack: Stack, seen: _Seen, now: datetime) -> Is
         ),
         None,
     )
-    advice = adv.advice(cause, stack.stats, stack.configs, set(stack.compose_services), code)
+    advice = adv.advice(
+        cause, stack.stats, stack.configs, set(stack.compose_services), code, stack.listening
+    )
     ends = resolved_at(cause.services, cause.last_seen, stack.stats, stack.events, stack.window_end)
     members = cause.members[:3]
     category = cause.category

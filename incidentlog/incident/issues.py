@@ -22,7 +22,9 @@ import polars as pl
 
 from incidentlog.detect import service_of_container
 from incidentlog.incident.model import Symptom
+from incidentlog.incident.ports import LOOPBACK, is_address, service_on_port
 from incidentlog.incident.services import Stack
+from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import Category, Level, Severity
 from incidentlog.text import Code, Prose, plural
 
@@ -209,7 +211,8 @@ class RemoteSymptom:
 
 
 def _upstream_of(unit: Unit, stack: Stack) -> str | None:
-    """The other service a remote failure names as its host, if it names one of the stack."""
+    """The other service a remote failure names as its host, if it names one of the stack;
+    for an address (`172.19.0.3:3000`), the one service that listens on its port."""
     if unit.category not in REMOTE_CATEGORIES:
         return None
     for r in unit.findings:
@@ -218,6 +221,10 @@ def _upstream_of(unit: Unit, stack: Stack) -> str | None:
             target = service_of_container(host, stack.services, stack.containers, stack.projects)
             if target in stack.services and target != unit.service:
                 return target
+            if is_address(host) and host not in LOOPBACK:
+                listener = service_on_port(stack.listening, r.fields.get("port"), unit.service)
+                if listener is not None:
+                    return listener
     return None
 
 
@@ -233,9 +240,18 @@ def split_causes(
     # Remote failures pointing at a service that has its own cause are that cause's symptoms.
     with_cause = {u.service for u in cause_units if _upstream_of(u, stack) is None}
 
+    # a target with only symptoms (its exits, a failed health check) becomes an issue of its own
+    with_symptoms = {
+        u.service
+        for u in units.values()
+        if u.category in SYMPTOM_CATEGORIES and u.service not in transient
+    }
+
     def failing(target: str) -> bool:
         st = stack.stats.get(target)
-        return target in with_cause or bool(st is not None and st.restarts)
+        return (
+            target in with_cause or target in with_symptoms or bool(st is not None and st.restarts)
+        )
 
     remote: list[RemoteSymptom] = []
     kept: list[Unit] = []
@@ -257,8 +273,52 @@ def split_causes(
             )
         else:
             kept.append(u)
+    kept = _fold_after_effects(kept)
     kept.extend(_causeless(units, transient, kept, remote))
     return kept, remote
+
+
+AFTER_EFFECT_WINDOW: Final = timedelta(seconds=60)
+"""How close an uncaught exception must come to a specific failure of its service to be
+that failure's after-effect."""
+
+
+def _fold_after_effects(kept: list[Unit]) -> list[Unit]:
+    """A service's uncaught exceptions (gunicorn's `Worker failed to boot`, Spring's
+    `Application run failed`, the traceback of a failure a specific rule named) that come
+    with a specific failure of the same service are that failure's evidence, not an issue
+    of their own: those findings join its unit. Far apart in time, they stay apart."""
+    generic = Category.UNHANDLED_EXCEPTION.value
+    out: list[Unit] = []
+    for u in kept:
+        if u.category != generic:
+            out.append(u)
+            continue
+        hosts = [
+            v
+            for v in kept
+            if v.service == u.service
+            and v.category != generic
+            and severity_rank(v.primary.severity) >= severity_rank(u.primary.severity)
+        ]
+        alone: list[Finding] = []
+        for r in u.findings:
+            host = next((v for v in hosts if _together(r.first_seen, v.first_seen)), None)
+            if host is None:
+                alone.append(r)
+            else:
+                host.findings.append(r)
+        if alone:
+            u.findings[:] = alone
+            out.append(u)
+    return out
+
+
+def _together(a: datetime | None, b: datetime | None) -> bool:
+    """Both undated, or within AFTER_EFFECT_WINDOW of each other."""
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= AFTER_EFFECT_WINDOW
 
 
 def _causeless(
@@ -434,14 +494,10 @@ def add_dependants(causes: Sequence[Cause], stack: Stack) -> None:
             todo.extend((down, d) for d in sorted(dependants.get(down, ())))
 
 
-COMPOSE = "compose"
-"""The container of compose's own lines: about a service, not its output."""
-
-
 def _dependant_symptom(stack: Stack, cause: Cause, up: str, down: str) -> Symptom | None:
     """`down` never started, or logged errors while `up` was failing (None: it was fine)."""
     logs, events = stack.logs, stack.events
-    own_output = (pl.col("service") == down) & (pl.col("container") != COMPOSE)
+    own_output = (pl.col("service") == down) & (pl.col("container") != COMPOSE_SERVICE)
     if logs.filter(own_output).is_empty() and events.filter(pl.col("service") == down).is_empty():
         return Symptom(
             down,

@@ -120,6 +120,15 @@ class Issue:
     detection_delay_seconds: float | None = None
     """From `first_seen` to `detected_at`."""
 
+    @property
+    def start(self) -> datetime | None:
+        """Its first evidence; for a cause the evidence leaves undated (an app that prints no
+        times), the first dated evidence of its symptoms."""
+        if self.first_seen is not None:
+            return self.first_seen
+        dated = [y.first_seen for y in self.symptoms if y.first_seen is not None]
+        return min(dated) if dated else None
+
 
 @dataclass(frozen=True)
 class Probe:

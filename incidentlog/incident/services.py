@@ -16,6 +16,8 @@ import polars as pl
 
 from incidentlog.incident.health import probe_of, service_detail, unhealthy_after
 from incidentlog.incident.model import Issue, ServiceState
+from incidentlog.incident.ports import listening_ports
+from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.schema import EventAction, Level
 from incidentlog.sources import Evidence
@@ -32,8 +34,6 @@ __all__ = [
 ]
 
 UTC_NS = pl.Datetime("ns", "UTC")
-COMPOSE: Final = "compose"
-"""The container of compose's own lines (their `service` is the service they name)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,8 @@ class Stack:
     """Service -> its containers as the engine named them (sorted)."""
     depends_on: dict[str, list[str]]
     compose_services: list[str]
+    listening: dict[int, list[str]]
+    """Port -> the services listening on it (their start-up lines, else their image's port)."""
 
 
 def read_stack(
@@ -168,6 +170,7 @@ def read_stack(
         container_names=dict(engine_names.iter_rows()),
         depends_on=evidence.depends_on,
         compose_services=evidence.compose_services,
+        listening=listening_ports(logs, configs, services),
     )
 
 
@@ -370,8 +373,16 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
     state: pl.Expr = pl.lit(None, dtype=pl.String)
     for pattern, name in reversed(_COMPOSE_STATES):
         state = pl.when(pl.col("message").str.contains(pattern)).then(pl.lit(name)).otherwise(state)
-    return (
-        logs.filter((pl.col("container") == COMPOSE) & (pl.col("service") != COMPOSE))
+    # a container compose last called `Created` that logs after that line is running
+    logged_after = (
+        logs.filter(pl.col("container") != COMPOSE_SERVICE)
+        .group_by("service")
+        .agg(pl.col("seq").max().alias("_own_last"))
+    )
+    said = (
+        logs.filter(
+            (pl.col("container") == COMPOSE_SERVICE) & (pl.col("service") != COMPOSE_SERVICE)
+        )
         .with_columns(state.alias("_compose_state"))
         .drop_nulls("_compose_state")
         .sort("seq")
@@ -403,7 +414,19 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             .unique()
             .sort()
             .alias("_compose_codes"),
+            pl.col("seq").last().alias("_said_at"),
         )
+    )
+    running = (pl.col("_compose_state") == "created") & (
+        pl.col("_own_last") > pl.col("_said_at")
+    ).fill_null(False)
+    return (
+        said.join(logged_after, on="service", how="left")
+        .with_columns(
+            _compose_state=pl.when(running).then(pl.lit("running")).otherwise("_compose_state"),
+            _compose_text=pl.when(running).then(pl.lit("running")).otherwise("_compose_text"),
+        )
+        .drop("_own_last", "_said_at")
     )
 
 

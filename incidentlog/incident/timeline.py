@@ -165,7 +165,8 @@ def timeline(
     if window_end is not None:
         needs = groups.needs_attention
         text = (
-            f"evidence ends: {len(needs)} services need attention"
+            f"evidence ends: {plural(len(needs), 'service')}"
+            f" {'needs' if len(needs) == 1 else 'need'} attention"
             if needs
             else "evidence ends: all services healthy"
         )
@@ -296,12 +297,15 @@ def incident_times(
     window_end: datetime | None,
 ) -> Times:
     by_name = {s.name: s for s in states}
-    started = min((i.first_seen for i in issues if i.first_seen is not None), default=None)
+    started = min((i.start for i in issues if i.start is not None), default=None)
     first_unhealthy = min(
         (
             t
             for s in groups.affected
-            if not by_name[s].transient and (t := by_name[s].first_unhealthy) is not None
+            # (an issue can name a service that left no records: an upstream named in a message)
+            if (x := by_name.get(s)) is not None
+            and not x.transient
+            and (t := x.first_unhealthy) is not None
         ),
         default=None,
     )

@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from incidentlog.incident.probes import probe_url
+from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.text import Code, Prose, clock, join_names, plural
 
 __all__ = ["HttpCounts", "http_counts", "issue_users", "last_lines", "users_line"]
 
 _ACCESS: Final = r'"(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (?P<path>\S+) HTTP/[0-9.]+" (?P<status>[1-5]\d\d)\b'
-COMPOSE: Final = "compose"
 LAST_LINE_CHARS: Final = 80
 
 
@@ -53,7 +53,7 @@ def http_counts(logs: pl.DataFrame, probes: Mapping[str, str | None]) -> dict[st
         schema={"service": pl.String, "_probe_path": pl.String},
     )
     hits = (
-        logs.filter(pl.col("container") != COMPOSE)
+        logs.filter(pl.col("container") != COMPOSE_SERVICE)
         .select("service", "ts", pl.col("message").str.extract_groups(_ACCESS).alias("_a"))
         .unnest("_a")
         .drop_nulls("status")
@@ -102,7 +102,9 @@ def _path(command: str | None) -> str | None:
 def last_lines(logs: pl.DataFrame, services: Sequence[str]) -> dict[str, str]:
     """The last line each service printed itself (compose's lines about it left out)."""
     own = (
-        logs.filter(pl.col("service").is_in(list(services)) & (pl.col("container") != COMPOSE))
+        logs.filter(
+            pl.col("service").is_in(list(services)) & (pl.col("container") != COMPOSE_SERVICE)
+        )
         .sort("ts", "seq", nulls_last=False)
         .group_by("service", maintain_order=True)
         .agg(pl.col("message").last())

@@ -167,6 +167,8 @@ class ReportView:
     """Services with anything to count (all-zero rows left out)."""
     files: list[FileRow] = field(default_factory=list)
     started_by: int | None = None
+    started_by_symptom: bool = False
+    """The issue's own evidence has no time: the start is its first dated symptom."""
     """The issue whose first evidence started the incident (None when focus left it out)."""
     affected_others: list[str] = field(default_factory=list)
     """Affected services that do not need attention any more."""
@@ -216,8 +218,17 @@ def _view(incident: Incident, part: str = "all") -> ReportView:
         files=_file_rows(incident.files),
         affected_others=[s for s in incident.affected if s not in incident.needs_attention],
         started_by=next(
-            (i.id for i in incident.issues if i.first_seen and i.first_seen == incident.started_at),
+            (
+                i.id
+                for i in incident.issues
+                if incident.started_at and i.start == incident.started_at
+            ),
             None,
+        ),
+        started_by_symptom=any(
+            i.first_seen is None and i.start == incident.started_at
+            for i in incident.issues
+            if incident.started_at
         ),
         streaks=any(
             s.probe and s.probe.failing_streak for s in incident.services if s.needs_attention

@@ -1,0 +1,143 @@
+"""Which service listens on which port: to name the service behind an address.
+
+A refused connection often names an address, not a service: nginx's upstream
+`172.19.0.3:3000`, or `127.0.0.1:27017` from an app that should have dialled
+`mongo:27017`. The port tells who was meant, when one service of the stack
+listens on it: the port its start-up line printed (`Server listening on
+http://0.0.0.0:3000`, Postgres' `listening on IPv4 address "0.0.0.0", port
+5432`, mongod's `"port":27017`), else the well-known port of its image or name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+import polars as pl
+
+from incidentlog.topology import ContainerConfig
+
+__all__ = ["LOOPBACK", "is_address", "listening_ports", "service_on_port"]
+
+_LISTENING: Final = (
+    r"(?i)(?:listening|accepting connections|waiting for connections|running on|running mode|started on"
+    r"|serving|bound to|initialized with port|started server on|server started|ready for connections)"
+    r".{0,80}?"
+    r"(?:\bport\W{0,3}(?P<a>\d{2,5})\b"
+    r"|(?:^|[\s/\"'(=])(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|localhost|\*|::)?:(?P<b>\d{2,5})\b)"
+)
+"""A start-up line saying where the process listens, and the port in it."""
+
+WELL_KNOWN: Final = {
+    "postgres": 5432,
+    "postgresql": 5432,
+    "postgis": 5432,
+    "timescaledb": 5432,
+    "mysql": 3306,
+    "mariadb": 3306,
+    "mongo": 27017,
+    "mongodb": 27017,
+    "redis": 6379,
+    "valkey": 6379,
+    "rabbitmq": 5672,
+    "rabbit": 5672,
+    "elasticsearch": 9200,
+    "opensearch": 9200,
+    "kafka": 9092,
+    "zookeeper": 2181,
+    "memcached": 11211,
+    "minio": 9000,
+    "nats": 4222,
+    "clickhouse": 8123,
+    "cassandra": 9042,
+}
+"""Default ports of the images people run beside their apps, by image or service name."""
+
+SIGNATURES: Final = (
+    (r"database system is ready to accept connections", 5432),  # postgres
+    (r"^(?:\d+:[CMSX] .*)?\bReady to accept connections\b", 6379),  # redis
+    (r"Server startup complete; \d+ plugins started", 5672),  # rabbitmq
+    (r"\bmongod startup complete\b|\bWaiting for connections\b", 27017),  # mongod
+)
+"""Start-up lines that name the server by its words, not its port: its default port."""
+
+LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "[::1]", "ip6-localhost"})
+"""Hosts that, inside a container, are the container itself."""
+
+
+def listening_ports(
+    logs: pl.DataFrame, configs: Mapping[str, ContainerConfig], services: Sequence[str]
+) -> dict[int, list[str]]:
+    """Port -> the services that listen on it (sorted), as their logs and images say."""
+    said = (
+        logs.lazy()
+        .filter(pl.col("service").is_in(list(services)))
+        .select(
+            "service",
+            pl.col("message").str.extract_groups(_LISTENING).alias("_m"),
+        )
+        .select(
+            "service",
+            pl.coalesce(pl.col("_m").struct.field("a"), pl.col("_m").struct.field("b"))
+            .cast(pl.Int64, strict=False)
+            .alias("port"),
+        )
+        .filter(pl.col("port").is_between(1, 65535))
+        .unique()
+        .collect()
+    )
+    out: dict[int, set[str]] = {}
+    for service, port in said.iter_rows():
+        out.setdefault(port, set()).add(service)
+    heard = {s for s, _ in said.iter_rows()}
+    quiet = [s for s in services if s not in heard]
+    if quiet:
+        mine = logs.filter(pl.col("service").is_in(quiet))
+        for pattern, port in SIGNATURES:
+            for service in (
+                mine.filter(pl.col("message").str.contains(pattern)).get_column("service").unique()
+            ):
+                if service not in heard:
+                    out.setdefault(port, set()).add(service)
+                    heard.add(service)
+    for service in services:
+        if service in heard:
+            continue
+        conf = configs.get(service)
+        port = _well_known(service, conf.image if conf else None)
+        if port is not None:
+            out.setdefault(port, set()).add(service)
+    return {port: sorted(names) for port, names in out.items()}
+
+
+def _well_known(service: str, image: str | None) -> int | None:
+    """The default port of the service's image, or of a service named like one."""
+    if image:
+        name = image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+        if name in WELL_KNOWN:
+            return WELL_KNOWN[name]
+    for word in re.split(r"[-_.]", service.lower()):
+        if word in WELL_KNOWN:
+            return WELL_KNOWN[word]
+    return None
+
+
+def service_on_port(
+    listening: Mapping[int, Sequence[str]], port: str | None, caller: str
+) -> str | None:
+    """The one service other than `caller` that listens on `port` (None if none or several)."""
+    if not port or not port.isdigit():
+        return None
+    others = [s for s in listening.get(int(port), ()) if s != caller]
+    return others[0] if len(others) == 1 else None
+
+
+def is_address(host: str) -> bool:
+    """An IP address (what a client dials when it was given one, or resolved a name)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

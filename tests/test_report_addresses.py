@@ -1,0 +1,122 @@
+"""Addresses instead of service names: who a refused `172.19.0.3:3000` or `127.0.0.1:27017`
+meant, told by the port the services listen on (their start-up lines, else their image)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from incidentlog.incident.ports import listening_ports, service_on_port
+from incidentlog.render.report import generate_report
+from incidentlog.topology import ContainerConfig
+
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+UP = """\
+Attaching to api-1, mongo-1, web-1
+mongo-1  | {"t":{"$date":"2026-12-02T18:40:11.201+00:00"},"s":"I","c":"NETWORK","id":23016,\
+"ctx":"listener","msg":"Waiting for connections","attr":{"port":27017,"ssl":"off"}}
+api-1    | Server listening on http://0.0.0.0:3000
+api-1    | MongooseServerSelectionError: connect ECONNREFUSED 127.0.0.1:27017
+api-1    |     at _handleConnectionErrors (/app/node_modules/mongoose/lib/connection.js:1110:11)
+api-1    |\x20
+api-1    | Node.js v20.11.1
+api-1 exited with code 1
+web-1    | 2026/12/02 18:40:15 [error] 29#29: *1 connect() failed (111: Connection refused) \
+while connecting to upstream, client: 172.19.0.1, server: _, request: "GET /api/orders \
+HTTP/1.1", upstream: "http://172.19.0.3:3000/api/orders", host: "localhost:8080"
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "port"),
+    [
+        ("Server listening on http://0.0.0.0:3000", 3000),
+        ('LOG:  listening on IPv4 address "0.0.0.0", port 5432', 5432),
+        ("[INFO] Listening at: http://0.0.0.0:8000 (1)", 8000),
+        ("INFO:     Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C to quit)", 8000),
+        ("Tomcat started on port 8080 (http) with context path ''", 8080),
+        ("Now listening on: http://[::]:80", 80),
+        ("1:M 01 Aug 2025 10:00:00.000 * Running mode=standalone, port=6379.", 6379),
+        ("http server started on [::]:8080", 8080),
+        ('"msg":"Waiting for connections","attr":{"port":27017,"ssl":"off"}', 27017),
+        (
+            "mysqld: ready for connections. Version: '8.0.36'  socket: "
+            "'/var/run/mysqld/mysqld.sock'  port: 3306  MySQL Community Server - GPL.",
+            3306,
+        ),
+        # no port printed: the server's own words give its default
+        (
+            "2026-02-01 10:00:00.101 UTC [1] LOG:  database system is ready to accept connections",
+            5432,
+        ),
+        ("1:M 01 Feb 2026 10:00:00.120 * Ready to accept connections tcp", 6379),
+    ],
+)
+def test_start_up_lines_say_the_port(line: str, port: int) -> None:
+    logs = pl.DataFrame({"service": ["svc"], "message": [line]})
+    assert listening_ports(logs, {}, ["svc"]) == {port: ["svc"]}
+
+
+def test_a_service_that_says_its_port_is_not_given_a_default_as_well() -> None:
+    logs = pl.DataFrame(
+        {
+            "service": ["pg", "pg"],
+            "message": [
+                'LOG:  listening on IPv4 address "0.0.0.0", port 6543',
+                "LOG:  database system is ready to accept connections",
+            ],
+        }
+    )
+    assert listening_ports(logs, {}, ["pg"]) == {6543: ["pg"]}
+
+
+def test_times_are_not_ports_and_images_give_the_default() -> None:
+    logs = pl.DataFrame({"service": ["svc"], "message": ["server started at 10:00:05"]})
+    configs = {"db": ContainerConfig(image="docker.io/library/postgres:16-alpine")}
+    found = listening_ports(logs, configs, ["svc", "db", "cache-redis"])
+    assert found == {5432: ["db"], 6379: ["cache-redis"]}
+    assert service_on_port(found, "5432", "api") == "db"
+    assert service_on_port(found, "5432", "db") is None  # not itself
+    assert service_on_port(found, "9999", "api") is None
+
+
+def test_loopback_address_names_the_service_meant_and_the_proxy_is_its_symptom(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "up.log"
+    log.write_text(UP, encoding="utf-8")
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    (issue,) = data["issues"]
+    assert issue["services"] == ["api"]
+    assert "`mongo:27017`" in issue["fix"] and "`127.0.0.1`" in issue["fix"]
+    assert "inside a container is that container itself" in issue["root_cause"]
+    web = [y for y in issue["symptoms"] if y["service"] == "web"]
+    assert web and web[0]["via"] == "host 172.19.0.3"
+    # api prints no times: the incident starts at its first dated symptom
+    assert data["started_at"].startswith("2026-12-02T18:40:15")
+    md = generate_report([str(log)], fmt="md", now=NOW)
+    assert "18:40:15 UTC: first dated evidence (a symptom) of #1" in md
+
+
+def test_refusals_by_a_service_that_only_exits_are_symptoms_of_its_exits(tmp_path: Path) -> None:
+    log = tmp_path / "up.log"
+    log.write_text(
+        "api-1  | 2026-11-03T10:00:00.000000000Z Error: connect ECONNREFUSED redis:6379\n"
+        "redis-1 exited with code 1\n"
+        "redis-1 exited with code 1\n"
+        "api-1  | 2026-11-03T10:00:03.000000000Z Error: connect ECONNREFUSED redis:6379\n",
+        encoding="utf-8",
+    )
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    (issue,) = data["issues"]  # redis's exits; api's refusals are their downstream
+    assert issue["services"] == ["redis"]
+    assert [(y["service"], y["via"]) for y in issue["symptoms"] if y["service"] == "api"] == [
+        ("api", "host redis")
+    ]
+    md = generate_report([str(log)], fmt="md", now=NOW)
+    assert "crashed 2 times (exit code 1); not restarted after the last exit" in md
