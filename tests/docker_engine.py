@@ -184,6 +184,8 @@ def find_or_start_engine(workdir: Path) -> DockerEngine:
 
 def start_dockerd(workdir: Path) -> DockerEngine:
     """Start a private `dockerd` with its data under `workdir`; wait until it answers."""
+    if shutil.which("dockerd") is None:
+        raise EngineUnavailableError("no dockerd on PATH (CI installs Debian's docker.io)")
     data_root = workdir / "docker-data"
     data_root.mkdir(parents=True, exist_ok=True)
     # Unix socket paths are limited to 108 bytes and dockerd puts 64-hex-digit
