@@ -437,3 +437,46 @@ def test_stamp_shaped_text_that_is_no_time_stays_in_the_message(tmp_path: Path) 
     logs = ingest(tmp_path, "web-1  | 0000-00-00T00:00:00Z is not a time\nweb-1  | ok\n")
     assert logs.get_column("message").to_list() == ["0000-00-00T00:00:00Z is not a time", "ok"]
     assert logs.get_column("ts").null_count() == 2
+
+
+BUILDKIT = """\
+[+] Building 16.4s (10/12)
+ => [web internal] load build definition from Dockerfile              0.0s
+ => CACHED [web 2/6] WORKDIR /srv/app                                 0.0s
+ => ERROR [web 4/6] RUN npm ci --omit=dev                            14.6s
+------
+ > [web 4/6] RUN npm ci --omit=dev:
+4.117 npm error code EUSAGE
+------
+Dockerfile:9
+--------------------
+   9 | >>> RUN npm ci --omit=dev
+--------------------
+failed to solve: process "/bin/sh -c npm ci --omit=dev" did not complete successfully: exit code: 1
+"""
+
+CLASSIC_BUILD = """\
+Building worker
+Step 4/7 : RUN pip install -r requirements.txt
+ ---> Running in 5e8b0c2d7f19
+ERROR: No matching distribution found for billing-sdk==2.9.1
+The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 1
+ERROR: Service 'worker' failed to build : Build failed
+"""
+
+
+@pytest.mark.parametrize(("text", "service"), [(BUILDKIT, "web"), (CLASSIC_BUILD, "worker")])
+def test_an_image_build_is_the_service_it_builds(tmp_path: Path, text: str, service: str) -> None:
+    result = read_inputs([_write(tmp_path, text)])
+    assert result.summary.sources[0].format is InputFormat.COMPOSE
+    logs = result.logs.sort("seq")
+    # every line is kept; the step's output and compose's last words are the service's
+    assert "\n".join(logs.get_column("message")).count("\n") + 1 == len(text.splitlines())
+    services = set(logs.filter(pl.col("service") != "compose").get_column("service"))
+    assert services == {service}
+    last = logs.row(-1, named=True)
+    assert last["service"] == service
+    failing = logs.filter(pl.col("message").str.contains("npm error|No matching distribution"))
+    assert failing.get_column("service").to_list() == [service]
+    # the Dockerfile excerpt (`   9 | >>> RUN`) is no container named 9
+    assert "9" not in set(logs.get_column("container"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+import incidentlog
 from incidentlog.detect import Source, check_rule_packs, check_rules, load_rules
 from incidentlog.errors import RuleError
 from incidentlog.schema import Category, EventAction, Severity
@@ -181,3 +183,17 @@ def test_rules_check_command(tmp_path: Path) -> None:
     problems, ruleset = check_rule_packs([write(tmp_path, "bad.toml", BAD)])
     assert ruleset is None
     assert problems == list(check_rules([tmp_path / "bad.toml"])) and problems
+
+
+def test_a_copy_of_the_builtin_packs_is_read_once(tmp_path: Path) -> None:
+    """`rules check incidentlog/rules` (the source checkout's packs) checks them, it does
+    not report each of their rules as a duplicate of itself."""
+    packaged = Path(incidentlog.__file__).parent / "rules"
+    copy = tmp_path / "rules"
+    shutil.copytree(packaged, copy)
+    assert check_rules([copy]) == []
+    assert len(load_rules([copy])) == len(load_rules())
+    # an edited copy is a pack of its own: its ids clash with the built-ins'
+    core = copy / "core.toml"
+    core.write_text(core.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert any("duplicate id" in p for p in check_rules([copy]))

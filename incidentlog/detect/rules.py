@@ -503,7 +503,12 @@ def _builtin_sources() -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def _user_sources(paths: Sequence[Path | str], out: _Collector) -> list[tuple[str, str]]:
+def _user_sources(
+    paths: Sequence[Path | str], out: _Collector, builtin: Sequence[tuple[str, str]] = ()
+) -> list[tuple[str, str]]:
+    """The packs at `paths`; a copy of one of the `builtin` packs read with them (`rules
+    check incidentlog/rules`, `--rules` naming the packaged folder) is that pack, read once."""
+    known = {body for _, body in builtin}
     found: list[tuple[str, str]] = []
     for raw in paths:
         path = Path(raw)
@@ -518,9 +523,12 @@ def _user_sources(paths: Sequence[Path | str], out: _Collector) -> list[tuple[st
             continue
         for file in files:
             try:
-                found.append((str(file), file.read_text(encoding="utf-8")))
+                body = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 out.add(str(file), f"cannot read rule pack: {exc}")
+                continue
+            if body not in known:
+                found.append((str(file), body))
     return found
 
 
@@ -590,7 +598,7 @@ def load_rules(extra_paths: Sequence[Path | str] = (), *, builtin: bool = True) 
     out = _Collector()
     sources = _builtin_sources() if builtin else []
     configured = configured_rule_paths(out) if builtin else []
-    sources += _user_sources([*configured, *extra_paths], out)
+    sources += _user_sources([*configured, *extra_paths], out, sources)
     ruleset = _build(sources, out)
     if out.problems:
         count = len(out.problems)
@@ -608,7 +616,7 @@ def rule_sources_key(extra_paths: Sequence[Path | str] = (), *, builtin: bool = 
     out = _Collector()
     sources = _builtin_sources() if builtin else []
     configured = configured_rule_paths(out) if builtin else []
-    sources += _user_sources([*configured, *extra_paths], out)
+    sources += _user_sources([*configured, *extra_paths], out, sources)
     text = "\0".join([*(f"{path}\0{body}" for path, body in sources), *out.problems])
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -616,6 +624,7 @@ def rule_sources_key(extra_paths: Sequence[Path | str] = (), *, builtin: bool = 
 def check_rules(paths: Sequence[Path | str] = ()) -> list[str]:
     """Every problem in the given packs (checked together with the built-ins), or []."""
     out = _Collector()
-    sources = _builtin_sources() + _user_sources(paths, out)
+    builtin = _builtin_sources()
+    sources = builtin + _user_sources(paths, out, builtin)
     _build(sources, out)
     return out.problems

@@ -43,6 +43,10 @@ COMPOSE_OWN = (
     r"failed to read \S*\.env\S*: |"
     r"env file \S+ not found|Failed to load \S*\.env|Unsupported config option for |"
     r"\(root\) Additional propert|services\.\S+ (?:value |contains |must |Additional |additional |is |does )|"
+    # image builds: BuildKit progress (`=> ERROR [web 4/6] RUN ...`, `> [web 4/6] ...:`,
+    # `#12 [web 4/6] ...`), its last words, and v1's classic builder
+    r"\s*=> |\s*> \[[\w.-]+ |#\d+ \[[\w.-]+ |(?:ERROR: |target \S+: )?failed to solve:|"
+    r"Building [\w.-]+\s*$|ERROR: Service '[\w.-]+' failed to build|"
     # image pulls: bare v2 errors and the `✘ api Error ...` progress line
     r"no matching manifest for |manifest for \S+ not found|pull access denied for |"
     r"\s*[✔✘⠿]?\s*[\w.-]+ +(?:Error|Warning) +(?:pull access denied|manifest|no matching manifest))"
@@ -64,12 +68,23 @@ _SUBJECTS = (
     r"^(?:Creating|Starting|Recreating|Stopping|Killing|Removing) /?([A-Za-z0-9][\w.-]*) \.\.\.",
     r"(?i)\bcontainer /?([A-Za-z0-9][\w.-]*) (?:is unhealthy|exited)",
     r"^\s*[✔✘⠿]?\s*([A-Za-z0-9][\w.-]*) +(?:Error|Warning) +",
+    # builds: the service BuildKit names first in brackets (`[web 4/6]`, `[web internal]`)
+    r"^\s*(?:=> (?:[A-Z]+ )?|> |#\d+ )\[([A-Za-z0-9][\w.-]*) ",
+    r"^target ([A-Za-z0-9][\w.-]*): failed to solve",
+    r"^Building ([A-Za-z0-9][\w.-]*)\s*$",
+    r"^ERROR: Service '([A-Za-z0-9][\w.-]*)' failed to build",
+    r"^\s*[✔✘⠿]*\s*(?:Image|Service) /?([A-Za-z0-9][\w.-]*)\s+(?:Building|Built)",
 )
 """The container or service a compose line is about (first capture of the first match)."""
-_AFTER_START = r"^(?:Error response from daemon|Error: |ERROR: (?:for )?[^f])"
-"""Daemon errors that name nothing: they are about the container compose was starting."""
+_AFTER_START = (
+    r"^(?:Error response from daemon|Error: |ERROR: (?:for )?[^f]|(?:ERROR: )?failed to solve)"
+)
+"""Daemon and build errors that name nothing: they are about the container compose was
+starting, or the image it was building."""
 _STARTING = (
-    r"(?:\bContainer \S+\s+(?:Creat|Start|Recreat)|^(?:Creating|Starting|Recreating) \S+ \.\.\.)"
+    r"(?:\bContainer \S+\s+(?:Creat|Start|Recreat)|^(?:Creating|Starting|Recreating) \S+ \.\.\."
+    r"|^\s*(?:=> (?:[A-Z]+ )?|> |#\d+ )\[[\w.-]+ |^Building [\w.-]+\s*$"
+    r"|\b(?:Image|Service) \S+\s+Building)"
 )
 
 

@@ -132,10 +132,19 @@ def sniff_format(head: bytes) -> InputFormat | None:
     return InputFormat.RAW  # plain or structured (JSON lines) application output
 
 
+_BUILD_OUTPUT = re.compile(
+    r"^(?:Step \d+/\d+ : | ---> |\s*\d+ \| |-{6,}\s*$|#\d+ |Dockerfile(?:\.\S+)?:\d+\s*$"
+    r"|\d+\.\d+ )"
+)
+"""Lines of an image build between compose's: classic builder steps, BuildKit step output
+(`4.117 npm error ...`, `#12 ...`) and its Dockerfile excerpt."""
+
+
 def _compose_line(line: str) -> bool:
-    """A `name | …` line or one of compose's own, maybe after a time a viewer put first."""
+    """A `name | …` line, one of compose's own (maybe after a time a viewer put first),
+    or a line of an image build compose ran."""
     line = _LEADING_STAMP.sub("", line, count=1)
-    return bool(_PREFIXED.match(line) or _OWN.match(line))
+    return bool(_PREFIXED.match(line) or _OWN.match(line) or _BUILD_OUTPUT.match(line))
 
 
 def _opens_json_document(first: str) -> bool:
