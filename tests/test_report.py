@@ -361,3 +361,14 @@ def test_an_after_effect_is_evidence_of_the_failure_it_follows(tmp_path: Path) -
         "missing-module",
         "unhandled-exception",
     ]
+
+
+def test_a_quiet_log_without_states_does_not_claim_every_service_healthy(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text(
+        "api-1  | 2026-01-01T10:00:00Z hello\napi-1  | 2026-01-01T10:00:05Z GET / 200\n",
+        encoding="utf-8",
+    )
+    md = generate_report([str(log)], fmt="md", now=NOW)
+    assert "every service healthy" not in md
+    assert "0 healthy or running at the end (1 with no state in the evidence" in md

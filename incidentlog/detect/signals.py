@@ -38,7 +38,7 @@ _TRANSIENT_CATEGORIES = (Category.CONNECTION_REFUSED.value, Category.DNS_RESOLUT
 _NOT_RECOVERY = (
     r"(?i)\b(?:retrying|trying again|will retry|retry(?: in| after|ing)|reconnecting|"
     r"attempt \d+|waiting for|backing off|back-?off|sleeping)\b|"
-    r"^\s*(?:Stack trace:|#\d+ |at |Traceback|File \"|\.\.\. \d+ more|Caused by:)"
+    r"^\s*(?:Stack trace:|#\d+ |at |Traceback|File \"|\.\.\. \d+ more|Caused by:|$)"
 )
 """Info lines that are still the failure: a retry notice, a stack frame printed on its own
 line. They do not show the service working again."""

@@ -612,7 +612,10 @@ def file_refs(
 def summary_line(issues: Sequence[Issue]) -> Prose:
     """The root causes in one line: `Missing dependencies (`curl`, `wget`) and ...`."""
     if not issues:
-        return Prose.of("No incident found: no failure signatures, every service healthy.")
+        return Prose.of(
+            "No incident found: no lasting failure signature, and no service unhealthy,"
+            " restarting or exited at the end."
+        )
     cats: dict[str, list[str]] = {}
     for i in issues:
         cats.setdefault(i.category, []).append(i.fields.get("binary") or join_names(i.services))
