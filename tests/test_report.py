@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
+from report_helpers import report_json, report_md
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
@@ -256,8 +257,8 @@ def test_probe_fix_when_only_some_services_have_a_config() -> None:
 def test_a_rejected_login_is_one_issue_on_both_sides(tmp_path: Path) -> None:
     """The database refusing `app` and the client that logs in as `app` are one wrong password:
     one issue naming both services, whatever address the client dialled."""
-    log = tmp_path / "compose.log"
-    log.write_text(
+    data = report_json(
+        tmp_path,
         "db-1   | 2026-11-30 09:12:03.501 UTC [34] FATAL:  password authentication"
         ' failed for user "app"\n'
         "web-1  | Traceback (most recent call last):\n"
@@ -265,9 +266,8 @@ def test_a_rejected_login_is_one_issue_on_both_sides(tmp_path: Path) -> None:
         'web-1  | psycopg.OperationalError: connection to server at "172.20.0.2",'
         ' port 5432 failed: FATAL:  password authentication failed for user "app"\n'
         "web-1 exited with code 1\n",
-        encoding="utf-8",
+        NOW,
     )
-    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
     auth = [i for i in data["issues"] if i["category"] == "auth-failure"]
     assert len(auth) == 1, [i["title"] for i in data["issues"]]
     assert auth[0]["services"] == ["db", "web"]
@@ -276,8 +276,7 @@ def test_a_rejected_login_is_one_issue_on_both_sides(tmp_path: Path) -> None:
 def test_compose_progress_lines_tell_the_states(tmp_path: Path) -> None:
     """`docker compose up` progress lines end with the time each step took, and a failed
     one-shot dependency is printed twice (its progress line, then the error)."""
-    log = tmp_path / "up.log"
-    log.write_text(
+    up = (
         "[+] Running 4/5\n"
         " ⠿ Network shop_default        Created      0.1s\n"
         " ⠿ Container shop-redis-1      Started      0.9s\n"
@@ -288,10 +287,9 @@ def test_compose_progress_lines_tell_the_states(tmp_path: Path) -> None:
         'service "migrate" didn\'t complete successfully: exit 1\n'
         "migrate-1  | Traceback (most recent call last):\n"
         'migrate-1  |   File "/app/migrate.py", line 3, in <module>\n'
-        "migrate-1  | KeyError: 'DATABASE_URL'\n",
-        encoding="utf-8",
+        "migrate-1  | KeyError: 'DATABASE_URL'\n"
     )
-    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    data = report_json(tmp_path, up, NOW)
     states = {s["name"]: (s["state"], s["state_text"], s["exits"]) for s in data["services"]}
     assert states == {
         "api": ("created", "Created", 0),
@@ -300,10 +298,7 @@ def test_compose_progress_lines_tell_the_states(tmp_path: Path) -> None:
         "redis": ("running", "Started", 0),
     }
     # a container compose last called `Created` that logs afterwards is running
-    log.write_text(
-        log.read_text(encoding="utf-8") + "api-1  | Listening on :8080\n", encoding="utf-8"
-    )
-    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    data = report_json(tmp_path, up + "api-1  | Listening on :8080\n", NOW)
     (api,) = [s for s in data["services"] if s["name"] == "api"]
     assert (api["state"], api["state_text"]) == ("running", "running")
 
@@ -343,10 +338,7 @@ web-1 exited with code 3
 
 
 def test_an_after_effect_is_evidence_of_the_failure_it_follows(tmp_path: Path) -> None:
-    log = tmp_path / "up.log"
-    log.write_text(GUNICORN_BOOT, encoding="utf-8")
-    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
-    (issue,) = data["issues"]  # `Worker failed to boot` is no second issue
+    (issue,) = report_json(tmp_path, GUNICORN_BOOT, NOW)["issues"]  # not `Worker failed to boot`
     assert issue["category"] == "missing-module"
     assert "flask_cors" in issue["title"]
     # an uncaught exception an hour later is a failure of its own
@@ -355,8 +347,7 @@ def test_an_after_effect_is_evidence_of_the_failure_it_follows(tmp_path: Path) -
         'web-1  | 2026-01-05T13:10:00.000000001Z   File "/app/jobs.py", line 9, in run\n'
         "web-1  | 2026-01-05T13:10:00.000000002Z KeyError: 'tenant'\n"
     )
-    log.write_text(GUNICORN_BOOT + later, encoding="utf-8")
-    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    data = report_json(tmp_path, GUNICORN_BOOT + later, NOW)
     assert sorted(i["category"] for i in data["issues"]) == [
         "missing-module",
         "unhandled-exception",
@@ -364,11 +355,7 @@ def test_an_after_effect_is_evidence_of_the_failure_it_follows(tmp_path: Path) -
 
 
 def test_a_quiet_log_without_states_does_not_claim_every_service_healthy(tmp_path: Path) -> None:
-    log = tmp_path / "app.log"
-    log.write_text(
-        "api-1  | 2026-01-01T10:00:00Z hello\napi-1  | 2026-01-01T10:00:05Z GET / 200\n",
-        encoding="utf-8",
-    )
-    md = generate_report([str(log)], fmt="md", now=NOW)
+    quiet = "api-1  | 2026-01-01T10:00:00Z hello\napi-1  | 2026-01-01T10:00:05Z GET / 200\n"
+    md = report_md(tmp_path, quiet, NOW)
     assert "every service healthy" not in md
     assert "0 healthy or running at the end (1 with no state in the evidence" in md

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from report_helpers import report_json, report_md
 
 from incidentlog.incident.ports import listening_ports, service_on_port
 from incidentlog.render.report import generate_report
@@ -104,19 +105,18 @@ def test_loopback_address_names_the_service_meant_and_the_proxy_is_its_symptom(
 
 
 def test_refusals_by_a_service_that_only_exits_are_symptoms_of_its_exits(tmp_path: Path) -> None:
-    log = tmp_path / "up.log"
-    log.write_text(
+    up = (
         "api-1  | 2026-11-03T10:00:00.000000000Z Error: connect ECONNREFUSED redis:6379\n"
         "redis-1 exited with code 1\n"
         "redis-1 exited with code 1\n"
-        "api-1  | 2026-11-03T10:00:03.000000000Z Error: connect ECONNREFUSED redis:6379\n",
-        encoding="utf-8",
+        "api-1  | 2026-11-03T10:00:03.000000000Z Error: connect ECONNREFUSED redis:6379\n"
     )
-    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
-    (issue,) = data["issues"]  # redis's exits; api's refusals are their downstream
+    (issue,) = report_json(tmp_path, up, NOW)[
+        "issues"
+    ]  # redis's exits; api's refusals are their downstream
     assert issue["services"] == ["redis"]
     assert [(y["service"], y["via"]) for y in issue["symptoms"] if y["service"] == "api"] == [
         ("api", "host redis")
     ]
-    md = generate_report([str(log)], fmt="md", now=NOW)
+    md = report_md(tmp_path, up, NOW)
     assert "crashed 2 times (exit code 1); not restarted after the last exit" in md

@@ -1,0 +1,25 @@
+"""Reports of a log text written to a temporary file, as a user would run them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from incidentlog.render.report import generate_report
+
+
+def report_md(tmp_path: Path, text: str, now: datetime) -> str:
+    """The Markdown report of `text` read as the file `up.log`."""
+    log = tmp_path / "up.log"
+    log.write_text(text, encoding="utf-8")
+    return generate_report([str(log)], fmt="md", now=now)
+
+
+def report_json(tmp_path: Path, text: str, now: datetime) -> dict[str, Any]:
+    """The JSON report of `text` read as the file `up.log`."""
+    log = tmp_path / "up.log"
+    log.write_text(text, encoding="utf-8")
+    data: dict[str, Any] = json.loads(generate_report([str(log)], fmt="json", now=now))
+    return data
