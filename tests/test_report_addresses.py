@@ -120,3 +120,30 @@ def test_refusals_by_a_service_that_only_exits_are_symptoms_of_its_exits(tmp_pat
     ]
     md = report_md(tmp_path, up, NOW)
     assert "crashed 2 times (exit code 1); not restarted after the last exit" in md
+
+
+DB_DOWN = """\
+db-1   | 2026-03-14T09:00:00.100000000Z initdb: error: directory "/var/lib/postgresql/data" \
+exists but is not empty
+db-1 exited with code 1
+api-1  | 2026-03-14T09:00:01.400000000Z Traceback (most recent call last):
+api-1  | 2026-03-14T09:00:01.401000000Z   File "/app/db.py", line 18, in connect
+api-1  | 2026-03-14T09:00:01.402000000Z socket.gaierror: [Errno -2] Name or service not known
+api-1 exited with code 3
+"""
+
+
+def test_a_failure_naming_no_host_is_the_only_other_failing_services(tmp_path: Path) -> None:
+    """No compose file, no host in the message: the one service that failed on its own is
+    the one api could not reach; the tie says why."""
+    (issue,) = report_json(tmp_path, DB_DOWN, NOW)["issues"]
+    assert issue["services"] == ["db"]
+    api = [y for y in issue["symptoms"] if y["service"] == "api"]
+    assert api and api[0]["via"] == "the only other failing service, db"
+    # two services failing on their own: nothing says which one api meant
+    other = (
+        "cache-1 | 2026-03-14T09:00:00.200000000Z 1:M 14 Mar 2026 09:00:00.200 # Bad file "
+        "format reading the append only file appendonly.aof.1.incr.aof\n"
+    )
+    data = report_json(tmp_path, DB_DOWN + other, NOW)
+    assert sorted(s for i in data["issues"] for s in i["services"]) == ["api", "cache", "db"]

@@ -253,6 +253,12 @@ def split_causes(
             target in with_cause or target in with_symptoms or bool(st is not None and st.restarts)
         )
 
+    # services with a failure of their own kind (a bad config, a crash, a full disk)
+    broken = {
+        u.service
+        for u in cause_units
+        if u.category not in REMOTE_CATEGORIES and u.category != Category.UNHANDLED_EXCEPTION.value
+    }
     remote: list[RemoteSymptom] = []
     kept: list[Unit] = []
     for u in cause_units:
@@ -267,10 +273,15 @@ def split_causes(
         )
         upstream = [d for d in stack.depends_on.get(u.service, ()) if d != u.service]
         failing_upstream = [d for d in upstream if failing(d)]
+        # without a compose file, the one other service that failed on its own (not by
+        # reaching another) is the one it could not reach
+        alone = sorted(broken - {u.service})
         if unnamed and len(failing_upstream) == 1:
             remote.append(
                 RemoteSymptom(u, failing_upstream[0], f"depends_on {failing_upstream[0]}")
             )
+        elif unnamed and not stack.depends_on and len(alone) == 1:
+            remote.append(RemoteSymptom(u, alone[0], f"the only other failing service, {alone[0]}"))
         else:
             kept.append(u)
     kept = _fold_after_effects(kept)
