@@ -147,3 +147,20 @@ def test_a_failure_naming_no_host_is_the_only_other_failing_services(tmp_path: P
     )
     data = report_json(tmp_path, DB_DOWN + other, NOW)
     assert sorted(s for i in data["issues"] for s in i["services"]) == ["api", "cache", "db"]
+
+
+def test_outages_of_one_service_naming_one_host_are_one_issue(tmp_path: Path) -> None:
+    nginx = (
+        "web-1  | 2026-02-01T10:00:00.000000000Z 2026/02/01 10:00:00 [error] 29#29: *1 connect()"
+        " failed (113: No route to host) while connecting to upstream, client: 10.0.0.9, server:"
+        ' _, request: "GET / HTTP/1.1", upstream: "http://172.18.0.5:80/", host: "example.test"\n'
+        "web-1  | 2026-02-01T10:00:30.000000000Z 2026/02/01 10:00:30 [error] 29#29: *7 upstream"
+        " timed out (110: Connection timed out) while connecting to upstream, client: 10.0.0.9,"
+        ' server: _, request: "GET / HTTP/1.1", upstream: "http://172.18.0.5:80/", host:'
+        ' "example.test"\n'
+    )
+    (issue,) = report_json(tmp_path, nginx, NOW)["issues"]
+    assert issue["services"] == ["web"] and "172.18.0.5:80" in issue["title"]
+    # another upstream is another issue
+    other = nginx.replace("172.18.0.5:80", "172.18.0.9:8080", 1)
+    assert len(report_json(tmp_path, other, NOW)["issues"]) == 2

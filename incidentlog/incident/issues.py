@@ -284,7 +284,7 @@ def split_causes(
             remote.append(RemoteSymptom(u, alone[0], f"the only other failing service, {alone[0]}"))
         else:
             kept.append(u)
-    kept = _fold_after_effects(kept)
+    kept = _fold_same_target(_fold_after_effects(kept))
     kept.extend(_causeless(units, transient, kept, remote))
     return kept, remote
 
@@ -323,6 +323,26 @@ def _fold_after_effects(kept: list[Unit]) -> list[Unit]:
             u.findings[:] = alone
             out.append(u)
     return out
+
+
+def _fold_same_target(kept: list[Unit]) -> list[Unit]:
+    """A service's outages that name the same host (nginx's `No route to host`, then its
+    `upstream timed out` to the same upstream) are one failure to reach it: one unit,
+    the first seen leading."""
+    out: list[Unit] = []
+    by_target: dict[tuple[str, str], Unit] = {}
+    order = sorted(kept, key=lambda u: u.first_seen or _NEVER)
+    for u in order:
+        host = u.primary.fields.get("host")
+        if u.category not in OUTAGE_CATEGORIES or not host:
+            out.append(u)
+            continue
+        first = by_target.setdefault((u.service, host), u)
+        if first is u:
+            out.append(u)
+        else:
+            first.findings.extend(u.findings)
+    return sorted(out, key=kept.index)
 
 
 def _together(a: datetime | None, b: datetime | None) -> bool:
