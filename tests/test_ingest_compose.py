@@ -480,3 +480,14 @@ def test_an_image_build_is_the_service_it_builds(tmp_path: Path, text: str, serv
     assert failing.get_column("service").to_list() == [service]
     # the Dockerfile excerpt (`   9 | >>> RUN`) is no container named 9
     assert "9" not in set(logs.get_column("container"))
+
+
+def test_a_one_word_line_without_a_bar_is_no_container(tmp_path: Path) -> None:
+    """`canceled` (compose after Ctrl-C) or `Killed`: a line, not a container named so."""
+    text = "web-1  | x\nweb-1 exited with code 0\ncanceled\n"
+    result = read_inputs([_write(tmp_path, text)])
+    logs = result.logs.sort("seq")
+    assert "canceled" not in set(logs.get_column("container"))
+    assert logs.get_column("message").null_count() == 0
+    assert logs.get_column("message").to_list()[-1] == "web-1 exited with code 0\ncanceled"
+    assert result.summary.sources[0].joined_lines == 1

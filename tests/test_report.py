@@ -359,3 +359,23 @@ def test_a_quiet_log_without_states_does_not_claim_every_service_healthy(tmp_pat
     md = report_md(tmp_path, quiet, NOW)
     assert "every service healthy" not in md
     assert "0 healthy or running at the end (1 with no state in the evidence" in md
+
+
+def test_a_stack_stopped_with_ctrl_c_is_stopped_once_each(tmp_path: Path) -> None:
+    stop = (
+        "Attaching to relay-broker-1, relay-web-1\n"
+        "relay-web-1     | [2026-12-01 08:00:02 +0000] [1] [INFO] Listening at: http://0.0.0.0:8000\n"
+        "Gracefully stopping... (press Ctrl+C again to force)\n"
+        " ✔ Container relay-web-1       Stopped      0.7s\n"
+        " ✔ Container relay-broker-1    Stopped      2.1s\n"
+        "relay-web-1 exited with code 0\n"
+        "relay-broker-1 exited with code 143\n"
+        "canceled\n"
+    )
+    data = report_json(tmp_path, stop, NOW)
+    assert data["issues"] == []
+    exits = {s["name"]: s["exits"] for s in data["services"]}
+    # `Stopped` and `exited with code` are one exit (two names prove no project prefix)
+    assert exits == {"relay-broker": 1, "relay-web": 1}
+    md = report_md(tmp_path, stop, NOW)
+    assert "2 stopped (exited with code 143, exited with code 0)" in md

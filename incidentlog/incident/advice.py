@@ -613,8 +613,8 @@ def summary_line(issues: Sequence[Issue]) -> Prose:
     """The root causes in one line: `Missing dependencies (`curl`, `wget`) and ...`."""
     if not issues:
         return Prose.of(
-            "No incident found: no lasting failure signature, and no service unhealthy,"
-            " restarting or exited at the end."
+            "No incident found: no lasting failure signature, and no service unhealthy or"
+            " restarting at the end."
         )
     cats: dict[str, list[str]] = {}
     for i in issues:

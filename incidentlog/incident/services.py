@@ -364,6 +364,7 @@ _COMPOSE_STATES: Final = (
 
 
 _dependency_failed: Final = pl.col("message").str.contains("didn't complete successfully")
+_exit_line: Final = pl.col("message").str.contains(_EXIT)
 
 
 def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
@@ -400,9 +401,14 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
                 .str.strip_chars()
             )
             .alias("_compose_text"),
-            # `up` prints a failed dependency twice (its progress line, then the error)
+            # one exit per `exited with code` line; a progress line (`Stopped`, `Exited`)
+            # counts only where no such line says it; `up` prints a failed dependency
+            # twice (its progress line, then the error)
             pl.max_horizontal(
-                ((pl.col("_compose_state") == "exited") & ~_dependency_failed).sum(),
+                (_exit_line & ~_dependency_failed).sum(),
+                pl.when((_exit_line & ~_dependency_failed).any())
+                .then(0)
+                .otherwise(((pl.col("_compose_state") == "exited") & ~_dependency_failed).sum()),
                 _dependency_failed.any(),
             )
             .cast(pl.Int64)

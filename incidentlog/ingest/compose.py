@@ -239,7 +239,11 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     ).to_series()
     spaced = after_bar.str.starts_with(" ").fill_null(False).cast(pl.UInt32)
     cut = pl.select(bar + 1 + spaced).to_series()
-    container, service = _containers_and_services(text.str.slice(0, bar))
+    # (no `|`, no prefix: a one-word line such as `canceled` or `Killed` is no container)
+    before_bar = pl.select(
+        pl.when(pl.lit(bar).is_not_null()).then(pl.lit(text).str.slice(0, pl.lit(bar)))
+    ).to_series()
+    container, service = _containers_and_services(before_bar)
     prefixed = container.is_not_null()
     window = pl.select(
         pl.lit(after_bar).str.slice(pl.lit(spaced), _ENGINE_STAMP_BYTES + 1)
