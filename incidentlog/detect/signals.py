@@ -295,8 +295,7 @@ def transient(findings: pl.DataFrame, logs: pl.LazyFrame, window: timedelta) -> 
         ~pl.col("level").is_in([Level.WARN.value, Level.ERROR.value, Level.FATAL.value])
         & ~pl.col("id").is_in(finding_ids)
         & (pl.col("container") != COMPOSE_SERVICE)  # `api-1 exited with code 1` is no recovery
-        & ~pl.col("message").str.contains(_NOT_RECOVERY)
-    ).select("service", pl.col("ts").alias("_ok_ts"))
+    ).select("service", pl.col("ts").alias("_ok_ts"), "message")
     starts = mine.group_by("service").agg(pl.col("ts").min().alias("_start"))
     # a service that crashes after its burst did not recover from it
     crashed = (
@@ -320,6 +319,8 @@ def transient(findings: pl.DataFrame, logs: pl.LazyFrame, window: timedelta) -> 
             & (pl.col("_ok_ts") - pl.col("_last") <= window)
             & (pl.col("_last") - pl.col("_start") <= window)
         )
+        # (the text test last: only the few records just after a burst are read)
+        .filter(~pl.col("message").str.contains(_NOT_RECOVERY))
         .select("service", "category")
         .unique()
         .with_columns(pl.lit(True).alias("transient"))

@@ -110,8 +110,12 @@ class ServiceResolver:
         bases = {replica_base(n) for n in printed}
         prefix = shared_prefix(bases)
         candidates = bases | ({b[len(prefix) :] for b in bases} if prefix else set())
-        messages = pl.concat([*self.texts, logs.get_column("message").head(HOST_SCAN_ROWS)]).cast(
-            pl.String
+        # the lines read so far (records still held back by stitching among them), else
+        # the records when no line was seen (json-file input)
+        messages = (
+            pl.concat(self.texts).cast(pl.String)
+            if self.texts
+            else logs.get_column("message").head(HOST_SCAN_ROWS)
         )
         return NameContext(
             labels=self.labels,

@@ -466,7 +466,8 @@ class _ComposeLineClock:
             before = engine_ts.shift(1, fill_value=pl.lit(self.last, dtype=TS_DTYPE))
             kept = kept.with_columns(ts=pl.when(undated).then(before).otherwise("ts"))
             summary.placed_compose_times += count - int(kept.select(undated.sum()).item())
-        self.last = kept.select(engine_ts.last()).item()
+        last = kept.tail(1).select(engine_ts).item()
+        self.last = last if isinstance(last, datetime) else None
         return kept
 
 

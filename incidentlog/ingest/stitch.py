@@ -235,8 +235,11 @@ def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, p
     if "joined" in lines.columns:  # lines that lost their prefix continue the record before
         start = start & ~(lines.get_column("joined").gather(order) & same)
     if "ts" in lines.columns:  # one record is one write: lines far apart in time are two
-        stamps = lines.get_column("ts").gather(order)
-        start = start | ((stamps - stamps.shift(1)) > RECORD_GAP).fill_null(False)
+        joins = (~start).arg_true()  # (few: only continuation lines are looked at)
+        if joins.len():
+            stamps = lines.get_column("ts")
+            gap = stamps.gather(order.gather(joins)) - stamps.gather(order.gather(joins - 1))
+            start = start.scatter(joins, (gap > RECORD_GAP).fill_null(False))
     flags = pl.DataFrame({"start": start, "same_next": same.shift(-1).fill_null(False)})
     index = pl.int_range(pl.len(), dtype=pl.UInt32)
     # cut runaway records: position of each line within its record
