@@ -379,3 +379,13 @@ def test_a_stack_stopped_with_ctrl_c_is_stopped_once_each(tmp_path: Path) -> Non
     assert exits == {"relay-broker": 1, "relay-web": 1}
     md = report_md(tmp_path, stop, NOW)
     assert "2 stopped (exited with code 143, exited with code 0)" in md
+
+
+def test_the_now_line_says_which_services_show_no_state(tmp_path: Path) -> None:
+    up = (
+        "db-1   | 2026-01-01T10:00:00.000000000Z LOG:  checkpoint starting: time\n"
+        "api-1  | 2026-01-01T10:00:01.000000000Z Error: connect ECONNREFUSED 10.9.9.9:6379\n"
+        "api-1  | 2026-01-01T10:00:02.000000000Z Error: connect ECONNREFUSED 10.9.9.9:6379\n"
+    )
+    md = report_md(tmp_path, up, NOW)
+    assert "; 0 are healthy, 1 shows no state in the evidence." in md
