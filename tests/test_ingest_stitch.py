@@ -132,6 +132,14 @@ UVICORN_LOGGED = [  # a whole `traceback.format_exc()` logged as one message
     "socket.gaierror: [Errno -3] Temporary failure in name resolution",
 ]
 
+PHP_UNCAUGHT = [
+    "PHP Fatal error:  Uncaught Error: Call to undefined function mysqli_connect() in /app/db.php:7",
+    "Stack trace:",
+    "#0 /app/index.php(3): require_once()",
+    "#1 {main}",
+    "  thrown in /app/db.php on line 7",
+]
+
 SHAPES = {
     "python-chained": PYTHON_CHAINED,
     "python-cause": PYTHON_CAUSE,
@@ -144,6 +152,7 @@ SHAPES = {
     "pydantic": PYDANTIC,
     "rust-panic": RUST_PANIC,
     "uvicorn-logged": UVICORN_LOGGED,
+    "php-uncaught": PHP_UNCAUGHT,
 }
 
 

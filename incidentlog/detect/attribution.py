@@ -49,6 +49,26 @@ def service_of_container(
     return base
 
 
+_FASTCGI_RELAY = r'FastCGI sent in stderr:[\s\S]*?upstream: "fastcgi://\[?([^:"/\s\]]+)'
+"""nginx relaying what PHP-FPM wrote to stderr (`FastCGI sent in stderr: "PHP message: PHP
+Fatal error: ..."`, then `upstream: "fastcgi://php:9000"`): PHP's failure, not nginx's."""
+
+
+def _relayed(findings: pl.DataFrame, known: list[str]) -> pl.DataFrame:
+    """A finding in what a proxy relays from a named upstream is about that upstream."""
+    if (
+        not findings.get_column("message")
+        .str.contains("FastCGI sent in stderr", literal=True)
+        .any()
+    ):
+        return findings
+    upstream = pl.col("message").str.extract(_FASTCGI_RELAY, 1)
+    relayed = pl.when(upstream.is_in(known)).then(upstream)
+    if "_subject" in findings.columns:
+        relayed = pl.coalesce("_subject", relayed)
+    return findings.with_columns(relayed.alias("_subject"))
+
+
 def attribute(
     findings: pl.DataFrame,
     services: list[str],
@@ -56,6 +76,7 @@ def attribute(
     projects: list[str],
 ) -> pl.DataFrame:
     """Point findings with a subject at the container/service the evidence names."""
+    findings = _relayed(findings, [*services, *containers])
     if "_subject" not in findings.columns:
         return findings.with_columns(pl.col("service").alias("reporter"))
     names = findings.get_column("_subject").drop_nulls().unique().to_list()

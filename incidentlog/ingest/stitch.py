@@ -33,9 +33,11 @@ _STRONG = (
     r"^(?:\t|[ \t]+(?:at |File \"|\.\.\. [0-9]+ (?:more|common frames omitted)|\^+[ \t]*$)"
     r"|Caused by: |Suppressed: |During handling of the above exception"
     r"|The above exception was the direct cause|goroutine [0-9]+ \[|\[signal |created by "
-    r"|Require stack:|- /|Node\.js v[0-9])"
+    r"|Require stack:|- /|Node\.js v[0-9]"
+    r"|Stack trace:$|#[0-9]+ (?:/|\{main\}|\[internal function\])|[ \t]+thrown in )"
 )
-"""Lines that only ever continue a record: stack frames and chain markers."""
+"""Lines that only ever continue a record: stack frames and chain markers (PHP's
+`Stack trace:`, `#0 /var/www/...`, `#1 {main}`, `  thrown in ...` too)."""
 
 _CONTEXT = (
     r"^(?:Traceback \(most recent call last\)|Exception in thread|panic: |fatal error: "
