@@ -63,7 +63,7 @@ def _relayed(findings: pl.DataFrame, known: list[str]) -> pl.DataFrame:
     ):
         return findings
     upstream = pl.col("message").str.extract(_FASTCGI_RELAY, 1)
-    relayed = pl.when(upstream.is_in(known)).then(upstream)
+    relayed: pl.Expr = pl.when(upstream.is_in(known)).then(upstream)
     if "_subject" in findings.columns:
         relayed = pl.coalesce("_subject", relayed)
     return findings.with_columns(relayed.alias("_subject"))
