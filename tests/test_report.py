@@ -389,3 +389,15 @@ def test_the_now_line_says_which_services_show_no_state(tmp_path: Path) -> None:
     )
     md = report_md(tmp_path, up, NOW)
     assert "; 0 are healthy, 1 shows no state in the evidence." in md
+
+
+def test_compose_lines_alone_do_not_claim_every_service_is_running(tmp_path: Path) -> None:
+    conflict = (
+        'Error response from daemon: Conflict. The container name "/shop-db-1" is already in'
+        ' use by container "3f2a". You have to remove (or rename) that container to be able'
+        " to reuse that name.\n"
+    )
+    md = report_md(tmp_path, conflict, NOW)
+    assert "every service is running" not in md
+    assert "**No service state in the evidence**" in md
+    assert "`docker rm -f shop-db-1`" in md
