@@ -323,3 +323,22 @@ def test_docker_context_is_honoured_as_the_cli_does(tmp_path: Path) -> None:
     missing = _cli("status", env=dict(env, DOCKER_CONTEXT="nowhere"))
     assert missing.returncode == 3
     assert missing.stderr.startswith("Error: docker context 'nowhere' not found")
+
+
+def test_a_checkpoint_half_written_by_a_killed_collector_is_dropped_by_the_next(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that is gone
+    orphan = folder / f".abc.json.{dead.pid}.tmp"
+    orphan.write_text("{half")
+    mine = folder / f".def.json.{os.getpid()}.tmp"  # a live writer's: left alone
+    mine.write_text("{")
+    points = Checkpoints(Store(tmp_path))
+    points.lock("shop")
+    try:
+        assert not orphan.exists() and mine.exists()
+    finally:
+        points.unlock()

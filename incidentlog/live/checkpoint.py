@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from incidentlog.errors import EngineError, StoreError
+from incidentlog.store.compact import drop_dead_temporaries
 
 if TYPE_CHECKING:
     from incidentlog.store import Store
@@ -138,6 +139,8 @@ class Checkpoints:
                 f"{self.store_root}; stop it first"
             ) from None
         self._lock = handle
+        # what a collector killed while it saved a checkpoint left behind
+        drop_dead_temporaries(self.root)
 
     def unlock(self) -> None:
         if self._lock is not None:

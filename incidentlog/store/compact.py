@@ -167,11 +167,14 @@ def recover(layout: Layout) -> Recovery:
 
 
 def _drop_dead_cache_temporaries(layout: Layout) -> int:
-    """Delete caches' temporary files (`.<name>.<pid>.tmp`) whose writer is gone.
-    Caches are written by readers too, without the lock, so a live pid's file is
-    left to its writer."""
+    """Caches are written by readers too, without the lock: `drop_dead_temporaries`."""
+    return drop_dead_temporaries(layout.root / CACHE)
+
+
+def drop_dead_temporaries(folder: Path) -> int:
+    """Delete the temporary files (`.<name>.<pid>.tmp`) below `folder` whose writer is
+    gone (a process killed while it wrote); a live pid's file is left to its writer."""
     dropped = 0
-    folder = layout.root / CACHE
     for temporary in folder.rglob(f".*{TEMPORARY_SUFFIX}") if folder.is_dir() else ():
         pid = temporary.name.removesuffix(TEMPORARY_SUFFIX).rpartition(".")[2]
         if pid.isdigit() and not _alive(int(pid)):
