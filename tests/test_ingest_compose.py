@@ -456,6 +456,7 @@ failed to solve: process "/bin/sh -c npm ci --omit=dev" did not complete success
 """
 
 CLASSIC_BUILD = """\
+Creating network "billing_default" with the default driver
 Building worker
 Step 4/7 : RUN pip install -r requirements.txt
  ---> Running in 5e8b0c2d7f19

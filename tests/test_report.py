@@ -401,3 +401,21 @@ def test_compose_lines_alone_do_not_claim_every_service_is_running(tmp_path: Pat
     assert "every service is running" not in md
     assert "**No service state in the evidence**" in md
     assert "`docker rm -f shop-db-1`" in md
+
+
+def test_a_failed_image_build_is_the_state_of_its_service(tmp_path: Path) -> None:
+    build = (
+        " => ERROR [web 4/6] RUN npm ci --omit=dev                14.6s\n"
+        "------\n"
+        " > [web 4/6] RUN npm ci --omit=dev:\n"
+        "4.117 npm error code EUSAGE\n"
+        "------\n"
+        'failed to solve: process "/bin/sh -c npm ci --omit=dev" did not complete'
+        " successfully: exit code: 1\n"
+    )
+    (web,) = report_json(tmp_path, build, NOW)["services"]
+    assert (web["name"], web["state"], web["state_text"]) == (
+        "web",
+        "build failed",
+        "image build failed",
+    )

@@ -359,6 +359,7 @@ _COMPOSE_STATES: Final = (
     (r"\b(?:Started|Running)" + _TOOK, "running"),
     (r"\b(?:Stopped|Exited)" + _TOOK, "exited"),
     (r"\bCreated" + _TOOK, "created"),
+    (r"^(?:ERROR: |target \S+: )?failed to solve:|failed to build", "build failed"),
 )
 """Compose's own lines about a service (`docker compose up` output) and the state they tell."""
 
@@ -392,6 +393,8 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             pl.col("_compose_state").last(),
             pl.when(pl.col("message").last().str.contains(_EXIT))
             .then(pl.lit("exited with code ") + pl.col("message").last().str.extract(_EXIT))
+            .when(pl.col("_compose_state").last() == "build failed")
+            .then(pl.lit("image build failed"))
             .otherwise(
                 pl.col("message")
                 .last()

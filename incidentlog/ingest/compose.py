@@ -30,6 +30,7 @@ COMPOSE_OWN = (
     r"\S+ exited with code -?\d+|dependency failed to start|"
     r"ERROR: for |ERROR: |WARNING: |WARN\[\d+\]|\[\+\] |"
     r"(?:Creating|Starting|Stopping|Removing|Recreating|Killing|Pulling|Building) \S+ \.\.\.|"
+    r"(?:Creating|Removing) (?:network|volume) |"
     r"[ ✔✘⠿]*\s*(?:Container|Network|Volume|Image) \S+\s+"
     r"(?:Creating|Created|Starting|Started|Stopping|Stopped|Removing|Removed|Recreate|Recreated|"
     r"Waiting|Healthy|Running|Error|Exited|Killing|Killed|Pulling|Pulled|Built|Building)|"
