@@ -152,7 +152,8 @@ class Probe:
 class ServiceState:
     name: str
     state: str
-    """healthy / unhealthy / restarting / exited / running / unknown, at the end of the evidence."""
+    """healthy / unhealthy / restarting / exited / running / created / build failed / unknown,
+    at the end of the evidence."""
     state_text: str
     needs_attention: bool
     reason: str
