@@ -218,6 +218,11 @@ COMPOSE_OWN = [
     "container shop-api-1 is unhealthy",
     "no configuration file provided: not found",
     'failed to read /srv/shop/.env: line 2: unexpected character "-" in variable name "A-B=1"',
+    "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon"
+    " running?",
+    "no such service: wrokers",
+    "v View in Docker Desktop   o View Config   w Enable Watch",
+    'Creating network "billing_default" with the default driver',
 ]
 
 

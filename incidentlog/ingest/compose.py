@@ -31,6 +31,9 @@ COMPOSE_OWN = (
     r"ERROR: for |ERROR: |WARNING: |WARN\[\d+\]|\[\+\] |"
     r"(?:Creating|Starting|Stopping|Removing|Recreating|Killing|Pulling|Building) \S+ \.\.\.|"
     r"(?:Creating|Removing) (?:network|volume) |"
+    # the CLI's own words: no daemon, a wrong service name, the attached menu (2.27+)
+    r"Cannot connect to the Docker daemon at |error during connect: |no such service: |"
+    r"unable to prepare context: |\s*v View in Docker Desktop|\s*w Enable Watch|"
     r"[ ✔✘⠿]*\s*(?:Container|Network|Volume|Image) \S+\s+"
     r"(?:Creating|Created|Starting|Started|Stopping|Stopped|Removing|Removed|Recreate|Recreated|"
     r"Waiting|Healthy|Running|Error|Exited|Killing|Killed|Pulling|Pulled|Built|Building)|"
