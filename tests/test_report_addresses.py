@@ -164,3 +164,32 @@ def test_outages_of_one_service_naming_one_host_are_one_issue(tmp_path: Path) ->
     # another upstream is another issue
     other = nginx.replace("172.18.0.5:80", "172.18.0.9:8080", 1)
     assert len(report_json(tmp_path, other, NOW)["issues"]) == 2
+
+
+def test_a_proxy_behind_a_dead_api_behind_a_dead_db_is_one_issue(tmp_path: Path) -> None:
+    """nginx dials 172.23.0.3:8000, which no service said it listens on (api died before
+    it could); api itself failed only because db did: nginx's 502s are db's, through api.
+    db is known as postgres by its own failure (the postgres rules), so not on 8000."""
+    nginx = (
+        "proxy-1 | 2026-03-14T09:00:04.000000000Z 2026/03/14 09:00:04 [error] 29#29: *4"
+        " connect() failed (111: Connection refused) while connecting to upstream, client:"
+        ' 203.0.113.7, server: _, request: "GET /api/cart HTTP/1.1", upstream:'
+        ' "http://172.23.0.3:8000/api/cart", host: "shop.test"\n'
+    )
+    (issue,) = report_json(tmp_path, DB_DOWN + nginx, NOW)["issues"]
+    assert issue["services"] == ["db"]
+    ties = {y["service"]: y["via"] for y in issue["symptoms"]}
+    assert ties["proxy"] == "host 172.23.0.3, the only other failing service (through api)"
+    assert ties["api"] == "the only other failing service, db"
+
+
+def test_a_servers_own_failure_says_which_server_it_is() -> None:
+    findings = pl.DataFrame(
+        {
+            "service": ["db", "api"],
+            "pack": ["postgres", "postgres"],
+            "category": ["config-error", "connection-refused"],  # api is only a client
+        }
+    )
+    logs = pl.DataFrame({"service": ["db", "api"], "message": ["initdb: error", "boom"]})
+    assert listening_ports(logs, {}, ["db", "api"], findings) == {5432: ["db"]}

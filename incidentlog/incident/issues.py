@@ -22,7 +22,7 @@ import polars as pl
 
 from incidentlog.detect import service_of_container
 from incidentlog.incident.model import Symptom
-from incidentlog.incident.ports import LOOPBACK, is_address, service_on_port
+from incidentlog.incident.ports import LOOPBACK, is_address, service_on_port, unclaimed
 from incidentlog.incident.services import Stack
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import Category, Level, Severity
@@ -228,6 +228,22 @@ def _upstream_of(unit: Unit, stack: Stack) -> str | None:
     return None
 
 
+def _unclaimed_address(unit: Unit, stack: Stack) -> str | None:
+    """The address (not loopback) a remote failure names, when nobody claims its port."""
+    if unit.category not in REMOTE_CATEGORIES:
+        return None
+    for r in unit.findings:
+        host = r.fields.get("host")
+        if (
+            host
+            and is_address(host)
+            and host not in LOOPBACK
+            and unclaimed(stack.listening, r.fields.get("port"))
+        ):
+            return host
+    return None
+
+
 def split_causes(
     stack: Stack, units: Units, transient: set[str]
 ) -> tuple[list[Unit], list[RemoteSymptom]]:
@@ -261,11 +277,26 @@ def split_causes(
     }
     remote: list[RemoteSymptom] = []
     kept: list[Unit] = []
+    claimed = {s for names in stack.listening.values() for s in names}
     for u in cause_units:
         target = _upstream_of(u, stack)
         if target is not None and failing(target):
             remote.append(RemoteSymptom(u, target, f"host {u.primary.fields.get('host', target)}"))
             continue
+        # an address on a port no service is known to listen on (the upstream died before
+        # it said where it listens): the one other failing service that claims no port
+        address = _unclaimed_address(u, stack)
+        if address is not None and target is None:
+            others = sorted(
+                t
+                for t in stack.services
+                if t != u.service and t not in claimed and t not in transient and failing(t)
+            )
+            if len(others) == 1:
+                remote.append(
+                    RemoteSymptom(u, others[0], f"host {address}, the only other failing service")
+                )
+                continue
         # a refusal that names no host ("the database system is starting up"),
         # from a service that depends on exactly one failing service: that one's
         unnamed = u.category in OUTAGE_CATEGORIES and not any(
@@ -286,7 +317,29 @@ def split_causes(
             kept.append(u)
     kept = _fold_same_target(_fold_after_effects(kept))
     kept.extend(_causeless(units, transient, kept, remote))
-    return kept, remote
+    rooted = {u.service for u in kept}
+    remote = _through_chains(remote, rooted)
+    # a symptom whose chain ends at no issue (a target that only restarted, with no finding)
+    # is an issue of its own rather than lost
+    homeless = [r for r in remote if r.target not in rooted]
+    kept.extend(r.unit for r in homeless)
+    return kept, [r for r in remote if r.target in rooted]
+
+
+def _through_chains(remote: list[RemoteSymptom], rooted: set[str]) -> list[RemoteSymptom]:
+    """A symptom of a service that is itself only a symptom (nginx -> api -> db) belongs to
+    the root cause: its target follows the chain, and the tie says through whom."""
+    upstream_of = {r.unit.service: r.target for r in remote if r.unit.service not in rooted}
+    out: list[RemoteSymptom] = []
+    for r in remote:
+        target, path = r.target, []
+        while target not in rooted and target in upstream_of and target not in path:
+            path.append(target)
+            target = upstream_of[target]
+        if path and target != r.unit.service:
+            r = RemoteSymptom(r.unit, target, f"{r.via} (through {', '.join(path)})")
+        out.append(r)
+    return out
 
 
 AFTER_EFFECT_WINDOW: Final = timedelta(seconds=60)

@@ -19,7 +19,7 @@ import polars as pl
 
 from incidentlog.topology import ContainerConfig
 
-__all__ = ["LOOPBACK", "is_address", "listening_ports", "service_on_port"]
+__all__ = ["LOOPBACK", "is_address", "listening_ports", "service_on_port", "unclaimed"]
 
 _LISTENING: Final = (
     r"(?i)(?:listening|accepting connections|waiting for connections|running on|running mode|started on"
@@ -67,10 +67,35 @@ LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "[::1]"
 """Hosts that, inside a container, are the container itself."""
 
 
+SERVER_PACKS: Final = {
+    "postgres": 5432,
+    "mysql": 3306,
+    "mongodb": 27017,
+    "redis": 6379,
+    "rabbitmq": 5672,
+    "elasticsearch": 9200,
+    "kafka": 9092,
+}
+"""Rule packs of servers: a service with a finding of its own kind from one (initdb, a
+corrupt AOF) is that server, on its default port."""
+_CLIENT_CATEGORIES: Final = (
+    "connection-refused",
+    "dns-resolution",
+    "timeout",
+    "auth-failure",
+    "tls-error",
+)
+"""What a client of that server can be found saying too (a relayed refusal, a password)."""
+
+
 def listening_ports(
-    logs: pl.DataFrame, configs: Mapping[str, ContainerConfig], services: Sequence[str]
+    logs: pl.DataFrame,
+    configs: Mapping[str, ContainerConfig],
+    services: Sequence[str],
+    findings: pl.DataFrame | None = None,
 ) -> dict[int, list[str]]:
-    """Port -> the services that listen on it (sorted), as their logs and images say."""
+    """Port -> the services that listen on it (sorted), as their logs, their servers'
+    own failures (`findings`) and their images say."""
     said = (
         logs.lazy()
         .filter(pl.col("service").is_in(list(services)))
@@ -102,6 +127,20 @@ def listening_ports(
                 if service not in heard:
                     out.setdefault(port, set()).add(service)
                     heard.add(service)
+    if findings is not None and findings.height:
+        kinds = (
+            findings.filter(
+                pl.col("pack").is_in(list(SERVER_PACKS))
+                & ~pl.col("category").is_in(_CLIENT_CATEGORIES)
+                & pl.col("service").is_in([s for s in services if s not in heard])
+            )
+            .select("service", "pack")
+            .unique()
+        )
+        for service, pack in kinds.iter_rows():
+            if service not in heard:
+                out.setdefault(SERVER_PACKS[pack], set()).add(service)
+                heard.add(service)
     for service in services:
         if service in heard:
             continue
@@ -141,3 +180,8 @@ def is_address(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def unclaimed(listening: Mapping[int, Sequence[str]], port: str | None) -> bool:
+    """No service of the stack is known to listen on `port`."""
+    return bool(port and port.isdigit()) and not listening.get(int(port or 0))

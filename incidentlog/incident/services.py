@@ -170,7 +170,7 @@ def read_stack(
         container_names=dict(engine_names.iter_rows()),
         depends_on=evidence.depends_on,
         compose_services=evidence.compose_services,
-        listening=listening_ports(logs, configs, services),
+        listening=listening_ports(logs, configs, services, findings),
     )
 
 
