@@ -80,7 +80,7 @@ def test_the_sample_logs_keep_their_lines() -> None:
     assert len(lines) > 1000
     frame = pl.DataFrame({"m": lines}, schema={"m": pl.String})
     changed = frame.filter(redact_expr("m") != pl.col("m")).get_column("m").to_list()
-    assert len(changed) <= len(lines) // 1000  # a handful in tens of thousands of lines
+    assert len(changed) <= 16  # a handful: the corpus cases that show a credential URL
     assert all("password" in line.lower() or "://" in line or "?code=" in line for line in changed)
 
 
