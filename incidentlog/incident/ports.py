@@ -5,7 +5,9 @@ A refused connection often names an address, not a service: nginx's upstream
 `mongo:27017`. The port tells who was meant, when one service of the stack
 listens on it: the port its start-up line printed (`Server listening on
 http://0.0.0.0:3000`, Postgres' `listening on IPv4 address "0.0.0.0", port
-5432`, mongod's `"port":27017`), else the well-known port of its image or name.
+5432`, mongod's `"port":27017`), else the default port of the server its own
+words name (Postgres' `ready to accept connections`), of the server rule pack
+its own failure came from (an initdb error), or of its image or name.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Final
 
 import polars as pl
 
+from incidentlog.schema import Category
 from incidentlog.topology import ContainerConfig
 
 __all__ = ["LOOPBACK", "is_address", "listening_ports", "service_on_port", "unclaimed"]
@@ -68,22 +71,20 @@ LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "[::1]"
 
 
 SERVER_PACKS: Final = {
-    "postgres": 5432,
-    "mysql": 3306,
-    "mongodb": 27017,
-    "redis": 6379,
-    "rabbitmq": 5672,
-    "elasticsearch": 9200,
-    "kafka": 9092,
+    pack: WELL_KNOWN[pack]
+    for pack in ("postgres", "mysql", "mongodb", "redis", "rabbitmq", "elasticsearch", "kafka")
 }
 """Rule packs of servers: a service with a finding of its own kind from one (initdb, a
 corrupt AOF) is that server, on its default port."""
-_CLIENT_CATEGORIES: Final = (
-    "connection-refused",
-    "dns-resolution",
-    "timeout",
-    "auth-failure",
-    "tls-error",
+_CLIENT_CATEGORIES: Final = tuple(
+    c.value
+    for c in (
+        Category.CONNECTION_REFUSED,
+        Category.DNS_RESOLUTION,
+        Category.TIMEOUT,
+        Category.AUTH_FAILURE,
+        Category.TLS_ERROR,
+    )
 )
 """What a client of that server can be found saying too (a relayed refusal, a password)."""
 

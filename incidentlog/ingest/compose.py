@@ -61,6 +61,12 @@ status lines, compose-file and image-pull errors."""
 LOGRUS = r'^time="[^"]+" level=(?:trace|debug|info|warning|error|fatal|panic) msg='
 """Compose (and the docker CLI) warn in logrus format: `time="…" level=warning msg="…"`."""
 
+_BUILD_STEP = r"^\s*(?:=> (?:[A-Z]+ )?|> |#\d+ )\[([A-Za-z0-9][\w.-]*) "
+"""BuildKit's progress and step lines name the service first in brackets (`=> ERROR [web
+4/6] RUN …`, `> [web 4/6] RUN …:`, `#12 [web internal] …`)."""
+_V1_BUILDING = r"^Building ([A-Za-z0-9][\w.-]*)\s*$"
+"""Compose v1 before the classic builder's steps."""
+
 _SUBJECTS = (
     r'\bservice "([A-Za-z0-9][\w.-]*)"',
     r"^/?([A-Za-z0-9][\w.-]*) exited with code",
@@ -72,10 +78,9 @@ _SUBJECTS = (
     r"^(?:Creating|Starting|Recreating|Stopping|Killing|Removing) /?([A-Za-z0-9][\w.-]*) \.\.\.",
     r"(?i)\bcontainer /?([A-Za-z0-9][\w.-]*) (?:is unhealthy|exited)",
     r"^\s*[✔✘⠿]?\s*([A-Za-z0-9][\w.-]*) +(?:Error|Warning) +",
-    # builds: the service BuildKit names first in brackets (`[web 4/6]`, `[web internal]`)
-    r"^\s*(?:=> (?:[A-Z]+ )?|> |#\d+ )\[([A-Za-z0-9][\w.-]*) ",
+    _BUILD_STEP,
     r"^target ([A-Za-z0-9][\w.-]*): failed to solve",
-    r"^Building ([A-Za-z0-9][\w.-]*)\s*$",
+    _V1_BUILDING,
     r"^ERROR: Service '([A-Za-z0-9][\w.-]*)' failed to build",
     r"^\s*[✔✘⠿]*\s*(?:Image|Service) /?([A-Za-z0-9][\w.-]*)\s+(?:Building|Built)",
 )
@@ -87,8 +92,7 @@ _AFTER_START = (
 starting, or the image it was building."""
 _STARTING = (
     r"(?:\bContainer \S+\s+(?:Creat|Start|Recreat)|^(?:Creating|Starting|Recreating) \S+ \.\.\."
-    r"|^\s*(?:=> (?:[A-Z]+ )?|> |#\d+ )\[[\w.-]+ |^Building [\w.-]+\s*$"
-    r"|\b(?:Image|Service) \S+\s+Building)"
+    rf"|{_BUILD_STEP}|{_V1_BUILDING}|\b(?:Image|Service) \S+\s+Building)"
 )
 
 
@@ -159,7 +163,7 @@ def _engine_times(seconds: pl.Series, nanos: pl.Series) -> pl.Series:
     ).to_series()
 
 
-_STAMP = (
+LEADING_STAMP = (
     r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2}))(?: |$)"
 )
@@ -170,7 +174,7 @@ def leading_stamps(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
     """The stamp that starts each text as UTC ns, and how many characters to cut
     with it (the stamp and its space; 0 when there is none or it is no real time,
     like `0000-00-00T...`, which then stays in the text)."""
-    stamp = texts.str.extract(_STAMP, 1)
+    stamp = texts.str.extract(LEADING_STAMP, 1)
     ts = parse_timestamps(stamp)
     chars = pl.select(
         pl.when(pl.lit(ts).is_not_null()).then(pl.lit(stamp).str.len_bytes() + 1).otherwise(0)
@@ -234,7 +238,7 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     if text.str.contains("\r", literal=True).any():  # a terminal shows what follows the last CR
         text = text.str.replace(r"^[^\n]*\r", "")
     lead_ts = None
-    if text.str.contains(_STAMP_FIRST).any():
+    if text.str.contains(LEADING_STAMP).any():
         text, lead_ts = _lift_leading_stamps(text)
     bar = text.str.find("|", literal=True)
     # what follows `|`: compose's space, then maybe an engine stamp and its space
@@ -287,8 +291,6 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-_STAMP_FIRST: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}\S* +\S"
-"""A line that starts with its time (a shipper's or viewer's copy, `ts` piped after compose)."""
 _PREFIX_OR_OWN: Final = r"^\s*\[?[A-Za-z0-9][\w.-]*\]?\s*\|"
 
 

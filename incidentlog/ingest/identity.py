@@ -75,10 +75,10 @@ class ServiceResolver:
         self.context: NameContext | None = None
         self.notes: list[str] = []
         self.seen: set[str] = set()
-        self.texts: list[pl.Series] = []
-        """The first HOST_SCAN_ROWS lines' texts, searched for host names."""
         """Container names the input printed (before stitching holds any back) that
         are not resolved yet: each batch resolves them, so none is looked at twice."""
+        self.texts: list[pl.Series] = []
+        """The first HOST_SCAN_ROWS lines' texts, searched for host names."""
 
     def observe(self, lines: pl.DataFrame) -> None:
         """Container names and texts of lines read (called before their records are

@@ -249,10 +249,8 @@ def _kept_lines(
     for parsed in _in_order_on_workers(parse, _line_frames(binary, head, options, summary, seq0)):
         kept = _keep(parsed, summary)
         if fmt is InputFormat.COMPOSE:
-            kept = anchor.attach(kept, summary)
+            kept = compose_clock.place(anchor.attach(kept, summary), summary)
             columns = [*_STITCHED, "level", "joined"]
-        if fmt is InputFormat.COMPOSE:
-            kept = compose_clock.place(kept, summary)
         if "app_ts" in kept.columns:
             kept = carry.place(kept, summary)
         if fmt is InputFormat.JSONFILE:

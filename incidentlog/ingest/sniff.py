@@ -6,7 +6,7 @@ import json
 import re
 from enum import StrEnum
 
-from incidentlog.ingest.compose import COMPOSE_OWN
+from incidentlog.ingest.compose import COMPOSE_OWN, LEADING_STAMP
 from incidentlog.ingest.events import TEXT_EVENT
 from incidentlog.ingest.jsontext import loads
 
@@ -17,10 +17,7 @@ _PREFIXED = re.compile(
     r"(?:(?:\x1b|\u2190|\^\[)\[[0-9;]*m)*\| "
 )
 _OWN = re.compile(COMPOSE_OWN)
-_LEADING_STAMP = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
-    r"(?:Z|[+-][0-9]{2}:?[0-9]{2}) +"
-)
+_LEADING_STAMP = re.compile(LEADING_STAMP)
 _TEXT_EVENT = re.compile(TEXT_EVENT)
 _PS_HEADER = re.compile(r"^(?:NAME|NAMES|CONTAINER ID)\s{2,}|^\s*Name\s+Command\s+State\s+Ports")
 

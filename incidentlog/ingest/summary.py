@@ -142,6 +142,7 @@ class IngestSummary:
                     "app_times": s.app_times,
                     "naive_times": s.naive_times,
                     "placed_times": s.placed_times,
+                    "placed_compose_times": s.placed_compose_times,
                 }
                 for s in self.sources
             ],
