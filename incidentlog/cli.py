@@ -100,7 +100,8 @@ def _version(value: bool) -> None:
 
 ENVIRONMENT = (
     "Environment: INCIDENTLOG_STORE (the store), INCIDENTLOG_RULES (more rule packs, "
-    "separated by :), INCIDENTLOG_CONFIG (the config file), INCIDENTLOG_WEBHOOK_URL (where "
+    "separated by :), INCIDENTLOG_CONFIG (the config file), INCIDENTLOG_CACHE (parsed rule "
+    "packs and compiled templates), INCIDENTLOG_WEBHOOK_URL (where "
     "digests are posted), COMPOSE_PROJECT_NAME (the project of input that does not name it), "
     "DOCKER_HOST and DOCKER_CONTEXT (the engine collect and status read), NO_COLOR, "
     f"{DEBUG_ENV}=1 (a traceback instead of one line on an internal error)."

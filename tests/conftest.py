@@ -24,6 +24,20 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user cache (`incidentlog.usercache`) of every test and the commands they
+    start: a folder of the session's, never the home directory's."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    before = os.environ.get("INCIDENTLOG_CACHE")
+    os.environ["INCIDENTLOG_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("INCIDENTLOG_CACHE", None)
+    else:
+        os.environ["INCIDENTLOG_CACHE"] = before
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The checkout: $INCIDENTLOG_REPO (CI runs a copy of tests/ elsewhere) or tests/.."""

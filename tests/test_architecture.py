@@ -15,7 +15,7 @@ import incidentlog
 
 PACKAGE = Path(incidentlog.__file__).parent
 LAYERS = {
-    "base": ("errors", "schema", "timespec", "redact", "text", "progress"),
+    "base": ("errors", "schema", "timespec", "redact", "text", "progress", "usercache"),
     "input": ("ingest", "store", "lake", "topology", "detect.rules"),
     "evidence": ("sources",),
     "analysis": ("detect", "patterns", "search", "follow"),

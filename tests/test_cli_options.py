@@ -358,6 +358,7 @@ def test_the_root_help_lists_the_environment() -> None:
         "INCIDENTLOG_STORE",
         "INCIDENTLOG_RULES",
         "INCIDENTLOG_CONFIG",
+        "INCIDENTLOG_CACHE",
         "INCIDENTLOG_WEBHOOK_URL",
         "COMPOSE_PROJECT_NAME",
         "DOCKER_HOST",

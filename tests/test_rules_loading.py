@@ -197,3 +197,45 @@ def test_a_copy_of_the_builtin_packs_is_read_once(tmp_path: Path) -> None:
     core = copy / "core.toml"
     core.write_text(core.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert any("duplicate id" in p for p in check_rules([copy]))
+
+
+def test_parsed_packs_are_kept_in_the_user_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second load reads the cache entry (no TOML parsed, no regex checked) and
+    gives the same rules; a changed pack is a new entry; a broken pack is never kept."""
+    import tomllib
+
+    from incidentlog.detect import rules as rules_module
+
+    monkeypatch.setenv("INCIDENTLOG_CACHE", str(tmp_path / "cache"))
+    pack = write(tmp_path, "mine.toml", GOOD)
+    first = load_rules([pack])
+    entries = list((tmp_path / "cache").glob("rule-packs-*"))
+    assert len(entries) == 1
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tomllib, "loads", no_parsing)
+        patched.setattr(rules_module, "_check_at_once", no_parsing)
+        again = load_rules([pack])
+    assert again == first
+
+    write(tmp_path, "mine.toml", GOOD.replace("curl-missing", "curl-gone"))
+    changed = load_rules([pack])
+    assert "mine.curl-gone" in [r.id for r in changed.rules]
+    assert [e.name for e in (tmp_path / "cache").glob("rule-packs-*")] != [entries[0].name]
+
+    broken = write(tmp_path, "broken.toml", "this is = = not toml")
+    for _ in range(2):  # reported every time: a problem is never read from the cache
+        with pytest.raises(RuleError, match="not valid TOML"):
+            load_rules([broken])
+
+
+def test_an_unwritable_cache_is_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("INCIDENTLOG_CACHE", str(blocked / "cache"))
+    assert load_rules() == load_rules()

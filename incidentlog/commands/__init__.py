@@ -124,7 +124,7 @@ def check_input_format(input_format: str | None) -> None:
     from incidentlog.ingest.sniff import InputFormat
 
     allowed = [f.value for f in InputFormat]
-    if input_format is not None and input_format not in allowed:
+    if input_format not in allowed:
         raise UsageError(
             f"--input-format {input_format!r} is not an input format (allowed: {', '.join(allowed)})"
         )
@@ -156,16 +156,7 @@ def make_request(
     from incidentlog.sources import Request
     from incidentlog.timespec import parse_window
 
-    if input_format is not None:
-        from incidentlog.errors import UsageError
-        from incidentlog.ingest.sniff import InputFormat
-
-        allowed = [f.value for f in InputFormat]
-        if input_format not in allowed:
-            raise UsageError(
-                f"--input-format {input_format!r} is not an input format "
-                f"(allowed: {', '.join(allowed)})"
-            )
+    check_input_format(input_format)
     _lake_alone(lake, paths, store)
     start, end = parse_window(since, until, now=now)
     return Request(

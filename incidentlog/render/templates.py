@@ -75,6 +75,7 @@ def template_environment(
     loaders.append(jinja2.PrefixLoader({"builtin": builtin}))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
+        bytecode_cache=_compiled_templates(html),
         undefined=jinja2.StrictUndefined,
         autoescape=html,
         trim_blocks=True,
@@ -84,6 +85,38 @@ def template_environment(
     env.filters.update(FILTERS)
     env.filters.update(filters or {})
     return env
+
+
+def _compiled_templates(html: bool) -> jinja2.BytecodeCache | None:
+    """Compiled templates kept in the user cache (`incidentlog.usercache`; Jinja checks
+    each entry against its template's source): compiling the report's templates costs
+    every report and digest 70-80 ms. One folder per environment whose settings change
+    the compiled code (autoescape), so HTML never runs a Markdown compilation."""
+    from incidentlog.usercache import cache_dir
+
+    folder = cache_dir() / f"templates-{jinja2.__version__}-{'html' if html else 'text'}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no cache, same answer
+        return None
+    return _QuietBytecodeCache(str(folder))
+
+
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """A cache entry that cannot be read or written is no entry (the template is
+    compiled), never an error."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged entry (Jinja checks magic and checksum itself)
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            return
 
 
 def render_template(env: jinja2.Environment, name: str, model: str, **context: Any) -> str:
