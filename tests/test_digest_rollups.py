@@ -14,7 +14,7 @@ import pytest
 
 from incidentlog.digest import Period, build_digest
 from incidentlog.digest.rollups import DIGEST_ROLLUPS, build_rollup
-from incidentlog.digest.signatures import SIGNATURE_CACHE, SUMMARY_CACHE
+from incidentlog.digest.signatures import SIGNATURE_CACHE, SUMMARY_CACHE, TEMPLATE_CACHE
 from incidentlog.ingest import ingest_into_store
 from incidentlog.render.digest import render_digest
 from incidentlog.store import Store
@@ -153,3 +153,31 @@ def test_cached_hours_are_not_detected_again(
         with pytest.raises(AssertionError, match="detected again"):
             rendered(store, HOUR)
     assert rendered(store, HOUR) == rendered(store, HOUR, rollups=False)
+
+
+def test_the_error_templates_of_a_batch_are_kept(
+    tmp_path: Path, eager: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The templates merged from a batch's rollups are kept per batch end: the same
+    hour again merges nothing; late data in the batch is a new entry, not a stale one."""
+    store = write_store(tmp_path, *shop_history())
+    first = rendered(store, HOUR)
+    kept = list((store / "cache" / TEMPLATE_CACHE).glob("2025-08-02T1400.*.parquet"))
+    assert len(kept) == 1
+
+    import incidentlog.patterns as patterns
+
+    def refuse(*args: object, **kwargs: object) -> pl.DataFrame:
+        raise AssertionError("merged again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(patterns, "template_table", refuse)
+        assert rendered(store, HOUR) == first
+        late = tmp_path / "late.log"
+        late.write_text(log_line("api-1", at(13, 58), "ERROR", "ledger drift of 4 cents") + "\n")
+        ingest_into_store([late], store=store, host="h1")
+        with pytest.raises(AssertionError, match="merged again"):
+            rendered(store, HOUR)
+    after = rendered(store, HOUR)
+    assert "ledger drift" in after and after == rendered(store, HOUR, rollups=False)
+    assert list((store / "cache" / TEMPLATE_CACHE).glob("2025-08-02T1400.*.parquet")) != kept

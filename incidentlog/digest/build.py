@@ -93,7 +93,7 @@ def build_digest(
         )
         first, last = _span(history_span(history), history.scan("events"))
         counts, hourly = _service_counts_rolled(rolled, period, previous, same_hours, hours)
-        patterns = pattern_frame(_window_scan(history, period), period, previous, rolled)
+        patterns = pattern_frame(_window_scan(history, period), period, previous, rolled, history)
         hour_files = _files_by_hour(rolled)
         scans: pl.LazyFrame | Callable[[Period], pl.LazyFrame] = partial(_window_scan, history)
     else:

@@ -48,6 +48,9 @@ one batch (their ids depend on it), so the batch is bounded; findings look back
 over the whole history (each old day detected once, then cached)."""
 SUMMARY_CACHE: Final = "finding-summaries"
 """The store's cache of the findings summary of whole UTC hours."""
+TEMPLATE_CACHE: Final = "pattern-templates-1"
+"""The store's cache of the error-pattern templates of a digest's batch (the number
+is the format's: bump it when template mining changes)."""
 SIGNATURE_CACHE: Final = "finding-signatures"
 """The store's cache (`Store.cache_dir`) of the (service, rule) pairs detection
 found per whole UTC day."""
@@ -306,16 +309,21 @@ def _cached_day(
 
 
 def pattern_frame(
-    logs: pl.LazyFrame, period: Period, previous: Period, rollups: pl.DataFrame | None = None
+    logs: pl.LazyFrame,
+    period: Period,
+    previous: Period,
+    rollups: pl.DataFrame | None = None,
+    history: History | None = None,
 ) -> pl.DataFrame:
     """Per (service, pattern): counts now, before, before the period, first seen, a sample.
 
     With `rollups` (the rollup rows of the lookback, `digest.rollups`) only the
-    period's own errors are read, for the samples; the batch mined is the same.
+    period's own errors are read, for the samples; the batch mined is the same,
+    and its templates are kept in `history`'s cache when it is a store.
     """
     start = pattern_start(period, previous)
     if rollups is not None:
-        return _pattern_frame_rolled(logs, period, previous, rollups)
+        return _pattern_frame_rolled(logs, period, previous, rollups, history)
     errors = (
         logs.filter(is_error() & (pl.col("ts") >= start) & (pl.col("ts") < period.end))
         .select("ts", "seq", "service", "message")
@@ -363,10 +371,14 @@ def _empty_patterns() -> pl.DataFrame:
 
 
 def _pattern_frame_rolled(
-    logs: pl.LazyFrame, period: Period, previous: Period, rollups: pl.DataFrame
+    logs: pl.LazyFrame,
+    period: Period,
+    previous: Period,
+    rollups: pl.DataFrame,
+    history: History | None,
 ) -> pl.DataFrame:
     """`pattern_frame` from the rollups' masked texts and the period's own errors."""
-    from incidentlog.patterns import masked_texts, template_table
+    from incidentlog.patterns import masked_texts
 
     bucket = pl.col("bucket")
     start = pattern_start(period, previous)
@@ -375,8 +387,7 @@ def _pattern_frame_rolled(
     )
     if rows.is_empty():
         return _empty_patterns()
-    batch = rows.group_by("masked").agg(pl.col("n").sum())
-    table = template_table(batch.get_column("masked"), batch.get_column("n"))
+    table = _templates(rows, Period(start, period.end), history)
     now = (bucket >= period.start) & (bucket < period.end)
     in_previous = (bucket >= previous.start) & (bucket < previous.end)
     counts = (
@@ -406,6 +417,44 @@ def _pattern_frame_rolled(
     return counts.join(
         samples, on=["service", "pattern_id"], how="left", nulls_equal=True
     ).with_columns(_sample("sample"), redact_expr("template"))
+
+
+def _templates(rows: pl.DataFrame, batch: Period, history: History | None) -> pl.DataFrame:
+    """`template_table` of the rollup pattern rows of `batch` (`masked`, `n`, `file`):
+    kept in a store's `TEMPLATE_CACHE`, one entry per batch end, valid for the same
+    rollup files (name and size) and bounds. Merging a week of distinct texts is a
+    quarter of a cached digest's time; the next digest of the same hour reads it."""
+    from incidentlog.patterns import template_table
+    from incidentlog.store import Store
+
+    def merged() -> pl.DataFrame:
+        texts = rows.group_by("masked").agg(pl.col("n").sum())
+        return template_table(texts.get_column("masked"), texts.get_column("n"))
+
+    if not isinstance(history, Store):
+        return merged()
+    files = sorted(rows.get_column("file").unique().to_list())
+    key = json.dumps(
+        {"files": files, "start": batch.start.isoformat(), "end": batch.end.isoformat()}
+    )
+    name = f"{batch.end.astimezone(UTC):%Y-%m-%dT%H%M}"
+    folder = history.cache_dir(TEMPLATE_CACHE)
+    path = folder / f"{name}.{hashlib.sha256(key.encode()).hexdigest()[:20]}.parquet"
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError):
+        pass
+    table = merged()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{name}.*.parquet"):
+            old.unlink()
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        table.write_parquet(temporary)
+        temporary.replace(path)
+    except OSError:  # a read-only store: no cache, same answer
+        pass
+    return table
 
 
 def classify_signatures(
