@@ -21,6 +21,7 @@ SECRETS = [
     ("client_secret: zz-top-secret-99", "zz-top-secret-99", "client_secret: ***"),
     ("PGPASSWORD=hunter2 psql -h db", "hunter2", "PGPASSWORD=*** psql -h db"),
     ("passwd=letmein", "letmein", "passwd=***"),
+    ("password=$2b$12$R9h/cIPz0gi.URNNX3kh2O", "R9h/cIPz0gi", "password=***"),  # a hash
     ('{"user": "bob", "password": "hunter2"}', "hunter2", '"password": "***"'),
     ("X-Api-Key: 9f8e7d6c5b4a", "9f8e7d6c5b4a", "X-Api-Key: ***"),
     ("using key AKIAIOSFODNN7EXAMPLE for s3", "AKIAIOSFODNN7EXAMPLE", "using key *** for s3"),
@@ -85,6 +86,12 @@ def test_truncated_private_key_is_masked_to_the_end() -> None:
         "http://gateway:8080/v1/rates",
         "secret_name: db-credentials",
         "Basic auth enabled for /admin",
+        # where a secret comes from is no secret: variable references, a required
+        # variable's message
+        "required variable POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set it in .env}",
+        "environment: DB_PASSWORD: ${DB_PASSWORD}",
+        "export API_TOKEN=$(cat /run/secrets/api_token)",
+        "PGPASSWORD=$POSTGRES_PASSWORD psql -h db",
     ],
 )
 def test_ordinary_text_untouched(text: str) -> None:

@@ -399,7 +399,7 @@ def test_compose_lines_alone_do_not_claim_every_service_is_running(tmp_path: Pat
     )
     md = report_md(tmp_path, conflict, NOW)
     assert "every service is running" not in md
-    assert "**No service state in the evidence**" in md
+    assert "**Nothing started**: the evidence holds only compose's own lines" in md
     assert "`docker rm -f shop-db-1`" in md
 
 
@@ -419,3 +419,99 @@ def test_a_failed_image_build_is_the_state_of_its_service(tmp_path: Path) -> Non
         "build failed",
         "image build failed",
     )
+
+
+@pytest.mark.parametrize(
+    ("paste", "title", "commands"),
+    [
+        (
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."
+            " Is the docker daemon running?\n",
+            "The Docker daemon is not reachable",
+            ["sudo systemctl start docker", "docker info", "docker compose up -d"],
+        ),
+        (
+            "yaml: line 14: did not find expected key\n",
+            "YAML syntax error",
+            ["docker compose config --quiet", "docker compose up -d"],
+        ),
+    ],
+)
+def test_a_project_that_never_started_is_the_incident(
+    tmp_path: Path, paste: str, title: str, commands: list[str]
+) -> None:
+    """Compose's own error naming no service, and nothing else: the project never
+    started. That is the incident (it was "No incident found"), and its commands
+    name no service (there was `docker compose restart compose`)."""
+    data = report_json(tmp_path, paste, NOW)
+    (issue,) = data["issues"]
+    assert issue["services"] == ["compose"] and title in issue["title"]
+    (fix,) = data["action_plan"][0]["steps"]
+    assert fix["commands"] == commands
+    md = report_md(tmp_path, paste, NOW)
+    assert "**Nothing started**" in md
+    assert "| **Affected** | the compose project: no service's own line is in the evidence |" in md
+    assert "docker compose logs -f --tail 20\n" in md  # (verify: no service named)
+    assert not re.search(r"docker compose \w+ .*\bcompose\b", md)
+
+
+def test_compose_lines_are_an_echo_beside_a_service_failure(tmp_path: Path) -> None:
+    paste = (
+        "db-1  | 2026-03-01T10:00:00.000000000Z FATAL:  password authentication failed"
+        ' for user "app"\n'
+        "Error response from daemon: network proxy declared as external, but could not be found\n"
+    )
+    services = [i["services"] for i in report_json(tmp_path, paste, NOW)["issues"]]
+    assert services == [["db"]]
+
+
+def test_an_exit_compose_marks_restarting_is_a_restarting_service(tmp_path: Path) -> None:
+    paste = (
+        "worker-1  | 2026-03-01T10:00:00.000000000Z processing batch 1/40\n"
+        "worker-1 exited with code 137 (restarting)\n"
+        "worker-1  | 2026-03-01T10:00:20.000000000Z processing batch 1/40\n"
+        "worker-1 exited with code 137 (restarting)\n"
+    )
+    data = report_json(tmp_path, paste, NOW)
+    (worker,) = data["services"]
+    assert worker["state"] == "restarting" and worker["needs_attention"]
+    assert worker["state_text"] == "exited with code 137 (restarting)"
+    assert worker["failing_since"] == "2026-03-01T10:00:00Z"  # (compose's lines, placed)
+    md = report_md(tmp_path, paste, NOW)
+    assert "| worker | exited with code 137 (restarting): crashed 2 times" in md
+    assert "not restarted" not in md
+
+
+def test_a_health_check_failing_in_the_last_lines_is_still_failing(tmp_path: Path) -> None:
+    """No state in the evidence, and the service's last records are its failures: not
+    "recovered on its own" (that needs a record after them)."""
+    failing = (
+        "api-1 | 2026-03-01T10:00:00.000000000Z info: Now listening on: http://[::]:8080\n"
+        "api-1 | 2026-03-01T10:00:30.000000000Z       Health check npgsql with status Unhealthy"
+        " completed after 5004.8ms with message 'Timeout during connecting to db:5432'\n"
+    )
+    assert report_json(tmp_path, failing, NOW)["found"]
+    recovered = failing + (
+        "api-1 | 2026-03-01T10:01:00.000000000Z       Health check npgsql completed: Healthy\n"
+    )
+    data = report_json(tmp_path, recovered, NOW)
+    assert not data["found"] and [s["transient"] for s in data["services"]] == [True]
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "Please make sure your database server is running at `db:5432`.",
+        "  code: 'ECONNREFUSED',",
+        "}",
+    ],
+)
+def test_what_a_client_prints_under_its_error_is_no_recovery(tmp_path: Path, after: str) -> None:
+    paste = (
+        "api-1  | 2026-03-01T10:00:00.000000000Z Server listening on port 3000\n"
+        "api-1  | 2026-03-01T10:00:01.000000000Z Error: P1001: Can't reach database server"
+        " at `db:5432`\n"
+        f"api-1  | 2026-03-01T10:00:02.000000000Z {after}\n"
+    )
+    data = report_json(tmp_path, paste, NOW)
+    assert data["found"] and data["issues"][0]["services"] == ["api"]

@@ -119,7 +119,8 @@ def test_refusals_by_a_service_that_only_exits_are_symptoms_of_its_exits(tmp_pat
         ("api", "host redis")
     ]
     md = report_md(tmp_path, up, NOW)
-    assert "crashed 2 times (exit code 1); not restarted after the last exit" in md
+    assert "crashed 2 times (exit code 1) at 10:00:00; not restarted after the last exit" in md
+    assert "| redis | exited with code 1: crashed 2 times, the last at 10:00:00 | 10:00:00 |" in md
 
 
 DB_DOWN = """\

@@ -38,10 +38,14 @@ _TRANSIENT_CATEGORIES = (Category.CONNECTION_REFUSED.value, Category.DNS_RESOLUT
 _NOT_RECOVERY = (
     r"(?i)\b(?:retrying|trying again|will retry|retry(?: in| after|ing)|reconnecting|"
     r"attempt \d+|waiting for|backing off|back-?off|sleeping)\b|"
-    r"^\s*(?:Stack trace:|#\d+ |at |Traceback|File \"|\.\.\. \d+ more|Caused by:|$)"
+    r"^\s*(?:Stack trace:|#\d+ |at |Traceback|File \"|\.\.\. \d+ more|Caused by:|$)|"
+    r"^\s*[\[\]{}(),;]+\s*$|^\s+[\w$]+: (?:['\"\[{]|-?\d)|"
+    r"(?i)\b(?:please make sure|make sure (?:that )?(?:the|your)|is the (?:\w+ )?server running)\b"
 )
 """Info lines that are still the failure: a retry notice, a stack frame printed on its own
-line. They do not show the service working again."""
+line, the properties of an error object (`  code: 'ECONNREFUSED'`, `}`), the hint a
+client prints under its error (`Please make sure your database server is running`).
+They do not show the service working again."""
 
 
 _PY_FRAME = r'File "[^"\n]+", line \d+'

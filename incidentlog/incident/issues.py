@@ -124,10 +124,14 @@ class Finding:
 
 
 def read_findings(summary: pl.DataFrame) -> list[Finding]:
-    """The summary rows (not compose's own), worst first, then first seen first."""
+    """The summary rows, worst first, then first seen first. Compose's own (a line
+    naming no service: the daemon unreachable, a compose file that does not parse)
+    only when nothing else was found: then the project never started, and that is
+    the incident; beside services' failures it is their echo."""
+    services = summary.filter(pl.col("service") != COMPOSE_SERVICE)
     rows = [
         Finding.from_row(r)
-        for r in summary.filter(pl.col("service") != "compose").iter_rows(named=True)
+        for r in (services if services.height else summary).iter_rows(named=True)
     ]
     rows.sort(key=lambda r: (-severity_rank(r.severity), r.first_seen or _NEVER, -_named(r)))
     return rows
@@ -177,8 +181,18 @@ def units_of(findings: Sequence[Finding]) -> Units:
 
 
 def transient_services(stack: Stack, units: Units) -> set[str]:
-    """Services with only health/transient findings that are healthy again at the end."""
+    """Services with only health/transient findings that are healthy again at the end.
+
+    A service without a state in the evidence (no events, no `ps`) counts as well
+    again only when it logged on after its last soft failure: a health check that
+    fails in its last lines is still failing."""
     transient: set[str] = set()
+    last_record = dict(
+        stack.logs.filter(pl.col("container") != COMPOSE_SERVICE)
+        .group_by("service")
+        .agg(pl.col("ts").max())
+        .iter_rows()
+    )
     for s in stack.services:
         mine = [u for (service, _), u in units.items() if service == s]
         st = stack.stats.get(s)
@@ -191,9 +205,22 @@ def transient_services(stack: Stack, units: Units) -> set[str]:
             and not crash
             and st.state in ("healthy", "running", "unknown")
             and (st.first_unhealthy is None or st.recovered_at is not None)
+            and (st.state != "unknown" or _logged_on_after(mine, last_record.get(s)))
         ):
             transient.add(s)
     return transient
+
+
+def _logged_on_after(units: Sequence[Unit], last_record: datetime | None) -> bool:
+    """Every failure either recovered by itself (the detector's transient burst) or came
+    before the service's last record (undated evidence cannot tell: yes)."""
+    for u in units:
+        if u.transient:
+            continue
+        last = max((r.last_seen for r in u.findings if r.last_seen is not None), default=None)
+        if last is not None and last_record is not None and last >= last_record:
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- cause vs symptom

@@ -20,6 +20,7 @@ from incidentlog.incident.model import (
     Issue,
     ServiceState,
 )
+from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.text import Code, Prose, join_names, join_prose
 
 __all__ = ["GENERAL_IMPROVEMENTS", "IMPROVEMENTS", "action_plan", "improvements"]
@@ -122,9 +123,25 @@ def _mounted(services: Sequence[str], states: Mapping[str, ServiceState]) -> lis
     ]
 
 
+def _project_step(kind: str, group: Sequence[Issue]) -> ActionStep:
+    """The step for compose's own failures (no service named: the project never
+    started): the daemon brought up, or the compose file checked, then the whole
+    project up."""
+    refs = ", ".join(f"#{i.id}" for i in group)
+    if kind == "restart":  # (the daemon: `core.docker-daemon-unreachable`)
+        title = Prose.of(f"Bring the Docker daemon up ({refs}), then the project")
+        commands = ["sudo systemctl start docker", "docker info", "docker compose up -d"]
+        return ActionStep(kind, title, [COMPOSE_SERVICE], commands)
+    title = Prose.of(f"After the change ({refs}), check the project and bring it up")
+    commands = ["docker compose config --quiet", "docker compose up -d"]
+    return ActionStep(kind, title, [COMPOSE_SERVICE], commands)
+
+
 def _fix_step(kind: str, group: Sequence[Issue], states: Mapping[str, ServiceState]) -> ActionStep:
     """One step for the issues of one fix kind: what to change, then the commands to apply it."""
     services = sorted({s for i in group for s in i.services})
+    if services == [COMPOSE_SERVICE]:
+        return _project_step(kind, group)
     q = _q(services)
     refs = ", ".join(f"#{i.id}" for i in group)
     if kind == "rebuild-image":
@@ -202,7 +219,8 @@ def action_plan(issues: Sequence[Issue], states: Mapping[str, ServiceState]) -> 
     if start is not None:
         steps.append(start)
     verify_services = sorted(fixed | {s for st in steps for s in st.services})
-    verify = ["docker compose ps", f"docker compose logs -f --tail 20 {_q(verify_services)}"]
+    named = [s for s in verify_services if s != COMPOSE_SERVICE]
+    verify = ["docker compose ps", f"docker compose logs -f --tail 20 {_q(named)}".rstrip()]
     probe_containers = sorted(
         {
             c

@@ -216,6 +216,8 @@ def _service_frame(
         pl.col("errors").fill_null(0),
         pl.col("unhealthy_seconds").fill_null(0.0),
         pl.coalesce("first_unhealthy", "first_failed_probe").alias("first_unhealthy"),
+        pl.coalesce("first_exit", "_compose_first_exit").alias("first_exit"),
+        pl.coalesce("last_exit", "_compose_last_exit").alias("last_exit"),
         pl.max_horizontal(pl.col("_dies").fill_null(0), pl.col("_compose_exits").fill_null(0))
         .cast(pl.Int64)
         .alias("exits"),
@@ -392,7 +394,14 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
         .agg(
             pl.col("_compose_state").last(),
             pl.when(pl.col("message").last().str.contains(_EXIT))
-            .then(pl.lit("exited with code ") + pl.col("message").last().str.extract(_EXIT))
+            .then(
+                pl.lit("exited with code ")
+                + pl.col("message").last().str.extract(_EXIT)
+                # (`restart:` policies: compose says the container comes back)
+                + pl.when(pl.col("message").last().str.contains(r"\(restarting\)\s*$"))
+                .then(pl.lit(" (restarting)"))
+                .otherwise(pl.lit(""))
+            )
             .when(pl.col("_compose_state").last() == "build failed")
             .then(pl.lit("image build failed"))
             .otherwise(
@@ -424,6 +433,9 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             .sort()
             .alias("_compose_codes"),
             pl.col("seq").last().alias("_said_at"),
+            # (compose's lines carry the time of the engine-dated line before them)
+            pl.col("ts").filter(_exit_line).min().alias("_compose_first_exit"),
+            pl.col("ts").filter(_exit_line).max().alias("_compose_last_exit"),
         )
     )
     running = (pl.col("_compose_state") == "created") & (

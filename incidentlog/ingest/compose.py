@@ -33,6 +33,8 @@ COMPOSE_OWN = (
     r"(?:Creating|Removing) (?:network|volume) |"
     # the CLI's own words: no daemon, a wrong service name, the attached menu (2.27+)
     r"Cannot connect to the Docker daemon at |error during connect: |no such service: |"
+    r"permission denied while trying to connect to the Docker daemon socket|"
+    r"Couldn't connect to Docker daemon|"
     r"unable to prepare context: |\s*v View in Docker Desktop|\s*w Enable Watch|"
     r"[ ✔✘⠿]*\s*(?:Container|Network|Volume|Image) \S+\s+"
     r"(?:Creating|Created|Starting|Started|Stopping|Stopped|Removing|Removed|Recreate|Recreated|"

@@ -359,7 +359,9 @@ _FAMILIES: Final[tuple[Family, ...]] = (
         "key-value-secret",
         "generic",
         rf"{_KEY}{_KEY_SEPARATOR}",
-        r"""(?:\*\*\*|[^\s&,;"'*\\][^\s&,;"'\\]*)""",
+        # not a reference to where the secret is: `${DB_PASSWORD}`, `$(cat …)`, `$TOKEN`,
+        # or the message of a required variable (`${POSTGRES_PASSWORD:?set it}`)
+        r"""(?:\*\*\*|[^\s&,;"'*\\$?][^\s&,;"'\\]*|\$[^\s&,;"'\\{(A-Za-z_][^\s&,;"'\\]*)""",
         _KV_HINTS,
     ),
 )
