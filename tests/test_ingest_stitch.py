@@ -103,6 +103,16 @@ NODE_LOGGED = [
     "    at async /app/src/routes.js:30:5",
 ]
 
+NODE_ERROR_OBJECT = [
+    "[sync] push failed: Error: connect ECONNREFUSED 172.18.0.3:5432",
+    "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1607:16) {",
+    "  errno: -111,",
+    "  code: 'ECONNREFUSED',",
+    "  syscall: 'connect'",
+    "}",
+]
+"""A logger's prefix before the error, then the error object's properties after its stack."""
+
 PYDANTIC = [
     "pydantic_core._pydantic_core.ValidationError: 2 validation errors for Settings",
     "database_url",
@@ -148,6 +158,7 @@ SHAPES = {
     "node-uncaught": NODE_UNCAUGHT,
     "node-module": NODE_MODULE,
     "node-logged": NODE_LOGGED,
+    "node-error-object": NODE_ERROR_OBJECT,
     "key-block": KEY_BLOCK,
     "pydantic": PYDANTIC,
     "rust-panic": RUST_PANIC,

@@ -515,3 +515,72 @@ def test_what_a_client_prints_under_its_error_is_no_recovery(tmp_path: Path, aft
     )
     data = report_json(tmp_path, paste, NOW)
     assert data["found"] and data["issues"][0]["services"] == ["api"]
+
+
+def test_a_name_that_does_not_resolve_leads_and_names_the_listener(tmp_path: Path) -> None:
+    """A JDBC client logs `refused` and `UnknownHostException: postgres` together: the
+    name is the cause, and db, which listens on 5432, is the service it meant."""
+    paste = (
+        "db_1   | 2026-11-20T10:00:00.000000000Z 2026-11-20 10:00:00.000 UTC [1] LOG:  database"
+        " system is ready to accept connections\n"
+        "web_1  | 2026-11-20T10:00:03.412000000Z 2026-11-20 10:00:03.412 ERROR 1 --- [main]"
+        " o.h.engine.jdbc.spi.SqlExceptionHelper : Connection to postgres:5432 refused.\n"
+        'web_1  | 2026-11-20T10:00:03.412000000Z Exception in thread "main"'
+        " java.net.UnknownHostException: postgres\n"
+        "legacy_web_1 exited with code 1\n"
+    )
+    (issue,) = report_json(tmp_path, paste, NOW)["issues"]
+    assert (
+        issue["category"] == "dns-resolution" and issue["title"] == "Cannot resolve host postgres"
+    )
+    md = report_md(tmp_path, paste, NOW)
+    assert "Point web at `db:5432` (the compose service name)" in md
+
+
+@pytest.mark.parametrize(
+    ("paste", "wanted"),
+    [
+        (
+            "php-1  | 2026-02-09T16:20:31.000000000Z PHP Fatal error:  Uncaught Error: Call to"
+            " undefined function mysqli_connect() in /var/www/html/lib/db.php:7\n",
+            "`RUN docker-php-ext-install mysqli`",
+        ),
+        (
+            "db-1  | 2026-02-09T16:20:31.000000000Z 2026-02-09 16:20:31.000 UTC [40] FATAL:  role"
+            ' "root" does not exist\n',
+            "`pg_isready -U ${POSTGRES_USER} -d ${POSTGRES_DB}`",
+        ),
+    ],
+)
+def test_fixes_fit_the_failure(tmp_path: Path, paste: str, wanted: str) -> None:
+    md = report_md(tmp_path, paste, NOW)
+    assert wanted in md
+    assert "composer install" not in md and "ALTER ROLE" not in md
+
+
+def test_a_client_refused_by_the_broker_is_the_brokers_issue(tmp_path: Path) -> None:
+    paste = (
+        "rabbitmq-1  | 2026-08-01T12:30:00.201234000Z 2026-08-01 12:30:00.201234+00:00 [error]"
+        " <0.901.0> PLAIN login refused: user 'worker' - invalid credentials\n"
+        "worker-1    | 2026-08-01T12:30:00.300000000Z [2026-08-01 12:30:00,300:"
+        " ERROR/MainProcess] consumer: Cannot connect to amqp://worker:**@rabbitmq:5672//:"
+        " (403) ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN.\n"
+    )
+    (issue,) = report_json(tmp_path, paste, NOW)["issues"]
+    assert issue["services"] == ["rabbitmq"]
+    assert [y["service"] for y in issue["symptoms"]] == ["worker"]
+    md = report_md(tmp_path, paste, NOW)
+    assert "RabbitMQ refused the login of `worker`" in md and "`guest` only works" not in md
+
+
+def test_two_rules_on_one_record_are_one_issue(tmp_path: Path) -> None:
+    paste = (
+        "certbot-1  | 2026-02-11T22:14:09.900000000Z Certbot failed to authenticate some domains"
+        " (authenticator: webroot). The Certificate Authority reported these problems:\n"
+        "certbot-1  | 2026-02-11T22:14:09.900100000Z   Domain: app.example.com\n"
+        "certbot-1  | 2026-02-11T22:14:09.900300000Z   Detail: 203.0.113.80: Fetching"
+        " http://app.example.com/.well-known/acme-challenge/vX9q2: Connection refused\n"
+        "certbot-1 exited with code 1\n"
+    )
+    (issue,) = report_json(tmp_path, paste, NOW)["issues"]
+    assert issue["services"] == ["certbot"] and len(issue["rules"]) >= 2

@@ -411,7 +411,7 @@ ROWS: list[Row] = [
         " directory), /usr/local/lib/php/extensions/no-debug-non-zts-20230831/imagick.so.so"
         " (Error loading shared library))",
         MM,
-        module="imagick.so",
+        module="imagick",  # (the extension's name: what `docker-php-ext-install` takes)
     ),
     row(
         "mm-php-pdo-driver",

@@ -126,7 +126,22 @@ def advice(
             base, services, fields["binary"], first_line, probe, (stats, configs)
         )
     if category == Category.DNS_RESOLUTION.value:
-        return _dns(base, who, fields["host"], known_services) if fields.get("host") else base
+        if not fields.get("host"):
+            return base
+        port = next(  # (the refusal logged with it may name the port)
+            (
+                r.fields["port"]
+                for r in cause.findings
+                if r.fields.get("host") == fields["host"] and r.fields.get("port")
+            ),
+            None,
+        )
+        listener = (
+            service_on_port(listening or {}, port, services[0])
+            if len(services) == 1 and fields["host"] not in stats
+            else None
+        )
+        return _dns(base, who, fields["host"], known_services, (listener, port))
     meant = _meant(cause, listening or {})
     if meant is not None:
         found = _loopback(base, who, fields["host"], fields["port"], meant)
@@ -435,13 +450,39 @@ def _loopback(base: Advice, who: str, host: str, port: str, meant: str) -> Advic
     )
 
 
-def _dns(base: Advice, who: str, host: str, known_services: set[str]) -> Advice:
-    """A host name that does not resolve; named when it is not a service of the compose file."""
+def _dns(
+    base: Advice,
+    who: str,
+    host: str,
+    known_services: set[str],
+    listener: tuple[str | None, str | None] = (None, None),
+) -> Advice:
+    """A host name that does not resolve; named when it is not a service of the compose file,
+    and the service it likely meant when one other listens on the port dialled (`listener`)."""
     found = replace(
         base,
         problem=Prose.of(f"{who} cannot resolve the host name ", Code(host)),
         kind="change-config",
     )
+    meant, port = listener
+    if meant is not None and port is not None and host not in known_services:
+        return replace(
+            found,
+            root_cause=Prose.of(
+                Code(host),
+                f" is no service here, and {meant} is the one that listens on {port}: the "
+                f"configuration of {who} names the wrong host.",
+            ),
+            fix=Prose.of(
+                f"Point {who} at ",
+                Code(f"{meant}:{port}"),
+                " (the compose service name), or give ",
+                meant,
+                " the network alias ",
+                Code(host),
+                "; then recreate.",
+            ),
+        )
     if not known_services or host in known_services:
         return found
     return replace(

@@ -75,9 +75,9 @@ def service_detail(st: ServiceStats, probe: Probe | None) -> Prose:
     if (st.state == "restarting" and st.exits) or (st.exits > 1 and st.state != "exited"):
         return Prose.of(f"crashed {plural(st.exits, 'time')}{code_words}")
     if st.state == "exited" and st.exits and st.last_exit is not None:
-        if "exited with code" in st.state_text:  # (the state already says how)
-            times = f"crashed {st.exits} times, the last " if st.exits > 1 else ""
-            return Prose.of(f"{times}at {clock(st.last_exit)}")
+        if "exited with code" in st.state_text:  # (the state says how, `since` when)
+            many = f"crashed {st.exits} times, the last at {clock(st.last_exit)}"
+            return Prose.of(many) if st.exits > 1 else Prose()
         return Prose.of(f"exited{code_words} at {clock(st.last_exit)}")
     streak = probe.failing_streak if probe is not None else None
     if st.state == "unhealthy" and streak:

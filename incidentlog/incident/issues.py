@@ -342,7 +342,7 @@ def split_causes(
             remote.append(RemoteSymptom(u, alone[0], f"the only other failing service, {alone[0]}"))
         else:
             kept.append(u)
-    kept = _fold_same_target(_fold_after_effects(kept))
+    kept = _fold_same_record(_fold_same_target(_fold_after_effects(kept)))
     kept.extend(_causeless(units, transient, kept, remote))
     rooted = {u.service for u in kept}
     remote = _through_chains(remote, rooted)
@@ -408,10 +408,12 @@ def _fold_after_effects(kept: list[Unit]) -> list[Unit]:
 def _fold_same_target(kept: list[Unit]) -> list[Unit]:
     """A service's outages that name the same host (nginx's `No route to host`, then its
     `upstream timed out` to the same upstream) are one failure to reach it: one unit,
-    the first seen leading."""
+    the first seen leading; at the same time, a name that does not resolve leads (it
+    explains the refusal the client logs with it)."""
     out: list[Unit] = []
     by_target: dict[tuple[str, str], Unit] = {}
-    order = sorted(kept, key=lambda u: u.first_seen or _NEVER)
+    dns = Category.DNS_RESOLUTION.value
+    order = sorted(kept, key=lambda u: (u.first_seen or _NEVER, u.category != dns))
     for u in order:
         host = u.primary.fields.get("host")
         if u.category not in OUTAGE_CATEGORIES or not host:
@@ -423,6 +425,24 @@ def _fold_same_target(kept: list[Unit]) -> list[Unit]:
         else:
             first.findings.extend(u.findings)
     return sorted(out, key=kept.index)
+
+
+def _fold_same_record(kept: list[Unit]) -> list[Unit]:
+    """Two rules that matched the same record of a service (certbot's failed challenge
+    is an ACME failure and, in its detail, a refused connection) tell one failure: the
+    later unit joins the earlier (the worse: `kept` is in severity order)."""
+    out: list[Unit] = []
+    first_of: dict[tuple[str, str], Unit] = {}
+    for u in kept:
+        records = [(u.service, r.evidence) for r in u.findings if r.evidence]
+        lead = next((first_of[k] for k in records if k in first_of), None)
+        if lead is None:
+            out.append(u)
+            for k in records:
+                first_of.setdefault(k, u)
+        else:
+            lead.findings.extend(u.findings)
+    return out
 
 
 def _together(a: datetime | None, b: datetime | None) -> bool:
@@ -511,9 +531,10 @@ def causes_of(
         )
         services = sorted({u.service for u in members})
         rows = [r for u in members for r in u.findings]
-        primary = max(
+        primary = max(  # (a folded-in finding of another category never leads)
             rows,
             key=lambda r: (
+                r.category == category,
                 severity_rank(r.severity),
                 -(r.first_seen or now).timestamp(),
                 _named(r),

@@ -61,6 +61,10 @@ _JAVA_EXCEPTION = (
     r"^(?:[a-z_$][[:word:]$]*\.)+[A-Z][[:word:]$]*(?:Exception|Error|Throwable)(?::|$)"
 )
 """`org.example.FooException: ...`, which a logger prints on the line after its message."""
+_OPENS = r"^[ \t].*[{\[]$"
+"""An indented line that opens an object (`    at TLSSocket._finishInit (node:_tls_wrap:1085:8) {`)."""
+_PROPERTY = r"^[ \t]+[\w$'\"]+: "
+"""An indented `key: value` line (an object's property) after another indented line."""
 _CLOSE = r"^[}\]]\)?[,;]?$"
 """The closing brace of an object printed after a stack (Node's `{ code: ... }`)."""
 _PY_TAIL = r"^[A-Za-z_][[:word:].]*(?::|$)"
@@ -200,6 +204,11 @@ def _continues() -> pl.Expr:
         )
         | (p.str.contains("panicked at ", literal=True) & p.str.ends_with(":"))
         | t.str.starts_with(_RUST_NOTE)
+        # an object a stack line opens (Node's `at … {`, then `  code: 'X'`, then `}`),
+        # whatever the line that announced the error looked like
+        | (t_layout & p.str.contains(_OPENS))
+        | (t.str.contains(_PROPERTY) & p_indented)
+        | (t.str.contains(_CLOSE) & p_indented & pl.col("same2") & p2.str.contains(r"^[ \t]"))
     ).fill_null(False)
 
 
