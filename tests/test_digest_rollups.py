@@ -4,8 +4,9 @@ compaction), and what ingest writes is what a rebuild makes."""
 
 from __future__ import annotations
 
+import json
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -181,3 +182,47 @@ def test_the_error_templates_of_a_batch_are_kept(
     after = rendered(store, HOUR)
     assert "ledger drift" in after and after == rendered(store, HOUR, rollups=False)
     assert list((store / "cache" / TEMPLATE_CACHE).glob("2025-08-02T1400.*.parquet")) != kept
+
+
+def test_earlier_days_are_searched_with_the_rules_looked_for(
+    tmp_path: Path, eager: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finding of the hour whose rule no other rule can undo is looked for on earlier
+    days with that rule alone, kept per day and rule; a day none of whose messages
+    holds the rule's literals is not detected at all. The digest is the one that runs
+    every rule on every day (rollups=False runs the same steps on the records)."""
+    logs = [
+        *(log_line("api-1", at(h, day=1), "INFO", f"served {h} requests") for h in range(24)),
+        *(log_line("api-1", at(h), "INFO", f"served {h} requests") for h in range(13)),
+        log_line("api-1", at(13, 5), "ERROR", "Error: connect ECONNREFUSED 10.0.0.9:6379"),
+    ]
+    store = write_store(tmp_path, logs, [])
+    import incidentlog.detect as detect
+
+    windows: list[Period] = []
+    real = detect.detect_findings
+
+    def counting(logs: object, events: object, rules: object, **kw: object) -> pl.DataFrame:
+        windows.append(Period(*_window_of(logs)))
+        return real(logs, events, rules, **kw)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(detect, "detect_findings", counting)
+        first = rendered(store, HOUR)
+    assert "ECONNREFUSED" in first
+    by_rule = json.loads(
+        (store / "cache" / SIGNATURE_CACHE / "2025-08-01.by-rule.json").read_text()
+    )
+    checked = by_rule["checked"]  # (the hour's rules: none found on Aug 1)
+    assert checked and all(services == [] for services in checked.values())
+    assert not (store / "cache" / SIGNATURE_CACHE / "2025-08-01.json").exists()
+    assert all(w.start.day == 2 for w in windows)  # Aug 1 was never detected
+    shutil.rmtree(store / "cache" / SIGNATURE_CACHE)
+    assert rendered(store, HOUR) == first == rendered(store, HOUR, rollups=False)
+
+
+def _window_of(logs: object) -> tuple[datetime, datetime]:
+    frame = logs.collect() if isinstance(logs, pl.LazyFrame) else logs  # type: ignore[union-attr]
+    assert isinstance(frame, pl.DataFrame)
+    lo, hi = frame.select(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")).row(0)
+    return lo, hi

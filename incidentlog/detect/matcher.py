@@ -98,6 +98,12 @@ def _literal_mask(literals: Iterable[str], ignore_case: bool) -> pl.Expr:
     return pl.col("message").str.contains(f"(?i:{body})" if ignore_case else body)
 
 
+def could_match(rules: Iterable[Rule]) -> pl.Expr:
+    """True for messages that could match at least one of `rules` (text rules: every
+    match holds one of the rule's literals, or matches one of its patterns)."""
+    return _prefilter(rules)
+
+
 def _prefilter(rules: Iterable[Rule]) -> pl.Expr:
     """True for messages that could match at least one of `rules`."""
     exact: set[str] = set()

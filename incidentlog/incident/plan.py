@@ -21,6 +21,7 @@ from incidentlog.incident.model import (
     ServiceState,
 )
 from incidentlog.ingest.compose import COMPOSE_SERVICE
+from incidentlog.schema import Category
 from incidentlog.text import Code, Prose, join_names, join_prose
 
 __all__ = ["GENERAL_IMPROVEMENTS", "IMPROVEMENTS", "action_plan", "improvements"]
@@ -184,7 +185,23 @@ def _fix_step(kind: str, group: Sequence[Issue], states: Mapping[str, ServiceSta
             kind, Prose.of(f"Restart ({refs})"), services, [f"docker compose restart {q}"]
         )
     title = Prose.of(f"Investigate ({refs}): read the last lines before each failure")
-    return ActionStep(kind, title, services, [f"docker compose logs --tail 100 {q}"])
+    commands = [f"docker compose logs --tail 100 {q}"]
+    categories = {i.category for i in group}
+    for category, looks in _DIAGNOSTICS.items():
+        if category in categories:
+            commands += looks
+    down = [s for s in services if (st := states.get(s)) is None or st.needs_attention]
+    if down:
+        commands += ["# once the cause is fixed:", f"docker compose up -d {_q(down)}"]
+    return ActionStep(kind, title, services, commands)
+
+
+_DIAGNOSTICS: Final = {
+    Category.DISK_FULL.value: ["docker system df", "df -h /var/lib/docker"],
+    Category.OOM_KILLED.value: ["docker stats --no-stream"],
+    Category.RESOURCE_EXHAUSTED.value: ["docker stats --no-stream"],
+}
+"""What to look at besides the logs, per category of an issue to investigate."""
 
 
 def _start_step(issues: Sequence[Issue], fixed: set[str]) -> ActionStep | None:
