@@ -584,3 +584,14 @@ def test_two_rules_on_one_record_are_one_issue(tmp_path: Path) -> None:
     )
     (issue,) = report_json(tmp_path, paste, NOW)["issues"]
     assert issue["services"] == ["certbot"] and len(issue["rules"]) >= 2
+
+
+def test_a_service_failing_downstream_at_the_end_is_not_healthy(tmp_path: Path) -> None:
+    """proxy runs but answers 502 through api and db until the paste ends: it is not
+    "healthy at the end" (it was), and the Now line says it fails downstream."""
+    log = Path(__file__).parent / "corpus" / "cr-cascade-initdb-nginx-502" / "compose.log"
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    assert data["healthy"] == []
+    md = generate_report([str(log)], fmt="md", now=NOW)
+    assert "0 are healthy, 2 run but fail downstream (proxy, worker)." in md
+    assert "| **Healthy at the end** | 0 |" in md

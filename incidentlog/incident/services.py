@@ -585,6 +585,8 @@ def service_groups(
     """`crash_loops`: services with crash-loop findings."""
     by_name = {s.name: s for s in states}
     in_issues = sorted({s for i in issues for s in i.services})
+    # (a service that runs but still fails through an ongoing issue is not healthy)
+    failing_downstream = {y.service for i in issues if i.ongoing for y in i.symptoms}
     crash_looping = sorted(s for s in in_issues if s in crash_loops)
     unhealthy = sorted(
         s.name for s in states if s.first_unhealthy is not None or s.state == "unhealthy"
@@ -601,7 +603,11 @@ def service_groups(
         crash_looping=crash_looping,
         recovered=sorted(s for s in transient if by_name[s].first_unhealthy is not None),
         healthy=sorted(
-            s.name for s in states if not s.needs_attention and s.state in ("healthy", "running")
+            s.name
+            for s in states
+            if not s.needs_attention
+            and s.state in ("healthy", "running")
+            and s.name not in failing_downstream
         ),
         needs_attention=sorted(s.name for s in states if s.needs_attention),
     )
