@@ -595,3 +595,22 @@ def test_a_service_failing_downstream_at_the_end_is_not_healthy(tmp_path: Path) 
     md = generate_report([str(log)], fmt="md", now=NOW)
     assert "0 are healthy, 2 run but fail downstream (proxy, worker)." in md
     assert "| **Healthy at the end** | 0 |" in md
+
+
+def test_compose_v1_logs_get_docker_compose_commands(tmp_path: Path) -> None:
+    """`web_1 | …` is docker-compose v1's output: its user may have no `docker compose`,
+    so the commands are v1's, without the options only v2 has."""
+    v1 = (
+        "db_1   | 2026-03-01T10:00:00.000000000Z 2026-03-01 10:00:00.000 UTC [1] FATAL:  password"
+        ' authentication failed for user "app"\n'
+        "web_1  | 2026-03-01T10:00:01.000000000Z Error: connect ECONNREFUSED db:5432\n"
+    )
+    data = report_json(tmp_path, v1, NOW)
+    assert data["compose_cli"] == "docker-compose"
+    commands = [c for p in data["action_plan"] for s in p["steps"] for c in s["commands"]]
+    assert "docker-compose up -d db" in commands
+    assert "docker-compose ps --filter status=restarting" in commands
+    assert not [c for c in commands if c.startswith("docker compose")]
+    assert "(`docker-compose ps`)" in report_md(tmp_path, v1, NOW)
+    v2 = v1.replace("db_1 ", "db-1 ").replace("web_1 ", "web-1 ")
+    assert report_json(tmp_path, v2, NOW)["compose_cli"] == "docker compose"

@@ -411,7 +411,7 @@ def test_every_sample_keeps_the_first_screen_and_states_only_shown_facts(
     first = md.splitlines()[:40]
     for service in data["needs_attention"]:
         assert any(line.startswith(f"| {service} |") for line in first), service
-    assert any(line.startswith("docker compose ") for line in first)
+    assert any(line.startswith(f"{data['compose_cli']} ") for line in first)
     body = _body(md)
     assert not re.search(r"\bfindings?\b", body)
     for rule in {r for i in data["issues"] for r in i["rules"]}:

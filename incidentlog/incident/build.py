@@ -25,7 +25,7 @@ from incidentlog.incident.issues import (
     use_engine_streaks,
 )
 from incidentlog.incident.model import SCHEMA_VERSION, Excerpt, Incident, Issue
-from incidentlog.incident.plan import action_plan, improvements
+from incidentlog.incident.plan import action_plan, compose_cli, improvements
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.timeline import (
     detected_at,
@@ -76,7 +76,8 @@ def build_incident(
     times = incident_times(issues, states, groups, stack.window_end)
     checks, peak, peak_at = thresholds(gantt, states, groups, stack.summary)
     found = bool(issues)
-    plan = action_plan(issues, {s.name: s for s in states}) if found else []
+    cli = compose_cli(stack.logs.get_column("container").unique().to_list())
+    plan = action_plan(issues, {s.name: s for s in states}, cli) if found else []
     incident = Incident(
         schema_version=SCHEMA_VERSION,
         generated_at=now,
@@ -119,6 +120,7 @@ def build_incident(
         detection=detection_line(issues, states),
         next_update_at=now + timedelta(minutes=plan[0].eta_minutes) if plan else None,
         users=users_line(http) if found else Prose(),
+        compose_cli=cli,
     )
     return focus_incident(incident, focus) if focus else incident
 

@@ -283,3 +283,6 @@ class Incident:
     """When the next status update is due (the report's time plus the first phase's ETA)."""
     users: Prose = field(default_factory=Prose)
     """What the access logs say users got (requests and 5xx, probes left out)."""
+    compose_cli: str = "docker compose"
+    """The command the commands are written for: `docker-compose` when the logs are
+    Compose v1's (`web_1 | …`), whose users may have no v2 plugin."""

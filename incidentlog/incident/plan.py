@@ -9,8 +9,10 @@ host, a `start_period`) appear only when the evidence shows it.
 from __future__ import annotations
 
 import math
+import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Final
 
 from incidentlog.incident.model import (
@@ -225,8 +227,55 @@ def _start_step(issues: Sequence[Issue], fixed: set[str]) -> ActionStep | None:
     return ActionStep("start", title, waiting, [f"docker compose up -d {_q(waiting)}"])
 
 
-def action_plan(issues: Sequence[Issue], states: Mapping[str, ServiceState]) -> list[ActionPhase]:
-    """Fix and apply (a step per fix kind, quickest first), verify, watch."""
+def action_plan(
+    issues: Sequence[Issue],
+    states: Mapping[str, ServiceState],
+    cli: str = "docker compose",
+) -> list[ActionPhase]:
+    """Fix and apply (a step per fix kind, quickest first), verify, watch; the compose
+    commands written for `cli` (`docker-compose` for Compose v1's logs)."""
+    phases = _phases(issues, states)
+    if cli == "docker compose":
+        return phases
+    return [
+        replace(
+            phase,
+            steps=[
+                replace(step, commands=[_for_cli(c, cli) for c in step.commands])
+                for step in phase.steps
+            ],
+        )
+        for phase in phases
+    ]
+
+
+def _for_cli(command: str, cli: str) -> str:
+    """`command` for `cli`; for v1, without the options only v2 has."""
+    if not command.startswith("docker compose "):
+        return command
+    command = cli + command.removeprefix("docker compose")
+    if cli == "docker-compose":
+        for v2, v1 in _V2_ONLY:
+            command = command.replace(v2, v1)
+    return command
+
+
+_V2_ONLY: Final = (
+    ("ps --status restarting", "ps --filter status=restarting"),
+    ("logs --since 1h", "logs --tail 1000"),
+)
+"""Options docker-compose v1 lacks, and what it takes instead."""
+
+
+def compose_cli(containers: Iterable[str]) -> str:
+    """`docker-compose` when every container name printed is Compose v1's (`web_1`,
+    `shop_web_1`), else `docker compose`."""
+    names = [c for c in containers if c and c != COMPOSE_SERVICE]
+    v1 = [c for c in names if re.search(r"_\d+$", c)]
+    return "docker-compose" if names and len(v1) == len(names) else "docker compose"
+
+
+def _phases(issues: Sequence[Issue], states: Mapping[str, ServiceState]) -> list[ActionPhase]:
     by_kind: dict[str, list[Issue]] = {}
     for i in issues:
         by_kind.setdefault(i.fix_kind, []).append(i)
