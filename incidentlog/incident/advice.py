@@ -64,7 +64,7 @@ CATEGORY_PHRASES: Final[Mapping[str, str]] = {
     "auth-failure": "authentication failures",
     "tls-error": "TLS errors",
     "timeout": "timeouts",
-    "crash-loop": "crash loops",
+    "crash-loop": "crashes",
     "segfault": "segmentation faults",
     "resource-exhausted": "exhausted resources",
     "config-error": "configuration errors",
