@@ -614,3 +614,14 @@ def test_compose_v1_logs_get_docker_compose_commands(tmp_path: Path) -> None:
     assert "(`docker-compose ps`)" in report_md(tmp_path, v1, NOW)
     v2 = v1.replace("db_1 ", "db-1 ").replace("web_1 ", "web-1 ")
     assert report_json(tmp_path, v2, NOW)["compose_cli"] == "docker compose"
+
+
+def test_a_dependency_restarting_on_request_is_no_incident(tmp_path: Path) -> None:
+    """redis stops on request (exit 0) and is back 1 s later; the celery worker logs the
+    lost connection, its traceback and one refusal, then `Connected to` again: a blip,
+    not an incident, and the reconnect line is no restart of the worker."""
+    log = Path(__file__).parent / "corpus" / "re-celery-broker-restart-blip" / "compose.log"
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    assert not data["found"]
+    worker = next(s for s in data["services"] if s["name"] == "worker")
+    assert worker["transient"] and worker["restarts"] == 0

@@ -36,6 +36,12 @@ MIN_BANNER_LETTERS: Final = 8
 """A banner says something (`Starting worker 1.4.2`); a blank line or `}` does not."""
 _NOT_BANNERS: Final = [Level.WARN.value, *_ERRORS]
 """A first line at these levels is a failure repeating, not a start-up banner."""
+_CONNECTION_LINE: Final = (
+    r"(?i)\b(?:connected to|connecting to|connection (?:established|restored|re-?established)"
+    r"|re-?connect(?:ed|ing)?)\b"
+)
+"""A first line that reports a connection (celery's `Connected to redis://…`) comes
+back whenever the client reconnects after its server restarted: no banner."""
 _LIFECYCLE: Final = [EventAction.START.value, EventAction.DIE.value, EventAction.RESTART.value]
 
 
@@ -58,7 +64,10 @@ def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.
         )
         .filter(~pl.col("_first_level").is_in(_NOT_BANNERS))
         .select("container", "_records", _key("_first").alias("_banner"))
-        .filter(pl.col("_banner").str.count_matches(r"[A-Za-z]") >= MIN_BANNER_LETTERS)
+        .filter(
+            (pl.col("_banner").str.count_matches(r"[A-Za-z]") >= MIN_BANNER_LETTERS)
+            & ~pl.col("_banner").str.contains(_CONNECTION_LINE)
+        )
         .collect(engine="streaming")
     )
     if firsts.is_empty():

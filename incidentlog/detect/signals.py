@@ -278,7 +278,9 @@ def crash_loops(findings: pl.DataFrame, data_end: pl.DataFrame, stable: timedelt
 
 
 def transient(findings: pl.DataFrame, logs: pl.LazyFrame, window: timedelta) -> pl.DataFrame:
-    """A refused/DNS burst at startup, followed by normal logs and never again: low, transient.
+    """A short refused/DNS burst (at start-up, or a dependency restarting) followed by
+    normal logs and never again: low, transient; so is a traceback the service logged
+    within that burst (the client library's exception for the same refusal).
 
     The bursts are few; the records of their services are streamed past them
     (a join with the bursts, then the time test), never held.
@@ -300,7 +302,6 @@ def transient(findings: pl.DataFrame, logs: pl.LazyFrame, window: timedelta) -> 
         & ~pl.col("id").is_in(finding_ids)
         & (pl.col("container") != COMPOSE_SERVICE)  # `api-1 exited with code 1` is no recovery
     ).select("service", pl.col("ts").alias("_ok_ts"), "message")
-    starts = mine.group_by("service").agg(pl.col("ts").min().alias("_start"))
     # a service that crashes after its burst did not recover from it
     crashed = (
         findings.filter(
@@ -314,14 +315,13 @@ def transient(findings: pl.DataFrame, logs: pl.LazyFrame, window: timedelta) -> 
         .filter(pl.col("_crash").is_null() | (pl.col("_crash") < pl.col("_first")))
         .drop("_crash")
         .lazy()
-        .join(starts, on="service", how="left")
     )
     recovered = (
         normal.join(bursts, on="service", how="inner")
         .filter(
             (pl.col("_ok_ts") > pl.col("_last"))
             & (pl.col("_ok_ts") - pl.col("_last") <= window)
-            & (pl.col("_last") - pl.col("_start") <= window)
+            & (pl.col("_last") - pl.col("_first") <= window)
         )
         # (the text test last: only the few records just after a burst are read)
         .filter(~pl.col("message").str.contains(_NOT_RECOVERY))
@@ -330,8 +330,20 @@ def transient(findings: pl.DataFrame, logs: pl.LazyFrame, window: timedelta) -> 
         .with_columns(pl.lit(True).alias("transient"))
         .collect(engine="streaming")
     )
-    out = findings.join(recovered, on=["service", "category"], how="left").with_columns(
-        pl.col("transient").fill_null(False)
+    spans = recovered.join(burst, on=["service", "category"]).select("service", "_first", "_last")
+    ts, slack = pl.col("ts"), timedelta(seconds=5)
+    traces = (
+        findings.filter(pl.col("category") == Category.UNHANDLED_EXCEPTION.value)
+        .join(spans, on="service")
+        .filter((ts >= pl.col("_first") - slack) & (ts <= pl.col("_last") + slack))
+        .select("id", "rule", pl.lit(True).alias("_trace"))
+        .unique()
+    )
+    out = (
+        findings.join(recovered, on=["service", "category"], how="left")
+        .join(traces, on=["id", "rule"], how="left", nulls_equal=True)
+        .with_columns(pl.col("transient").fill_null(False) | pl.col("_trace").fill_null(False))
+        .drop("_trace")
     )
     return out.with_columns(
         pl.when(pl.col("transient"))

@@ -156,13 +156,15 @@ def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
 
 def _unfilled(template: pl.Expr, name: str, missing: pl.Expr) -> pl.Expr:
     """Where `name` has no value: a code span that is only it (`` `{host}` ``) reads as
-    prose ("the target host", not a host of that name), and `host {host}` as the fallback
-    alone ("Cannot resolve the target host"). Elsewhere in a code span (a command) it
+    prose ("the target host", not a host of that name), `host {host}` as the fallback
+    alone ("Cannot resolve the target host"), and ` at {file}:{line}` as nothing (a
+    traceback whose frames are all a library's has no place to name). Elsewhere in a code span (a command) it
     becomes `<host>`, a slot to fill in (done by the caller). (`template` appears once
     in the result: used twice per name, the expression would double with each name.)"""
     for old, new in (
         ("`{!" + name + "}`", "{" + name + "}"),
         (f"{name} {{{name}}}", f"{{{name}}}"),
+        (f" at {{{name}}}:{{line}}", ""),  # (no frame of the application's: no place)
     ):
         template = template.str.replace_all(
             old, pl.when(missing).then(pl.lit(new)).otherwise(pl.lit(old)), literal=True

@@ -302,14 +302,13 @@ def split_causes(
         for u in cause_units
         if u.category not in REMOTE_CATEGORIES and u.category != Category.UNHANDLED_EXCEPTION.value
     }
-    remote: list[RemoteSymptom] = []
-    kept: list[Unit] = []
     claimed = {s for names in stack.listening.values() for s in names}
-    for u in cause_units:
+
+    def tie(u: Unit) -> RemoteSymptom | None:
+        """The failing service `u` is a symptom of, if any."""
         target = _upstream_of(u, stack)
         if target is not None and failing(target):
-            remote.append(RemoteSymptom(u, target, f"host {u.primary.fields.get('host', target)}"))
-            continue
+            return RemoteSymptom(u, target, f"host {u.primary.fields.get('host', target)}")
         # an address on a port no service is known to listen on (the upstream died before
         # it said where it listens): the one other failing service that claims no port
         address = _unclaimed_address(u, stack)
@@ -320,10 +319,9 @@ def split_causes(
                 if t != u.service and t not in claimed and t not in transient and failing(t)
             )
             if len(others) == 1:
-                remote.append(
-                    RemoteSymptom(u, others[0], f"host {address}, the only other failing service")
+                return RemoteSymptom(
+                    u, others[0], f"host {address}, the only other failing service"
                 )
-                continue
         # a refusal that names no host ("the database system is starting up"),
         # from a service that depends on exactly one failing service: that one's
         unnamed = u.category in OUTAGE_CATEGORIES and not any(
@@ -335,13 +333,29 @@ def split_causes(
         # reaching another) is the one it could not reach
         alone = sorted(broken - {u.service})
         if unnamed and len(failing_upstream) == 1:
-            remote.append(
-                RemoteSymptom(u, failing_upstream[0], f"depends_on {failing_upstream[0]}")
-            )
-        elif unnamed and not stack.depends_on and len(alone) == 1:
-            remote.append(RemoteSymptom(u, alone[0], f"the only other failing service, {alone[0]}"))
-        else:
+            return RemoteSymptom(u, failing_upstream[0], f"depends_on {failing_upstream[0]}")
+        if unnamed and not stack.depends_on and len(alone) == 1:
+            return RemoteSymptom(u, alone[0], f"the only other failing service, {alone[0]}")
+        return None
+
+    remote: list[RemoteSymptom] = []
+    kept: list[Unit] = []
+    for u in cause_units:
+        tied = tie(u)
+        if tied is None:
             kept.append(u)
+        else:
+            remote.append(tied)
+    # a blip the client recovered from (a refusal while its server restarted) is no cause,
+    # but a symptom when that server failed (its OOM kill, its crash)
+    blips = [
+        u
+        for u in units.values()
+        if u.category in REMOTE_CATEGORIES
+        and (u.transient or u.service in transient)
+        and u not in cause_units
+    ]
+    remote.extend(tied for u in blips if (tied := tie(u)) is not None)
     kept = _fold_same_record(_fold_same_target(_fold_after_effects(kept)))
     kept.extend(_causeless(units, transient, kept, remote))
     rooted = {u.service for u in kept}
