@@ -625,3 +625,21 @@ def test_a_dependency_restarting_on_request_is_no_incident(tmp_path: Path) -> No
     assert not data["found"]
     worker = next(s for s in data["services"] if s["name"] == "worker")
     assert worker["transient"] and worker["restarts"] == 0
+
+
+def test_a_service_only_compose_names_counts_among_the_services(tmp_path: Path) -> None:
+    """v1 refuses the compose file for db's and api's keys; only db logged: both need
+    attention, and the totals say 2 of 2 (they said "2 of 1")."""
+    paste = (
+        "ERROR: The Compose file './docker-compose.yml' is invalid because:\n"
+        "services.db.healthcheck value Additional properties are not allowed"
+        " ('start_period' was unexpected)\n"
+        "services.api.healthcheck value 'start_interval' does not match any of the regexes:"
+        " '^x-'\n"
+        "db_1 | LOG:  database system was shut down at 2025-09-01 22:00:00 UTC\n"
+    )
+    data = report_json(tmp_path, paste, NOW)
+    assert data["services_total"] == 2 and data["needs_attention"] == ["api", "db"]
+    md = report_md(tmp_path, paste, NOW)
+    assert "**2 of 2 services need attention**" in md
+    assert "| **Affected** | 2 of 2 services: the 2 above |" in md

@@ -102,15 +102,19 @@ def read_stack(
     ts_all = pl.concat([logs.select("ts"), events.select("ts")]).get_column("ts").drop_nulls()
     window_start: datetime | None = ts_all.min()  # type: ignore[assignment]
     window_end: datetime | None = ts_all.max()  # type: ignore[assignment]
-    # The compose file's services, and any other the logs or the engine reported.
+    # The compose file's services, and any other the logs or the engine reported; beside
+    # services that logged, also one only a finding names (compose's `services.api.
+    # healthcheck …` is about api, which logged nothing). Compose's lines alone show none.
     from_logs = set(logs.get_column("service").drop_nulls().unique().to_list())
+    named = set(summary.get_column("service").drop_nulls().unique().to_list())
     services = sorted(
         (
             set(evidence.compose_services)
             | from_logs
             | set(events.get_column("service").drop_nulls().unique().to_list())
+            | (named if from_logs - {COMPOSE_SERVICE} else set())
         )
-        - {"compose"}
+        - {COMPOSE_SERVICE}
     )
     projects = sorted(
         set(logs.get_column("project").drop_nulls().unique().to_list())
