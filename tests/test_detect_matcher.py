@@ -731,3 +731,43 @@ def test_cli_single_service_names_unprefixed_input(tmp_path: Path) -> None:
     records = [json.loads(x) for x in out.stdout.splitlines()]
     assert any(r["rule"] == "t.exec-not-found" for r in records)
     assert {r["service"] for r in records} == {"web"}
+
+
+@pytest.mark.parametrize(
+    ("message", "file", "line"),
+    [
+        (  # Python: the innermost frame is printed last
+            'Traceback (most recent call last):\n  File "/app/main.py", line 9, in <module>\n'
+            '    run()\n  File "/app/jobs.py", line 31, in run\n    raise KeyError(k)\n'
+            "KeyError: 'x'",
+            "/app/jobs.py",
+            "31",
+        ),
+        (  # Node: first
+            "TypeError: Cannot read properties of undefined (reading 'id')\n"
+            "    at getUser (/app/src/users.js:14:22)\n    at async /app/src/routes.js:30:5",
+            "/app/src/users.js",
+            "14",
+        ),
+        (  # Go: first, and only the goroutine that panicked
+            "panic: assignment to entry in nil map\n\ngoroutine 7 [running]:\n"
+            "main.(*Cart).Add(...)\n\t/src/internal/cart/cart.go:31 +0x2f\n"
+            "main.handleAdd(0xc000123)\n\t/src/internal/http/cart_handler.go:74 +0x95\n\n"
+            "goroutine 1 [IO wait]:\nmain.main()\n\t/src/cmd/server/main.go:20 +0x1d",
+            "/src/internal/cart/cart.go",
+            "31",
+        ),
+    ],
+)
+def test_the_innermost_application_frame_names_the_place(
+    message: str, file: str, line: str
+) -> None:
+    ruleset = load_rules()
+    logs = logs_frame(log(1, 1, "api", message, level="error"))
+    found = detect_findings(logs, events_frame(), ruleset)
+    places = {
+        (fields.get("file"), fields.get("line"))
+        for fields in (json.loads(f) for f in found.get_column("fields"))
+        if fields.get("file")
+    }
+    assert places == {(file, line)}

@@ -82,18 +82,18 @@ def traceback_frames(findings: pl.DataFrame) -> pl.DataFrame:
     """Fill fields `file`/`line` with the innermost application frame of a traceback."""
     message = pl.col("message")
 
-    def innermost(frame_rx: str, groups_rx: str, library_rx: str) -> pl.Expr:
-        last = (
-            message.str.extract_all(frame_rx)
-            .list.eval(pl.element().filter(~pl.element().str.contains(library_rx)))
-            .list.last()
+    def innermost(frame_rx: str, groups_rx: str, library_rx: str, *, first: bool) -> pl.Expr:
+        frames = message.str.extract_all(frame_rx).list.eval(
+            pl.element().filter(~pl.element().str.contains(library_rx))
         )
-        return last.str.extract_groups(groups_rx)
+        return (frames.list.first() if first else frames.list.last()).str.extract_groups(groups_rx)
 
+    # Python prints the innermost frame last; Node and Go print it first (Go's first
+    # goroutine is the one that panicked: a frame of a later one is another's)
     frame = pl.coalesce(
-        innermost(_PY_FRAME, _PY_FRAME_GROUPS, _PY_LIBRARY),
-        innermost(_NODE_FRAME, _NODE_FRAME_GROUPS, _NODE_LIBRARY),
-        innermost(_GO_FRAME, _GO_FRAME_GROUPS, _GO_LIBRARY),
+        innermost(_PY_FRAME, _PY_FRAME_GROUPS, _PY_LIBRARY, first=False),
+        innermost(_NODE_FRAME, _NODE_FRAME_GROUPS, _NODE_LIBRARY, first=True),
+        innermost(_GO_FRAME, _GO_FRAME_GROUPS, _GO_LIBRARY, first=True),
     )
     for name in ("file", "line"):
         if FIELD_PREFIX + name not in findings.columns:
