@@ -142,18 +142,33 @@ def test_cached_hours_are_not_detected_again(
 
     import incidentlog.detect as detect
 
+    late = log_line("api-1", at(13, 59), "ERROR", "late payment failure")
+    _done_once_until_late_data(monkeypatch, store, first, detect, "detect_findings", late)
+    assert rendered(store, HOUR) == rendered(store, HOUR, rollups=False)
+
+
+def _done_once_until_late_data(
+    monkeypatch: pytest.MonkeyPatch,
+    store: Path,
+    first: str,
+    module: object,
+    name: str,
+    late_line: str,
+) -> None:
+    """The digest of HOUR again gives `first` without calling `module.name`; after
+    `late_line` is ingested into the hour, it calls it again."""
+
     def refuse(*args: object, **kwargs: object) -> pl.DataFrame:
-        raise AssertionError("detected again")
+        raise AssertionError(f"{name} again")
 
     with monkeypatch.context() as patched:
-        patched.setattr(detect, "detect_findings", refuse)
+        patched.setattr(module, name, refuse)
         assert rendered(store, HOUR) == first
-        late = tmp_path / "late.log"
-        late.write_text(log_line("api-1", at(13, 59), "ERROR", "late payment failure") + "\n")
+        late = store.parent / "late.log"
+        late.write_text(late_line + "\n")
         ingest_into_store([late], store=store, host="h1")
-        with pytest.raises(AssertionError, match="detected again"):
+        with pytest.raises(AssertionError, match=f"{name} again"):
             rendered(store, HOUR)
-    assert rendered(store, HOUR) == rendered(store, HOUR, rollups=False)
 
 
 def test_the_error_templates_of_a_batch_are_kept(
@@ -168,17 +183,8 @@ def test_the_error_templates_of_a_batch_are_kept(
 
     import incidentlog.patterns as patterns
 
-    def refuse(*args: object, **kwargs: object) -> pl.DataFrame:
-        raise AssertionError("merged again")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(patterns, "template_table", refuse)
-        assert rendered(store, HOUR) == first
-        late = tmp_path / "late.log"
-        late.write_text(log_line("api-1", at(13, 58), "ERROR", "ledger drift of 4 cents") + "\n")
-        ingest_into_store([late], store=store, host="h1")
-        with pytest.raises(AssertionError, match="merged again"):
-            rendered(store, HOUR)
+    late = log_line("api-1", at(13, 58), "ERROR", "ledger drift of 4 cents")
+    _done_once_until_late_data(monkeypatch, store, first, patterns, "template_table", late)
     after = rendered(store, HOUR)
     assert "ledger drift" in after and after == rendered(store, HOUR, rollups=False)
     assert list((store / "cache" / TEMPLATE_CACHE).glob("2025-08-02T1400.*.parquet")) != kept

@@ -28,6 +28,8 @@ from incidentlog.commands.options import (
 from incidentlog.errors import UsageError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from incidentlog.search import GrepQuery
     from incidentlog.sources import Request
 
@@ -134,9 +136,8 @@ def grep(
 
       incidentlog grep -f --tail 20 --level error --service api
     """
-    from incidentlog.render.records import grep_chunks, use_color, write_chunks
-    from incidentlog.search import GrepQuery, grep_history
-    from incidentlog.sources import EvidenceSource
+    from incidentlog.render.records import use_color
+    from incidentlog.search import GrepQuery
 
     with cli_errors(minimum_exit=EXIT_ERROR):
         if show_secrets:
@@ -170,33 +171,51 @@ def grep(
             limit=limit,
         )
         colored = use_color(color) and output is None
-        _check_tail_follow(tail, follow, limit=limit, count=count, fmt=fmt)
+        _check_tail_follow(
+            tail, follow, limit=limit, count=count, fmt=fmt, elsewhere=bool(paths or lake or output)
+        )
         if follow:
-            if paths or output is not None or lake is not None:
-                raise UsageError(
-                    "--follow reads the store as it grows and prints to standard output: "
-                    "give no PATHs, --lake or -o"
-                )
             matched = _follow(query, request, tail, color=colored, redact=not no_redact, fmt=fmt)
-            raise typer.Exit(0 if matched else EXIT_NO_MATCH)
-        result = grep_history(query, EvidenceSource(request), count_only=count)
-        if tail is not None:
-            from incidentlog.follow import last_matches
-
-            result = last_matches(result, tail, before=query.before, after=query.after)
-        chunks = grep_chunks(result, fmt=fmt, count=count, color=colored, redact=not no_redact)
-        if output is not None:
-            write_output("".join(chunks), output)
         else:
-            write_chunks(chunks)
-    if not result.matched:
+            matched = _search_once(query, request, tail, count, output, colored, not no_redact, fmt)
+    if not matched:
         raise typer.Exit(EXIT_NO_MATCH)
 
 
+def _search_once(
+    query: GrepQuery,
+    request: Request,
+    tail: int | None,
+    count: bool,
+    output: Path | None,
+    color: bool,
+    redact: bool,
+    fmt: str,
+) -> int:
+    """One search (the last `tail` matches when asked), printed or written to `output`;
+    returns how many matched."""
+    from incidentlog.render.records import grep_chunks, write_chunks
+    from incidentlog.search import grep_history
+    from incidentlog.sources import EvidenceSource
+
+    result = grep_history(query, EvidenceSource(request), count_only=count)
+    if tail is not None:
+        from incidentlog.follow import last_matches
+
+        result = last_matches(result, tail, before=query.before, after=query.after)
+    chunks = grep_chunks(result, fmt=fmt, count=count, color=color, redact=redact)
+    if output is not None:
+        write_output("".join(chunks), output)
+    else:
+        write_chunks(chunks)
+    return result.matched
+
+
 def _check_tail_follow(
-    tail: int | None, follow: bool, *, limit: int | None, count: bool, fmt: str
+    tail: int | None, follow: bool, *, limit: int | None, count: bool, fmt: str, elsewhere: bool
 ) -> None:
-    """--tail and --follow print records: not with -c; --tail not with -m; follow not as JSON."""
+    """--tail and --follow print records: not with -c; --tail not with -m; follow not as
+    JSON, and only of the store to standard output (`elsewhere`: PATHs, --lake or -o)."""
     if tail is not None and limit is not None:
         raise UsageError("-m keeps the first N matches and --tail the last N: give one of them")
     if (tail is not None or follow) and count:
@@ -205,6 +224,11 @@ def _check_tail_follow(
         raise UsageError(f"--tail {tail}: must be 1 or more")
     if follow and fmt == "json":
         raise UsageError("--follow prints records as they land: use --format text or jsonl")
+    if follow and elsewhere:
+        raise UsageError(
+            "--follow reads the store as it grows and prints to standard output: "
+            "give no PATHs, --lake or -o"
+        )
 
 
 def _follow(

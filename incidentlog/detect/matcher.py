@@ -101,11 +101,6 @@ def _literal_mask(literals: Iterable[str], ignore_case: bool) -> pl.Expr:
 def could_match(rules: Iterable[Rule]) -> pl.Expr:
     """True for messages that could match at least one of `rules` (text rules: every
     match holds one of the rule's literals, or matches one of its patterns)."""
-    return _prefilter(rules)
-
-
-def _prefilter(rules: Iterable[Rule]) -> pl.Expr:
-    """True for messages that could match at least one of `rules`."""
     exact: set[str] = set()
     folded: set[str] = set()
     unfiltered: list[pl.Expr] = []
@@ -185,8 +180,8 @@ def compile_rules(ruleset: RuleSet) -> CompiledRules:
         probe_rules=probe_rules,
         event_rules=ruleset.by_source(Source.EVENTS),
         inferred_rules=ruleset.by_source(Source.INFERRED),
-        prefilter=_prefilter(text_rules),
-        probe_prefilter=_prefilter(probe_rules),
+        prefilter=could_match(text_rules),
+        probe_prefilter=could_match(probe_rules),
     )
 
 

@@ -158,9 +158,10 @@ def _unfilled(template: pl.Expr, name: str, missing: pl.Expr) -> pl.Expr:
     """Where `name` has no value: a code span that is only it (`` `{host}` ``) reads as
     prose ("the target host", not a host of that name), `host {host}` as the fallback
     alone ("Cannot resolve the target host"), and ` at {file}:{line}` as nothing (a
-    traceback whose frames are all a library's has no place to name). Elsewhere in a code span (a command) it
-    becomes `<host>`, a slot to fill in (done by the caller). (`template` appears once
-    in the result: used twice per name, the expression would double with each name.)"""
+    traceback whose frames are all a library's has no place to name). Elsewhere in a
+    code span (a command) it becomes `<host>`, a slot to fill in (done by the caller).
+    (`template` appears once in the result: used twice per name, the expression would
+    double with each name.)"""
     for old, new in (
         ("`{!" + name + "}`", "{" + name + "}"),
         (f"{name} {{{name}}}", f"{{{name}}}"),

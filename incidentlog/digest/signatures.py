@@ -28,6 +28,7 @@ from incidentlog.schema import TS_DTYPE, Category, EventAction, Level
 
 if TYPE_CHECKING:
     from incidentlog.sources import History
+    from incidentlog.store import Store
 
 __all__ = [
     "PATTERN_LOOKBACK",
@@ -162,12 +163,10 @@ class _Detector:
 
     def findings(self, window: Period, rules: frozenset[str] | None = None) -> pl.DataFrame:
         """Findings of `window` with every rule, or with the rules of ids `rules`."""
-        from incidentlog.detect import compile_rules, detect_findings, load_rules
+        from incidentlog.detect import compile_rules, detect_findings
         from incidentlog.detect.rules import RuleSet
 
-        if self._ruleset is None:
-            self._ruleset = load_rules(self.rule_paths)
-        ruleset = self._ruleset
+        ruleset = self._rules()
         if rules is None:
             if self._compiled is None:
                 self._compiled = compile_rules(ruleset)
@@ -186,11 +185,9 @@ class _Detector:
         are all text rules and no message and no probe output of the window holds what
         each of their matches must (a literal of the rule): a whole day skipped for a
         scan of its messages (0.1-0.2 s against 1.3 s of detection per million)."""
-        from incidentlog.detect import Source, could_match, load_rules
+        from incidentlog.detect import Source, could_match
 
-        if self._ruleset is None:
-            self._ruleset = load_rules(self.rule_paths)
-        chosen = [r for r in self._ruleset.rules if r.id in rules]
+        chosen = [r for r in self._rules().rules if r.id in rules]
         if len(chosen) < len(rules) or any(r.source is not Source.LOGS for r in chosen):
             return True
         test = could_match(chosen)
@@ -205,6 +202,14 @@ class _Detector:
             bool(held)
             or not probes.select(pl.col("output").alias("message")).filter(test).is_empty()
         )
+
+    def _rules(self) -> Any:
+        """The rule set, loaded at first use."""
+        from incidentlog.detect import load_rules
+
+        if self._ruleset is None:
+            self._ruleset = load_rules(self.rule_paths)
+        return self._ruleset
 
     def summary(self, window: Period) -> pl.DataFrame:
         from incidentlog.detect import summarize_findings
@@ -233,24 +238,63 @@ def _summary(
     day = f"{window.start:%Y-%m-%d}"
     events = [[f.name, f.stat().st_size] for f in history.day_files("events", day)]
     key = json.dumps({"rules": rules_key, "logs": hour_files, "events": events})
-    name = f"{window.start:%Y-%m-%dT%H}"
-    folder = history.cache_dir(SUMMARY_CACHE)
-    path = folder / f"{name}.{hashlib.sha256(key.encode()).hexdigest()[:20]}.parquet"
+    return _kept_frame(
+        history.cache_dir(SUMMARY_CACHE),
+        f"{window.start:%Y-%m-%dT%H}",
+        key,
+        partial(detector.summary, window),
+    )
+
+
+def _kept_frame(
+    folder: Path, name: str, key: str, make: Callable[[], pl.DataFrame]
+) -> pl.DataFrame:
+    """The frame kept in `folder` as `name` for `key`, else `make()`'s, kept there in
+    place of `name`'s entries for other keys (a read-only store: no cache, same answer)."""
+    path = folder / f"{name}.{_digest(key)}.parquet"
     try:
         return pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError):
         pass
-    summary = detector.summary(window)
+    frame = make()
+    _keep(path, frame.write_parquet, replacing=f"{name}.*.parquet")
+    return frame
+
+
+def _keep_text(path: Path, text: str, *, replacing: str | None = None) -> None:
+    _keep(path, lambda temporary: temporary.write_text(text), replacing=replacing)
+
+
+def _keep(path: Path, write: Callable[[Path], object], *, replacing: str | None) -> None:
+    """A cache entry written atomically by `write`, after removing the entries the glob
+    `replacing` names beside it (a read-only store: no cache, same answer)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{name}.*.parquet"):
-            old.unlink()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if replacing is not None:
+            for old in path.parent.glob(replacing):
+                old.unlink()
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        summary.write_parquet(temporary)
+        write(temporary)
         temporary.replace(path)
-    except OSError:  # a read-only store: no cache, same answer
+    except OSError:
         pass
-    return summary
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def _day_key(history: Store, rules_key: str, day: str) -> dict[str, Any]:
+    """What a whole day's detections depend on: the rule packs, and every store file of
+    the day (name, size, modification time)."""
+    from incidentlog.store import DATASETS
+
+    files = [
+        [f"{dataset}/{file.name}", file.stat().st_size, file.stat().st_mtime_ns]
+        for dataset in DATASETS
+        for file in history.day_files(dataset, day)
+    ]
+    return {"rules": rules_key, "files": files}
 
 
 _WITH_OTHER_RULES: Final = frozenset(
@@ -293,22 +337,14 @@ def _cached_part_day(
     key = json.dumps(
         {"rules": rules_key, "ids": sorted(rules), "files": files, "end": window.end.isoformat()}
     )
-    name = f"{window.end:%Y-%m-%dT%H%M%S}.{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
-    path = history.cache_dir(SIGNATURE_CACHE) / name
+    end = f"{window.end:%Y-%m-%dT%H%M%S}"
+    path = history.cache_dir(SIGNATURE_CACHE) / f"{end}.{_digest(key)}.json"
     try:
         return {(s, r) for s, r in json.loads(path.read_text())} & pending
     except (OSError, ValueError, TypeError):
         pass
     found = detector.pairs(window, rules) & pending
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob(f"{window.end:%Y-%m-%dT%H%M%S}.*.json"):
-            old.unlink()
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(sorted(found)))
-        temporary.replace(path)
-    except OSError:  # a read-only store: no cache, same answer
-        pass
+    _keep_text(path, json.dumps(sorted(found)), replacing=f"{end}.*.json")
     return found
 
 
@@ -319,19 +355,12 @@ def _rules_day(
     rules alone. Kept per day in one entry that grows with the rules asked for (valid
     while the day's files and the rule packs are the same): hourly digests that look
     back for different rules share it."""
-    from incidentlog.store import DATASETS, Store
+    from incidentlog.store import Store
 
     if not isinstance(history, Store):  # the lake keeps no local cache
         return detector.pairs(day, rules) if detector.may_find(day, rules) else set()
     name = f"{day.start:%Y-%m-%d}"
-    key = {
-        "rules": rules_key,
-        "files": [
-            [f"{dataset}/{file.name}", file.stat().st_size, file.stat().st_mtime_ns]
-            for dataset in DATASETS
-            for file in history.day_files(dataset, name)
-        ],
-    }
+    key = _day_key(history, rules_key, name)
     path = history.cache_dir(SIGNATURE_CACHE) / f"{name}.by-rule.json"
     checked: dict[str, list[str]] = {}
     try:
@@ -346,13 +375,7 @@ def _rules_day(
         found = detector.pairs(day, asked) if detector.may_find(day, asked) else set()
         for rule in missing:
             checked[rule] = sorted(s for s, r in found if r == rule)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            temporary.write_text(json.dumps({"key": key, "checked": checked}))
-            temporary.replace(path)
-        except OSError:  # a read-only store: no cache, same answer
-            pass
+        _keep_text(path, json.dumps({"key": key, "checked": checked}))
     return {(service, rule) for rule in rules for service in checked[rule]}
 
 
@@ -370,17 +393,12 @@ def _cached_day(
     looked for, found by their rules alone: a fraction of the cost of every rule;
     the day's own cache is then not made), else nothing when `possible` says the
     pairs looked for cannot be there."""
-    from incidentlog.store import DATASETS, Store
+    from incidentlog.store import Store
 
     if not isinstance(history, Store):  # the lake keeps no local cache
         return only(day) if only is not None else compute(day) if possible(day) else set()
     name = f"{day.start:%Y-%m-%d}"
-    files = [
-        [f"{dataset}/{file.name}", file.stat().st_size, file.stat().st_mtime_ns]
-        for dataset in DATASETS
-        for file in history.day_files(dataset, name)
-    ]
-    key = {"rules": rules_key, "files": files}
+    key = _day_key(history, rules_key, name)
     path = history.cache_dir(SIGNATURE_CACHE) / f"{name}.json"
     try:
         kept = json.loads(path.read_text())
@@ -393,13 +411,7 @@ def _cached_day(
     if not possible(day):
         return set()
     found = compute(day)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps({"key": key, "pairs": sorted(found)}))
-        temporary.replace(path)
-    except OSError:  # a read-only store: no cache, same answer
-        pass
+    _keep_text(path, json.dumps({"key": key, "pairs": sorted(found)}))
     return found
 
 
@@ -533,23 +545,7 @@ def _templates(rows: pl.DataFrame, batch: Period, history: History | None) -> pl
         {"files": files, "start": batch.start.isoformat(), "end": batch.end.isoformat()}
     )
     name = f"{batch.end.astimezone(UTC):%Y-%m-%dT%H%M}"
-    folder = history.cache_dir(TEMPLATE_CACHE)
-    path = folder / f"{name}.{hashlib.sha256(key.encode()).hexdigest()[:20]}.parquet"
-    try:
-        return pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError):
-        pass
-    table = merged()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{name}.*.parquet"):
-            old.unlink()
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        table.write_parquet(temporary)
-        temporary.replace(path)
-    except OSError:  # a read-only store: no cache, same answer
-        pass
-    return table
+    return _kept_frame(history.cache_dir(TEMPLATE_CACHE), name, key, merged)
 
 
 def classify_signatures(

@@ -351,10 +351,8 @@ def split_causes(
     blips = [
         u
         for u in units.values()
-        if u.category in REMOTE_CATEGORIES
-        and (u.transient or u.service in transient)
-        and u not in cause_units
-    ]
+        if u.category in REMOTE_CATEGORIES and (u.transient or u.service in transient)
+    ]  # (never a cause unit: those are neither)
     remote.extend(tied for u in blips if (tied := tie(u)) is not None)
     kept = _fold_same_record(_fold_same_target(_fold_after_effects(kept)))
     kept.extend(_causeless(units, transient, kept, remote))

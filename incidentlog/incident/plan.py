@@ -131,7 +131,7 @@ def _project_step(kind: str, group: Sequence[Issue]) -> ActionStep:
     started): the daemon brought up, or the compose file checked, then the whole
     project up."""
     refs = ", ".join(f"#{i.id}" for i in group)
-    if kind == "restart":  # (the daemon: `core.docker-daemon-unreachable`)
+    if kind == "restart":  # (the daemon unreachable: `docker.daemon-unreachable`)
         title = Prose.of(f"Bring the Docker daemon up ({refs}), then the project")
         commands = ["sudo systemctl start docker", "docker info", "docker compose up -d"]
         return ActionStep(kind, title, [COMPOSE_SERVICE], commands)
