@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Final
 
 import polars as pl
@@ -66,11 +66,17 @@ def _as_word(value: pl.Expr, name: str) -> pl.Expr:
     return pl.when(value.str.starts_with("-")).then(pl.lit(f"'<{name}>'")).otherwise(word)
 
 
-def _marked(frame: pl.DataFrame, column: str) -> pl.Expr:
+def _marked(frame: pl.DataFrame, column: str) -> tuple[pl.Expr, set[str]]:
     """`column`'s rule texts with commands marked (`_mark_commands` on each distinct text:
-    there are as many as rules, not records)."""
+    there are as many as rules, not records), and the placeholder names they hold: only
+    those are filled (each name costs a dozen replacements of the whole column)."""
     texts = frame.get_column(column).drop_nulls().unique().to_list()
-    return pl.col(column).replace({t: _mark_commands(t) for t in texts})
+    marked = {t: _mark_commands(t) for t in texts}
+    held = {m.group(1) for text in marked.values() for m in _HELD.finditer(text)}
+    return pl.col(column).replace(marked), held
+
+
+_HELD: Final = re.compile(r"\{!?([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 _ESCAPE: Final = "\ue002"
@@ -123,16 +129,18 @@ def _address(names: Sequence[str]) -> pl.Expr:
     )
 
 
-def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
+def _fill(template: pl.Expr, names: Sequence[str], held: Collection[str] | None = None) -> pl.Expr:
     """Placeholders of a `_marked` rule text filled from fields (fallback text when
-    missing); `{{`/`}}` are braces.
+    missing); `{{`/`}}` are braces. With `held` (the names the texts hold), only those.
 
     Inside a code span (a command, a config line) a value is a shell word
     (`shell_word`: quoted when it is not a plain name); in prose it is the value,
     with backticks as `'` so it cannot open or close a code span.
     """
-    template = template.str.replace_all(_ADDRESS, _address(names), literal=True)
-    for name in names:
+    held = set(FALLBACKS) | set(names) if held is None else held
+    if {"host", "port"} <= held:
+        template = template.str.replace_all(_ADDRESS, _address(names), literal=True)
+    for name in (n for n in names if n in held):
         value = pl.col("service") if name == "service" else pl.col(FIELD_PREFIX + name)
         fallback = pl.lit(FALLBACKS.get(name, f"the {name}"))
         prose = _prose(value)
@@ -145,7 +153,7 @@ def _fill(template: pl.Expr, names: Sequence[str]) -> pl.Expr:
         ).str.replace_all(
             "{" + name + "}", pl.when(value.is_null()).then(fallback).otherwise(prose), literal=True
         )
-    for name, text in FALLBACKS.items():
+    for name, text in ((n, t) for n, t in FALLBACKS.items() if n in held):
         template = _unfilled(template, name, pl.lit(True))
         template = template.str.replace_all("{!" + name + "}", f"<{name}>", literal=True)
         template = template.str.replace_all("{" + name + "}", text, literal=True)
@@ -211,6 +219,8 @@ def summarize_findings(findings: pl.DataFrame, *, redact: bool = True) -> pl.Dat
             .group_by(*keys, "_key", maintain_order=True)
             .first()
         )
+        if redact:  # a field can hold a secret (a captured URL, a user:password)
+            long = long.with_columns(redact_expr("_value"))  # (one column: one regex)
         wide = long.pivot(on="_key", index=keys, values="_value")
         wide = wide.rename({n: FIELD_PREFIX + n for n in names if n in wide.columns})
         for n in names:
@@ -220,9 +230,9 @@ def summarize_findings(findings: pl.DataFrame, *, redact: bool = True) -> pl.Dat
     for n in names:
         if FIELD_PREFIX + n not in aggregated.columns:
             aggregated = aggregated.with_columns(pl.lit(None, pl.String).alias(FIELD_PREFIX + n))
-    if redact and names:  # a field can hold a secret (a captured URL, a user:password)
-        aggregated = aggregated.with_columns(redact_expr(FIELD_PREFIX + n) for n in names)
     placeholders = sorted({*names, "service"})
+    title, title_held = _marked(aggregated, "title")
+    remediation, remediation_held = _marked(aggregated, "remediation")
     aggregated = aggregated.with_columns(
         fields_json(aggregated).alias("fields"),
         (
@@ -230,8 +240,8 @@ def summarize_findings(findings: pl.DataFrame, *, redact: bool = True) -> pl.Dat
             if redact
             else pl.col("evidence").str.strip_chars_end()
         ).alias("evidence"),
-        _fill(_marked(aggregated, "title"), placeholders).alias("title"),
-        _fill(_marked(aggregated, "remediation"), placeholders).alias("remediation"),
+        _fill(title, placeholders, title_held).alias("title"),
+        _fill(remediation, placeholders, remediation_held).alias("remediation"),
     )
     aggregated = aggregated.sort(
         pl.col("severity").to_physical(), "count", "_order", descending=[True, True, False]
