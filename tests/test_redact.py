@@ -47,6 +47,12 @@ SECRETS = [
     ("ENCRYPTION_KEY=0a1b2c3d4e5f", "0a1b2c3d4e5f", "ENCRYPTION_KEY=***"),
     ("+ curl -sf -u admin:s3cretpass http://grafana:3000/api/health", "s3cretpass", "-u admin:***"),
     ("curl --user 'ci:tok3n' https://x", "tok3n", "--user 'ci:***"),
+    # a value in a code span is masked up to the span's closing backtick, which stays
+    ("run `export DB_PASSWORD=hunter2` first", "hunter2", "`export DB_PASSWORD=***` first"),
+    # a value that only starts like code is a value (`os.environ` is followed by a word)
+    ("password=os.environment-hunter", "environment-hunter", "password=***"),
+    # the characters redaction holds keys apart with cannot unmask a secret
+    ("password\ue0ff\ue0fe=hunter2", "hunter2", "password"),
 ]
 
 
@@ -92,6 +98,17 @@ def test_truncated_private_key_is_masked_to_the_end() -> None:
         "environment: DB_PASSWORD: ${DB_PASSWORD}",
         "export API_TOKEN=$(cat /run/secrets/api_token)",
         "PGPASSWORD=$POSTGRES_PASSWORD psql -h db",
+        # nor is the code a traceback prints where the secret is read or made
+        '    SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]',
+        "    password = os.getenv('DB_PASSWORD')",
+        "  token: process.env.API_TOKEN,",
+        '    config.secret_key_base = ENV.fetch("SECRET_KEY_BASE")',
+        "SECRET_KEY = env('SECRET_KEY')",
+        "API_KEY = settings.API_KEY",
+        "SECRET_KEY = get_random_secret_key()",
+        # a Rails task, in a code span whose closing backtick stays
+        "Missing `secret_key_base` for 'production' environment, set this string with"
+        " `bin/rails credentials:edit`",
     ],
 )
 def test_ordinary_text_untouched(text: str) -> None:

@@ -23,7 +23,7 @@ from typing import Final
 
 import polars as pl
 
-from incidentlog.redact.families import FAMILIES, Family
+from incidentlog.redact.families import CODE_REFERENCE, FAMILIES, Family
 from incidentlog.redact.shell import shell_word, shell_word_expr
 from incidentlog.redact.terminal import json_safe, one_line, visible, visible_expr
 
@@ -100,10 +100,19 @@ def _base64_line(text: pl.Expr) -> pl.Expr:
     return text.str.contains(_BASE64_LINE) & ~text.str.contains(_NOT_MIXED)
 
 
+_HOLD: Final = "\ue0ff\ue0fe"
+"""Put between a key and the code that follows it (`CODE_REFERENCE`) while the families
+run, taken out after: two private-use characters no log holds together (where one does,
+they are dropped first, so they cannot hold a secret apart from its key)."""
+
+
 def redact_expr(column: str | pl.Expr = "message") -> pl.Expr:
     """`column` with every secret masked as `***` (keeps its output name)."""
     text = pl.col(column) if isinstance(column, str) else column
-    masked = text.str.replace_all(_PATTERN, _REPLACEMENT)
+    held = text.str.replace_all(_HOLD, "", literal=True).str.replace_all(
+        CODE_REFERENCE, "${1}" + _HOLD + "${2}"
+    )
+    masked = held.str.replace_all(_PATTERN, _REPLACEMENT).str.replace_all(_HOLD, "", literal=True)
     return pl.when(~_base64_line(text).fill_null(False)).then(masked).otherwise(pl.lit(MASK))
 
 

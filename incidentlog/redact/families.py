@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Final
 
-__all__ = ["FAMILIES", "KEY_NAMES", "Family"]
+__all__ = ["CODE_REFERENCE", "FAMILIES", "KEY_NAMES", "Family"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,22 @@ KEY_NAMES: Final = (
 
 _KEY: Final = rf"(?:{KEY_NAMES}|{_B}(?:pass|pw))"
 _KEY_SEPARATOR: Final = r"(?:\\?[\"'])?\s*(?:[=:]>?|=>)\s*"
+
+_CODE_ACCESSORS: Final = (
+    r"os\.environ\b|os\.getenv\(|os\.Getenv\(|getenv\(|process\.env\b|ENV\[|ENV\.fetch\("
+    r"|System\.getenv\(|Environment\.GetEnvironmentVariable\(|env::var\(|env(?:\.str)?\("
+    r"|config\(|settings\.[A-Z_]|Rails\.application\.|secrets\.token_|SecureRandom\.|crypto\."
+    r"|get_random_secret_key\("
+)
+"""Where code reads or makes a secret (`os.environ["X"]`, `ENV.fetch(`, `process.env.X`,
+`secrets.token_hex(`): a source line a traceback prints, not the secret."""
+CODE_REFERENCE: Final = (
+    rf"(?i)({_KEY}(?:\\?[\"'])?)(\s*(?:[=:]>?|=>)\s*(?-i:{_CODE_ACCESSORS})"
+    r"|:(?:edit|show|diff)(?-u:\b))"
+)
+"""A secret-like key followed by a code reference, or a Rails task (`credentials:edit`):
+group 1 is the key, group 2 the rest. Redaction holds the two apart while it runs, so
+the key/value families do not take the code for a value."""
 
 
 _QUOTED_VALUES: Final = (
@@ -361,7 +377,8 @@ _FAMILIES: Final[tuple[Family, ...]] = (
         rf"{_KEY}{_KEY_SEPARATOR}",
         # not a reference to where the secret is: `${DB_PASSWORD}`, `$(cat …)`, `$TOKEN`,
         # or the message of a required variable (`${POSTGRES_PASSWORD:?set it}`)
-        r"""(?:\*\*\*|[^\s&,;"'*\\$?][^\s&,;"'\\]*|\$[^\s&,;"'\\{(A-Za-z_][^\s&,;"'\\]*)""",
+        # (a backtick ends it: the value of a code span, whose closing backtick stays)
+        r"""(?:\*\*\*|[^\s&,;"'`*\\$?][^\s&,;"'`\\]*|\$[^\s&,;"'`\\{(A-Za-z_][^\s&,;"'`\\]*)""",
         _KV_HINTS,
     ),
 )
