@@ -396,6 +396,42 @@ def test_unprefixed_lines_join_the_record_before_them(tmp_path: Path) -> None:
     assert "kept 1 lines before any `name |` prefix under service `unknown`" in described
 
 
+def test_the_rest_of_a_wrapped_line_goes_on_without_a_line_break(tmp_path: Path) -> None:
+    """A terminal or a ticket wraps a long line: its rest has no prefix and starts inside
+    a word, at the one space between words, or at punctuation. It continues the line, so
+    the exception names its host and its last words whole (the report quotes the last
+    line of a traceback). A line that starts like a line of its own (a capital, a time),
+    or follows a short line, still starts a new line of the record."""
+    error = (
+        'psycopg2.OperationalError: connection to server at "db.internal" (10.0.0.5), '
+        "port 5432 failed: FATAL:  sorry, too many clients already"
+    )
+    line = "web-1  | " + error
+    rows = [line[i : i + 80] for i in range(0, len(line), 80)]  # an 80-column terminal...
+    rows += ["web-1  | " + "x" * 80, "xx and so on"]  # ...or 89
+    assert rows[1].startswith("0.5), port") and len(rows) == 4
+    text = "web-1  | Traceback (most recent call last):\n" + "\n".join(rows) + "\n"
+    text += (
+        f"web-1  | {'y' * 80}\n"
+        " and the next words\n"
+        f"web-1  | {'y' * 80}\n"
+        "Connection refused (a line of its own)\n"
+        f"web-1  | {'y' * 80}\n"
+        "2026-03-04 10:00:00 UTC another source's line\n"
+        "api-1  | short line\n"
+        "lowercase after a short line\n"
+    )
+    messages = ingest(tmp_path, text).get_column("message").to_list()
+    assert messages == [
+        f"Traceback (most recent call last):\n{error}",
+        "x" * 82 + " and so on",
+        "y" * 80 + " and the next words",
+        "y" * 80 + "\nConnection refused (a line of its own)",
+        "y" * 80 + "\n2026-03-04 10:00:00 UTC another source's line",
+        "short line\nlowercase after a short line",
+    ]
+
+
 def test_crlf_line_endings(tmp_path: Path) -> None:
     logs = ingest(tmp_path, "web-1  | a\r\nweb-1  | b\r\n")
     assert logs.get_column("message").to_list() == ["a", "b"]

@@ -101,6 +101,7 @@ db | db | resource-exhausted | 2025-08-01 10:00:03.120 UTC [91] ERROR:  could no
 db | db | resource-exhausted | 2025-08-01 10:00:03.120 UTC [1] LOG:  could not fork new process for connection: Cannot allocate memory
 worker | worker | resource-exhausted | redis.exceptions.ResponseError: OOM command not allowed when used memory > 'maxmemory'.
 redis | redis | resource-exhausted | 1:M 01 Aug 2025 10:00:03.120 # Can't save in background: fork: Cannot allocate memory
+redis | redis | resource-exhausted | 1:M 01 Aug 2025 10:00:09.500 # Can't rewrite append only file in background: fork: Cannot allocate memory
 search | search | resource-exhausted | {"type":"circuit_breaking_exception","reason":"[parent] Data too large, data for [<http_request>] would be [1021.2mb/1gb], which is larger than the limit of [986.1mb/986.1mb]"}
 search | search | resource-exhausted | org.elasticsearch.common.breaker.CircuitBreakingException: [parent] Data too large, data for [indices:data/write/bulk] would be [2gb], which is larger than the limit of [1.9gb]
 mysql | mysql | resource-exhausted | 2025-08-01T10:00:03.120000Z 12 [ERROR] [MY-000000] [Server] Out of memory (Needed 8388608 bytes)

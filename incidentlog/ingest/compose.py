@@ -267,13 +267,21 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     unprefixed = container.is_null()
     if not unprefixed.any():
         return _split_glued_exits(frame).with_columns(
-            joined=pl.lit(False), reject=pl.lit(None, dtype=pl.String)
+            joined=pl.lit(False), wrapped=pl.lit(False), reject=pl.lit(None, dtype=pl.String)
         )
     own = unprefixed & (text.str.contains(COMPOSE_OWN) | text.str.contains(LOGRUS))
     blank = unprefixed & ~own & (text.str.strip_chars() == "")
     fence = unprefixed & ~own & text.str.contains(_FENCE)
+    orphan = unprefixed & ~own & ~blank & ~fence
+    line = lines.get_column("line")
+    wrapped = pl.select(
+        pl.lit(orphan)
+        & (pl.lit(line).str.len_chars().shift(1) >= WRAP_WIDTH)
+        & pl.lit(text).str.contains(_WRAP_CONTINUES)
+        & ~pl.lit(text).str.contains(_TIME_FIRST)
+    ).to_series()
     frame = frame.with_columns(
-        _own=own, _orphan=unprefixed & ~own & ~blank & ~fence, _blank=blank, _fence=fence
+        _own=own, _orphan=orphan, _blank=blank, _fence=fence, wrapped=wrapped.fill_null(False)
     ).with_columns(_about(pl.col("text"), pl.col("_own")).alias("_subject"))
     return _split_glued_exits(
         frame.with_columns(
@@ -314,6 +322,16 @@ def _lift_leading_stamps(text: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 
 _FENCE: Final = r"^\s*(?:```|~~~)[\w+-]*\s*$"
+
+WRAP_WIDTH: Final = 80
+"""The narrowest terminal a paste is usually wrapped at: a line without a prefix after a
+line at least this long, going on with a word or phrase (`_WRAP_CONTINUES`), is the rest
+of that line, which the terminal or the ticket wrapped (`"postgres.i` / `nternal"`)."""
+_WRAP_CONTINUES: Final = r"^(?:[a-z0-9]| [^ \t]|[\"'),.:;/_=\]}>-])"
+"""How the rest of a wrapped line starts: inside a word, at the one space between words,
+or at punctuation. A line of its own starts otherwise (`Traceback`, `  File`, `[`, a
+capital, a time: `_TIME_FIRST`)."""
+_TIME_FIRST: Final = r"^[0-9]{2,4}[-/:.][0-9]{2}[-/:.][0-9]{2}"
 """A Markdown code fence line: logs pasted into an issue or a chat keep them."""
 
 

@@ -250,7 +250,7 @@ def _kept_lines(
         kept = _keep(parsed, summary)
         if fmt is InputFormat.COMPOSE:
             kept = compose_clock.place(anchor.attach(kept, summary), summary)
-            columns = [*_STITCHED, "level", "joined"]
+            columns = [*_STITCHED, "level", "joined", "wrapped"]
         if "app_ts" in kept.columns:
             kept = carry.place(kept, summary)
         if fmt is InputFormat.JSONFILE:
@@ -364,6 +364,7 @@ class _Anchor:
                 container=pl.col("container").fill_null(UNKNOWN),
                 service=pl.col("service").fill_null(UNKNOWN),
                 joined=pl.col("joined") & ~lost,
+                wrapped=pl.col("wrapped") & ~lost,
             )
         if kept.height:
             self.container, self.service = kept.select(

@@ -275,9 +275,12 @@ def stitch_records(lines: pl.DataFrame, *, final: bool) -> tuple[pl.DataFrame, p
     message = marked.get_column("text")
     multi = marked.filter(~pl.col("single") & ~pl.col("open"))
     if multi.height:  # a record's first line comes first in arrival order too
+        # (the rest of a line a terminal wrapped goes on without a line break)
+        wrapped = pl.col("wrapped") & ~pl.col("start") if "wrapped" in lines.columns else False
+        separated = pl.when(wrapped).then(pl.lit("")).otherwise(pl.lit("\n")) + pl.col("text")
         joined = multi.group_by("record", maintain_order=True).agg(
             pl.col("_row").first(),
-            pl.col("text").str.join("\n").str.strip_chars_end("\n").alias("message"),
+            separated.str.join("").str.slice(1).str.strip_chars_end("\n").alias("message"),
         )
         message = message.scatter(joined.get_column("_row"), joined.get_column("message"))
     records = (
