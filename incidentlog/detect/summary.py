@@ -137,7 +137,7 @@ def _fill(template: pl.Expr, names: Sequence[str], held: Collection[str] | None 
     (`shell_word`: quoted when it is not a plain name); in prose it is the value,
     with backticks as `'` so it cannot open or close a code span.
     """
-    held = set(FALLBACKS) | set(names) if held is None else held
+    held = set(FALLBACKS) | set(names) if held is None else set(held)
     if {"host", "port"} <= held:
         template = template.str.replace_all(_ADDRESS, _address(names), literal=True)
     for name in (n for n in names if n in held):
