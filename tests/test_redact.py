@@ -106,6 +106,9 @@ def test_truncated_private_key_is_masked_to_the_end() -> None:
         "SECRET_KEY = env('SECRET_KEY')",
         "API_KEY = settings.API_KEY",
         "SECRET_KEY = get_random_secret_key()",
+        # whether a password was sent is no password
+        "Access denied for user 'shop'@'172.20.0.5' (using password: YES)",
+        "Access denied for user 'root'@'localhost' (using password: NO)",
         # a Rails task, in a code span whose closing backtick stays
         "Missing `secret_key_base` for 'production' environment, set this string with"
         " `bin/rails credentials:edit`",

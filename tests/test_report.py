@@ -643,3 +643,21 @@ def test_a_service_only_compose_names_counts_among_the_services(tmp_path: Path) 
     md = report_md(tmp_path, paste, NOW)
     assert "**2 of 2 services need attention**" in md
     assert "| **Affected** | 2 of 2 services: the 2 above |" in md
+
+
+def test_a_dependency_healthy_too_late_leaves_its_dependants_unstarted(tmp_path: Path) -> None:
+    """`up` gave up on index's health check and left web `Created`; `ps` later shows index
+    healthy. Not "no incident": web never started, which is index's issue, still open;
+    the plan starts web and the fix names the service, not the container."""
+    log = Path(__file__).parent / "corpus" / "hc-dependency-healthy-too-late" / "compose.log"
+    data = json.loads(generate_report([str(log)], fmt="json", now=NOW))
+    assert data["found"] and data["ongoing"]
+    assert "web" in data["needs_attention"]
+    (issue,) = data["issues"]
+    assert issue["services"] == ["index"]
+    assert [(y["service"], y["category"]) for y in issue["symptoms"]] == [("web", "not-started")]
+    assert "depends_on: index: condition: service_healthy" in issue["fix"]
+    commands = [c for p in data["action_plan"] for s in p["steps"] for c in s["commands"]]
+    assert "docker compose up -d web" in commands
+    web = next(s for s in data["services"] if s["name"] == "web")
+    assert web["state"] == "created"

@@ -16,6 +16,7 @@ from incidentlog.incident.issues import (
     add_dependants,
     causes_of,
     group_units,
+    never_started,
     rank_causes,
     read_findings,
     severity_rank,
@@ -194,6 +195,10 @@ def _issue(n: int, cause: Cause, stack: Stack, seen: _Seen, now: datetime) -> Is
         cause, stack.stats, stack.configs, set(stack.compose_services), code, stack.listening
     )
     ends = resolved_at(cause.services, cause.last_seen, stack.stats, stack.events, stack.window_end)
+    if any(
+        y.category == "not-started" and y.service in never_started(stack) for y in cause.symptoms
+    ):
+        ends = None  # (what it kept from starting has still not started)
     members = cause.members[:3]
     category = cause.category
     shown = detected_at(cause.services, stack.stats)

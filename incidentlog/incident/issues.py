@@ -187,6 +187,7 @@ def transient_services(stack: Stack, units: Units) -> set[str]:
     again only when it logged on after its last soft failure: a health check that
     fails in its last lines is still failing."""
     transient: set[str] = set()
+    waiting = set(never_started(stack))
     last_record = dict(
         stack.logs.filter(pl.col("container") != COMPOSE_SERVICE)
         .group_by("service")
@@ -200,9 +201,14 @@ def transient_services(stack: Stack, units: Units) -> set[str]:
             continue
         only_soft = all(u.category in SYMPTOM_CATEGORIES or u.transient for u in mine)
         crash = any(u.category == Category.CRASH_LOOP.value for u in mine)
+        # (healthy now, but too late: what compose did not start is still not running)
+        kept_waiting = waiting and any(
+            r.rule == DEPENDENCY_FAILED for u in mine for r in u.findings
+        )
         if (
             only_soft
             and not crash
+            and not kept_waiting
             and st.state in ("healthy", "running", "unknown")
             and (st.first_unhealthy is None or st.recovered_at is not None)
             and (st.state != "unknown" or _logged_on_after(mine, last_record.get(s)))
@@ -617,12 +623,29 @@ def use_engine_streaks(causes: Sequence[Cause], stack: Stack) -> None:
                 )
 
 
+DEPENDENCY_FAILED: Final = "docker.compose-dependency-unhealthy"
+"""Compose's `dependency failed to start: container X is unhealthy`: what `up` waited for."""
+
+
+def never_started(stack: Stack) -> list[str]:
+    """Services whose container was created and never ran (`ps`: `Created`; `up`: `Created`
+    and no output after it): compose gave up on starting them."""
+    return sorted(s for s, st in stack.stats.items() if st.state == "created")
+
+
 def add_dependants(causes: Sequence[Cause], stack: Stack) -> None:
-    """`depends_on` dependants of a cause's services in trouble during it become its symptoms."""
+    """`depends_on` dependants of a cause's services in trouble during it become its symptoms.
+    Without a compose file, the services that never started are the dependants of the one
+    compose waited for in vain (`dependency failed to start`)."""
     dependants: dict[str, set[str]] = {}
     for s, deps in stack.depends_on.items():
         for d in deps:
             dependants.setdefault(d, set()).add(s)
+    waiting = set(never_started(stack))
+    for cause in causes:
+        if waiting and any(r.rule == DEPENDENCY_FAILED for r in cause.findings):
+            for s in cause.services:
+                dependants.setdefault(s, set()).update(waiting - {s})
     in_causes = {s for c in causes for s in c.services}
     for cause in causes:
         listed = {y.service for y in cause.symptoms} | set(cause.services)
@@ -642,7 +665,10 @@ def _dependant_symptom(stack: Stack, cause: Cause, up: str, down: str) -> Sympto
     """`down` never started, or logged errors while `up` was failing (None: it was fine)."""
     logs, events = stack.logs, stack.events
     own_output = (pl.col("service") == down) & (pl.col("container") != COMPOSE_SERVICE)
-    if logs.filter(own_output).is_empty() and events.filter(pl.col("service") == down).is_empty():
+    st = stack.stats.get(down)
+    if (st is not None and st.state == "created") or (
+        logs.filter(own_output).is_empty() and events.filter(pl.col("service") == down).is_empty()
+    ):
         return Symptom(
             down,
             "not-started",

@@ -475,6 +475,8 @@ def _state() -> pl.Expr:
         .then(pl.lit("healthy"))
         .when(lower.str.contains(r"^up\b|running") | (pl.col("_last_lifecycle") == "start"))
         .then(pl.lit("running"))
+        .when(lower.str.contains(r"^created\b"))
+        .then(pl.lit("created"))
         .otherwise(pl.coalesce("_compose_state", pl.lit("unknown")))
     )
 

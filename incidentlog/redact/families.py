@@ -65,9 +65,10 @@ _CODE_ACCESSORS: Final = (
 `secrets.token_hex(`): a source line a traceback prints, not the secret."""
 CODE_REFERENCE: Final = (
     rf"(?i)({_KEY}(?:\\?[\"'])?)(\s*(?:[=:]>?|=>)\s*(?-i:{_CODE_ACCESSORS})"
-    r"|:(?:edit|show|diff)(?-u:\b))"
+    r"|:(?:edit|show|diff)(?-u:\b)|:\s*(?-i:YES|NO)\))"
 )
-"""A secret-like key followed by a code reference, or a Rails task (`credentials:edit`):
+"""A secret-like key followed by a code reference, a Rails task (`credentials:edit`) or
+MySQL's word for whether a password was sent (`(using password: YES)`):
 group 1 is the key, group 2 the rest. Redaction holds the two apart while it runs, so
 the key/value families do not take the code for a value."""
 
