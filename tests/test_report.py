@@ -661,3 +661,27 @@ def test_a_dependency_healthy_too_late_leaves_its_dependants_unstarted(tmp_path:
     assert "docker compose up -d web" in commands
     web = next(s for s in data["services"] if s["name"] == "web")
     assert web["state"] == "created"
+
+
+def test_a_name_no_service_has_is_no_transient_blip(tmp_path: Path) -> None:
+    """Two requests fail 5 s apart because web asks for `redis-cache`, and web serves a
+    static file after: not a start-up blip that passed, since no service or container of
+    the paste has that name (cache logged): the issue names the wrong host. The same
+    burst for a name the stack has (`cache`, restarting) stays a transient blip."""
+
+    def paste(host: str) -> str:
+        return (
+            "cache-1  | 1:M 05 Mar 2026 14:02:11.009 * Ready to accept connections tcp\n"
+            "web-1    | [2026-03-05 14:02:12 +0000] [1] [INFO] Listening at: http://0.0.0.0:8000\n"
+            f"web-1    | 2026-03-05 14:02:14,227 ERROR redis.exceptions.ConnectionError: Error -2"
+            f" connecting to {host}:6379. Name or service not known.\n"
+            f"web-1    | 2026-03-05 14:02:19,870 ERROR redis.exceptions.ConnectionError: Error -2"
+            f" connecting to {host}:6379. Name or service not known.\n"
+            'web-1    | 2026-03-05 14:02:25,004 INFO "GET /static/site.css HTTP/1.1" 200 18112\n'
+        )
+
+    wrong = report_json(tmp_path, paste("redis-cache"), NOW)
+    assert wrong["found"] and wrong["needs_attention"] == ["web"]
+    assert wrong["issues"][0]["category"] == "dns-resolution"
+    assert "`redis-cache` is no service here" in wrong["issues"][0]["root_cause"]
+    assert not report_json(tmp_path, paste("cache"), NOW)["found"]

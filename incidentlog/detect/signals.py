@@ -7,11 +7,13 @@ Each step is a frame -> frame function over whole columns.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Final
 
 import polars as pl
 
 from incidentlog.detect.columns import FIELD_PREFIX, SEVERITY_DTYPE
 from incidentlog.ingest.compose import COMPOSE_SERVICE
+from incidentlog.ingest.names import replica_base
 from incidentlog.schema import (
     Category,
     EventAction,
@@ -277,6 +279,34 @@ def crash_loops(findings: pl.DataFrame, data_end: pl.DataFrame, stable: timedelt
     )
 
 
+_BARE_NAME: Final = r"^[A-Za-z][A-Za-z0-9_-]*$"
+"""A host name without a domain: a compose service's or container's, or a wrong one."""
+
+
+def _name_nobody_has(findings: pl.DataFrame, logs: pl.LazyFrame) -> pl.Series:
+    """Per finding: a name that did not resolve (`redis-cache`) and is no service's and no
+    container's of a stack whose other services logged: a wrong name, which no retry
+    fixes, so the service's burst of such failures is never transient."""
+    column = FIELD_PREFIX + "host"
+    nothing = pl.Series([False] * findings.height, dtype=pl.Boolean)
+    if column not in findings.columns:
+        return nothing
+    host = pl.col(column).str.to_lowercase()
+    bare = (
+        (pl.col("category") == Category.DNS_RESOLUTION.value)
+        & host.str.contains(_BARE_NAME)
+        & (host != "localhost")
+    ).fill_null(False)
+    if not findings.select(bare.any()).item():
+        return nothing
+    names = logs.select("service", "container").unique().collect()
+    services = set(names.get_column("service").drop_nulls().to_list()) - {COMPOSE_SERVICE}
+    containers = names.get_column("container").drop_nulls().to_list()
+    known = {n.lower() for n in (*services, *containers, *map(replica_base, containers))}
+    others = pl.lit(len(services)) - pl.col("service").is_in(sorted(services)).cast(pl.Int64)
+    return findings.select(bare & ~host.is_in(sorted(known)) & (others >= 1)).to_series()
+
+
 def transient(findings: pl.DataFrame, logs: pl.LazyFrame, window: timedelta) -> pl.DataFrame:
     """A short refused/DNS burst (at start-up, or a dependency restarting) followed by
     normal logs and never again: low, transient; so is a traceback the service logged
@@ -285,10 +315,12 @@ def transient(findings: pl.DataFrame, logs: pl.LazyFrame, window: timedelta) -> 
     The bursts are few; the records of their services are streamed past them
     (a join with the bursts, then the time test), never held.
     """
+    misnamed = findings.filter(_name_nobody_has(findings, logs)).select("service", "category")
     burst = (
         findings.filter(
             pl.col("category").is_in(_TRANSIENT_CATEGORIES) & pl.col("ts").is_not_null()
         )
+        .join(misnamed, on=["service", "category"], how="anti")
         .group_by("service", "category")
         .agg(pl.col("ts").min().alias("_first"), pl.col("ts").max().alias("_last"))
     )

@@ -331,7 +331,7 @@ _WRAP_CONTINUES: Final = r"^(?:[a-z0-9]| [^ \t]|[\"'),.:;/_=\]}>-])"
 """How the rest of a wrapped line starts: inside a word, at the one space between words,
 or at punctuation. A line of its own starts otherwise (`Traceback`, `  File`, `[`, a
 capital, a time: `_TIME_FIRST`)."""
-_TIME_FIRST: Final = r"^[0-9]{2,4}[-/:.][0-9]{2}[-/:.][0-9]{2}"
+_TIME_FIRST: Final = r"^(?:[0-9]{4}[-/.][0-9]{2}[-/.][0-9]{2}|[0-9]{2}[-/.][0-9]{2}[-/.][0-9]{2,4}|[0-9]{2}:[0-9]{2}:[0-9]{2})"
 """A Markdown code fence line: logs pasted into an issue or a chat keep them."""
 
 
