@@ -5,7 +5,7 @@ escape and mark up."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -102,6 +102,12 @@ class Prose:
         """Rule text with `code` spans (rule packs, built-in advice), whitespace collapsed."""
         parts = _CODE_SPAN.split(" ".join(text.split()))
         return cls.of(*(Code(p[1:-1]) if i % 2 else p for i, p in enumerate(parts)))
+
+    def with_code(self, change: Callable[[str], str]) -> Prose:
+        """The same words, each code segment's text through `change`."""
+        return Prose(
+            tuple(Code(change(s.text)) if isinstance(s, Code) else s for s in self.segments)
+        )
 
     def capitalized(self) -> Prose:
         """The first letter upper-case (when the prose starts with words)."""

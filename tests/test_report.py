@@ -97,7 +97,9 @@ def test_dns_config_names_the_missing_service(sample_logs: Path) -> None:
     assert {"service": "web", "category": "not-started"}.items() <= next(
         s for s in dns["symptoms"] if s["service"] == "web"
     ).items()
-    assert data["started_at"] is None  # the input has no timestamps
+    # only postgres and redis print times: the exits compose prints after them are no
+    # earlier than postgres's last line
+    assert data["started_at"] == "2025-10-03T09:14:02.318000Z"
 
 
 def test_no_incident(sample_logs: Path) -> None:
@@ -685,3 +687,32 @@ def test_a_name_no_service_has_is_no_transient_blip(tmp_path: Path) -> None:
     assert wrong["issues"][0]["category"] == "dns-resolution"
     assert "`redis-cache` is no service here" in wrong["issues"][0]["root_cause"]
     assert not report_json(tmp_path, paste("cache"), NOW)["found"]
+
+
+def test_a_database_killed_and_back_is_running_and_killed_when_compose_saw_it(
+    tmp_path: Path,
+) -> None:
+    """`up` output, application times only: db is killed (137) while api logs, then comes
+    back (crash recovery) and api serves again. db runs at the end; its exit sits after
+    the api line printed before it (not at db's own last line, a minute earlier); the
+    fix says what a 137 is."""
+    paste = (
+        "db_1   | 2026-02-17 02:59:12.774 UTC [27] LOG:  checkpoint complete\n"
+        'api_1  | 2026-02-17 03:00:41,880 INFO "GET /healthz HTTP/1.1" 200 2\n'
+        "db_1 exited with code 137\n"
+        "api_1  | 2026-02-17 03:01:17,449 ERROR psycopg2.OperationalError: server closed the"
+        " connection unexpectedly\n"
+        "db_1   | 2026-02-17 03:01:20.114 UTC [29] LOG:  database system was not properly shut"
+        " down; automatic recovery in progress\n"
+        "db_1   | 2026-02-17 03:01:25.731 UTC [1] LOG:  database system is ready to accept"
+        " connections\n"
+        'api_1  | 2026-02-17 03:01:31,007 INFO "GET /healthz HTTP/1.1" 200 2\n'
+    )
+    data = report_json(tmp_path, paste, NOW)
+    db = next(s for s in data["services"] if s["name"] == "db")
+    assert db["state"] == "running"
+    assert db["failing_since"] == "2026-02-17T03:00:41.880000Z"
+    issue = data["issues"][0]
+    assert issue["services"] == ["db"] and "docker.compose-exited-137" in issue["rules"]
+    assert "Exit 137 is SIGKILL" in issue["fix"]
+    assert "$(docker-compose ps -aq db)" in report_md(tmp_path, paste, NOW)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import polars as pl
 
@@ -26,7 +27,7 @@ from incidentlog.incident.issues import (
     use_engine_streaks,
 )
 from incidentlog.incident.model import SCHEMA_VERSION, Excerpt, Incident, Issue
-from incidentlog.incident.plan import action_plan, compose_cli, improvements
+from incidentlog.incident.plan import action_plan, compose_cli, for_cli, improvements
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.timeline import (
     detected_at,
@@ -74,10 +75,14 @@ def build_incident(
         issues, states, groups, stack.events, (stack.window_start, stack.window_end)
     )
     gantt = gantt_bars(bars, issues, stack.window_end)
+    if gantt and max(b.end for b in gantt) <= min(b.start for b in gantt):
+        gantt = []  # (every bar at one instant: a drawing shows nothing the table does not)
     times = incident_times(issues, states, groups, stack.window_end)
     checks, peak, peak_at = thresholds(gantt, states, groups, stack.summary)
     found = bool(issues)
     cli = compose_cli(stack.logs.get_column("container").unique().to_list())
+    if cli != "docker compose":  # (the rules' commands are v2's)
+        issues = [_for_compose_cli(i, cli) for i in issues]
     plan = action_plan(issues, {s.name: s for s in states}, cli) if found else []
     incident = Incident(
         schema_version=SCHEMA_VERSION,
@@ -124,6 +129,21 @@ def build_incident(
         compose_cli=cli,
     )
     return focus_incident(incident, focus) if focus else incident
+
+
+def _for_compose_cli(issue: Issue, cli: str) -> Issue:
+    """`issue` with the commands in its texts for `cli` (`docker-compose`: v1's logs)."""
+
+    def change(text: Prose) -> Prose:
+        return text.with_code(partial(for_cli, cli=cli))
+
+    return replace(
+        issue,
+        problem=change(issue.problem),
+        root_cause=change(issue.root_cause),
+        fix=change(issue.fix),
+        impact=change(issue.impact),
+    )
 
 
 def _read(

@@ -26,7 +26,14 @@ from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import Category
 from incidentlog.text import Code, Prose, join_names, join_prose
 
-__all__ = ["GENERAL_IMPROVEMENTS", "IMPROVEMENTS", "action_plan", "improvements"]
+__all__ = [
+    "GENERAL_IMPROVEMENTS",
+    "IMPROVEMENTS",
+    "action_plan",
+    "compose_cli",
+    "for_cli",
+    "improvements",
+]
 
 _FIX_ORDER: Final = ["change-config", "change-code", "rebuild-image", "restart", "investigate"]
 """The quickest fixes first: a compose change applies without a build."""
@@ -241,7 +248,7 @@ def action_plan(
         replace(
             phase,
             steps=[
-                replace(step, commands=[_for_cli(c, cli) for c in step.commands])
+                replace(step, commands=[for_cli(c, cli) for c in step.commands])
                 for step in phase.steps
             ],
         )
@@ -249,11 +256,11 @@ def action_plan(
     ]
 
 
-def _for_cli(command: str, cli: str) -> str:
-    """`command` for `cli`; for v1, without the options only v2 has."""
-    if not command.startswith("docker compose "):
+def for_cli(command: str, cli: str) -> str:
+    """`command` for `cli` (also inside `$(…)`); for v1, without the options only v2 has."""
+    if "docker compose " not in command:
         return command
-    command = cli + command.removeprefix("docker compose")
+    command = command.replace("docker compose ", cli + " ")
     if cli == "docker-compose":
         for v2, v1 in _V2_ONLY:
             command = command.replace(v2, v1)
@@ -287,19 +294,20 @@ def _phases(issues: Sequence[Issue], states: Mapping[str, ServiceState]) -> list
     verify_services = sorted(fixed | {s for st in steps for s in st.services})
     named = [s for s in verify_services if s != COMPOSE_SERVICE]
     verify = ["docker compose ps", f"docker compose logs -f --tail 20 {_q(named)}".rstrip()]
-    probe_containers = sorted(
+    probed = sorted(
         {
-            c
+            s
             for i in issues
             if i.category in ("missing-binary", "healthcheck-failed")
             or any(states[s].first_unhealthy for s in i.services if s in states)
-            for c in i.containers
+            for s in i.services
+            if s != COMPOSE_SERVICE
         }
     )
-    if probe_containers:
+    if probed:  # (by service: the printed names may lack the project, `api-1` for shop-api-1)
         verify.append(
             f"docker inspect --format {shlex.quote('{{.Name}} {{json .State.Health}}')} "
-            + _q(probe_containers)
+            f"$(docker compose ps -aq {_q(probed)})"
         )
     watch = [
         "docker ps --filter health=unhealthy",

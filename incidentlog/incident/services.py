@@ -381,11 +381,11 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
     state: pl.Expr = pl.lit(None, dtype=pl.String)
     for pattern, name in reversed(_COMPOSE_STATES):
         state = pl.when(pl.col("message").str.contains(pattern)).then(pl.lit(name)).otherwise(state)
-    # a container compose last called `Created` that logs after that line is running
+    # a container compose last called `Created` that logs after that line is running,
     logged_after = (
         logs.filter(pl.col("container") != COMPOSE_SERVICE)
         .group_by("service")
-        .agg(pl.col("seq").max().alias("_own_last"))
+        .agg(pl.col("seq").max().alias("_own_last"), pl.col("ts").max().alias("_own_last_ts"))
     )
     said = (
         logs.filter(
@@ -437,13 +437,22 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             .sort()
             .alias("_compose_codes"),
             pl.col("seq").last().alias("_said_at"),
+            pl.col("ts").last().alias("_said_ts"),
             # (compose's lines carry the time of the engine-dated line before them)
             pl.col("ts").filter(_exit_line).min().alias("_compose_first_exit"),
             pl.col("ts").filter(_exit_line).max().alias("_compose_last_exit"),
         )
     )
-    running = (pl.col("_compose_state") == "created") & (
-        pl.col("_own_last") > pl.col("_said_at")
+    # and one compose last saw exit that logs later than that line, by time, was restarted
+    # (a policy; `up` prints a one-shot's output after its exit too, all undated)
+    later = pl.col("_own_last") > pl.col("_said_at")
+    running = (
+        ((pl.col("_compose_state") == "created") & later)
+        | (
+            (pl.col("_compose_state") == "exited")
+            & later
+            & (pl.col("_own_last_ts") > pl.col("_said_ts"))
+        )
     ).fill_null(False)
     return (
         said.join(logged_after, on="service", how="left")
@@ -451,7 +460,7 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             _compose_state=pl.when(running).then(pl.lit("running")).otherwise("_compose_state"),
             _compose_text=pl.when(running).then(pl.lit("running")).otherwise("_compose_text"),
         )
-        .drop("_own_last", "_said_at")
+        .drop("_own_last", "_own_last_ts", "_said_at", "_said_ts")
     )
 
 
@@ -491,8 +500,8 @@ def peak(intervals: Sequence[tuple[datetime, datetime]]) -> tuple[int, datetime 
             frame.select(pl.col("start").alias("ts"), pl.lit(1).alias("d")),
             frame.select(pl.col("end").alias("ts"), pl.lit(-1).alias("d")),
         ]
-    ).sort("ts", "d")
-    swept = deltas.with_columns(pl.col("d").cum_sum().alias("n"))
+    ).sort("ts", "d", descending=[False, True])  # (an interval ending as another starts:
+    swept = deltas.with_columns(pl.col("d").cum_sum().alias("n"))  # both at that instant)
     best = swept.sort("n", "ts", descending=[True, False]).row(0, named=True)
     return int(best["n"]), best["ts"]
 

@@ -334,9 +334,11 @@ def thresholds(
     ]
     most, peak_at = peak(intervals)
     most = max(most, 0)
-    at_end = not intervals and bool(groups.needs_attention)
-    if at_end:  # no timed failures (undated evidence): those failing at its end
-        most = len(groups.needs_attention)
+    # those failing at the end fail at once too (also where the bars cannot show it:
+    # undated evidence, a downstream service, an exit without a time)
+    at_end = len(groups.needs_attention) > most
+    if at_end:
+        most, peak_at = len(groups.needs_attention), None
     total = len(states)
     share = most / max(total, 1)
     where = " at the end of the evidence" if at_end else ""

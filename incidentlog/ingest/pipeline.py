@@ -187,7 +187,10 @@ def _application_times(summary: IngestSummary, zone: str) -> list[str]:
             " (set --log-tz if the containers log in another zone)"
         )
     if placed:
-        note += f"; {placed} lines without one are placed at their container's last dated line"
+        note += (
+            f"; {placed} lines without one are placed at their container's last dated line"
+            " (compose's own lines: no earlier than the line before them)"
+        )
     return [note]
 
 

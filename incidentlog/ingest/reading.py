@@ -402,6 +402,8 @@ class _ApplicationClock:
 
     def __init__(self) -> None:
         self.last = pl.DataFrame(schema={"_key": pl.String, "_last": TS_DTYPE})
+        self.last_any: datetime | None = None
+        """The last application time of any container (across batches)."""
 
     def place(self, kept: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
         app_time = pl.when("app_ts").then(pl.col("ts"))
@@ -425,8 +427,13 @@ class _ApplicationClock:
         frame = kept.with_columns(_key=key).join(
             self.last, on="_key", how="left", maintain_order="left"
         )
+        # compose prints its line as it sees what it tells, after the lines before it of
+        # any container (`up` interleaves them as they come): no earlier than those either
+        before = app_time.forward_fill().fill_null(pl.lit(self.last_any, dtype=TS_DTYPE))
         frame = frame.with_columns(
             _clock=pl.coalesce(app_time.forward_fill().over("_key"), pl.col("_last"))
+        ).with_columns(
+            _clock=pl.when(own).then(pl.max_horizontal("_clock", before)).otherwise("_clock")
         )
         placed = pl.col("ts").is_null() & pl.col("_clock").is_not_null()
         summary.placed_times += int(frame.select(placed.sum()).item())
@@ -435,6 +442,8 @@ class _ApplicationClock:
             .group_by("_key", maintain_order=True)
             .last()
         )
+        last_any = frame.select(app_time.drop_nulls().last()).item()
+        self.last_any = last_any if isinstance(last_any, datetime) else self.last_any
         return frame.with_columns(ts=pl.coalesce("ts", "_clock")).drop(
             "app_ts", "_key", "_last", "_clock"
         )
