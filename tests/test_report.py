@@ -716,3 +716,25 @@ def test_a_database_killed_and_back_is_running_and_killed_when_compose_saw_it(
     assert issue["services"] == ["db"] and "docker.compose-exited-137" in issue["rules"]
     assert "Exit 137 is SIGKILL" in issue["fix"]
     assert "$(docker-compose ps -aq db)" in report_md(tmp_path, paste, NOW)
+
+
+@pytest.mark.parametrize("mark", ["-", "⠙", "✘"])
+def test_a_daemon_error_is_about_the_container_left_starting(tmp_path: Path, mark: str) -> None:
+    """The error that ends `up`'s progress block names nothing: it is about the container
+    left unfinished (`Starting`, whatever spinner frame or console dash marks it), not
+    the last one listed, which started; that container was created and never ran."""
+    paste = (
+        "[+] Running 3/4\n"
+        " ✔ Container prices-cache-1    Started      0.6s\n"
+        f" {mark} Container prices-worker-1   Starting     1.0s\n"
+        " ✔ Container prices-flower-1   Started      1.1s\n"
+        "Error response from daemon: failed to create task for container: failed to create"
+        " shim task: OCI runtime create failed: runc create failed: unable to start container"
+        ' process: exec: "bash": executable file not found in $PATH: unknown\n'
+        "flower-1  | [I 260304 10:21:09 command:168] Visit me at http://0.0.0.0:5555\n"
+    )
+    data = report_json(tmp_path, paste, NOW)
+    assert data["issues"][0]["services"] == ["worker"]
+    worker = next(s for s in data["services"] if s["name"] == "worker")
+    assert worker["state"] == "created" and "not started" in worker["state_text"]
+    assert data["needs_attention"] == ["worker"]

@@ -356,6 +356,10 @@ _COMPOSE_FIRST: Final = ("image", "built_here", "healthcheck")
 
 
 _TOOK: Final = r"(?:\s+\d+(?:\.\d+)?m?s)?\s*$"
+_DAEMON_REFUSED: Final = (
+    r"^Error response from daemon: .*(?:failed to create task|OCI runtime|shim)"
+)
+"""The engine created the container and could not start its process."""
 """The time a step took, which compose's progress lines end with (`Healthy   11.3s`)."""
 _EXIT: Final = r"(?:exited with code|didn't complete successfully: exit(?: code)?) (-?\d+)"
 _COMPOSE_STATES: Final = (
@@ -365,6 +369,7 @@ _COMPOSE_STATES: Final = (
     (r"\b(?:Started|Running)" + _TOOK, "running"),
     (r"\b(?:Stopped|Exited)" + _TOOK, "exited"),
     (r"\bCreated" + _TOOK, "created"),
+    (_DAEMON_REFUSED, "created"),
     (r"^(?:ERROR: |target \S+: )?failed to solve:|failed to build", "build failed"),
 )
 """Compose's own lines about a service (`docker compose up` output) and the state they tell."""
@@ -408,6 +413,8 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             )
             .when(pl.col("_compose_state").last() == "build failed")
             .then(pl.lit("image build failed"))
+            .when(pl.col("message").last().str.contains(_DAEMON_REFUSED))
+            .then(pl.lit("created, not started (the engine could not start its process)"))
             .otherwise(
                 pl.col("message")
                 .last()

@@ -25,6 +25,10 @@ Windows console (`←[36m`) or in caret notation (`^[[36m`, from `cat -v` or
 `less`), which would otherwise hide the `name |` prefix."""
 ANSI_STARTS = ["\x1b", "\u2190[", "^[["]
 
+_MARKS = r"[ ✔✘⠀-⣿√×✓✗\\|/-]"
+"""What compose prints before a progress line: done, failed, a spinner frame (braille on a
+terminal, `-\\|/` on a console without them)."""
+
 COMPOSE_OWN = (
     r"^(?:Attaching to |Gracefully stopping|Aborting on container exit|"
     r"\S+ exited with code -?\d+|dependency failed to start|"
@@ -36,12 +40,12 @@ COMPOSE_OWN = (
     r"permission denied while trying to connect to the Docker daemon socket|"
     r"Couldn't connect to Docker daemon|"
     r"unable to prepare context: |\s*v View in Docker Desktop|\s*w Enable Watch|"
-    r"[ ✔✘⠿]*\s*(?:Container|Network|Volume|Image) \S+\s+"
+    rf"{_MARKS}*\s*(?:Container|Network|Volume|Image) \S+\s+"
     r"(?:Creating|Created|Starting|Started|Stopping|Stopped|Removing|Removed|Recreate|Recreated|"
     r"Waiting|Healthy|Running|Error|Exited|Killing|Killed|Pulling|Pulled|Built|Building)|"
     r"(?:Error response from daemon|"
     r"service \S+ .*(?:failed|didn't complete successfully|invalid compose project|undefined service)|"
-    r"[ ✔✘⠿]*\s*Container \S+ .*(?:unhealthy|exited|didn't complete successfully|failed to start))|"
+    rf"{_MARKS}*\s*Container \S+ .*(?:unhealthy|exited|didn't complete successfully|failed to start))|"
     # compose file problems: v2 (compose-go) and v1 (the lines after "is invalid because:")
     r"validating \S+: |(?:parsing \S+: )?yaml: |invalid interpolation format |"
     r"error while interpolating |required variable \S+ is missing a value|application not healthy after |"
@@ -72,7 +76,7 @@ _V1_BUILDING = r"^Building ([A-Za-z0-9][\w.-]*)\s*$"
 _SUBJECTS = (
     r'\bservice "([A-Za-z0-9][\w.-]*)"',
     r"^/?([A-Za-z0-9][\w.-]*) exited with code",
-    r"^\s*[✔✘⠿]*\s*Container /?([A-Za-z0-9][\w.-]*)\s",
+    rf"^\s*{_MARKS}*\s*Container /?([A-Za-z0-9][\w.-]*)\s",
     r"(?i)dependency failed to start: container /?([A-Za-z0-9][\w.-]*)",
     r"^ERROR: for /?([A-Za-z0-9][\w.-]*)\s",
     r"Cannot start service ([A-Za-z0-9][\w.-]*):",
@@ -84,7 +88,7 @@ _SUBJECTS = (
     r"^target ([A-Za-z0-9][\w.-]*): failed to solve",
     _V1_BUILDING,
     r"^ERROR: Service '([A-Za-z0-9][\w.-]*)' failed to build",
-    r"^\s*[✔✘⠿]*\s*(?:Image|Service) /?([A-Za-z0-9][\w.-]*)\s+(?:Building|Built)",
+    rf"^\s*{_MARKS}*\s*(?:Image|Service) /?([A-Za-z0-9][\w.-]*)\s+(?:Building|Built)",
 )
 """The container or service a compose line is about (first capture of the first match)."""
 _AFTER_START = (
@@ -92,6 +96,10 @@ _AFTER_START = (
 )
 """Daemon and build errors that name nothing: they are about the container compose was
 starting, or the image it was building."""
+_UNFINISHED = (
+    r"\bContainer \S+\s+(?:Starting|Creating|Recreating|Waiting|Error)\b|^\s*✘\s*Container"
+)
+"""A progress line of a container compose did not get running (`✘ … Error`, `Starting`)."""
 _STARTING = (
     r"(?:\bContainer \S+\s+(?:Creat|Start|Recreat)|^(?:Creating|Starting|Recreating) \S+ \.\.\."
     rf"|{_BUILD_STEP}|{_V1_BUILDING}|\b(?:Image|Service) \S+\s+Building)"
@@ -341,9 +349,19 @@ def _about(text: pl.Expr, own: pl.Expr) -> pl.Expr:
     subject = pl.coalesce([text.str.extract(p, 1) for p in _SUBJECTS])
     starting = pl.when(own & text.str.contains(_STARTING)).then(subject)
     last_started = starting.forward_fill()
+    # in the progress block the error ends, the one container left unfinished is the one
+    # that failed (`Starting` beside others already `Started`)
+    block = (~own).cum_sum()
+    unfinished = pl.when(own & text.str.contains(_UNFINISHED)).then(subject)
+    stuck = unfinished.forward_fill().over(block)
     return (
         pl.when(own)
-        .then(pl.coalesce(subject, pl.when(text.str.contains(_AFTER_START)).then(last_started)))
+        .then(
+            pl.coalesce(
+                subject,
+                pl.when(text.str.contains(_AFTER_START)).then(pl.coalesce(stuck, last_started)),
+            )
+        )
         .otherwise(None)
     )
 
