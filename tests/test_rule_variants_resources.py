@@ -268,6 +268,7 @@ app | app | config-error | /entrypoint.sh: line 17: syntax error: unexpected end
 app | app | config-error | /docker-entrypoint.sh: 21: Syntax error: end of file unexpected (expecting "fi")
 app | app | config-error | /docker-entrypoint.sh: 2: set: Illegal option -
 app | app | config-error | /docker-entrypoint.sh: 3: set: Illegal option -o pipefail
+app | app | config-error | : invalid option nameline 2: set: pipefail
 app | app | config-error | /entrypoint.sh: line 6: [: too many arguments
 app | app | config-error | /entrypoint.sh: line 8: [: =: unary operator expected
 app | app | config-error | /entrypoint.sh: line 8: [: : integer expression expected

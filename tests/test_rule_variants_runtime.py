@@ -132,6 +132,8 @@ ROWS: list[Row] = [
         "mb-env-busybox", "env: can't execute 'bash': No such file or directory", MB, binary="bash"
     ),
     row("mb-env-crlf", "/usr/bin/env: 'bash\\r': No such file or directory", MB, binary="bash"),
+    # what a terminal shows of it: the text after the carriage return over the line's start
+    row("mb-env-crlf-shown", "': No such file or directory", MB),
     row(
         "mb-bad-interpreter-crlf",
         "/bin/sh: /opt/tools/migrate.sh: /bin/bash^M: bad interpreter: No such file or directory",

@@ -147,6 +147,18 @@ def _project_step(kind: str, group: Sequence[Issue]) -> ActionStep:
     return ActionStep(kind, title, [COMPOSE_SERVICE], commands)
 
 
+def _image_change(issue: Issue) -> Prose:
+    """What to change in the image: a missing executable added; a script that is there but
+    cannot be run (`exec /x.sh: no such file or directory`: its shebang's interpreter is
+    missing, or its lines end in CRLF) checked, never "added"."""
+    binary, where = issue.fields.get("binary"), join_names(issue.services)
+    if not binary:
+        return Prose.of(f"fix the image of {where}")
+    if binary.endswith((".sh", ".bash")) or "crlf" in " ".join(issue.rules):
+        return Prose.of("fix ", Code(binary), f" in the image of {where} (shebang, line endings)")
+    return Prose.of("add ", Code(binary), f" to the image of {where}")
+
+
 def _fix_step(kind: str, group: Sequence[Issue], states: Mapping[str, ServiceState]) -> ActionStep:
     """One step for the issues of one fix kind: what to change, then the commands to apply it."""
     services = sorted({s for i in group for s in i.services})
@@ -155,17 +167,7 @@ def _fix_step(kind: str, group: Sequence[Issue], states: Mapping[str, ServiceSta
     q = _q(services)
     refs = ", ".join(f"#{i.id}" for i in group)
     if kind == "rebuild-image":
-        what = Prose.join(
-            [
-                Prose.of(
-                    "add ", Code(i.fields["binary"]), f" to the image of {join_names(i.services)}"
-                )
-                if i.fields.get("binary")
-                else Prose.of(f"fix the image of {join_names(i.services)}")
-                for i in group
-            ],
-            "; ",
-        )
+        what = Prose.join([_image_change(i) for i in group], "; ")
         title = Prose.of(f"Rebuild the images ({refs}): ", what, ", then recreate")
         return ActionStep(
             kind, title, services, [f"docker compose build {q}", f"docker compose up -d {q}"]
