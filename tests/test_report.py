@@ -552,12 +552,17 @@ def test_a_name_that_does_not_resolve_leads_and_names_the_listener(tmp_path: Pat
             ' "root" does not exist\n',
             "`pg_isready -U ${POSTGRES_USER} -d ${POSTGRES_DB}`",
         ),
+        (  # an npm script's tool: the image's node_modules hidden by a bind mount
+            "web-1  | > shop@1.0.0 dev\nweb-1  | > vite --host\nweb-1  | sh: 1: vite: not found\n"
+            "web-1 exited with code 127\n",
+            "(`- /app/node_modules` under the service's `volumes:`",
+        ),
     ],
 )
 def test_fixes_fit_the_failure(tmp_path: Path, paste: str, wanted: str) -> None:
     md = report_md(tmp_path, paste, NOW)
     assert wanted in md
-    assert "composer install" not in md and "ALTER ROLE" not in md
+    assert "composer install" not in md and "ALTER ROLE" not in md and "apk add" not in md
 
 
 def test_a_client_refused_by_the_broker_is_the_brokers_issue(tmp_path: Path) -> None:

@@ -131,6 +131,8 @@ ROWS: list[Row] = [
     row(
         "mb-env-busybox", "env: can't execute 'bash': No such file or directory", MB, binary="bash"
     ),
+    row("mb-npm-script-bin", "sh: 1: vite: not found", MB, binary="vite"),
+    row("mb-npm-script-bin-busybox", "sh: next: not found", MB, binary="next"),
     row("mb-env-crlf", "/usr/bin/env: 'bash\\r': No such file or directory", MB, binary="bash"),
     # what a terminal shows of it: the text after the carriage return over the line's start
     row("mb-env-crlf-shown", "': No such file or directory", MB),
