@@ -346,12 +346,18 @@ def test_glob_to_regex(globs: list[str], yes: list[str], no: list[str]) -> None:
 
 
 def test_standard_input_and_undated_records_in_arrival_order(sample_logs: Path) -> None:
-    """`compose up` output has no timestamps: records keep the order they arrived in."""
+    """`compose up` output without timestamps: the records without a time keep the order
+    they arrived in (compose's own lines are no earlier than the dated line before them,
+    postgres's last, and carry its time)."""
     text = (sample_logs / "2025-10-03-dns-config" / "up.log").read_text(encoding="utf-8")
     result = CliRunner().invoke(app, ["grep", "-i", "error", "-", "--format", "jsonl"], input=text)
     assert result.exit_code == 0
     rows = jsonl(result.stdout)
-    assert all(r["ts"] is None for r in rows)
+    dated = [r for r in rows if r["ts"] is not None]
+    assert [(r["service"], r["ts"]) for r in dated] == [("api", "2025-10-03T09:14:02.318000000Z")]
+    assert str(dated[0]["message"]).strip() == "Container shop-api-1  Error"
+    rows = [r for r in rows if r["ts"] is None]
+    assert len(rows) >= 3
     firsts = [str(r["message"]).splitlines()[0] for r in rows]
     positions = [text.index(first) for first in firsts]
     assert positions == sorted(positions)
