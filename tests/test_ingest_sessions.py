@@ -108,3 +108,29 @@ def test_a_session_with_nothing_to_read_is_one_clear_error(tmp_path: Path) -> No
     assert result.output.strip().splitlines() == [
         f"Error: {path}: a pasted terminal session with no logs, events, inspect or ps output"
     ]
+
+
+def test_a_prompt_running_another_program_ends_the_output_before_it(tmp_path: Path) -> None:
+    """`me@box$ sudo ss -ltnp` is a prompt too: the logs before it end there (its line is
+    no part of pg's last record), and what `ss` prints is not read. A prompt chaining
+    docker commands that `PROMPT` does not parse (`pull && up -d`) still has its output
+    read, and its line is no record."""
+    session = (
+        "me@box:~/wiki$ docker compose pull && docker compose up -d\n"
+        " ✔ Container wiki-pg-1     Started      0.5s\n"
+        "me@box:~/wiki$ docker compose logs --tail 5\n"
+        "pg-1    | 2026-03-13 21:05:12.411 UTC [34] LOG:  connection received: host=172.30.0.3\n"
+        "me@box:~/wiki$ sudo ss -ltnp 'sport = :443'\n"
+        "State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+        'LISTEN 0      511          0.0.0.0:443        0.0.0.0:*     users:(("nginx",pid=1422))\n'
+    )
+    path = tmp_path / "terminal.txt"
+    path.write_text(session, encoding="utf-8")
+    cuts, prompts = cut_session(session.encode()) or ([], 0)
+    assert prompts == 3
+    assert [(c.verb, c.first_line) for c in cuts] == [(None, 2), ("logs", 4), ("sudo", 6)]
+    result = read_inputs([str(path)])
+    messages = result.logs.get_column("message").to_list()
+    assert "LOG:  connection received: host=172.30.0.3" in messages[-1]
+    assert not [m for m in messages if "ss -ltnp" in m or "LISTEN" in m or "me@box" in m]
+    assert "2 lines not read (not logs, events, inspect or ps)" in " ".join(result.summary.notes)

@@ -357,9 +357,10 @@ _COMPOSE_FIRST: Final = ("image", "built_here", "healthcheck")
 
 _TOOK: Final = r"(?:\s+\d+(?:\.\d+)?m?s)?\s*$"
 _DAEMON_REFUSED: Final = (
-    r"^Error response from daemon: .*(?:failed to create task|OCI runtime|shim)"
+    r"^Error response from daemon: .*(?:failed to create task|OCI runtime|shim"
+    r"|failed programming external connectivity|port is already allocated|address already in use)"
 )
-"""The engine created the container and could not start its process."""
+"""The engine created the container and could not start it (its process, its ports)."""
 """The time a step took, which compose's progress lines end with (`Healthy   11.3s`)."""
 _EXIT: Final = r"(?:exited with code|didn't complete successfully: exit(?: code)?) (-?\d+)"
 _COMPOSE_STATES: Final = (
@@ -414,7 +415,7 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             .when(pl.col("_compose_state").last() == "build failed")
             .then(pl.lit("image build failed"))
             .when(pl.col("message").last().str.contains(_DAEMON_REFUSED))
-            .then(pl.lit("created, not started (the engine could not start its process)"))
+            .then(pl.lit("created, not started (the engine could not start it)"))
             .otherwise(
                 pl.col("message")
                 .last()

@@ -49,6 +49,15 @@ BARE_PROMPT: Final = re.compile(
     re.MULTILINE,
 )
 """A prompt with no command (`me@box:~/shop$`, `PS C:\\shop>`), as a paste often ends."""
+OTHER_PROMPT: Final = re.compile(
+    rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)?[$#%]|PS [^\r\n>]{0,240}>) +"
+    rb"(?P<command>(?P<verb>[\w./-]+)(?: [^\r\n]*)?)\r?$",
+    re.MULTILINE,
+)
+"""A `user@host:dir$` prompt running another program (`sudo ss -ltnp`, `df -h`): in a
+session, the end of the output before it; what it prints is no log (its verb, the
+program, is never one of `READ_VERBS`), unless it runs docker in a way `PROMPT` does
+not read (`docker compose pull && docker compose up -d`)."""
 READ_VERBS: Final = frozenset({"logs", "ps", "inspect", "events", "up", "start", "restart", "run"})
 """Commands whose output is logs, events, inspect or ps (not `version`, `info`, `top`, ...)."""
 
@@ -81,7 +90,9 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
     commands = list(PROMPT.finditer(data))
     if not commands:
         return None
-    prompts = sorted([*commands, *BARE_PROMPT.finditer(data)], key=lambda m: m.start())
+    docker = {m.start() for m in commands}
+    others = [m for m in OTHER_PROMPT.finditer(data) if m.start() not in docker]
+    prompts = sorted([*commands, *BARE_PROMPT.finditer(data), *others], key=lambda m: m.start())
     cuts: list[Cut] = []
     start, command, verb = 0, None, None
     for match in [*prompts, None]:
@@ -90,9 +101,11 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
             line = data.count(b"\n", 0, start) + 1
             cuts.append(Cut(command, verb, line, data[start:end]))
         if match is not None:
-            named = match.re is PROMPT
+            named = match.re is not BARE_PROMPT
             command = _text(match.group("command")).strip() if named else None
             verb = _text(match.group("verb")) if named else None
+            if match.re is OTHER_PROMPT and re.search(rb"\b(?:docker|podman)", match[0]):
+                verb = None  # (`docker compose pull && docker compose up`: read, whatever it is)
             start = min(match.end() + 1, len(data))  # after the prompt line's newline
     return cuts, len(prompts)
 
