@@ -148,6 +148,7 @@ cache | cache | resource-exhausted | redis.exceptions.ConnectionError: max numbe
 KERNEL_SETTINGS = _rows(
     r"""
 redis | redis | config-error | sysctl: error setting key 'net.core.somaxconn': Read-only file system
+proxy | proxy | config-error | 2026-01-04T08:00:03Z ERR The ACME resolver "le" is skipped from the resolvers list error="unable to get ACME account: permissions 644 for /letsencrypt/acme.json are too open, please use 600" resolver=le
 redis | redis | config-error | sysctl: setting key "vm.overcommit_memory": Read-only file system
 lb | lb | config-error | error: "Read-only file system" setting key "net.ipv4.ip_local_port_range"
 vpn | vpn | config-error | sysctl: permission denied on key "net.ipv4.ip_forward"

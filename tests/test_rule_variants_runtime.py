@@ -247,8 +247,14 @@ ROWS: list[Row] = [
         " (/usr/local/lib/python3.11/site-packages/markupsafe/__init__.py)",
         MM,
         module="markupsafe",
+        symbol="soft_unicode",
     ),
-    row("mm-python-cannot-import-bare", "ImportError: cannot import name 'url_quote'", MM),
+    row(
+        "mm-python-cannot-import-bare",
+        "ImportError: cannot import name 'url_quote'",
+        MM,
+        symbol="url_quote",
+    ),
     row("mm-python2", "ImportError: No module named flask_cors", MM, module="flask_cors"),
     row(
         "mm-python-relative",

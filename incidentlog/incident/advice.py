@@ -594,7 +594,8 @@ def _records_bit(unit: Unit, st: ServiceStats) -> str:
     if primary.first_seen and primary.last_seen and primary.count > 2:
         gap = (primary.last_seen - primary.first_seen).total_seconds() / (primary.count - 1)
         every = f"{round(gap)} s" if gap < 120 else format_duration(gap)
-        span = f", about every {every}"
+        # (all within a second or so: times placed at a line before them, or a burst)
+        span = f", about every {every}" if gap >= 1 else " within a second"
     return f"the error was logged {primary.count} times{span}"
 
 

@@ -152,6 +152,10 @@ def _image_change(issue: Issue) -> Prose:
     cannot be run (`exec /x.sh: no such file or directory`: its shebang's interpreter is
     missing, or its lines end in CRLF) checked, never "added"."""
     binary, where = issue.fields.get("binary"), join_names(issue.services)
+    if any("exec-format" in rule for rule in issue.rules):
+        return Prose.of(
+            f"build or pull the image of {where} for this host's CPU (", Code("platform:"), ")"
+        )
     if not binary:
         return Prose.of(f"fix the image of {where}")
     if binary.endswith((".sh", ".bash")) or "crlf" in " ".join(issue.rules):

@@ -227,7 +227,9 @@ def _restart_rows(
         codes = ", ".join(
             str(c) for c in died.get_column("exit_code").drop_nulls().unique().sort().to_list()
         )
-        every = f", restarted about every {round(gap)} s" if isinstance(gap, float) else ""
+        every = (
+            f", restarted about every {round(gap)} s" if isinstance(gap, float) and gap >= 1 else ""
+        )
         if isinstance(t0, datetime) and isinstance(t1, datetime):
             entries.append(
                 TimelineEntry(

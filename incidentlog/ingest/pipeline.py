@@ -26,6 +26,7 @@ from incidentlog.ingest.sessions import Section
 from incidentlog.ingest.sniff import InputFormat
 from incidentlog.ingest.summary import IngestSummary, SourceSummary
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, empty
+from incidentlog.text import plural
 from incidentlog.topology import Topology, topology_for
 
 if TYPE_CHECKING:
@@ -180,7 +181,11 @@ def _application_times(summary: IngestSummary, zone: str) -> list[str]:
     placed = sum(s.placed_times for s in summary.sources)
     if not dated:
         return []
-    note = f"{dated} lines had no engine time and are dated by the application's own timestamp"
+    are = "is" if dated == 1 else "are"
+    note = (
+        f"{plural(dated, 'line')} had no engine time and {are} dated"
+        " by the application's own timestamp"
+    )
     if naive:
         note += (
             f"; {naive} of them name no zone and are read as {zone}"
@@ -188,7 +193,8 @@ def _application_times(summary: IngestSummary, zone: str) -> list[str]:
         )
     if placed:
         note += (
-            f"; {placed} lines without one are placed at their container's last dated line"
+            f"; {plural(placed, 'line')} without one {'is' if placed == 1 else 'are'} placed"
+            " at their container's last dated line"
             " (compose's own lines: no earlier than the line before them)"
         )
     return [note]
