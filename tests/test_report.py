@@ -743,3 +743,38 @@ def test_a_daemon_error_is_about_the_container_left_starting(tmp_path: Path, mar
     worker = next(s for s in data["services"] if s["name"] == "worker")
     assert worker["state"] == "created" and "not started" in worker["state_text"]
     assert data["needs_attention"] == ["worker"]
+
+
+def test_a_refusal_naming_a_url_of_a_crashed_service_is_its_symptom(tmp_path: Path) -> None:
+    """frontdesk's `GET http://reports:8081/… -> Connection refused` names no host field,
+    but its URL names reports, which is being OOM-killed: one issue, frontdesk a symptom
+    (it was its own issue, told to add `depends_on` and be recreated)."""
+    paste = (
+        "reports-1    | 2025-05-11T06:02:30.000Z INFO reports listening on :8081\n"
+        "reports-1 exited with code 137\n"
+        "frontdesk-1  | 2025-05-11T06:03:10.008Z WARN  reports client: GET"
+        " http://reports:8081/api/summary -> I/O error: Connection refused\n"
+        "frontdesk-1  | 2025-05-11T06:04:02.551Z WARN  reports client: GET"
+        " http://reports:8081/api/summary -> I/O error: Connection refused\n"
+    )
+    data = report_json(tmp_path, paste, NOW)
+    (issue,) = data["issues"]
+    assert issue["services"] == ["reports"]
+    assert [y["service"] for y in issue["symptoms"]] == ["frontdesk"]
+
+
+def test_what_nginx_relays_from_php_fpm_by_address_is_phps(tmp_path: Path) -> None:
+    """nginx logs PHP's fatal error (`FastCGI sent in stderr`) with the upstream as an
+    address: the failure is the one PHP-FPM service's, not nginx's (nginx was told to be
+    rebuilt)."""
+    paste = (
+        "php-1    | [02-Jun-2025 14:05:11] NOTICE: fpm is running, pid 1\n"
+        'nginx-1  | 2025/06/02 14:06:58 [error] 29#29: *9 FastCGI sent in stderr: "PHP message:'
+        " PHP Fatal error:  Uncaught UnexpectedValueException: The stream or file"
+        ' \\"/var/www/html/storage/logs/laravel.log\\" could not be opened in append mode:'
+        ' Failed to open stream: Permission denied" while reading response header from'
+        ' upstream, client: 172.19.0.1, server: _, request: "GET / HTTP/1.1", upstream:'
+        ' "fastcgi://172.19.0.2:9000", host: "localhost"\n'
+    )
+    data = report_json(tmp_path, paste, NOW)
+    assert {s for i in data["issues"] for s in i["services"]} == {"php"}

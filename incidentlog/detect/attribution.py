@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Final
 
 import polars as pl
 
@@ -54,8 +55,14 @@ _FASTCGI_RELAY = r'FastCGI sent in stderr:[\s\S]*?upstream: "fastcgi://\[?([^:"/
 Fatal error: ..."`, then `upstream: "fastcgi://php:9000"`): PHP's failure, not nginx's."""
 
 
-def _relayed(findings: pl.DataFrame, known: list[str]) -> pl.DataFrame:
-    """A finding in what a proxy relays from a named upstream is about that upstream."""
+_FPM_STARTED: Final = r"fpm is running|ready to handle connections"
+"""What PHP-FPM logs when it starts (`NOTICE: fpm is running, pid 1`)."""
+
+
+def _relayed(findings: pl.DataFrame, known: list[str], logs: pl.LazyFrame | None) -> pl.DataFrame:
+    """A finding in what a proxy relays from a named upstream is about that upstream; an
+    upstream named by its address (`fastcgi://172.19.0.2:9000`) is the one service of
+    the logs that PHP-FPM runs in, when there is one."""
     if (
         not findings.get_column("message")
         .str.contains("FastCGI sent in stderr", literal=True)
@@ -63,7 +70,21 @@ def _relayed(findings: pl.DataFrame, known: list[str]) -> pl.DataFrame:
     ):
         return findings
     upstream = pl.col("message").str.extract(_FASTCGI_RELAY, 1)
-    relayed: pl.Expr = pl.when(upstream.is_in(known)).then(upstream)
+    fpm = (
+        logs.filter(pl.col("message").str.contains(_FPM_STARTED))
+        .select(pl.col("service").unique())
+        .collect()
+        .get_column("service")
+        .to_list()
+        if logs is not None
+        else []
+    )
+    relayed: pl.Expr = (
+        pl.when(upstream.is_in(known))
+        .then(upstream)
+        .when(upstream.is_not_null() & pl.lit(len(fpm) == 1))
+        .then(pl.lit(fpm[0] if len(fpm) == 1 else None, dtype=pl.String))
+    )
     if "_subject" in findings.columns:
         relayed = pl.coalesce("_subject", relayed)
     return findings.with_columns(relayed.alias("_subject"))
@@ -74,9 +95,11 @@ def attribute(
     services: list[str],
     containers: dict[str, str],
     projects: list[str],
+    logs: pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
-    """Point findings with a subject at the container/service the evidence names."""
-    findings = _relayed(findings, [*services, *containers])
+    """Point findings with a subject at the container/service the evidence names (`logs`:
+    to know which service an upstream address is, read only when a finding needs it)."""
+    findings = _relayed(findings, [*services, *containers], logs)
     if "_subject" not in findings.columns:
         return findings.with_columns(pl.col("service").alias("reporter"))
     names = findings.get_column("_subject").drop_nulls().unique().to_list()

@@ -12,6 +12,7 @@ ranked by what came first.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -258,7 +259,18 @@ def _upstream_of(unit: Unit, stack: Stack) -> str | None:
                 listener = service_on_port(stack.listening, r.fields.get("port"), unit.service)
                 if listener is not None:
                     return listener
+    # a rule that captured no host: the URL the record names (`GET http://reports:8081/…
+    # -> Connection refused`), when its host is one of the stack's services
+    for r in unit.findings:
+        for host in _URL_HOST.findall(r.evidence or ""):
+            target = service_of_container(host, stack.services, stack.containers, stack.projects)
+            if target in stack.services and target != unit.service:
+                return target
     return None
+
+
+_URL_HOST: Final = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?([A-Za-z][\w.-]*)[:/]")
+"""The host of a URL in a record (`http://reports:8081/`, `amqp://u:p@rabbit/`)."""
 
 
 def _unclaimed_address(unit: Unit, stack: Stack) -> str | None:
