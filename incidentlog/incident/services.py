@@ -529,8 +529,9 @@ def service_states(
         for s in issue.services:
             issue_of.setdefault(s, []).append(issue.id)
         for y in issue.symptoms:
-            if y.service not in issue.services:
-                issue_of.setdefault(y.service, []).append(issue.id)
+            ids = issue_of.setdefault(y.service, [])
+            if y.service not in issue.services and issue.id not in ids:
+                ids.append(issue.id)
     open_issue = {x for i in issues if i.ongoing for x in i.services}
     open_symptoms = {y.service for i in issues if i.ongoing for y in i.symptoms}
     states: list[ServiceState] = []

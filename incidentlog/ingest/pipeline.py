@@ -195,7 +195,6 @@ def _application_times(summary: IngestSummary, zone: str) -> list[str]:
         note += (
             f"; {plural(placed, 'line')} without one {'is' if placed == 1 else 'are'} placed"
             " at their container's last dated line"
-            " (compose's own lines: no earlier than the line before them)"
         )
     return [note]
 
