@@ -552,6 +552,10 @@ def test_a_name_that_does_not_resolve_leads_and_names_the_listener(tmp_path: Pat
             ' "root" does not exist\n',
             "`pg_isready -U ${POSTGRES_USER} -d ${POSTGRES_DB}`",
         ),
+        (  # Django's missing table: the command that applies the migrations now
+            'api-1  | django.db.utils.ProgrammingError: relation "orders_order" does not exist\n',
+            "`docker compose exec api python manage.py migrate`",
+        ),
         (  # an npm script's tool: the image's node_modules hidden by a bind mount
             "web-1  | > shop@1.0.0 dev\nweb-1  | > vite --host\nweb-1  | sh: 1: vite: not found\n"
             "web-1 exited with code 127\n",
@@ -778,3 +782,22 @@ def test_what_nginx_relays_from_php_fpm_by_address_is_phps(tmp_path: Path) -> No
     )
     data = report_json(tmp_path, paste, NOW)
     assert {s for i in data["issues"] for s in i["services"]} == {"php"}
+
+
+def test_every_service_short_of_disk_is_one_issue(tmp_path: Path) -> None:
+    """The Docker host's disk is every volume's: postgres's WAL, Redis's failed save and
+    its client's MISCONF are one full disk, one issue (they were three, the client's
+    with Redis's own advice)."""
+    paste = (
+        "db-1     | 2026-03-09 11:00:00.100 UTC [41] PANIC:  could not write to file"
+        ' "pg_wal/xlogtemp.41": No space left on device\n'
+        "queue-1  | 1:M 09 Mar 2026 11:00:01.020 # Write error saving DB on disk: No space left"
+        " on device\n"
+        'notify-1 | {"level":"error","time":"2026-03-09T11:00:09.882Z","msg":"enqueue failed",'
+        '"err":"MISCONF Redis is configured to save RDB snapshots, but it\'s currently unable'
+        ' to persist to disk."}\n'
+    )
+    data = report_json(tmp_path, paste, NOW)
+    (issue,) = data["issues"]
+    assert issue["category"] == "disk-full"
+    assert issue["services"] == ["db", "notify", "queue"]

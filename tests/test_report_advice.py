@@ -133,6 +133,36 @@ def test_brief_keeps_the_app_frames_and_the_error() -> None:
     ]
 
 
+def test_brief_keeps_a_go_panics_innermost_application_frame() -> None:
+    """Go prints the panicking goroutine's innermost frame first: the brief keeps it and
+    the function it names, not only the panic and net/http's last frame."""
+    at = datetime(2025, 8, 1, tzinfo=UTC)
+    texts = [
+        "panic: runtime error: invalid memory address or nil pointer dereference",
+        "[signal SIGSEGV: segmentation violation code=0x1 addr=0x18 pc=0x6d1f52]",
+        "",
+        "goroutine 87 [running]:",
+        "example.com/ledger/internal/fx.(*RateCache).Lookup(0x0, {0xc0001b4a20, 0x3})",
+        "\t/src/internal/fx/cache.go:58 +0x32",
+        "example.com/ledger/internal/api.(*Handler).Quote(0xc000120080, {0x8a4f20, 0xc0002})",
+        "\t/src/internal/api/quote.go:41 +0x9c",
+        "net/http.HandlerFunc.ServeHTTP(0xc000116030, {0x8a4f20, 0xc0002}, 0xc000170000)",
+        "\t/usr/local/go/src/net/http/server.go:2166 +0x29",
+        "net/http.(*conn).serve(0xc0001a2000, {0x8a5a58, 0xc000108f90})",
+        "\t/usr/local/go/src/net/http/server.go:3285 +0x4b4",
+    ]
+    record = [ExcerptLine(at if n == 0 else None, t, True) for n, t in enumerate(texts)]
+    brief = [x.text for x in _brief(record)]
+    assert brief == [
+        texts[0],
+        "…",
+        texts[4],
+        texts[5],
+        "…",
+        texts[-1],
+    ]
+
+
 def test_telling_line_of_a_traceback_is_its_last() -> None:
     assert telling_line("Traceback (most recent call last):\n  File x\nKeyError: 'A'\n") == (
         "KeyError: 'A'"

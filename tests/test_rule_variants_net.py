@@ -756,6 +756,10 @@ ROWS: list[tuple[str | None, str]] = [
     ),
     (
         AUTH,
+        '{"t":{"$date":"2025-08-01T12:30:01.000+00:00"},"s":"I",  "c":"ACCESS",   "id":20249,   "ctx":"conn10","msg":"Authentication failed","attr":{"mechanism":"SCRAM-SHA-256","principalName":"notes","authenticationDatabase":"admin","error":"UserNotFound: Could not find user \\"notes\\" for db \\"admin\\""}}',
+    ),
+    (
+        AUTH,
         "2025-08-01 12:30:00.000 [error] <0.800.0> PLAIN login refused: user 'guest' - invalid credentials",
     ),
     (

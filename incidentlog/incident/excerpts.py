@@ -32,6 +32,11 @@ BRIEF_MAX_LINES: Final = 8
 _PY_APP_FRAME: Final = re.compile(r'^\s*File "[^"]+", line \d+, in ')
 _NODE_APP_FRAME: Final = re.compile(r"^\s*at .*\((?!node:)(?![^)]*node_modules)[^)]+:\d+:\d+\)")
 _ERROR_LINE: Final = re.compile(r"^\s*(?:[\w.]+)?(?:Error|Exception)\b[^\n]*:")
+_GO_APP_FRAME: Final = re.compile(
+    r"^\s+/(?!usr/local/go/|go/pkg/mod/)(?![^\s]*/vendor/)\S+\.go:\d+"
+)
+"""A Go frame's file line outside the runtime, the module cache and vendored code (the
+function it names is on the line before)."""
 EXCERPT_LINE_CHARS: Final = 240
 _PY_FRAME_CODE: Final = r'File "[^"\n]+", line \d+, in [^\n]*\n[ \t]+[^\n]+'
 _PY_FRAME_CODE_GROUPS: Final = (
@@ -211,7 +216,8 @@ def _lines(window: pl.DataFrame) -> list[ExcerptLine]:
 def _brief(record: list[ExcerptLine]) -> list[ExcerptLine]:
     """The lines of a record that say what happened: its first line, the innermost
     application frames (Python: the last two with their source line; Node: the first
-    `at` line outside node_modules), error lines, and its last line."""
+    `at` line outside node_modules; Go: the first frame outside the runtime and the
+    module cache, with its function), error lines, and its last line."""
     if len(record) <= BRIEF_MAX_LINES:
         return record
     texts = [x.text for x in record]
@@ -225,6 +231,8 @@ def _brief(record: list[ExcerptLine]) -> list[ExcerptLine]:
         node = [i for i, t in enumerate(texts) if _NODE_APP_FRAME.match(t)]
         keep |= set(node[:1])
         keep |= {i for i, t in enumerate(texts) if _ERROR_LINE.match(t)}
+        go = [i for i, t in enumerate(texts) if _GO_APP_FRAME.match(t)]
+        keep |= {go[0] - 1, go[0]} if go else set()  # (Go prints the innermost first)
     picked = [*sorted(keep)[: BRIEF_MAX_LINES - 1], len(record) - 1]
     out: list[ExcerptLine] = []
     prev = -1

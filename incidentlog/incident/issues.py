@@ -514,11 +514,19 @@ def _key_value(fields_: Mapping[str, str], rule: str) -> str:
     return f"rule={rule}"
 
 
+_SHARED_RESOURCE: Final = frozenset({Category.DISK_FULL.value})
+"""Categories of what the stack's services share: the Docker host's disk, where every
+volume lives unless mounted from elsewhere. Each service's full disk (a database's WAL,
+Redis's failed save and its clients' MISCONF, a search node's watermark) is one issue."""
+
+
 def group_units(kept: Sequence[Unit]) -> list[tuple[str, list[Unit]]]:
-    """(category, units): one group per category and key field value, in order."""
+    """(category, units): one group per category and key field value, in order (one per
+    category of a shared resource)."""
     groups: dict[tuple[str, str], list[Unit]] = {}
     for u in kept:
-        key = (u.category, _key_value(u.primary.fields, u.primary.rule))
+        shared = u.category in _SHARED_RESOURCE
+        key = (u.category, "shared" if shared else _key_value(u.primary.fields, u.primary.rule))
         groups.setdefault(key, []).append(u)
     return [(category, members) for (category, _), members in groups.items()]
 
