@@ -801,3 +801,26 @@ def test_every_service_short_of_disk_is_one_issue(tmp_path: Path) -> None:
     (issue,) = data["issues"]
     assert issue["category"] == "disk-full"
     assert issue["services"] == ["db", "notify", "queue"]
+
+
+def test_a_client_timing_out_on_a_name_it_cannot_resolve_is_one_issue(tmp_path: Path) -> None:
+    """kafka cannot resolve `zookeeper` (the service is `zk`, which binds 2181), then
+    times out waiting for it: one issue, not a second "timed out" one, and the fix
+    names zk's address (its port from ZooKeeper's bind line, the default for the name)."""
+    paste = (
+        "zk-1     | 2025-02-20 08:30:02,502 [myid:1] - INFO  [main:o.a.z.s.NIOServerCnxnFactory"
+        "@660] - binding to port 0.0.0.0/0.0.0.0:2181\n"
+        "kafka-1  | [2025-02-20 08:30:04,955] WARN Unable to resolve address: zookeeper:2181"
+        " (org.apache.zookeeper.client.StaticHostProvider)\n"
+        "kafka-1  | java.net.UnknownHostException: zookeeper: Name or service not known\n"
+        "kafka-1  | \tat java.base/java.net.Inet6AddressImpl.lookupAllHostAddr(Native Method)\n"
+        "kafka-1  | [2025-02-20 08:30:22,930] ERROR Fatal error during KafkaServer startup."
+        " Prepare to shutdown (kafka.server.KafkaServer)\n"
+        "kafka-1  | kafka.zookeeper.ZooKeeperClientTimeoutException: Timed out waiting for"
+        " connection while in state: CONNECTING\n"
+        "kafka-1 exited with code 1\n"
+    )
+    data = report_json(tmp_path, paste, NOW)
+    (issue,) = data["issues"]
+    assert issue["category"] == "dns-resolution" and issue["services"] == ["kafka"]
+    assert "Point kafka at `zk:2181`" in issue["fix"]

@@ -18,7 +18,7 @@ from incidentlog.incident.model import (
     FileRef,
     Issue,
 )
-from incidentlog.incident.ports import LOOPBACK, service_on_port
+from incidentlog.incident.ports import LOOPBACK, WELL_KNOWN, service_on_port
 from incidentlog.incident.probes import ProbeService, probe_fix
 from incidentlog.incident.services import ServiceStats
 from incidentlog.schema import Category
@@ -136,6 +136,8 @@ def advice(
             ),
             None,
         )
+        if port is None and fields["host"].lower() in WELL_KNOWN:  # (`zookeeper`: 2181)
+            port = str(WELL_KNOWN[fields["host"].lower()])
         listener = (
             service_on_port(listening or {}, port, services[0])
             if len(services) == 1 and fields["host"] not in stats

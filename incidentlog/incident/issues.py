@@ -439,13 +439,27 @@ def _fold_same_target(kept: list[Unit]) -> list[Unit]:
     """A service's outages that name the same host (nginx's `No route to host`, then its
     `upstream timed out` to the same upstream) are one failure to reach it: one unit,
     the first seen leading; at the same time, a name that does not resolve leads (it
-    explains the refusal the client logs with it)."""
+    explains the refusal the client logs with it), and an outage that names no host
+    soon after it (a client timing out on the name it could not resolve) joins it."""
     out: list[Unit] = []
     by_target: dict[tuple[str, str], Unit] = {}
     dns = Category.DNS_RESOLUTION.value
     order = sorted(kept, key=lambda u: (u.first_seen or _NEVER, u.category != dns))
     for u in order:
         host = u.primary.fields.get("host")
+        unresolved = next(
+            (
+                v
+                for v in out
+                if v.service == u.service
+                and v.category == dns
+                and _together(u.first_seen, v.first_seen)
+            ),
+            None,
+        )
+        if u.category in OUTAGE_CATEGORIES and not host and unresolved is not None:
+            unresolved.findings.extend(u.findings)  # (waiting on a name that never resolved)
+            continue
         if u.category not in OUTAGE_CATEGORIES or not host:
             out.append(u)
             continue

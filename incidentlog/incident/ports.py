@@ -22,11 +22,18 @@ import polars as pl
 from incidentlog.schema import Category
 from incidentlog.topology import ContainerConfig
 
-__all__ = ["LOOPBACK", "is_address", "listening_ports", "service_on_port", "unclaimed"]
+__all__ = [
+    "LOOPBACK",
+    "WELL_KNOWN",
+    "is_address",
+    "listening_ports",
+    "service_on_port",
+    "unclaimed",
+]
 
 _LISTENING: Final = (
     r"(?i)(?:listening|accepting connections|waiting for connections|running on|running mode|started on"
-    r"|serving|bound to|initialized with port|started server on|server started|ready for connections)"
+    r"|serving|bound to|binding to|initialized with port|started server on|server started|ready for connections)"
     r".{0,80}?"
     r"(?:\bport\W{0,3}(?P<a>\d{2,5})\b"
     r"|(?:^|[\s/\"'(=])(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|localhost|\*|::)?:(?P<b>\d{2,5})\b)"
