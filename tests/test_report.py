@@ -824,3 +824,14 @@ def test_a_client_timing_out_on_a_name_it_cannot_resolve_is_one_issue(tmp_path: 
     (issue,) = data["issues"]
     assert issue["category"] == "dns-resolution" and issue["services"] == ["kafka"]
     assert "Point kafka at `zk:2181`" in issue["fix"]
+
+
+def test_a_missing_entrypoint_asks_for_images_started_in_ci_not_tested_probes(
+    tmp_path: Path,
+) -> None:
+    """An executable the container starts with (not one a health check runs): the long-term
+    advice is starting every image in CI, not testing health checks."""
+    paste = "web-1  | exec /app/start.sh: no such file or directory\nweb-1 exited with code 1\n"
+    titles = [x["title"] for x in report_json(tmp_path, paste, NOW)["improvements"]]
+    assert "Images that are started before deploy" in titles
+    assert "Health checks that are tested" not in titles

@@ -49,6 +49,15 @@ IMPROVEMENTS: Final[Mapping[str, tuple[str, tuple[str, ...]]]] = {
             "health subcommand.",
         ),
     ),
+    "missing-binary-at-start": (
+        "Images that are started before deploy",
+        (
+            "Start every image once in CI (`docker compose up --wait` fails when a service "
+            "exits or never becomes healthy): a missing executable, a shebang the base "
+            "image lacks or a script saved with CRLF line endings (keep scripts LF with "
+            "`*.sh text eol=lf` in `.gitattributes`) shows there, not on the server.",
+        ),
+    ),
     "event-loop-conflict": (
         "Async start-up code that is checked",
         (
@@ -343,10 +352,14 @@ def improvements(issues: Sequence[Issue], states: Sequence[ServiceState]) -> lis
     out: dict[str, Improvement] = {}
     slow = _start_period_items(states)
     restarted = any(s.restarts for s in states)
+    unhealthy = {s.name for s in states if s.first_unhealthy is not None}
+    probed = any(set(i.services) & unhealthy for i in issues if i.category == "missing-binary")
     for cat in cats:
         if cat not in IMPROVEMENTS or (cat == "crash-loop" and not restarted):
             continue
-        title, items = IMPROVEMENTS[cat]
+        # (a missing executable a health check needed, or one the container starts with)
+        key = "missing-binary-at-start" if cat == "missing-binary" and not probed else cat
+        title, items = IMPROVEMENTS[key]
         if title in out:
             out[title].because.append(cat)
             continue
