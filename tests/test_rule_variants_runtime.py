@@ -1127,6 +1127,13 @@ ROWS: list[Row] = [
     ),
     # ---------------------------------------------------------------- disk-full
     row("df-python", "OSError: [Errno 28] No space left on device", DF),
+    row(
+        "df-redis-save",
+        "2191:C 09 Mar 2026 11:00:07.034 # Failed opening the temp RDB file temp-2191.rdb"
+        " (in server root dir /data) for saving: No space left on device",
+        DF,
+        path="/data",
+    ),
     row("df-node", "Error: ENOSPC: no space left on device, write", DF),
     row("df-npm-code", "npm ERR! code ENOSPC\nnpm ERR! syscall write", DF),
     row(
