@@ -533,3 +533,46 @@ def test_a_one_word_line_without_a_bar_is_no_container(tmp_path: Path) -> None:
     assert logs.get_column("message").null_count() == 0
     assert logs.get_column("message").to_list()[-1] == "web-1 exited with code 0\ncanceled"
     assert result.summary.sources[0].joined_lines == 1
+
+
+SWARM = (
+    "2026-12-04T22:10:01.000000000Z shop_web.1.k2x8j3mq0v1z@node-2    | Starting gunicorn 21.2.0\n"
+    "2026-12-04T22:10:02.000000000Z shop_db.1.p9q8r7s6t5u4@node-1    | database system is ready\n"
+    "2026-12-04T22:10:03.000000000Z shop_web.2.a1b2c3d4e5f6@node-3    | ModuleNotFoundError: x\n"
+    "2026-12-04T22:10:04.000000000Z shop_web.1.v9u8t7s6r5q4@node-3    | Starting gunicorn 21.2.0\n"
+)
+
+
+def test_swarm_service_logs_name_the_task_and_its_node(tmp_path: Path) -> None:
+    # `docker service logs -t`: the time comes first, the task is
+    # `<stack>_<service>.<slot>.<task id>@<node>`; the slot is the replica, the node the host
+    logs = ingest(tmp_path, SWARM)
+    assert logs.select("container", "service", "host", "project", "message").rows() == [
+        ("shop_web.1", "web", "node-2", "shop", "Starting gunicorn 21.2.0"),
+        ("shop_db.1", "db", "node-1", "shop", "database system is ready"),
+        ("shop_web.2", "web", "node-3", "shop", "ModuleNotFoundError: x"),
+        # the swarm started a new task in slot 1 (on another node): the replica again
+        ("shop_web.1", "web", "node-3", "shop", "Starting gunicorn 21.2.0"),
+    ]
+    assert logs.get_column("ts").to_list()[0] == ts("2026-12-04T22:10:01Z")
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "shop_web.1@node-2",  # --no-task-ids
+        "shop_web.1.k2x8j3mq0v1zr9b7f3wq2xlp0@node-2",  # --no-trunc
+        "shop_web.1.k2x8j3mq0v1z@node-2.example.com",
+    ],
+)
+def test_swarm_task_names_in_every_form(tmp_path: Path, prefix: str) -> None:
+    logs = ingest(tmp_path, f"{prefix}    | listening\n{prefix}    | error: boom\n")
+    assert logs.select("container", "service", "project").unique().rows() == [
+        ("shop_web.1", "web", "shop")
+    ]
+    assert logs.get_column("host").unique().to_list() == [prefix.split("@")[1]]
+
+
+def test_compose_names_keep_the_host_option(tmp_path: Path) -> None:
+    logs = ingest(tmp_path, "web-1  | up\nnode@2  | not a task\n")
+    assert logs.get_column("host").unique().to_list() == ["testhost"]

@@ -19,7 +19,14 @@ def services(printed: list[str], **context: object) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("name", "base"),
-    [("shop-api-1", "shop-api"), ("api_2", "api"), ("db", "db"), ("/web-1", "web"), ("a-b", "a-b")],
+    [
+        ("shop-api-1", "shop-api"),
+        ("api_2", "api"),
+        ("shop_api.1", "shop_api"),
+        ("db", "db"),
+        ("/web-1", "web"),
+        ("a-b", "a-b"),
+    ],
 )
 def test_replica_base(name: str, base: str) -> None:
     assert replica_base(name) == base
@@ -98,3 +105,15 @@ def test_logs_without_project_while_compose_lines_have_it() -> None:
     result = resolve_names(["api-1", "db-1"], NameContext(mentions=tuple(names)))
     assert result.service == {"api-1": "api", "db-1": "db"}
     assert result.note is None
+
+
+def test_a_swarm_stack_is_a_project_even_with_one_service() -> None:
+    # a stack deploys `<stack>_<service>`: its tasks (`shop_web.1`) say the prefix is one
+    got = resolve_names(["shop_web.1", "shop_web.2"], NameContext())
+    assert got.service == {"shop_web.1": "web", "shop_web.2": "web"}
+    assert got.project == {"shop_web.1": "shop", "shop_web.2": "shop"}
+    # compose's own names sharing a word are still left alone
+    assert services(["shop_web_1", "shop_db_1"]) == {
+        "shop_web_1": "shop_web",
+        "shop_db_1": "shop_db",
+    }

@@ -627,6 +627,29 @@ def test_compose_v1_logs_get_docker_compose_commands(tmp_path: Path) -> None:
     assert report_json(tmp_path, v2, NOW)["compose_cli"] == "docker compose"
 
 
+def test_swarm_stack_logs_get_the_stacks_commands(tmp_path: Path) -> None:
+    """`docker service logs` of a stack (`shop_db.1.<task>@<node> | …`): `docker compose`
+    does not reach a stack's services, so every command is the stack's."""
+    swarm = (
+        "2026-03-01T10:00:00.000000000Z shop_db.1.p9q8r7s6t5u4@node-1    | 2026-03-01 10:00:00"
+        '.000 UTC [1] FATAL:  password authentication failed for user "app"\n'
+        "2026-03-01T10:00:01.000000000Z shop_web.1.k2x8j3mq0v1z@node-2    | Error: connect"
+        " ECONNREFUSED db:5432\n"
+    )
+    data = report_json(tmp_path, swarm, NOW)
+    assert data["compose_cli"] == "docker stack"
+    assert data["project"] == "shop"
+    assert sorted(s["name"] for s in data["services"]) == ["db", "web"]
+    commands = [c for p in data["action_plan"] for s in p["steps"] for c in s["commands"]]
+    assert "docker stack deploy -c docker-compose.yml shop" in commands
+    assert "docker stack ps shop" in commands
+    assert [c for c in commands if c.startswith("docker service logs")]
+    assert not [c for c in commands if "docker compose" in c and "build" not in c]
+    md = report_md(tmp_path, swarm, NOW)
+    assert "(`docker stack ps shop`)" in md
+    assert "these logs are a swarm stack's" in md
+
+
 def test_a_dependency_restarting_on_request_is_no_incident(tmp_path: Path) -> None:
     """redis stops on request (exit 0) and is back 1 s later; the celery worker logs the
     lost connection, its traceback and one refusal, then `Connected to` again: a blip,

@@ -29,6 +29,7 @@ from incidentlog.incident.issues import (
 from incidentlog.incident.model import SCHEMA_VERSION, Excerpt, Incident, Issue
 from incidentlog.incident.plan import action_plan, compose_cli, for_cli, improvements
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
+from incidentlog.incident.swarm import SWARM_CLI
 from incidentlog.incident.timeline import (
     detected_at,
     detection_line,
@@ -81,9 +82,10 @@ def build_incident(
     checks, peak, peak_at = thresholds(gantt, states, groups, stack.summary)
     found = bool(issues)
     cli = compose_cli(stack.logs.get_column("container").unique().to_list())
+    swarm_stack = stack.projects[0] if cli == SWARM_CLI and len(stack.projects) == 1 else None
     if cli != "docker compose":  # (the rules' commands are v2's)
-        issues = [_for_compose_cli(i, cli) for i in issues]
-    plan = action_plan(issues, {s.name: s for s in states}, cli) if found else []
+        issues = [_for_compose_cli(i, cli, swarm_stack) for i in issues]
+    plan = action_plan(issues, {s.name: s for s in states}, cli, swarm_stack) if found else []
     incident = Incident(
         schema_version=SCHEMA_VERSION,
         generated_at=now,
@@ -131,11 +133,12 @@ def build_incident(
     return focus_incident(incident, focus) if focus else incident
 
 
-def _for_compose_cli(issue: Issue, cli: str) -> Issue:
-    """`issue` with the commands in its texts for `cli` (`docker-compose`: v1's logs)."""
+def _for_compose_cli(issue: Issue, cli: str, stack: str | None) -> Issue:
+    """`issue` with the commands in its texts for `cli` (`docker-compose`: v1's logs;
+    `docker stack`: a swarm stack's)."""
 
     def change(text: Prose) -> Prose:
-        return text.with_code(partial(for_cli, cli=cli))
+        return text.with_code(partial(for_cli, cli=cli, stack=stack))
 
     return replace(
         issue,

@@ -6,6 +6,7 @@ unescaped; the views mark them up (Markdown) or print them plain (JSON).
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
@@ -285,4 +286,12 @@ class Incident:
     """What the access logs say users got (requests and 5xx, probes left out)."""
     compose_cli: str = "docker compose"
     """The command the commands are written for: `docker-compose` when the logs are
-    Compose v1's (`web_1 | …`), whose users may have no v2 plugin."""
+    Compose v1's (`web_1 | …`), whose users may have no v2 plugin; `docker stack` when
+    they are a swarm stack's (`docker service logs`: `shop_web.1.k2x8j3mq0v1z@node-2 | …`)."""
+
+    @property
+    def status_command(self) -> str:
+        """The command that shows every service's state."""
+        if self.compose_cli == "docker stack":
+            return f"docker stack ps {shlex.quote(self.project or 'STACK')}"
+        return f"{self.compose_cli} ps"

@@ -22,6 +22,7 @@ from incidentlog.incident.model import (
     Issue,
     ServiceState,
 )
+from incidentlog.incident.swarm import SWARM_CLI, for_swarm, is_swarm_task
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import Category
 from incidentlog.text import Code, Prose, join_names, join_prose
@@ -253,9 +254,11 @@ def action_plan(
     issues: Sequence[Issue],
     states: Mapping[str, ServiceState],
     cli: str = "docker compose",
+    stack: str | None = None,
 ) -> list[ActionPhase]:
     """Fix and apply (a step per fix kind, quickest first), verify, watch; the compose
-    commands written for `cli` (`docker-compose` for Compose v1's logs)."""
+    commands written for `cli` (`docker-compose` for Compose v1's logs, `docker stack`
+    for the swarm stack `stack`'s)."""
     phases = _phases(issues, states)
     if cli == "docker compose":
         return phases
@@ -263,7 +266,7 @@ def action_plan(
         replace(
             phase,
             steps=[
-                replace(step, commands=[for_cli(c, cli) for c in step.commands])
+                replace(step, commands=[for_cli(c, cli, stack) for c in step.commands])
                 for step in phase.steps
             ],
         )
@@ -271,10 +274,13 @@ def action_plan(
     ]
 
 
-def for_cli(command: str, cli: str) -> str:
-    """`command` for `cli` (also inside `$(…)`); for v1, without the options only v2 has."""
+def for_cli(command: str, cli: str, stack: str | None = None) -> str:
+    """`command` for `cli` (also inside `$(…)`); for v1, without the options only v2 has;
+    for a swarm stack, the stack's commands (`incidentlog.incident.swarm`)."""
     if "docker compose " not in command:
         return command
+    if cli == SWARM_CLI:
+        return for_swarm(command, stack or "STACK")
     command = command.replace("docker compose ", cli + " ")
     if cli == "docker-compose":
         for v2, v1 in _V2_ONLY:
@@ -291,8 +297,11 @@ _V2_ONLY: Final = (
 
 def compose_cli(containers: Iterable[str]) -> str:
     """`docker-compose` when every container name printed is Compose v1's (`web_1`,
-    `shop_web_1`), else `docker compose`."""
+    `shop_web_1`), `docker stack` when each is a swarm task (`shop_web.1`), else
+    `docker compose`."""
     names = [c for c in containers if c and c != COMPOSE_SERVICE]
+    if names and all(is_swarm_task(c) for c in names):
+        return SWARM_CLI
     v1 = [c for c in names if re.search(r"_\d+$", c)]
     return "docker-compose" if names and len(v1) == len(names) else "docker compose"
 

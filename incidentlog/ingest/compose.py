@@ -199,14 +199,15 @@ def with_timestamp(frame: pl.DataFrame, column: str) -> pl.DataFrame:
 
 
 def service_from_container(container: pl.Expr, project: pl.Expr | None = None) -> pl.Expr:
-    """Compose service of a container name: `web-1` (v2) or `web_1` (v1) → `web`.
+    """Compose service of a container name: `web-1` (v2), `web_1` (v1) or `web.1` (a
+    swarm task) → `web`.
 
     With the project known, its prefix goes too: `shop-web-1` / `shop_web_1` → `web`.
     """
     service = (
         pl.when(container.str.contains(r"-\d+$"))
         .then(container.str.replace(r"-\d+$", ""))
-        .otherwise(container.str.replace(r"_\d+$", ""))
+        .otherwise(container.str.replace(r"[_.]\d+$", ""))
     )
     if project is None:
         return service
@@ -227,6 +228,13 @@ def services_of(containers: pl.Series) -> pl.Series:
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 """A container name as compose prints it before `|` (padding stripped)."""
+
+SWARM_TASK: Final = r"^([A-Za-z0-9][\w.-]*?\.\d+)(?:\.[a-z0-9]{12,25})?@([A-Za-z0-9][\w.-]*)$"
+"""How `docker service logs` names what printed a line: `<stack>_<service>.<slot>`, the
+task's id unless `--no-task-ids`, then `@<node>` (`shop_web.1.k2x8j3mq0v1z@node-2`). The
+task is kept as `shop_web.1`, the replica of compose's `shop-web-1`: a task the swarm
+started again in the slot after a crash is the same replica restarted; the node is the
+record's host."""
 
 _ENGINE_STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z(?: |$)"
 """The fixed-width stamp `docker compose logs --timestamps` prints, and its space."""
@@ -261,7 +269,7 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     before_bar = pl.select(
         pl.when(pl.lit(bar).is_not_null()).then(pl.lit(text).str.slice(0, pl.lit(bar)))
     ).to_series()
-    container, service = _containers_and_services(before_bar)
+    container, service, host = _containers_and_services(before_bar)
     prefixed = container.is_not_null()
     window = pl.select(
         pl.lit(after_bar).str.slice(pl.lit(spaced), _ENGINE_STAMP_BYTES + 1)
@@ -271,7 +279,7 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     text = pl.select(pl.lit(text).str.slice(pl.lit(prefix) + pl.lit(stamp_chars))).to_series()
     if lead_ts is not None:
         ts = ts.fill_null(lead_ts)
-    frame = lines.with_columns(text=text, container=container, service=service, ts=ts)
+    frame = lines.with_columns(text=text, container=container, service=service, ts=ts, host=host)
     unprefixed = container.is_null()
     if not unprefixed.any():
         return _split_glued_exits(frame).with_columns(
@@ -309,7 +317,7 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-_PREFIX_OR_OWN: Final = r"^\s*\[?[A-Za-z0-9][\w.-]*\]?\s*\|"
+_PREFIX_OR_OWN: Final = r"^\s*\[?[A-Za-z0-9][\w.@-]*\]?\s*\|"
 
 
 def _lift_leading_stamps(text: pl.Series) -> tuple[pl.Series, pl.Series]:
@@ -420,19 +428,23 @@ def _split_glued_exits(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([fixed, tails]).sort("seq", maintain_order=True)
 
 
-def _containers_and_services(prefixes: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """Container names (null where the text before `|` is no name) and their
-    compose services, worked out once per distinct padded prefix and spread
-    back with one join."""
+def _containers_and_services(prefixes: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Container names (null where the text before `|` is no name), their compose
+    services and the swarm node a task ran on (null for compose's names), worked out
+    once per distinct padded prefix and spread back with one join."""
     distinct = prefixes.unique().drop_nulls()
+    printed = (
+        pl.col("prefix")
+        .str.strip_chars_end(" \t")  # (podman-compose prints `[web_1]      | …`)
+        .str.strip_prefix("[")
+        .str.strip_suffix("]")
+    )
+    task = printed.str.extract_groups(SWARM_TASK)
     mapping = (
         pl.DataFrame({"prefix": distinct})
         .with_columns(
-            # (podman-compose prints `[web_1]      | …`)
-            container=pl.col("prefix")
-            .str.strip_chars_end(" \t")
-            .str.strip_prefix("[")
-            .str.strip_suffix("]")
+            container=pl.coalesce(task.struct.field("1"), printed),
+            host=task.struct.field("2"),
         )
         .filter(pl.col("container").str.contains(_NAME))
         .with_columns(service=service_from_container(pl.col("container")))
@@ -440,7 +452,7 @@ def _containers_and_services(prefixes: pl.Series) -> tuple[pl.Series, pl.Series]
     joined = prefixes.to_frame("prefix").join(
         mapping, on="prefix", how="left", maintain_order="left"
     )
-    return joined.get_column("container"), joined.get_column("service")
+    return joined.get_column("container"), joined.get_column("service"), joined.get_column("host")
 
 
 def _leading_timestamps(

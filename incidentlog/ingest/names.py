@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Final
 
@@ -37,7 +37,10 @@ __all__ = [
     "shared_prefix",
 ]
 
-_REPLICA: Final = re.compile(r"[-_]\d+$")
+_REPLICA: Final = re.compile(r"[-_.]\d+$")
+_SWARM_REPLICA: Final = re.compile(r"^([A-Za-z0-9][\w.-]*?)_[\w.-]+\.\d+$")
+"""A swarm task as ingest keeps it (`shop_web.1`): a stack deploys its services as
+`<stack>_<service>`, so the part before the first `_` is the stack, a project."""
 _SEPARATORS: Final = "-_"
 MIN_UNCONFIRMED: Final = 3
 """Containers sharing a prefix that make it a project with nothing else saying so."""
@@ -81,7 +84,7 @@ class Resolution:
 
 
 def replica_base(name: str) -> str:
-    """`shop-api-1` -> `shop-api`, `api_2` -> `api`, `db` -> `db`."""
+    """`shop-api-1` -> `shop-api`, `api_2` -> `api`, `shop_api.1` -> `shop_api`, `db` -> `db`."""
     return _REPLICA.sub("", name.strip().lstrip("/"))
 
 
@@ -171,6 +174,9 @@ def _prefix_is_project(prefix: str, bases: Sequence[str], ctx: NameContext) -> b
 def resolve_names(printed: Iterable[str], ctx: NameContext) -> Resolution:
     """The compose service (and project, where known) of each printed name."""
     names = sorted({n for n in printed if n and n not in PSEUDO})
+    stacks = [m.group(1) for n in names if (m := _SWARM_REPLICA.match(n.strip()))]
+    if stacks:
+        ctx = replace(ctx, projects=(*ctx.projects, *sorted(set(stacks))))
     service: dict[str, str] = {}
     project: dict[str, str] = {}
     open_bases: dict[str, str] = {}

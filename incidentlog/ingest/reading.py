@@ -250,7 +250,7 @@ def _kept_lines(
         kept = _keep(parsed, summary)
         if fmt is InputFormat.COMPOSE:
             kept = compose_clock.place(anchor.attach(kept, summary), summary)
-            columns = [*_STITCHED, "level", "joined", "wrapped"]
+            columns = [*_STITCHED, "level", "joined", "wrapped", "host"]
         if "app_ts" in kept.columns:
             kept = carry.place(kept, summary)
         if fmt is InputFormat.JSONFILE:

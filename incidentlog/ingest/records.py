@@ -62,8 +62,11 @@ def finish_logs(records: pl.DataFrame, options: IngestOptions, seen: Occurrences
         records = records.with_columns(project=pl.lit(None, dtype=pl.String))
     if "level" not in records.columns:
         records = with_level(records, "message")
+    host = pl.lit(options.host)
+    if "host" in records.columns:  # (a swarm task's node, where the input names one)
+        host = pl.coalesce(pl.col("host"), host)
     frame = records.with_columns(
-        host=pl.lit(options.host),
+        host=host,
         project=pl.coalesce(pl.col("project"), pl.lit(options.project, dtype=pl.String)),
     )
     frame = frame.with_columns(_content=row_ids(frame, LOG_IDENTITY))

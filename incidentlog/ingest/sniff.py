@@ -13,7 +13,7 @@ from incidentlog.ingest.jsontext import loads
 SNIFF_BYTES = 64 * 1024
 _SAMPLE_LINES = 200
 _PREFIXED = re.compile(
-    r"^(?:(?:\x1b|\u2190|\^\[)\[[0-9;]*m)*\[?[A-Za-z0-9][A-Za-z0-9_.-]*?\]?[ \t]*"
+    r"^(?:(?:\x1b|\u2190|\^\[)\[[0-9;]*m)*\[?[A-Za-z0-9][A-Za-z0-9_.@-]*?\]?[ \t]*"
     r"(?:(?:\x1b|\u2190|\^\[)\[[0-9;]*m)*\| "
 )
 _OWN = re.compile(COMPOSE_OWN)
