@@ -456,6 +456,11 @@ def test_refusal_without_recovery_is_not_transient(rules: RuleSet) -> None:
         "Trying again in 4.00 seconds...",
         "Stack trace:",
         "#0 /var/www/html/index.php(12): PDO->__construct()",
+        # an access line is logged at info, but a 5xx in it is the failure still
+        '172.18.0.9 - - [01/Aug/2025:12:00:03 +0000] "GET /api/orders HTTP/1.1" 502 157 "-" "-"',
+        "POST /v1/sessions 500 3.112 ms - 21",
+        '{"level":"info","msg":"request","method":"GET","status":503,"path":"/x"}',
+        '[GIN] 2025/08/01 - 12:00:03 | 500 |   1.2ms |  172.18.0.9 | GET      "/v1/x"',
     ],
 )
 def test_a_retry_notice_or_a_stack_frame_is_no_recovery(rules: RuleSet, after: str) -> None:

@@ -223,6 +223,13 @@ COMPOSE_OWN = [
     "no such service: wrokers",
     "v View in Docker Desktop   o View Config   w Enable Watch",
     'Creating network "billing_default" with the default driver',
+    # v1 leaves a container as it was, and pulls an image with its layers
+    "shop_db_1 is up-to-date",
+    "Pulling db (postgres:16-alpine)...",
+    "a1b2c3d4e5f6: Pulling fs layer",
+    "a1b2c3d4e5f6: Pull complete",
+    "Digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "Status: Downloaded newer image for postgres:16-alpine",
 ]
 
 
@@ -237,6 +244,7 @@ ABOUT = {
     "dependency failed to start: container shop-db-1 has no healthcheck configured": "shop-db",
     "api Error manifest for shop/api:9.9 not found: manifest unknown: manifest unknown": "api",
     "container shop-api-1 is unhealthy": "shop-api",
+    "shop_db_1 is up-to-date": "shop_db",
 }
 """Compose's lines that name a container or service count for that service (the
 others stay records of `compose`). Without a compose file or other containers

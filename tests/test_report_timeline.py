@@ -7,9 +7,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 
-from incidentlog.incident import GanttBar
+from incidentlog.incident import GanttBar, ServiceState
+from incidentlog.incident.services import ServiceGroups
+from incidentlog.incident.timeline import thresholds
 from incidentlog.render import report
 from incidentlog.render.report import generate_report
 from incidentlog.render.timeline_chart import (
@@ -114,3 +117,24 @@ def test_a_page_template_that_places_the_body_whole_still_gets_all_of_it(
     assert headings[:3] == ["Now", "What happened", "Critical issues"]
     assert "Timeline" in headings and "Long-term stability improvements" in headings
     assert "<svg" not in main and "<table>" in main.split("<h2>Timeline</h2>")[1]
+
+
+def test_two_issues_of_one_service_at_once_are_one_failing_service() -> None:
+    """The thresholds' peak counts services: db's two overlapping issues are one of the
+    three services failing, never "peak 4 of 3 (133 %)"."""
+    bars = [
+        GanttBar("db", "disk full", "crit", _at(0), _at(40)),
+        GanttBar("db", "crash loop", "crit", _at(10), _at(50)),
+        GanttBar("db", "checkpoint failed", "crit", _at(20), _at(30)),
+        GanttBar("api", "cannot reach db", "crit", _at(15), _at(45)),
+        GanttBar("web", "5xx", "crit", _at(70), _at(80)),
+    ]
+    states = [_state(name) for name in ("api", "db", "web")]
+    groups = ServiceGroups(["api", "db", "web"], [], [], [], [], [])
+    checks, most, peak_at = thresholds(bars, states, groups, pl.DataFrame({"category": []}))
+    assert (most, peak_at) == (2, _at(15))
+    assert "peak 2 of 3 services failing (67 %) at 12:45:00" in [c.observed for c in checks]
+
+
+def _state(name: str) -> ServiceState:
+    return ServiceState(name, "running", "running", False, "", None, None, 0.0, 0, 0, 0, [], False)

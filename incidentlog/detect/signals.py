@@ -37,15 +37,26 @@ _SPECIFIC_OVER = Category.UNHANDLED_EXCEPTION.value
 
 
 _TRANSIENT_CATEGORIES = (Category.CONNECTION_REFUSED.value, Category.DNS_RESOLUTION.value)
+SERVER_ERROR_ACCESS = (
+    r'"(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \S+ HTTP/[0-9.]+" 5\d\d\b|'
+    r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /\S* 5\d\d\b|"
+    r"\|\s*5\d\d\s*\||"
+    r'"(?:status|statusCode|status_code)"\s*:\s*"?5\d\d\b|\b(?:status|status_code)=5\d\d\b'
+)
+"""An access-log line of a request answered with a 5xx: combined format and uvicorn
+(`"GET /x HTTP/1.1" 502`), morgan (`POST /v1/x 500 3ms`), gin (`| 500 |`), JSON and logfmt
+status fields. Logged at info by most servers, it is the failure, not a recovery."""
+
 _NOT_RECOVERY = (
+    SERVER_ERROR_ACCESS + "|"
     r"(?i)\b(?:retrying|trying again|will retry|retry(?: in| after|ing)|reconnecting|"
     r"attempt \d+|waiting for|backing off|back-?off|sleeping)\b|"
     r"^\s*(?:Stack trace:|#\d+ |at |Traceback|File \"|\.\.\. \d+ more|Caused by:|$)|"
     r"^\s*[\[\]{}(),;]+\s*$|^\s+[\w$]+: (?:['\"\[{]|-?\d)|"
     r"(?i)\b(?:please make sure|make sure (?:that )?(?:the|your)|is the (?:\w+ )?server running)\b"
 )
-"""Info lines that are still the failure: a retry notice, a stack frame printed on its own
-line, the properties of an error object (`  code: 'ECONNREFUSED'`, `}`), the hint a
+"""Info lines that are still the failure: a 5xx in an access log, a retry notice, a stack
+frame printed on its own line, the properties of an error object (`  code: 'ECONNREFUSED'`, `}`), the hint a
 client prints under its error (`Please make sure your database server is running`).
 They do not show the service working again."""
 

@@ -324,6 +324,23 @@ def incident_times(
     return Times(started, first_unhealthy, ongoing, ended, duration)
 
 
+def _merged_by_service(bars: Sequence[GanttBar]) -> list[tuple[datetime, datetime]]:
+    """Each service's bars as the spans it was failing: two issues of one service at once
+    are one service failing, not two."""
+    spans: list[tuple[datetime, datetime]] = []
+    for section in sorted({b.section for b in bars}):
+        mine = sorted((b.start, b.end) for b in bars if b.section == section)
+        start, end = mine[0]
+        for s, e in mine[1:]:
+            if s <= end:
+                end = max(end, e)
+            else:
+                spans.append((start, end))
+                start, end = s, e
+        spans.append((start, end))
+    return spans
+
+
 def thresholds(
     bars: Sequence[GanttBar],
     states: Sequence[ServiceState],
@@ -331,9 +348,9 @@ def thresholds(
     summary: pl.DataFrame,
 ) -> tuple[list[Threshold], int, datetime | None]:
     """The runbook's thresholds against the peak of concurrently failing services."""
-    intervals = [
-        (b.start, b.end) for b in bars if b.tag != "milestone" and b.section in groups.affected
-    ]
+    intervals = _merged_by_service(
+        [b for b in bars if b.tag != "milestone" and b.section in groups.affected]
+    )
     most, peak_at = peak(intervals)
     most = max(most, 0)
     # those failing at the end fail at once too (also where the bars cannot show it:

@@ -24,6 +24,11 @@ from incidentlog.text import Code, Prose, clock, join_names, plural
 __all__ = ["HttpCounts", "http_counts", "issue_users", "last_lines", "users_line"]
 
 _ACCESS: Final = r'"(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (?P<path>\S+) HTTP/[0-9.]+" (?P<status>[1-5]\d\d)\b'
+_ACCESS_BARE: Final = (
+    r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (?P<path>/\S*) (?P<status>[1-5]\d\d)(?: [\d-]|$)"
+)
+"""An access line without the quoted request: morgan's `dev` and `tiny` formats and the
+like (`POST /v1/sessions 500 3ms`, `GET /x 200 12 - 3.1 ms`)."""
 LAST_LINE_CHARS: Final = 80
 
 
@@ -54,8 +59,22 @@ def http_counts(logs: pl.DataFrame, probes: Mapping[str, str | None]) -> dict[st
     )
     hits = (
         logs.filter(pl.col("container") != COMPOSE_SERVICE)
-        .select("service", "ts", pl.col("message").str.extract_groups(_ACCESS).alias("_a"))
-        .unnest("_a")
+        .select(
+            "service",
+            "ts",
+            pl.col("message").str.extract_groups(_ACCESS).alias("_a"),
+            pl.col("message").str.extract_groups(_ACCESS_BARE).alias("_b"),
+        )
+        .select(
+            "service",
+            "ts",
+            pl.coalesce(pl.col("_a").struct.field("path"), pl.col("_b").struct.field("path")).alias(
+                "path"
+            ),
+            pl.coalesce(
+                pl.col("_a").struct.field("status"), pl.col("_b").struct.field("status")
+            ).alias("status"),
+        )
         .drop_nulls("status")
         .join(paths, on="service", how="left")
         .with_columns(

@@ -34,6 +34,12 @@ COMPOSE_OWN = (
     r"\S+ exited with code -?\d+|dependency failed to start|"
     r"ERROR: for |ERROR: |WARNING: |WARN\[\d+\]|\[\+\] |"
     r"(?:Creating|Starting|Stopping|Removing|Recreating|Killing|Pulling|Building) \S+ \.\.\.|"
+    # v1: a container left as it was, an image pulled (`Pulling db (postgres:15)...`, the
+    # layers, the digest, the status)
+    r"\S+ is up-to-date\s*$|Pulling \S+ \([^)\s]*\)\.\.\.|"
+    r"[0-9a-f]{12}: (?:Pulling fs layer|Waiting|Downloading|Verifying Checksum|Download complete"
+    r"|Extracting|Pull complete|Already exists)|Digest: sha256:[0-9a-f]+\s*$|"
+    r"Status: (?:Downloaded newer image|Image is up to date) for |"
     r"(?:Creating|Removing) (?:network|volume) |"
     # the CLI's own words: no daemon, a wrong service name, the attached menu (2.27+)
     r"Cannot connect to the Docker daemon at |error during connect: |no such service: |"
@@ -82,6 +88,7 @@ _SUBJECTS = (
     r"Cannot start service ([A-Za-z0-9][\w.-]*):",
     r'^service "?([A-Za-z0-9][\w.-]*)"? ',
     r"^(?:Creating|Starting|Recreating|Stopping|Killing|Removing) /?([A-Za-z0-9][\w.-]*) \.\.\.",
+    r"^/?([A-Za-z0-9][\w.-]*) is up-to-date\s*$",
     r"(?i)\bcontainer /?([A-Za-z0-9][\w.-]*) (?:is unhealthy|exited)",
     r"^\s*[✔✘⠿]?\s*([A-Za-z0-9][\w.-]*) +(?:Error|Warning) +",
     _BUILD_STEP,
