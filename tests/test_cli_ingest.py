@@ -136,7 +136,7 @@ def test_store_env_variable(
             lambda d: _touch(d / "odd.json", b'[{"foo": 1}]\n'),
             [],
             "Error: {path}: format not recognised (expected one of compose, raw, json-file, "
-            "events, inspect, ps; force one with --format)",
+            "journal, events, inspect, ps; force one with --format)",
         ),
     ],
     ids=["missing", "directory", "empty", "binary", "unknown-json"],
@@ -159,7 +159,7 @@ def test_ingest_errors(tmp_path: Path, make: object, extra: list[str], message: 
         (
             ["--input-format", "xml"],
             "Error: --input-format 'xml' is not an input format "
-            "(allowed: compose, raw, json-file, events, inspect, ps)",
+            "(allowed: compose, raw, json-file, journal, events, inspect, ps)",
         ),
         (
             ["--format", "xml"],

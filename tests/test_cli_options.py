@@ -303,7 +303,7 @@ ENV_SHOWN = {
 """Options whose help names the variable the code reads (collect's -p is its own option)."""
 PROJECT_FROM_ENV = ("ingest", "detect", "report", "grep", "patterns")
 CHOICES = {
-    "--input-format": ("compose", "raw", "json-file", "events", "inspect", "ps"),
+    "--input-format": ("compose", "raw", "json-file", "journal", "events", "inspect", "ps"),
     "--webhook-format": ("slack", "json"),
     "--level": ("trace", "debug", "info", "warn", "error", "fatal", "unknown"),
     "--fail-on": ("info", "low", "medium", "high", "critical"),

@@ -152,7 +152,7 @@ def test_patterns_from_the_store(compose_log: Path, tmp_path: Path) -> None:
         ),
         (
             ["--input-format", "syslog"],
-            "Error: --input-format 'syslog' is not an input format (allowed: compose, raw, json-file, events, inspect, ps)",
+            "Error: --input-format 'syslog' is not an input format (allowed: compose, raw, json-file, journal, events, inspect, ps)",
         ),
         (
             ["--level", "loud"],

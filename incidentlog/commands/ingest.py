@@ -11,6 +11,7 @@ import typer
 
 from incidentlog.commands import check_input_format, cli_errors, write_output
 from incidentlog.commands.options import (
+    INPUT_FORMATS,
     InputFormatOption,
     LogZoneOption,
     OutputOption,
@@ -24,7 +25,6 @@ from incidentlog.commands.options import (
 from incidentlog.errors import UsageError
 
 FORMATS = ("text", "json")
-_INPUT_FORMATS = ("compose", "raw", "json-file", "events", "inspect", "ps")
 
 
 def ingest(
@@ -104,7 +104,7 @@ def _old_spellings(
 ) -> tuple[str, str | None, Path | None]:
     """`--format compose` (the input format, before `--input-format`) and `--output json`
     (the summary format, before `--format`) keep working for one release."""
-    if fmt in _INPUT_FORMATS and input_format is None:
+    if fmt in INPUT_FORMATS and input_format is None:
         deprecated(f"ingest --format {fmt}", f"--input-format {fmt}")
         input_format, fmt = fmt, "text"
     if output is not None and str(output) in FORMATS and not output.exists():

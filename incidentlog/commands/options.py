@@ -9,7 +9,7 @@
 | `--service NAME` | repeatable; names or globs; names the service of input without a compose prefix |
 | `--rules PACK` | repeatable; rule packs added wherever findings are made |
 | `--format` | the *output* format (text, md, html, json, jsonl: what fits the command) |
-| `--input-format` | force what is read (compose, raw, json-file, events, inspect, ps) |
+| `--input-format` | force what is read (compose, raw, json-file, journal, events, inspect, ps) |
 | `-o/--output FILE` | write the output to FILE instead of standard output |
 | `--project NAME` | the compose project of input that does not name it (`$COMPOSE_PROJECT_NAME`) |
 | `--no-redact` | show secrets (masked by default) |
@@ -49,7 +49,7 @@ __all__ = [
     "env_shown",
 ]
 
-INPUT_FORMATS = ("compose", "raw", "json-file", "events", "inspect", "ps")
+INPUT_FORMATS = ("compose", "raw", "json-file", "journal", "events", "inspect", "ps")
 """What ingest reads (`ingest.sniff.InputFormat`, not imported: --help loads no Polars)."""
 LEVELS = ("trace", "debug", "info", "warn", "error", "fatal", "unknown")
 """`schema.Level`, least to most severe (aliases such as `warning` are accepted too)."""

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Final
 
 import polars as pl
+
+from incidentlog.detect.restarts import line_key
+from incidentlog.ingest.names import PSEUDO
 
 __all__ = ["attribute", "service_of_container"]
 
@@ -101,14 +105,95 @@ def attribute(
     to know which service an upstream address is, read only when a finding needs it)."""
     findings = _relayed(findings, [*services, *containers], logs)
     if "_subject" not in findings.columns:
-        return findings.with_columns(pl.col("service").alias("reporter"))
+        return _kernel_victims(findings.with_columns(pl.col("service").alias("reporter")), logs)
     names = findings.get_column("_subject").drop_nulls().unique().to_list()
     mapping = {n: service_of_container(n, services, containers, projects) for n in names}
     subject_service = pl.col("_subject").replace_strict(
         mapping, default=None, return_dtype=pl.String
     )
-    return findings.with_columns(
+    attributed = findings.with_columns(
         pl.col("service").alias("reporter"),
         pl.coalesce(subject_service, pl.col("service")).alias("service"),
         pl.coalesce(pl.col("_subject"), pl.col("container")).alias("container"),
     ).drop("_subject")
+    return _kernel_victims(attributed, logs)
+
+
+KERNEL: Final = ("kernel", "systemd-oomd")
+"""What a host's journal names the OOM killer's lines by (`kernel: Memory cgroup out of
+memory: Killed process 812 (java)`)."""
+_KILLED: Final = r"(?:^(\S+) invoked oom-killer|Killed process \d+ \(([^)]+)\))"
+VICTIM_WINDOW: Final = timedelta(minutes=2)
+"""How soon after the kill the killed container's start-up line comes back (its restart
+policy, or compose's `restart:`)."""
+
+
+def _kernel_victims(findings: pl.DataFrame, logs: pl.LazyFrame | None) -> pl.DataFrame:
+    """A kill the host's kernel reports names a process (`java`), not a container: it is
+    the container's that starts again within VICTIM_WINDOW after it (its first line
+    comes back), when exactly one does, or the only container of the logs."""
+    kills = findings.filter(pl.col("service").is_in(KERNEL) & pl.col("ts").is_not_null())
+    if kills.is_empty() or logs is None:
+        return findings
+    records = logs.filter(
+        ~pl.col("service").is_in([*KERNEL, *PSEUDO]) & pl.col("ts").is_not_null()
+    ).select("container", "service", "seq", "ts", line_key("message").alias("_key"))
+    starts = (
+        records.with_columns(pl.col("_key").first().over("container", order_by="seq").alias("_b"))
+        .filter(pl.col("_key") == pl.col("_b"))
+        .select("container", "service", "ts")
+        .collect()
+    )
+    only = starts.get_column("service").unique()
+    victims = (
+        kills.select("seq", "rule", pl.col("ts").alias("_kill"))
+        .join(starts, how="cross")
+        .filter(
+            (pl.col("ts") > pl.col("_kill")) & (pl.col("ts") <= pl.col("_kill") + VICTIM_WINDOW)
+        )
+        .group_by("seq", "rule")
+        .agg(pl.col("service").unique(), pl.col("container").first())
+        .filter(pl.col("service").list.len() == 1)
+        .select("seq", "rule", pl.col("service").list.first().alias("_victim"), "container")
+        .rename({"container": "_victim_container"})
+    )
+    if victims.is_empty() and only.len() == 1:
+        lone = starts.row(0, named=True)
+        victims = kills.select(
+            "seq",
+            "rule",
+            pl.lit(lone["service"]).alias("_victim"),
+            pl.lit(lone["container"]).alias("_victim_container"),
+        )
+    if victims.is_empty():
+        return findings
+    # the other kills of the same program (`java`) are that container's too, when all
+    # the kills placed agree (the paste may end before it starts again)
+    comm = pl.coalesce(
+        pl.col("message").str.extract(_KILLED, 1), pl.col("message").str.extract(_KILLED, 2)
+    )
+    killed = kills.select("seq", "rule", comm.alias("_comm"))
+    placed = killed.join(victims, on=["seq", "rule"])
+    agreed = (
+        placed.drop_nulls("_comm")
+        .group_by("_comm")
+        .agg(pl.col("_victim").unique(), pl.col("_victim_container").first())
+        .filter(pl.col("_victim").list.len() == 1)
+        .with_columns(pl.col("_victim").list.first())
+    )
+    victims = pl.concat(
+        [
+            victims,
+            killed.join(placed.select("seq", "rule"), on=["seq", "rule"], how="anti")
+            .join(agreed, on="_comm")
+            .select("seq", "rule", "_victim", "_victim_container"),
+        ]
+    )
+    return (
+        findings.join(victims, on=["seq", "rule"], how="left")
+        .with_columns(
+            pl.coalesce("_victim", "service").alias("service"),
+            pl.coalesce("_victim_container", "container").alias("container"),
+        )
+        .drop("_victim", "_victim_container")
+    )

@@ -23,7 +23,7 @@ from incidentlog.detect.columns import FIELD_PREFIX, rule_columns
 from incidentlog.detect.rules import Rule
 from incidentlog.schema import EventAction, Level
 
-__all__ = ["BANNER_CHARS", "MAX_BANNER_SHARE", "banner_restarts"]
+__all__ = ["BANNER_CHARS", "MAX_BANNER_SHARE", "banner_restarts", "line_key"]
 
 BANNER_CHARS: Final = 80
 """How much of the first record makes its key (numbers masked): enough to tell
@@ -63,7 +63,7 @@ def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.
             pl.len().alias("_records"),
         )
         .filter(~pl.col("_first_level").is_in(_NOT_BANNERS))
-        .select("container", "_records", _key("_first").alias("_banner"))
+        .select("container", "_records", line_key("_first").alias("_banner"))
         .filter(
             (pl.col("_banner").str.count_matches(r"[A-Za-z]") >= MIN_BANNER_LETTERS)
             & ~pl.col("_banner").str.contains(_CONNECTION_LINE)
@@ -86,7 +86,7 @@ def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.
             pl.col("message").str.contains(pl.col("_part"), literal=True)
             | pl.col("level").cast(pl.String).is_in(_ERRORS)
         )
-        .with_columns((_key("message") == pl.col("_banner")).alias("_is_banner"))
+        .with_columns((line_key("message") == pl.col("_banner")).alias("_is_banner"))
         .filter(pl.col("_is_banner") | pl.col("level").cast(pl.String).is_in(_ERRORS))
         .select("container", "seq", "id", "_is_banner")
         .collect(engine="streaming")
@@ -140,6 +140,6 @@ def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.
     )
 
 
-def _key(column: str) -> pl.Expr:
+def line_key(column: str) -> pl.Expr:
     """What makes two records the same line: the first characters, numbers masked."""
     return pl.col(column).str.slice(0, BANNER_CHARS).str.replace_all(r"[0-9]+", "0")

@@ -49,8 +49,12 @@ _CONTAINER_MENTION: Final = re.compile(
     r"(?:\bContainer\s+|^(?:Creating|Starting|Stopping|Recreating|Removing|Killing)\s+"
     r"|\bcontainer\s+|Attaching to\s+|,\s*)/?([A-Za-z0-9][A-Za-z0-9_.-]*)"
 )
-PSEUDO: Final = frozenset({"compose", "unknown"})
-"""Names ingest gives lines that no container printed."""
+PSEUDO: Final = frozenset(
+    {"compose", "unknown", "dockerd", "containerd", "kernel", "systemd", "systemd-oomd"}
+)
+"""Names ingest gives lines that no container printed, and the host's own processes a
+journal or syslog paste holds beside the containers' lines (the engine, the kernel's
+OOM killer): no compose project's containers, so no part of its shared prefix."""
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 _LABELLED = (InputFormat.INSPECT, InputFormat.EVENTS, InputFormat.PS)
 """Formats whose compose labels tell which project and service a container is."""
-_LINES = (InputFormat.COMPOSE, InputFormat.RAW, InputFormat.JSONFILE)
+_LINES = (InputFormat.COMPOSE, InputFormat.RAW, InputFormat.JSONFILE, InputFormat.JOURNAL)
 """Log formats, read after the others so that their identities are known."""
 
 

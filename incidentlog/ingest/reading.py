@@ -20,6 +20,7 @@ from incidentlog.errors import FormatError, InputError
 from incidentlog.ingest.apptime import read_app_times
 from incidentlog.ingest.compose import COMPOSE_SERVICE, parse_compose_lines, parse_raw_lines
 from incidentlog.ingest.events import parse_event_lines
+from incidentlog.ingest.journal import parse_journal_lines
 from incidentlog.ingest.jsonfile import (
     hold_open_partials,
     identity_for_log_path,
@@ -165,6 +166,12 @@ def read_source(
         summary.note = (
             f"no service prefix: records attributed to service {service!r} (set --service)"
         )
+    if fmt is InputFormat.JOURNAL:
+        summary.note = (
+            "journal or syslog lines: a time printed without a year is read as the latest"
+            f" that is not in the future, one without a zone as {options.log_zone}"
+            " (set --log-tz if the host logs in another zone)"
+        )
     if fmt is InputFormat.EVENTS:
         for lines in _line_frames(binary, head, options, summary, seq0):
             parsed = _keep(parse_event_lines(lines), summary)
@@ -234,6 +241,11 @@ def _kept_lines(
         elif fmt is InputFormat.RAW:
             parsed = parse_raw_lines(lines, service).with_columns(stream=pl.lit("unknown"))
             parsed = _flag_bad_stamps(_dated_by_application(parsed, options.log_zone))
+        elif fmt is InputFormat.JOURNAL:
+            parsed = parse_journal_lines(lines, options.log_zone).with_columns(
+                stream=pl.lit("unknown")
+            )
+            parsed = _flag_bad_stamps(_dated_by_application(parsed, options.log_zone))
         else:
             assert identity is not None
             parsed = parse_jsonfile_lines(lines, identity)
@@ -248,7 +260,7 @@ def _kept_lines(
     compose_clock = _ComposeLineClock()
     for parsed in _in_order_on_workers(parse, _line_frames(binary, head, options, summary, seq0)):
         kept = _keep(parsed, summary)
-        if fmt is InputFormat.COMPOSE:
+        if fmt in (InputFormat.COMPOSE, InputFormat.JOURNAL):
             kept = compose_clock.place(anchor.attach(kept, summary), summary)
             columns = [*_STITCHED, "level", "joined", "wrapped", "host"]
         if "app_ts" in kept.columns:

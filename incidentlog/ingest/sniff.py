@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from incidentlog.ingest.compose import COMPOSE_OWN, LEADING_STAMP
 from incidentlog.ingest.events import TEXT_EVENT
+from incidentlog.ingest.journal import looks_like_journal
 from incidentlog.ingest.jsontext import loads
 
 SNIFF_BYTES = 64 * 1024
@@ -26,6 +27,7 @@ class InputFormat(StrEnum):
     COMPOSE = "compose"
     RAW = "raw"
     JSONFILE = "json-file"
+    JOURNAL = "journal"
     EVENTS = "events"
     INSPECT = "inspect"
     PS = "ps"
@@ -122,6 +124,8 @@ def sniff_format(head: bytes) -> InputFormat | None:
     compose_like = sum(1 for line in lines if _compose_line(line))
     if compose_like * 2 >= len(lines):
         return InputFormat.COMPOSE
+    if sum(1 for line in lines if looks_like_journal(line)) * 2 >= len(lines):
+        return InputFormat.JOURNAL  # `journalctl`, syslog: the journald or syslog driver
     if sum(1 for line in lines if _TEXT_EVENT.match(line)) * 2 >= len(lines):
         return InputFormat.EVENTS  # `docker events` without --format
     if _opens_json_document(first):

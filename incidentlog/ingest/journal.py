@@ -1,0 +1,135 @@
+"""Parse container logs read from the host's journal or syslog, not from compose.
+
+    Dec 04 22:10:01 node-2 shop-web-1[812]: message              (journalctl; journald driver, tag {{.Name}})
+    Dec  4 22:10:01 node-2 3f2a1b4c5d6e[812]: message            (syslog; the default tag, the container id)
+    2025-12-04T22:10:01.123456+00:00 node-2 docker/web[812]: msg (rsyslog's RFC 3339; a tag with a path)
+    Thu 2025-12-04 22:10:01 UTC node-2 web[812]: message         (journalctl -o short-full)
+    -- Boot 4c1d… --                                             (journalctl's own line)
+
+Hosts that ship container logs to journald or syslog (`logging: driver: journald`)
+have no `docker compose logs`: what people paste is `journalctl` output. Its
+identifier is the container's log tag (the name, or the id by default), its host
+the machine, its time the journal's. The short formats print no year and no zone:
+the year is the latest one that puts the line in the past, the zone is `--log-tz`.
+Lines without the prefix (a message's wrapped rest) join the record before them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import polars as pl
+
+from incidentlog.ingest.compose import ANSI, ANSI_STARTS, parse_timestamp, service_from_container
+from incidentlog.schema import TS_DTYPE
+
+__all__ = ["JOURNAL_LINE", "parse_journal_lines"]
+
+_MONTH: Final = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_SHORT: Final = rf"{_MONTH} [ 0-3]?\d \d{{2}}:\d{{2}}:\d{{2}}(?:\.\d{{1,9}})?"
+"""journalctl's `short` and `short-precise`, syslog's RFC 3164 (`Dec  4 22:10:01`)."""
+_ISO: Final = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})"
+"""journalctl's `short-iso(-precise)`, rsyslog's RFC 3339 format."""
+_FULL: Final = (
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})? [A-Z]{3,5}"
+)
+"""journalctl's `short-full` (`Thu 2025-12-04 22:10:01 UTC`)."""
+
+JOURNAL_LINE: Final = (
+    rf"^(?P<stamp>{_SHORT}|{_ISO}|{_FULL}) (?P<host>[^\s\[\]:]+) "
+    r"(?P<ident>[^\s\[\]:]+)(?:\[\d+\])?:(?: (?P<message>.*))?$"
+)
+"""A journal or syslog line: time, host, identifier (`[pid]` optional: `kernel:` has
+none), message."""
+_OWN: Final = r"^-- (?:Boot [0-9a-f]+|Logs begin at|Journal begins at|No entries|Reboot).*--\s*$|^-- No entries --"
+"""journalctl's own lines: a boot boundary, the journal's span, nothing found."""
+_FUTURE: Final = timedelta(days=1)
+"""How far past now a year-less time may be (clocks differ) before it is last year's."""
+
+
+def parse_journal_lines(
+    lines: pl.DataFrame, zone: str, now: datetime | None = None
+) -> pl.DataFrame:
+    """From `line` (+ `seq`) to the columns `parse_compose_lines` gives: container (the
+    identifier's last path part: `docker/shop-web-1` -> `shop-web-1`), service, host, ts
+    (the journal's time; year-less times in the last year before `now`, naive ones in
+    `zone`), text, and `joined` for lines without the prefix."""
+    text = lines.get_column("line")
+    if text.str.contains_any(ANSI_STARTS).any():
+        text = text.str.replace_all(ANSI, "")
+    parts = text.str.extract_groups(JOURNAL_LINE).struct.unnest()
+    ident = parts.get_column("ident").str.extract(r"([^/]+)$", 1)
+    ts = _times(parts.get_column("stamp"), zone, now or datetime.now(UTC))
+    prefixed = ident.is_not_null()
+    blank = ~prefixed & (text.str.strip_chars() == "")
+    own = ~prefixed & text.str.contains(_OWN)
+    frame = lines.with_columns(
+        text=pl.select(
+            pl.when(pl.lit(prefixed))
+            .then(pl.lit(parts.get_column("message")).fill_null(""))
+            .otherwise(pl.lit(text))
+        ).to_series(),
+        container=ident,
+        service=pl.select(service_from_container(pl.lit(ident))).to_series(),
+        ts=ts,
+        host=parts.get_column("host"),
+        joined=~prefixed & ~blank & ~own,
+        wrapped=pl.lit(False),
+        reject=pl.select(
+            pl.when(pl.lit(blank))
+            .then(pl.lit("blank line"))
+            .when(pl.lit(own))
+            .then(pl.lit("journalctl's own line (a boot or the journal's span)"))
+            .otherwise(None)
+        ).to_series(),
+    )
+    return frame
+
+
+def _times(stamps: pl.Series, zone: str, now: datetime) -> pl.Series:
+    """The journal's times in UTC: RFC 3339 as they say; `short-full` in its zone when
+    UTC, else in `zone`; the year-less short ones in `zone`, in the latest year that is
+    not in the future."""
+    iso = stamps.str.contains(r"^\d{4}-").fill_null(False)
+    full = stamps.str.contains(r"^[A-Z][a-z]{2} \d{4}-").fill_null(False)
+    frame = pl.DataFrame({"stamp": stamps, "iso": iso, "full": full})
+    naive_full = (
+        pl.col("stamp").str.slice(4).str.replace(r" [A-Z]{3,5}$", "")
+    )  # `Thu 2025-12-04 22:10:01 UTC` -> `2025-12-04 22:10:01`
+    short = pl.col("stamp").str.replace_all(r" +", " ")
+    this_year = _local(pl.lit(f"{now.year} ") + short, "%Y %b %d %H:%M:%S%.f", zone)
+    last_year = _local(pl.lit(f"{now.year - 1} ") + short, "%Y %b %d %H:%M:%S%.f", zone)
+    limit = pl.lit(now + _FUTURE).cast(TS_DTYPE)
+    out = frame.select(
+        pl.when("iso")
+        .then(parse_timestamp(pl.col("stamp")))
+        .when("full")
+        .then(
+            pl.when(pl.col("stamp").str.ends_with(" UTC") | pl.col("stamp").str.ends_with(" GMT"))
+            .then(_local(naive_full, "%Y-%m-%d %H:%M:%S%.f", "UTC"))
+            .otherwise(_local(naive_full, "%Y-%m-%d %H:%M:%S%.f", zone))
+        )
+        .otherwise(pl.when(this_year <= limit).then(this_year).otherwise(last_year))
+        .alias("ts")
+    )
+    return out.get_column("ts").cast(TS_DTYPE)
+
+
+def _local(text: pl.Expr, fmt: str, zone: str) -> pl.Expr:
+    """`text` read with `fmt` as a wall-clock time in `zone`, in UTC."""
+    naive = text.str.to_datetime(format=fmt, time_unit="ns", strict=False)
+    return (
+        naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .cast(TS_DTYPE)
+    )
+
+
+def looks_like_journal(line: str) -> bool:
+    """Whether `line` is a journal or syslog line (for the sniffer)."""
+    return bool(_LINE.match(line))
+
+
+_LINE: Final = re.compile(JOURNAL_LINE)
