@@ -225,6 +225,9 @@ COMPOSE_OWN = [
     'Creating network "billing_default" with the default driver',
     # v1 leaves a container as it was, and pulls an image with its layers
     "shop_db_1 is up-to-date",
+    # v1 pads the names of its progress lines to one width
+    "Pulling web       ... done",
+    "Creating shop_db_1  ... done",
     "Pulling db (postgres:16-alpine)...",
     "a1b2c3d4e5f6: Pulling fs layer",
     "a1b2c3d4e5f6: Pull complete",
@@ -245,6 +248,7 @@ ABOUT = {
     "api Error manifest for shop/api:9.9 not found: manifest unknown: manifest unknown": "api",
     "container shop-api-1 is unhealthy": "shop-api",
     "shop_db_1 is up-to-date": "shop_db",
+    "Creating shop_db_1  ... done": "shop_db",
 }
 """Compose's lines that name a container or service count for that service (the
 others stay records of `compose`). Without a compose file or other containers
@@ -584,3 +588,29 @@ def test_swarm_task_names_in_every_form(tmp_path: Path, prefix: str) -> None:
 def test_compose_names_keep_the_host_option(tmp_path: Path) -> None:
     logs = ingest(tmp_path, "web-1  | up\nnode@2  | not a task\n")
     assert logs.get_column("host").unique().to_list() == ["testhost"]
+
+
+def test_an_application_stamp_with_padding_starts_a_record(tmp_path: Path) -> None:
+    """Spring Boot 3 pads its ISO time (`…105Z  WARN 1 ---`): the line after a stack
+    trace is a record of its own with its time, not an indented line of the trace. After
+    the engine's stamp the text is kept as printed, indent and all."""
+    text = (
+        "w-1  | 2025-05-07T10:22:37.105Z  WARN 1 --- [main] o.a.k.NetworkClient : no node\n"
+        "w-1  | java.net.UnknownHostException: kafka: Name or service not known\n"
+        "w-1  | \tat java.base/java.net.InetAddress.getAllByName(InetAddress.java:1300)\n"
+        "w-1  | 2025-05-07T10:22:38.214Z  WARN 1 --- [main] o.a.k.ClientUtils : no server\n"
+        "w-1  | 2025-05-07T10:22:39.000000000Z   at the engine's stamp, indented\n"
+    )
+    logs = ingest(tmp_path, text)
+    assert logs.select("ts", "message").rows() == [
+        (ts("2025-05-07T10:22:37.105Z"), "WARN 1 --- [main] o.a.k.NetworkClient : no node"),
+        (
+            None,
+            "java.net.UnknownHostException: kafka: Name or service not known\n"
+            "\tat java.base/java.net.InetAddress.getAllByName(InetAddress.java:1300)",
+        ),
+        (
+            ts("2025-05-07T10:22:38.214Z"),
+            "WARN 1 --- [main] o.a.k.ClientUtils : no server\n  at the engine's stamp, indented",
+        ),
+    ]

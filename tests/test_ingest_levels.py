@@ -57,6 +57,14 @@ CASES = [
         '2025-08-01 12:30:00.123 UTC [70] ERROR:  relation "users" does not exist at character 15',
         "error",
     ),
+    # Gitea and Forgejo: a capital letter in brackets between spaces
+    (
+        "2025/08/01 12:30:00 ...s/migrations.go:71:EnsureUpToDate() [F] database is newer",
+        "fatal",
+    ),
+    ("2025/08/01 12:30:00 cmd/web.go:242:runWeb() [I] Starting on PID: 7", "info"),
+    ("2025/08/01 12:30:00 ...routers/init.go:88:x() [E] failed to sync", "error"),
+    ("values[E] = 3 stays unknown", "unknown"),
     # nginx
     (
         "2025/08/01 12:30:00 [error] 29#29: *1 connect() failed (111: Connection refused) while connecting to upstream",

@@ -33,7 +33,7 @@ COMPOSE_OWN = (
     r"^(?:Attaching to |Gracefully stopping|Aborting on container exit|"
     r"\S+ exited with code -?\d+|dependency failed to start|"
     r"ERROR: for |ERROR: |WARNING: |WARN\[\d+\]|\[\+\] |"
-    r"(?:Creating|Starting|Stopping|Removing|Recreating|Killing|Pulling|Building) \S+ \.\.\.|"
+    r"(?:Creating|Starting|Stopping|Removing|Recreating|Killing|Pulling|Building) \S+ +\.\.\.|"
     # v1: a container left as it was, an image pulled (`Pulling db (postgres:15)...`, the
     # layers, the digest, the status)
     r"\S+ is up-to-date\s*$|Pulling \S+ \([^)\s]*\)\.\.\.|"
@@ -87,7 +87,7 @@ _SUBJECTS = (
     r"^ERROR: for /?([A-Za-z0-9][\w.-]*)\s",
     r"Cannot start service ([A-Za-z0-9][\w.-]*):",
     r'^service "?([A-Za-z0-9][\w.-]*)"? ',
-    r"^(?:Creating|Starting|Recreating|Stopping|Killing|Removing) /?([A-Za-z0-9][\w.-]*) \.\.\.",
+    r"^(?:Creating|Starting|Recreating|Stopping|Killing|Removing) /?([A-Za-z0-9][\w.-]*) +\.\.\.",
     r"^/?([A-Za-z0-9][\w.-]*) is up-to-date\s*$",
     r"(?i)\bcontainer /?([A-Za-z0-9][\w.-]*) (?:is unhealthy|exited)",
     r"^\s*[✔✘⠿]?\s*([A-Za-z0-9][\w.-]*) +(?:Error|Warning) +",
@@ -108,7 +108,7 @@ _UNFINISHED = (
 )
 """A progress line of a container compose did not get running (`✘ … Error`, `Starting`)."""
 _STARTING = (
-    r"(?:\bContainer \S+\s+(?:Creat|Start|Recreat)|^(?:Creating|Starting|Recreating) \S+ \.\.\."
+    r"(?:\bContainer \S+\s+(?:Creat|Start|Recreat)|^(?:Creating|Starting|Recreating) \S+ +\.\.\."
     rf"|{_BUILD_STEP}|{_V1_BUILDING}|\b(?:Image|Service) \S+\s+Building)"
 )
 
@@ -193,10 +193,26 @@ def leading_stamps(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
     like `0000-00-00T...`, which then stays in the text)."""
     stamp = texts.str.extract(LEADING_STAMP, 1)
     ts = parse_timestamps(stamp)
+    after = pl.lit(texts).str.slice(pl.lit(stamp).str.len_bytes() + 1)
+    # Spring Boot 3 pads the level after its own ISO time (`…105Z  WARN 1 ---`): that
+    # padding goes with the stamp. Any other indent is the output's own (a traceback's
+    # `  File …` after a stamp), kept.
+    padded = after.str.contains(_PADDED_LEVEL).fill_null(False)
+    padding = after.str.len_bytes() - after.str.strip_chars_start(" ").str.len_bytes()
     chars = pl.select(
-        pl.when(pl.lit(ts).is_not_null()).then(pl.lit(stamp).str.len_bytes() + 1).otherwise(0)
+        pl.when(pl.lit(ts).is_not_null())
+        .then(
+            pl.lit(stamp).str.len_bytes()
+            + 1
+            + pl.when(padded).then(padding).otherwise(0).cast(pl.UInt32)
+        )
+        .otherwise(0)
     ).to_series()
     return ts, chars
+
+
+_PADDED_LEVEL: Final = r"^ {1,4}(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL) "
+"""A level word right-aligned to five characters, as logback's `%5p` prints it."""
 
 
 def with_timestamp(frame: pl.DataFrame, column: str) -> pl.DataFrame:

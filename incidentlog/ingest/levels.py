@@ -117,10 +117,14 @@ _BRACKET_WORDS = [
     "fatal",
 ]
 
-_WORD = rf"\b({'|'.join(_UPPER_WORDS)})\b|\[(?i:({'|'.join(_BRACKET_WORDS)}))\]"
+_WORD = (
+    rf"\b({'|'.join(_UPPER_WORDS)})\b|\[(?i:({'|'.join(_BRACKET_WORDS)}))\]"
+    r"|(?:^| )\[([TDIWEF])\] "
+)
 """An upper-case level word (Python logging, uvicorn `ERROR:`, postgres
-`FATAL:`, Java, logrus text, zerolog console `INF`/`ERR` as cloudflared prints)
-or a bracketed one in any case (nginx `[error]`)."""
+`FATAL:`, Java, logrus text, zerolog console `INF`/`ERR` as cloudflared prints),
+a bracketed one in any case (nginx `[error]`), or a bracketed capital letter
+between spaces (Gitea and Forgejo: `…migrations.go:71:EnsureUpToDate() [F] …`)."""
 
 
 def _canonical(token: pl.Expr) -> pl.Expr:
@@ -139,7 +143,7 @@ are ASCII (level words are), which keeps the regex automaton small."""
 
 def _level_from_groups(groups: pl.Expr) -> pl.Expr:
     field = groups.struct.field
-    word = pl.coalesce(field("1"), field("2"), field("5"), field("6"), field("7"))
+    word = pl.coalesce(field("1"), field("2"), field("5"), field("6"), field("7"), field("8"))
     return (
         pl.coalesce(
             _canonical(word),
