@@ -97,7 +97,15 @@ def test_first_screen_names_every_service_that_needs_attention_and_the_first_com
         assert status in row  # the state as `docker compose ps` printed it
     assert "\ndocker compose " in first
     assert sorted(data["needs_attention"]) == sorted(attention)
-    assert re.search(r"\*\*Next update\*\* by 09:15 UTC", first)
+    # the report is written months after the evidence: the next update's date is said
+    assert re.search(r"\*\*Next update\*\* by 09:15 UTC on 2025-11-01:", first)
+    cwd = Path.cwd()
+    os.chdir(sample_logs / HC)
+    try:
+        same_day = generate_report(INPUTS[HC], now=datetime(2025, 8, 1, 15, 0, tzinfo=UTC))
+    finally:
+        os.chdir(cwd)
+    assert re.search(r"\*\*Next update\*\* by 15:15 UTC:", same_day)
 
 
 def test_failing_streak_is_the_engines(sample_logs: Path, hc: tuple[str, dict[str, Any]]) -> None:
