@@ -20,6 +20,14 @@ def test_quoted_and_bare_access_lines_are_both_counted(tmp_path: Path) -> None:
         "api-1    | POST /v1/sessions 500 2.9ms",
         # prose that names a method and a number is no request
         "api-1    | retrying GET /v1/items 3 times",
+        # JSON access logs: Caddy, Traefik
+        'caddy-1  | {"level":"error","logger":"http.log.access","msg":"handled request",'
+        '"request":{"method":"GET","uri":"/login?next=/"},"status":500}',
+        'caddy-1  | {"level":"info","msg":"handled request","request":{"method":"GET",'
+        '"uri":"/"},"status":200}',
+        'traefik-1 | {"RequestMethod":"POST","RequestPath":"/api","DownstreamStatus":502}',
+        # a JSON line with a status and no method is no request
+        'caddy-1  | {"level":"info","msg":"certificate obtained","status":200}',
     ]
     path = tmp_path / "compose.log"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -29,3 +37,5 @@ def test_quoted_and_bare_access_lines_are_both_counted(tmp_path: Path) -> None:
     api = counts["api"]
     assert (api.requests, api.server_errors) == (3, 2)
     assert (api.probes, api.failed_probes, api.probe_status) == (1, 1, "503")
+    assert (counts["caddy"].requests, counts["caddy"].server_errors) == (2, 1)
+    assert (counts["traefik"].requests, counts["traefik"].server_errors) == (1, 1)

@@ -29,6 +29,17 @@ _ACCESS_BARE: Final = (
 )
 """An access line without the quoted request: morgan's `dev` and `tiny` formats and the
 like (`POST /v1/sessions 500 3ms`, `GET /x 200 12 - 3.1 ms`)."""
+_JSON_METHOD: Final = (
+    r'"(?:method|RequestMethod|request_method)"\s*:\s*"(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)"'
+)
+_JSON_STATUS: Final = (
+    r'"(?:status|DownstreamStatus|statusCode|status_code)"\s*:\s*"?(?P<status>[1-5]\d\d)\b'
+)
+_JSON_PATH: Final = r'"(?:uri|RequestPath|path|url|request_uri)"\s*:\s*"(?P<path>/[^"?]*)'
+"""A JSON access log: Caddy (`"request":{"method":"GET","uri":"/x"},"status":500`),
+Traefik (`"RequestMethod":"GET","RequestPath":"/x","DownstreamStatus":502`), pino-http
+(`"req":{"method":"GET","url":"/x"},"res":{"statusCode":500}`) and the like: a line
+that names a method and a status."""
 LAST_LINE_CHARS: Final = 80
 
 
@@ -64,15 +75,23 @@ def http_counts(logs: pl.DataFrame, probes: Mapping[str, str | None]) -> dict[st
             "ts",
             pl.col("message").str.extract_groups(_ACCESS).alias("_a"),
             pl.col("message").str.extract_groups(_ACCESS_BARE).alias("_b"),
+            pl.when(pl.col("message").str.contains(_JSON_METHOD))
+            .then(pl.col("message").str.extract(_JSON_STATUS, 1))
+            .alias("_json_status"),
+            pl.col("message").str.extract(_JSON_PATH, 1).alias("_json_path"),
         )
         .select(
             "service",
             "ts",
-            pl.coalesce(pl.col("_a").struct.field("path"), pl.col("_b").struct.field("path")).alias(
-                "path"
-            ),
             pl.coalesce(
-                pl.col("_a").struct.field("status"), pl.col("_b").struct.field("status")
+                pl.col("_a").struct.field("path"),
+                pl.col("_b").struct.field("path"),
+                pl.when(pl.col("_json_status").is_not_null()).then("_json_path"),
+            ).alias("path"),
+            pl.coalesce(
+                pl.col("_a").struct.field("status"),
+                pl.col("_b").struct.field("status"),
+                "_json_status",
             ).alias("status"),
         )
         .drop_nulls("status")

@@ -112,6 +112,18 @@ _LEADING: Final = (
         rf"^\S+ \S+ \S+ \[(?P<d>\d{{2}}/{_MONTH}/\d{{4}}):{_CLOCK} {_OFFSET}\]",
         "%d/%b/%Y %H:%M:%S",
     ),
+    # PostgREST and others printing the access-log date bare: 03/Feb/2025:19:02:31 +0000:
+    _Shape(
+        rf"^(?P<d>\d{{2}}/{_MONTH}/\d{{4}}):{_CLOCK}{_FRACTION}(?: {_OFFSET})?",
+        "%d/%b/%Y %H:%M:%S",
+    ),
+    # Postgres with the client's host first in log_line_prefix (`%h %m`, `%r %m`):
+    # 172.19.0.5 2025-02-03 19:02:21.309 UTC [58] · [local] 2025-02-03 19:02:21.309 UTC
+    _Shape(
+        rf"^(?:\d{{1,3}}(?:\.\d{{1,3}}){{3}}(?:\(\d+\))?|\[local\]) {_ISO_DATE} {_CLOCK}{_FRACTION}"
+        rf"(?: ?{_OFFSET}| {_ABBREVIATION})?",
+        "%Y-%m-%d %H:%M:%S",
+    ),
     _FIELDS,
 )
 """Shapes of an application's time, tried in order on lines not dated yet."""
