@@ -858,3 +858,19 @@ def test_a_missing_entrypoint_asks_for_images_started_in_ci_not_tested_probes(
     titles = [x["title"] for x in report_json(tmp_path, paste, NOW)["improvements"]]
     assert "Images that are started before deploy" in titles
     assert "Health checks that are tested" not in titles
+
+
+def test_an_issue_says_exited_only_of_the_services_that_exited(tmp_path: Path) -> None:
+    """The database that refuses a login is part of the issue, but it did not exit."""
+    text = (
+        "db-1    | 2025-08-01T10:00:00.000000000Z LOG:  database system is ready to accept connections\n"
+        "auth-1  | 2025-08-01T10:00:01.000000000Z starting auth\n"
+        "db-1    | 2025-08-01T10:00:02.000000000Z FATAL:  password authentication failed"
+        ' for user "auth_admin"\n'
+        'auth-1  | 2025-08-01T10:00:02.100000000Z {"level":"fatal","msg":"migrations: FATAL:'
+        ' password authentication failed for user \\"auth_admin\\" (SQLSTATE 28P01)"}\n'
+        "auth-1 exited with code 1\n"
+    )
+    md = report_md(tmp_path, text, NOW)
+    titles = [line for line in md.splitlines() if line.startswith("### 1. ")]
+    assert titles and titles[0].startswith("### 1. auth exited: "), titles

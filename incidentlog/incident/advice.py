@@ -222,18 +222,24 @@ def _bytes(value: int) -> str:
 def _symptom_problem(
     problem: Prose, cause: Cause, stats: Mapping[str, ServiceStats], title: Prose
 ) -> Prose:
-    """The problem as its services show it: crashing, crash-looping or unhealthy."""
-    own = {y.category for y in cause.symptoms if y.service in cause.services}
-    who = join_names(cause.services)
-    restarts = max((st.restarts for x in cause.services if (st := stats.get(x))), default=0)
-    if Category.CRASH_LOOP.value in own and restarts > RESTARTS_LISTED:
-        return Prose.of(f"{who} keeps crashing: ", title)
-    if Category.CRASH_LOOP.value in own and restarts:
-        return Prose.of(f"{who} crashed and restarted: ", title)
-    if Category.CRASH_LOOP.value in own:
-        return Prose.of(f"{who} exited: ", title)
-    if Category.HEALTHCHECK_FAILED.value in own:
-        return Prose.of(f"{who} unhealthy: ", title)
+    """The problem as its services show it: crashing, crash-looping or unhealthy (naming
+    only the services that show it: the database that refuses a login did not exit)."""
+    showing: dict[str, list[str]] = {}
+    for y in cause.symptoms:
+        if y.service in cause.services and y.service not in showing.get(y.category, []):
+            showing.setdefault(y.category, []).append(y.service)
+    crashing = sorted(showing.get(Category.CRASH_LOOP.value, []))
+    restarts = max((st.restarts for x in crashing if (st := stats.get(x))), default=0)
+    if crashing and restarts > RESTARTS_LISTED:
+        keeps = "keeps" if len(crashing) == 1 else "keep"
+        return Prose.of(f"{join_names(crashing)} {keeps} crashing: ", title)
+    if crashing and restarts:
+        return Prose.of(f"{join_names(crashing)} crashed and restarted: ", title)
+    if crashing:
+        return Prose.of(f"{join_names(crashing)} exited: ", title)
+    unhealthy = sorted(showing.get(Category.HEALTHCHECK_FAILED.value, []))
+    if unhealthy:
+        return Prose.of(f"{join_names(unhealthy)} unhealthy: ", title)
     return problem
 
 
