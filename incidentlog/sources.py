@@ -93,6 +93,9 @@ class Evidence:
     compose_services: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    names_as_printed: list[str] = field(default_factory=list)
+    """Container names kept as printed (a `container_name:`?): commands name their
+    service through the container's compose label."""
 
 
 class History(Protocol):
@@ -342,4 +345,5 @@ class EvidenceSource:
             compose_services=topology.services,
             inputs=self.described_inputs(),
             notes=self.notes(),
+            names_as_printed=list(self.summary.names_as_printed) if self.summary else [],
         )

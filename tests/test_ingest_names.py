@@ -107,6 +107,17 @@ def test_logs_without_project_while_compose_lines_have_it() -> None:
     assert result.note is None
 
 
+def test_a_service_named_like_its_project_is_not_cut_twice() -> None:
+    """Project `airflow`, service `airflow-init`: compose prints `airflow-init-1` and
+    names the container `airflow-airflow-init-1`; the service is not `init`."""
+    names, _ = compose_mentions(
+        ["Container airflow-airflow-init-1  Created", "Container airflow-airflow-web-1  Created"]
+    )
+    result = resolve_names(["airflow-init-1", "airflow-web-1"], NameContext(mentions=tuple(names)))
+    assert result.service == {"airflow-init-1": "airflow-init", "airflow-web-1": "airflow-web"}
+    assert result.project == {"airflow-init-1": "airflow", "airflow-web-1": "airflow"}
+
+
 def test_a_swarm_stack_is_a_project_even_with_one_service() -> None:
     # a stack deploys `<stack>_<service>`: its tasks (`shop_web.1`) say the prefix is one
     got = resolve_names(["shop_web.1", "shop_web.2"], NameContext())

@@ -422,6 +422,8 @@ def test_compose_ps_table(tmp_path: Path) -> None:
     result = read_inputs([path])
     assert result.summary.sources[0].format is InputFormat.PS
     assert ps_frame(result.events) == EXPECTED_PS
+    # NAME `shop-db-1` beside SERVICE `db`: the project is `shop` (as a label would say)
+    assert set(result.events.get_column("project")) == {"shop"}
     source = result.summary.sources[0]
     assert (source.lines, source.rejected_lines) == (6, 0)
 

@@ -40,6 +40,7 @@ from incidentlog.incident.timeline import (
     timeline,
 )
 from incidentlog.incident.users import HttpCounts, http_counts, issue_users, last_lines, users_line
+from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.redact import redact_expr
 from incidentlog.schema import Category
 from incidentlog.sources import Evidence
@@ -83,9 +84,12 @@ def build_incident(
     found = bool(issues)
     cli = compose_cli(stack.logs.get_column("container").unique().to_list())
     swarm_stack = stack.projects[0] if cli == SWARM_CLI and len(stack.projects) == 1 else None
-    if cli != "docker compose":  # (the rules' commands are v2's)
-        issues = [_for_compose_cli(i, cli, swarm_stack) for i in issues]
-    plan = action_plan(issues, {s.name: s for s in states}, cli, swarm_stack) if found else []
+    printed = _printed_services(stack.logs, evidence.names_as_printed)
+    if cli != "docker compose" or printed:  # (the rules' commands are v2's)
+        issues = [_for_compose_cli(i, cli, swarm_stack, printed) for i in issues]
+    plan = (
+        action_plan(issues, {s.name: s for s in states}, cli, swarm_stack, printed) if found else []
+    )
     incident = Incident(
         schema_version=SCHEMA_VERSION,
         generated_at=now,
@@ -133,12 +137,28 @@ def build_incident(
     return focus_incident(incident, focus) if focus else incident
 
 
-def _for_compose_cli(issue: Issue, cli: str, stack: str | None) -> Issue:
+def _printed_services(logs: pl.DataFrame, as_printed: Sequence[str]) -> dict[str, str]:
+    """Service -> container for the services known only by a container name kept as
+    printed (one container each)."""
+    if not as_printed:
+        return {}
+    pairs = (
+        logs.filter(pl.col("container").is_in(list(as_printed)))
+        .select("service", "container")
+        .unique()
+    )
+    one = pairs.group_by("service").agg(pl.col("container").first(), pl.len().alias("n"))
+    return {s: c for s, c, n in one.iter_rows() if n == 1 and s != COMPOSE_SERVICE}
+
+
+def _for_compose_cli(
+    issue: Issue, cli: str, stack: str | None, printed: Mapping[str, str] | None = None
+) -> Issue:
     """`issue` with the commands in its texts for `cli` (`docker-compose`: v1's logs;
-    `docker stack`: a swarm stack's)."""
+    `docker stack`: a swarm stack's) and services known by a printed container name."""
 
     def change(text: Prose) -> Prose:
-        return text.with_code(partial(for_cli, cli=cli, stack=stack))
+        return text.with_code(partial(for_cli, cli=cli, stack=stack, printed=printed))
 
     return replace(
         issue,

@@ -244,8 +244,9 @@ def _start_step(issues: Sequence[Issue], fixed: set[str]) -> ActionStep | None:
             if y.service in waiting
         }
     )
+    they = "it waits" if len(waiting) == 1 else "they wait"
     title = Prose.of(
-        f"Then start {join_names(waiting)}, which never started (it waits for {join_names(ups)})"
+        f"Then start {join_names(waiting)}, which never started ({they} for {join_names(ups)})"
     )
     return ActionStep("start", title, waiting, [f"docker compose up -d {_q(waiting)}"])
 
@@ -255,18 +256,19 @@ def action_plan(
     states: Mapping[str, ServiceState],
     cli: str = "docker compose",
     stack: str | None = None,
+    printed: Mapping[str, str] | None = None,
 ) -> list[ActionPhase]:
     """Fix and apply (a step per fix kind, quickest first), verify, watch; the compose
     commands written for `cli` (`docker-compose` for Compose v1's logs, `docker stack`
     for the swarm stack `stack`'s)."""
     phases = _phases(issues, states)
-    if cli == "docker compose":
+    if cli == "docker compose" and not printed:
         return phases
     return [
         replace(
             phase,
             steps=[
-                replace(step, commands=[for_cli(c, cli, stack) for c in step.commands])
+                replace(step, commands=[for_cli(c, cli, stack, printed) for c in step.commands])
                 for step in phase.steps
             ],
         )
@@ -274,10 +276,29 @@ def action_plan(
     ]
 
 
-def for_cli(command: str, cli: str, stack: str | None = None) -> str:
+SERVICE_OF: Final = (
+    "$(docker inspect -f '{{{{index .Config.Labels \"com.docker.compose.service\"}}}}' {})"
+)
+"""The compose service of a container, as the engine labels it."""
+
+
+def for_cli(
+    command: str,
+    cli: str,
+    stack: str | None = None,
+    printed: Mapping[str, str] | None = None,
+) -> str:
     """`command` for `cli` (also inside `$(…)`); for v1, without the options only v2 has;
-    for a swarm stack, the stack's commands (`incidentlog.incident.swarm`)."""
+    for a swarm stack, the stack's commands (`incidentlog.incident.swarm`). `printed`:
+    services known only by a container name kept as printed (a `container_name:` such as
+    `immich_server` for the service `immich-server`) -> that container: the command asks
+    the engine for its service."""
     if "docker compose " not in command:
+        return command
+    for service, container in (printed or {}).items():
+        asked = SERVICE_OF.format(container).replace("\\", "\\\\")  # (a literal replacement)
+        command = re.sub(rf"(?<=[\s(]){re.escape(service)}(?=[\s)]|$)", asked, command)
+    if cli == "docker compose":
         return command
     if cli == SWARM_CLI:
         return for_swarm(command, stack or "STACK")

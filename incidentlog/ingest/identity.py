@@ -74,6 +74,8 @@ class ServiceResolver:
         self.projects: dict[str, str] = {}
         self.context: NameContext | None = None
         self.notes: list[str] = []
+        self.as_printed: list[str] = []
+        """Container names kept as printed (`Resolution.as_printed`)."""
         self.seen: set[str] = set()
         """Container names the input printed (before stitching holds any back) that
         are not resolved yet: each batch resolves them, so none is looked at twice."""
@@ -138,6 +140,7 @@ class ServiceResolver:
             self.context = NameContext(**{**self.context.__dict__, "projects": known})
         if result.note and result.note not in self.notes:
             self.notes.append(result.note)
+        self.as_printed.extend(n for n in result.as_printed if n not in self.as_printed)
 
     def _learn_subjects(self, logs: pl.DataFrame, subjects: list[str]) -> None:
         """Names compose's own lines use. Service names (`ERROR: for web`) come first;

@@ -62,9 +62,10 @@ def parse_journal_lines(
     parts = text.str.extract_groups(JOURNAL_LINE).struct.unnest()
     ident = parts.get_column("ident").str.extract(r"([^/]+)$", 1)
     ts = _times(parts.get_column("stamp"), zone, now or datetime.now(UTC))
+    ts = _with_messages_year(ts, parts.get_column("stamp"), parts.get_column("message"))
     prefixed = ident.is_not_null()
     blank = ~prefixed & (text.str.strip_chars() == "")
-    own = ~prefixed & text.str.contains(_OWN)
+    own = ~prefixed & (text.str.contains(_OWN) | text.str.contains(_PROMPT))
     frame = lines.with_columns(
         text=pl.select(
             pl.when(pl.lit(prefixed))
@@ -81,7 +82,7 @@ def parse_journal_lines(
             pl.when(pl.lit(blank))
             .then(pl.lit("blank line"))
             .when(pl.lit(own))
-            .then(pl.lit("journalctl's own line (a boot or the journal's span)"))
+            .then(pl.lit("journalctl's own line (a boot, the journal's span, the command)"))
             .otherwise(None)
         ).to_series(),
     )
@@ -115,6 +116,39 @@ def _times(stamps: pl.Series, zone: str, now: datetime) -> pl.Series:
         .alias("ts")
     )
     return out.get_column("ts").cast(TS_DTYPE)
+
+
+_DATED: Final = r"^.{0,40}?\b((?:19|20)\d\d)-(\d\d)-(\d\d)[T ]\d\d:\d\d"
+"""A full date the message itself starts with (the application's own time)."""
+
+
+def _with_messages_year(ts: pl.Series, stamps: pl.Series, messages: pl.Series) -> pl.Series:
+    """Year-less times in the year the messages' own dates say, where they say one on
+    the same month and day (a paste of last year's journal is not dated this year)."""
+    short = ~stamps.str.contains(r"^\d{4}-|^[A-Z][a-z]{2} \d{4}-").fill_null(True)
+    if not short.any():
+        return ts
+    frame = pl.DataFrame({"ts": ts, "short": short, "message": messages}).with_columns(
+        pl.col("message").str.extract(_DATED, 1).cast(pl.Int32, strict=False).alias("y"),
+        pl.col("message").str.extract(_DATED, 2).cast(pl.Int8, strict=False).alias("m"),
+        pl.col("message").str.extract(_DATED, 3).cast(pl.Int8, strict=False).alias("d"),
+    )
+    same_day = (pl.col("m") == pl.col("ts").dt.month()) & (pl.col("d") == pl.col("ts").dt.day())
+    years = frame.filter(pl.col("short") & same_day).select(
+        (pl.col("y") - pl.col("ts").dt.year()).alias("delta")
+    )
+    if years.is_empty():
+        return ts
+    delta = int(years.get_column("delta").mode().sort()[0])
+    if delta == 0:
+        return ts
+    return frame.select(
+        pl.when("short").then(pl.col("ts").dt.offset_by(f"{delta}y")).otherwise("ts")
+    ).to_series()
+
+
+_PROMPT: Final = r"^[^\s$#%>]{0,160}[$#%>] +(?:sudo +)?(?:journalctl|tail|cat|less|grep|zcat)\b"
+"""The command that printed the journal, pasted with it (`$ journalctl -u docker …`)."""
 
 
 def _local(text: pl.Expr, fmt: str, zone: str) -> pl.Expr:

@@ -49,12 +49,12 @@ _CONTAINER_MENTION: Final = re.compile(
     r"(?:\bContainer\s+|^(?:Creating|Starting|Stopping|Recreating|Removing|Killing)\s+"
     r"|\bcontainer\s+|Attaching to\s+|,\s*)/?([A-Za-z0-9][A-Za-z0-9_.-]*)"
 )
-PSEUDO: Final = frozenset(
-    {"compose", "unknown", "dockerd", "containerd", "kernel", "systemd", "systemd-oomd"}
-)
-"""Names ingest gives lines that no container printed, and the host's own processes a
-journal or syslog paste holds beside the containers' lines (the engine, the kernel's
-OOM killer): no compose project's containers, so no part of its shared prefix."""
+HOST_PROCESSES: Final = frozenset({"dockerd", "containerd", "kernel", "systemd", "systemd-oomd"})
+"""The host's own processes a journal or syslog paste holds beside the containers' lines
+(the engine, the kernel's OOM killer): no compose project's containers."""
+PSEUDO: Final = frozenset({"compose", "unknown", *HOST_PROCESSES})
+"""Names ingest gives lines that no container printed, and the host's processes: no part
+of a project's shared prefix."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,9 @@ class Resolution:
     """One line for the ingest summary when names stayed as printed."""
     prefix_project: str | None = None
     """The project of the shared prefix that was stripped, if one was."""
+    as_printed: tuple[str, ...] = ()
+    """The printed names the note is about: maybe a `container_name:` or a name with a
+    project prefix, so maybe not the compose service."""
 
 
 def replica_base(name: str) -> str:
@@ -175,6 +178,27 @@ def _prefix_is_project(prefix: str, bases: Sequence[str], ctx: NameContext) -> b
     return len(set(bases)) >= MIN_UNCONFIRMED
 
 
+def _known(name: str, ctx: NameContext, labelled: frozenset[str]) -> tuple[str, str | None] | None:
+    """(service, project) of a printed name the evidence settles on its own: its labels,
+    the compose file, a project compose's lines or the user named; None when only the
+    names together can tell (a shared prefix)."""
+    key = name.strip().lstrip("/")
+    known = ctx.labels.get(key) or ctx.container_names.get(key)
+    if known is not None:
+        return known, None
+    base = replica_base(key)
+    if base in labelled:  # a service compose labels name (the logs print it short)
+        return base, None
+    if ctx.services:
+        found = _by_compose_file(base, ctx)
+        if found is not None:
+            return found
+    mentioned = _mentioned_projects([base], ctx)
+    if mentioned:  # compose names it `<project>-<base>-1`: the printed base is the service
+        return base, mentioned[0]
+    return _strip_project(base, ctx.projects)
+
+
 def resolve_names(printed: Iterable[str], ctx: NameContext) -> Resolution:
     """The compose service (and project, where known) of each printed name."""
     names = sorted({n for n in printed if n and n not in PSEUDO})
@@ -184,29 +208,15 @@ def resolve_names(printed: Iterable[str], ctx: NameContext) -> Resolution:
     service: dict[str, str] = {}
     project: dict[str, str] = {}
     open_bases: dict[str, str] = {}
-    labelled = set(ctx.labels.values())
+    labelled = frozenset(ctx.labels.values())
     for name in names:
-        key = name.strip().lstrip("/")
-        known = ctx.labels.get(key) or ctx.container_names.get(key)
-        if known is not None:
-            service[name] = known
+        found = _known(name, ctx, labelled)
+        if found is None:
+            open_bases[name] = replica_base(name.strip().lstrip("/"))
             continue
-        base = replica_base(key)
-        if base in labelled:  # a service compose labels name (the logs print it short)
-            service[name] = base
-            continue
-        if ctx.services:
-            found = _by_compose_file(base, ctx)
-            if found is not None:
-                service[name] = found[0]
-                if found[1]:
-                    project[name] = found[1]
-                continue
-        stripped = _strip_project(base, [*ctx.projects, *_mentioned_projects([base], ctx)])
-        if stripped is not None:
-            service[name], project[name] = stripped
-            continue
-        open_bases[name] = base
+        service[name] = found[0]
+        if found[1]:
+            project[name] = found[1]
     prefix = shared_prefix(open_bases.values())
     prefix_project = None
     if prefix is not None and _prefix_is_project(prefix, list(open_bases.values()), ctx):
@@ -223,4 +233,10 @@ def resolve_names(printed: Iterable[str], ctx: NameContext) -> Resolution:
             f"container names kept as printed ({shown}): if they carry a project prefix, "
             "pass --project NAME or the compose file to map them to services"
         )
-    return Resolution(service=service, project=project, note=note, prefix_project=prefix_project)
+    return Resolution(
+        service=service,
+        project=project,
+        note=note,
+        prefix_project=prefix_project,
+        as_printed=tuple(unsure) if note else (),
+    )

@@ -170,6 +170,7 @@ def iter_ingest(
         if bar:
             bar.close()
         summary.notes.extend(n for n in names.notes if n not in summary.notes)
+        summary.names_as_printed.extend(names.as_printed)
         summary.notes.extend(_application_times(summary, options.log_zone))
 
 

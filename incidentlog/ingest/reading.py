@@ -168,8 +168,9 @@ def read_source(
         )
     if fmt is InputFormat.JOURNAL:
         summary.note = (
-            "journal or syslog lines: a time printed without a year is read as the latest"
-            f" that is not in the future, one without a zone as {options.log_zone}"
+            "journal or syslog lines: a time printed without a year is read in the year the"
+            " messages' own dates say, else the latest that is not in the future; one"
+            f" without a zone as {options.log_zone}"
             " (set --log-tz if the host logs in another zone)"
         )
     if fmt is InputFormat.EVENTS:

@@ -261,12 +261,21 @@ def _ps_row(name: str, service: Any, project: Any, status: str) -> dict[str, Any
     return _row(
         container=name,
         service=service or None,
-        project=project or None,
+        project=project or _project_of(name, service),
         action=EventAction.SNAPSHOT.value,
         status=_ps_health(status),
         exit_code=int(exit_match.group(1)) if exit_match else None,
         output=status,
     )
+
+
+def _project_of(name: str, service: Any) -> str | None:
+    """The project of a `ps` table's NAME when its SERVICE column is beside it: compose
+    names containers `<project>-<service>-<n>` (`_` in v1)."""
+    if not service:
+        return None
+    found = re.match(rf"^(.+?)[-_]{re.escape(str(service))}[-_]\d+$", name)
+    return found.group(1) if found else None
 
 
 def rows_to_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

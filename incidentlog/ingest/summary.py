@@ -90,6 +90,8 @@ class IngestSummary:
     """What the whole input made ingest decide: compose files used, container names kept."""
     topology: Topology | None = None
     """The compose files given or found beside the inputs, as ingest used them."""
+    names_as_printed: list[str] = field(default_factory=list)
+    """Container names kept as printed: maybe a `container_name:`, not the service."""
 
     @property
     def records(self) -> int:
