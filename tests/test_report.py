@@ -810,7 +810,7 @@ def test_what_nginx_relays_from_php_fpm_by_address_is_phps(tmp_path: Path) -> No
 def test_every_service_short_of_disk_is_one_issue(tmp_path: Path) -> None:
     """The Docker host's disk is every volume's: postgres's WAL, Redis's failed save and
     its client's MISCONF are one full disk, one issue (they were three, the client's
-    with Redis's own advice)."""
+    with Redis's own advice); the client is that Redis server's downstream."""
     paste = (
         "db-1     | 2026-03-09 11:00:00.100 UTC [41] PANIC:  could not write to file"
         ' "pg_wal/xlogtemp.41": No space left on device\n'
@@ -823,7 +823,8 @@ def test_every_service_short_of_disk_is_one_issue(tmp_path: Path) -> None:
     data = report_json(tmp_path, paste, NOW)
     (issue,) = data["issues"]
     assert issue["category"] == "disk-full"
-    assert issue["services"] == ["db", "notify", "queue"]
+    assert issue["services"] == ["db", "queue"]
+    assert [y["service"] for y in issue["symptoms"]] == ["notify"]
 
 
 def test_a_client_timing_out_on_a_name_it_cannot_resolve_is_one_issue(tmp_path: Path) -> None:
@@ -874,3 +875,80 @@ def test_an_issue_says_exited_only_of_the_services_that_exited(tmp_path: Path) -
     md = report_md(tmp_path, text, NOW)
     titles = [line for line in md.splitlines() if line.startswith("### 1. ")]
     assert titles and titles[0].startswith("### 1. auth exited: "), titles
+
+
+def test_a_name_kept_as_printed_is_given_to_compose_through_its_label(tmp_path: Path) -> None:
+    """`immich_server` may be a `container_name:` of the service `immich-server`: compose
+    would not know it, so the commands ask the engine for the container's service."""
+    text = (
+        "immich_redis   | 2025-08-01T10:00:00.000000000Z Ready to accept connections tcp\n"
+        "immich_server  | 2025-08-01T10:00:01.000000000Z Traceback (most recent call last):\n"
+        'immich_server  | 2025-08-01T10:00:01.000000000Z   File "/app/main.py", line 3, in <module>\n'
+        "immich_server  | 2025-08-01T10:00:01.000000000Z ModuleNotFoundError: No module named 'vecs'\n"
+        "immich_server exited with code 1\n"
+    )
+    md = report_md(tmp_path, text, NOW)
+    label = "$(docker inspect -f '{{index .Config.Labels \"com.docker.compose.service\"}}' immich_server)"
+    commands = [line for line in md.splitlines() if line.startswith("docker compose ")]
+    assert commands and all("immich_server" not in c or label in c for c in commands), commands
+    assert f"docker compose up -d {label}" in commands
+
+
+def test_services_left_created_behind_a_failed_one_shot_service_are_reported(
+    tmp_path: Path,
+) -> None:
+    """`up` gives up on the services that wait for a one-shot service that failed
+    (`service "migrate" didn't complete successfully: exit 1`): they never started."""
+    text = (
+        "[+] Running 3/3\n"
+        " ✔ Container shop-db-1       Created                                     0.1s\n"
+        " ✔ Container shop-migrate-1  Created                                     0.1s\n"
+        " ✔ Container shop-web-1      Created                                     0.1s\n"
+        "Attaching to db-1, migrate-1, web-1\n"
+        "db-1       | 2025-08-01 10:00:00.000 UTC [1] LOG:  database system is ready to accept connections\n"
+        "migrate-1  | Traceback (most recent call last):\n"
+        "migrate-1  | ValueError: no such revision\n"
+        "migrate-1 exited with code 1\n"
+        'service "migrate" didn\'t complete successfully: exit 1\n'
+    )
+    data = report_json(tmp_path, text, NOW)
+    assert sorted(data["needs_attention"]) == ["migrate", "web"]
+    md = report_md(tmp_path, text, NOW)
+    assert "# Then start web, which never started (it waits for migrate)" in md
+
+
+def test_a_clients_misconf_is_the_redis_servers_symptom(tmp_path: Path) -> None:
+    """MISCONF names no host, but it is Redis's own state: the writes it refuses are a
+    symptom of the service whose log shows Redis's failed save, not a second cause."""
+    text = (
+        "broker-1     | 1:M 01 Aug 2025 10:00:00.000 * Ready to accept connections tcp\n"
+        "broker-1     | 1:M 01 Aug 2025 10:01:00.000 # Failed opening the temp RDB file"
+        " temp-9.rdb (in server root dir /data) for saving: Permission denied\n"
+        "broker-1     | 1:M 01 Aug 2025 10:01:00.100 # Background saving error\n"
+        "webserver-1  | [2025-08-01 10:01:05,000] [ERROR] [celery] redis.exceptions.ResponseError:"
+        " MISCONF Redis is configured to save RDB snapshots, but it's currently unable to"
+        " persist to disk.\n"
+    )
+    data = report_json(tmp_path, text, NOW)
+    assert [i["services"] for i in data["issues"]] == [["broker"]]
+    symptoms = data["issues"][0]["symptoms"]
+    assert [(y["service"], y["via"]) for y in symptoms] == [
+        ("webserver", "the Redis server, broker")
+    ]
+
+
+def test_a_service_ps_shows_restarting_is_not_said_to_be_fine(tmp_path: Path) -> None:
+    """`ps` shows `Restarting (2)` (the 2 is the exit code) while the logs hold no exit
+    line: the issue's impact says it restarts, never "No service was unhealthy or restarted"."""
+    text = (
+        "$ docker compose ps\n"
+        "NAME                     IMAGE                     COMMAND                  SERVICE      CREATED         STATUS                         PORTS\n"
+        'mon-prometheus-1         prom/prometheus:v2.53.2   "/bin/prometheus --c…"   prometheus   4 minutes ago   Restarting (2) 9 seconds ago\n'
+        "$ docker compose logs prometheus\n"
+        'prometheus-1  | ts=2025-08-01T10:00:00.000Z caller=main.go:1 level=error msg="Error opening'
+        ' query log file" file=/prometheus/queries.active err="open /prometheus/queries.active:'
+        ' permission denied"\n'
+    )
+    md = report_md(tmp_path, text, NOW)
+    assert "restarting at the end of the evidence" in md
+    assert "No service was unhealthy or restarted" not in md

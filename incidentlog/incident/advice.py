@@ -548,7 +548,10 @@ def impact(
 def _crash_bits(st: ServiceStats, policy: str | None) -> list[Prose]:
     """Exits (one number), and the restarts the engine made of them."""
     if not st.exits and not st.ooms:
-        return []
+        # (`ps` shows it `Restarting` though no exit is in the evidence)
+        return (
+            [Prose.of("restarting at the end of the evidence")] if st.state == "restarting" else []
+        )
     codes = ", ".join(str(c) for c in st.exit_codes)
     code_words = f" (exit code {codes})" if codes else ""
     bits: list[Prose] = []

@@ -204,7 +204,7 @@ def transient_services(stack: Stack, units: Units) -> set[str]:
         crash = any(u.category == Category.CRASH_LOOP.value for u in mine)
         # (healthy now, but too late: what compose did not start is still not running)
         kept_waiting = waiting and any(
-            r.rule == DEPENDENCY_FAILED for u in mine for r in u.findings
+            r.rule in DEPENDENCY_FAILED for u in mine for r in u.findings
         )
         if (
             only_soft
@@ -269,6 +269,34 @@ def _upstream_of(unit: Unit, stack: Stack) -> str | None:
     return None
 
 
+SERVER_STATES: Final = {
+    "redis.misconf-persist": (
+        "the Redis server",
+        r"Background saving error|Redis is starting|Ready to accept connections|"
+        r"Failed opening the temp RDB file|Write error saving DB",
+    ),
+}
+"""Client errors that report their server's own state (Redis refusing writes after a
+failed save: MISCONF), and what the server's log says: the error is a symptom of the one
+other service whose log says it (no host needed)."""
+
+
+def _server_of(unit: Unit, stack: Stack) -> tuple[str, str] | None:
+    """(service, how it is tied) of the server whose state `unit` reports, when exactly one
+    other service's log shows that server."""
+    known = next((SERVER_STATES[r.rule] for r in unit.findings if r.rule in SERVER_STATES), None)
+    if known is None:
+        return None
+    what, log = known
+    servers = (
+        stack.logs.filter((pl.col("service") != unit.service) & pl.col("message").str.contains(log))
+        .get_column("service")
+        .unique()
+        .to_list()
+    )
+    return (servers[0], f"{what}, {servers[0]}") if len(servers) == 1 else None
+
+
 _URL_HOST: Final = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?([A-Za-z][\w.-]*)[:/]")
 """The host of a URL in a record (`http://reports:8081/`, `amqp://u:p@rabbit/`)."""
 
@@ -324,6 +352,9 @@ def split_causes(
 
     def tie(u: Unit) -> RemoteSymptom | None:
         """The failing service `u` is a symptom of, if any."""
+        server = _server_of(u, stack)
+        if server is not None and failing(server[0]):
+            return RemoteSymptom(u, server[0], server[1])
         target = _upstream_of(u, stack)
         if target is not None and failing(target):
             return RemoteSymptom(u, target, f"host {u.primary.fields.get('host', target)}")
@@ -657,8 +688,15 @@ def use_engine_streaks(causes: Sequence[Cause], stack: Stack) -> None:
                 )
 
 
-DEPENDENCY_FAILED: Final = "docker.compose-dependency-unhealthy"
-"""Compose's `dependency failed to start: container X is unhealthy`: what `up` waited for."""
+DEPENDENCY_FAILED: Final = frozenset(
+    {
+        "docker.compose-dependency-unhealthy",
+        "compose.dependency-exited",
+        "compose.service-did-not-complete",
+    }
+)
+"""What `up` waited for in vain: compose's `dependency failed to start: container X is
+unhealthy` (or `exited (1)`), `service "migrate" didn't complete successfully: exit 1`."""
 
 
 def never_started(stack: Stack) -> list[str]:
@@ -676,8 +714,16 @@ def add_dependants(causes: Sequence[Cause], stack: Stack) -> None:
         for d in deps:
             dependants.setdefault(d, set()).add(s)
     waiting = set(never_started(stack))
+    waited_for = set(
+        stack.summary.filter(pl.col("rule").is_in(list(DEPENDENCY_FAILED)))
+        .get_column("service")
+        .to_list()
+    )
     for cause in causes:
-        if waiting and any(r.rule == DEPENDENCY_FAILED for r in cause.findings):
+        if waiting and (
+            any(r.rule in DEPENDENCY_FAILED for r in cause.findings)
+            or waited_for & set(cause.services)
+        ):
             for s in cause.services:
                 dependants.setdefault(s, set()).update(waiting - {s})
     in_causes = {s for c in causes for s in c.services}

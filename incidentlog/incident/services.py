@@ -19,6 +19,7 @@ from incidentlog.incident.model import Issue, ServiceState
 from incidentlog.incident.ports import listening_ports
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.ingest.events import drop_repeated_ooms
+from incidentlog.ingest.names import HOST_PROCESSES
 from incidentlog.schema import EventAction, Level
 from incidentlog.sources import Evidence
 from incidentlog.topology import ContainerConfig
@@ -115,6 +116,7 @@ def read_stack(
             | (named if from_logs - {COMPOSE_SERVICE} else set())
         )
         - {COMPOSE_SERVICE}
+        - (HOST_PROCESSES - named)  # the engine's lines in a journal paste: no service
     )
     projects = sorted(
         set(logs.get_column("project").drop_nulls().unique().to_list())
