@@ -127,6 +127,32 @@ def test_a_paste_without_engine_times_is_dated_by_its_applications(tmp_path: Pat
     )  # fmt: skip
 
 
+def test_a_time_of_day_takes_the_date_of_the_lines_before_it(tmp_path: Path) -> None:
+    """pino-pretty, Elixir's Logger and Bitnami's scripts print a time of day only: it
+    is on the date of the last dated line before it, the next day past midnight, and a
+    line before any date stays undated."""
+    text = (
+        "worker-1 | [09:59:00.000] INFO (1): before any date\n"
+        'api-1    | {"level":30,"time":1754085540000,"msg":"listening"}\n'  # 2025-08-01T21:59Z
+        "worker-1 | [22:00:05.431] ERROR (1): mongo connect failed\n"
+        "kafka-1  | kafka 22:00:06.41 ERROR ==> a variable is missing\n"
+        "phx-1    | 22:00:07.311 [error] Postgrex.Protocol failed to connect\n"
+        "worker-1 | [00:00:01.000] ERROR (1): still failing\n"
+        "worker-1 | [08:00:00.000] a time of day without a level is not read\n"
+    )
+    path = tmp_path / "compose.log"
+    path.write_text(text, encoding="utf-8")
+    result = read_inputs([str(path)])
+    ts = {r["message"][:14]: r["ts"] for r in result.logs.iter_rows(named=True)}
+    assert ts["[09:59:00.000]"] is None
+    assert ts["[22:00:05.431]"] == _utc("2025-08-01T22:00:05.431Z")
+    assert ts["kafka 22:00:06"] == _utc("2025-08-01T22:00:06.41Z")
+    assert ts["22:00:07.311 ["] == _utc("2025-08-01T22:00:07.311Z")
+    assert ts["[00:00:01.000]"] == _utc("2025-08-02T00:00:01Z")
+    # (placed at its container's last dated line, not read as 08:00)
+    assert ts["[08:00:00.000]"] == _utc("2025-08-02T00:00:01Z")
+
+
 def test_compose_v1_exit_line_naming_the_project_takes_its_containers_time(
     tmp_path: Path,
 ) -> None:

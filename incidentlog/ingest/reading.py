@@ -257,7 +257,7 @@ def _kept_lines(
     held: pl.DataFrame | None = None  # pieces of a split json-file line still to be completed
     columns = [*_STITCHED, "level"]
     anchor = _Anchor()
-    carry = _ApplicationClock()
+    carry = _ApplicationClock(options.log_zone)
     compose_clock = _ComposeLineClock()
     for parsed in _in_order_on_workers(parse, _line_frames(binary, head, options, summary, seq0)):
         kept = _keep(parsed, summary)
@@ -413,15 +413,61 @@ class _ApplicationClock:
     dated line: a container's lines are in order, so that time is when they
     happened at the earliest. Kept across batches, per container, in input order."""
 
-    def __init__(self) -> None:
+    def __init__(self, zone: str = "UTC") -> None:
         self.last = pl.DataFrame(schema={"_key": pl.String, "_last": TS_DTYPE})
         self.last_any: datetime | None = None
         """The last application time of any container (across batches)."""
+        self.zone = zone
+        """Where a time of day without a date or zone is read (`--log-tz`)."""
+
+    def _times_of_day(self, kept: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
+        """Undated lines that print a time of day only (pino-pretty's `[11:20:35.431]
+        ERROR`, Elixir's `19:02:21.311 [error]`, Bitnami's `kafka 10:22:31.41 ERROR ==>`)
+        on the date of the last dated line before them (the next day when the clock went
+        back more than 12 hours)."""
+        undated = kept.get_column("ts").is_null().arg_true()
+        if "text" not in kept.columns or not undated.len():
+            return kept
+        found = (
+            kept.get_column("text")
+            .gather(undated)
+            .str.extract(TIME_OF_DAY, 1)
+            .str.replace(",", ".", literal=True)
+            .str.to_time("%H:%M:%S%.f", strict=False)
+        )
+        if found.is_null().all():
+            return kept
+        clock = pl.Series(values=[None] * kept.height, dtype=pl.Time).scatter(undated, found)
+        reference = (
+            pl.when("app_ts")
+            .then("ts")
+            .forward_fill()
+            .fill_null(pl.lit(self.last_any, dtype=TS_DTYPE))
+        )
+        local = reference.dt.convert_time_zone(self.zone)
+        on_day = (
+            local.dt.truncate("1d").dt.replace_time_zone(None)
+            + pl.duration(nanoseconds=pl.col("_tod").cast(pl.Int64))
+        ).dt.replace_time_zone(self.zone, ambiguous="earliest", non_existent="null")
+        on_day = on_day.dt.convert_time_zone("UTC").cast(TS_DTYPE)
+        rolled = (
+            pl.when(on_day < reference - pl.duration(hours=12))
+            .then(on_day + pl.duration(days=1))
+            .otherwise(on_day)
+            .cast(TS_DTYPE)
+        )
+        frame = kept.with_columns(_tod=clock).with_columns(_ref=reference, _day=rolled)
+        dated = pl.col("ts").is_null() & pl.col("_tod").is_not_null() & pl.col("_ref").is_not_null()
+        summary.app_times += int(frame.select(dated.sum()).item())
+        return frame.with_columns(
+            ts=pl.when(dated).then("_day").otherwise("ts"), app_ts=pl.col("app_ts") | dated
+        ).drop("_tod", "_ref", "_day")
 
     def place(self, kept: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
         app_time = pl.when("app_ts").then(pl.col("ts"))
         if not kept.get_column("app_ts").any() and self.last.is_empty():
             return kept.drop("app_ts")
+        kept = self._times_of_day(kept, summary)
         # compose's own line about a container (`web-1 exited with code 1`) is its container's,
         # also when it names it with the project (v1's `shop_web_1` for the prefix `web_1`)
         own = pl.col("container") == COMPOSE_SERVICE
@@ -494,6 +540,15 @@ class _ComposeLineClock:
 
 _STAMP_LIKE = r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}"
 """What starts a line whose timestamp did not parse (it then stays in the text)."""
+
+
+TIME_OF_DAY = (
+    r"^(?:\[|[a-z][\w.-]* )?([0-2][0-9]:[0-5][0-9]:[0-5][0-9](?:[.,][0-9]{1,9})?)\]? +"
+    r"(?:(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL)\b"
+    r"|\[(?:debug|info|notice|warn|warning|error|critical|alert|emergency)\])"
+)
+"""A time of day then a level, with no date: pino-pretty `[11:20:35.431] ERROR (1): …`,
+Elixir's Logger `19:02:21.311 [error] …`, Bitnami's scripts `kafka 10:22:31.41 ERROR ==> …`."""
 
 
 def _flag_bad_stamps(parsed: pl.DataFrame) -> pl.DataFrame:
