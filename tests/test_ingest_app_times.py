@@ -49,6 +49,7 @@ SHAPES = [
     ('{"t":{"$date":"2025-08-01T10:00:06.010+00:00"},"s":"W","msg":"x"}', "2025-08-01T10:00:06.01Z", False),
     ('{"level":50,"time":1754042406789,"msg":"request failed"}', "2025-08-01T10:00:06.789Z", False),
     ('{"level":"error","ts":1754042406.5,"caller":"x.go:9","msg":"y"}', "2025-08-01T10:00:06.5Z", False),
+    ("1754042406: mosquitto version 2.0.18 starting", "2025-08-01T10:00:06Z", False),
     ('time="2025-08-01T10:00:06Z" level=error msg="no route"', "2025-08-01T10:00:06Z", False),
     ("logger=cleanup t=2025-08-01T10:00:06.5+0000 level=info msg=done", "2025-08-01T10:00:06.5Z", False),
 ]  # fmt: skip
@@ -69,6 +70,7 @@ def test_each_shape_reads_as_its_time_in_utc(line: str, expected: str, naive: bo
         "2025-08-01 12:00:01.123 IST [1] LOG: x",  # India, Ireland or Israel: hours apart
         "2025-13-45 10:00:00 month 13",
         '{"msg":"the payload","id":1754042406}',  # an epoch in a field that is no time
+        "1754042406 bytes free",  # a number first on the line, no colon after it
     ],
 )
 def test_lines_without_a_readable_time_stay_undated(line: str) -> None:
@@ -151,6 +153,24 @@ def test_a_time_of_day_takes_the_date_of_the_lines_before_it(tmp_path: Path) -> 
     assert ts["[00:00:01.000]"] == _utc("2025-08-02T00:00:01Z")
     # (placed at its container's last dated line, not read as 08:00)
     assert ts["[08:00:00.000]"] == _utc("2025-08-02T00:00:01Z")
+
+
+def test_undated_lines_take_their_containers_time_whatever_dated_it(tmp_path: Path) -> None:
+    """sidekiq's ISO stamp first on the line is cut by the parser, postgres's is read as
+    the application's: sidekiq's undated error and compose's exit line for it are no
+    earlier than sidekiq's own last time (they took postgres's, before sidekiq booted)."""
+    text = (
+        "postgres_1  | 2025-03-03 07:41:10.331 UTC [1] LOG:  database system is ready\n"
+        "sidekiq_1   | 2025-03-03T07:41:14.902Z pid=1 tid=2mx INFO: Booted Rails 7.1.5\n"
+        "sidekiq_1   | Error connecting to Redis on 127.0.0.1:6379 (Errno::ECONNREFUSED)\n"
+        "bookclub_sidekiq_1 exited with code 1\n"
+    )
+    path = tmp_path / "compose.log"
+    path.write_text(text, encoding="utf-8")
+    logs = read_inputs([str(path)]).logs
+    ts = {r["message"][:14]: r["ts"] for r in logs.iter_rows(named=True)}
+    assert ts["Error connecti"] == _utc("2025-03-03T07:41:14.902Z")
+    assert ts["bookclub_sidek"] == _utc("2025-03-03T07:41:14.902Z")
 
 
 def test_compose_v1_exit_line_naming_the_project_takes_its_containers_time(

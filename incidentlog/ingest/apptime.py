@@ -135,8 +135,12 @@ _EPOCH: Final = (
 """A number of seconds (zap, Go's slog), milliseconds (pino, bunyan), micro- or
 nanoseconds since 1970 in a JSON or logfmt field (2001 to 2286)."""
 
+_EPOCH_FIRST: Final = r"^(?P<e>1\d{9})(?:\.(?P<f>\d{1,9}))?: "
+"""Seconds since 1970 first on the line, then a colon: Mosquitto's `1718541600: …`."""
+
 _ANY: Final = "|".join(
-    re.sub(r"\(\?P<\w+>", "(?:", regex) for regex in (*(s.regex for s in _LEADING), _EPOCH)
+    re.sub(r"\(\?P<\w+>", "(?:", regex)
+    for regex in (*(s.regex for s in _LEADING), _EPOCH, _EPOCH_FIRST)
 )
 """Every shape at once (one pass over the lines; the shapes' own names dropped): only
 lines it matches try the shapes one by one."""
@@ -165,7 +169,7 @@ def read_app_times(texts: pl.Series, naive_zone: str = "UTC") -> AppTimes:
     # which shape each line has, the first that matches (matches in one query: cheap);
     # then each shape captures only its own lines (captures are not)
     lines = head.gather(todo)
-    regexes = [*(shape.regex for shape in _LEADING), _EPOCH]
+    regexes = [*(shape.regex for shape in _LEADING), _EPOCH, _EPOCH_FIRST]
     which = (
         lines.to_frame("line")
         .select(
@@ -182,9 +186,10 @@ def read_app_times(texts: pl.Series, naive_zone: str = "UTC") -> AppTimes:
             found = _parse(lines.filter(mine).str.extract_groups(shape.regex), shape, naive_zone)
             ts = ts.scatter(todo.filter(mine), found.get_column("ts"))
             naive = naive.scatter(todo.filter(mine), found.get_column("naive"))
-    mine = which == len(_LEADING)
-    if mine.any():
-        ts = ts.scatter(todo.filter(mine), _epoch(lines.filter(mine).str.extract_groups(_EPOCH)))
+    for i, regex in enumerate((_EPOCH, _EPOCH_FIRST), start=len(_LEADING)):
+        mine = which == i
+        if mine.any():
+            ts = ts.scatter(todo.filter(mine), _epoch(lines.filter(mine).str.extract_groups(regex)))
     naive = naive & ts.is_not_null()
     return AppTimes(ts.alias("ts"), naive.alias("naive"))
 

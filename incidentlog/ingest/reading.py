@@ -464,10 +464,12 @@ class _ApplicationClock:
         ).drop("_tod", "_ref", "_day")
 
     def place(self, kept: pl.DataFrame, summary: SourceSummary) -> pl.DataFrame:
-        app_time = pl.when("app_ts").then(pl.col("ts"))
         if not kept.get_column("app_ts").any() and self.last.is_empty():
             return kept.drop("app_ts")
         kept = self._times_of_day(kept, summary)
+        # any dated line of the batch counts: the application's time, or one the parser
+        # cut from the line's start (`2025-03-03T07:41:14.902Z pid=1 … INFO: Booted`)
+        app_time = pl.col("ts")
         # compose's own line about a container (`web-1 exited with code 1`) is its container's,
         # also when it names it with the project (v1's `shop_web_1` for the prefix `web_1`)
         own = pl.col("container") == COMPOSE_SERVICE
@@ -497,7 +499,9 @@ class _ApplicationClock:
         placed = pl.col("ts").is_null() & pl.col("_clock").is_not_null()
         summary.placed_times += int(frame.select(placed.sum()).item())
         self.last = (
-            pl.concat([self.last, frame.filter("app_ts").select("_key", _last="ts")])
+            pl.concat(
+                [self.last, frame.filter(pl.col("ts").is_not_null()).select("_key", _last="ts")]
+            )
             .group_by("_key", maintain_order=True)
             .last()
         )
