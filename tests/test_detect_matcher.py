@@ -776,3 +776,31 @@ def test_the_innermost_application_frame_names_the_place(
         if fields.get("file")
     }
     assert places == {(file, line)}
+
+
+@pytest.mark.parametrize(
+    ("timeout", "kill"),
+    [
+        (
+            "[2025-08-01 12:30:00 +0000] [1] [CRITICAL] WORKER TIMEOUT (pid:8)",
+            "[2025-08-01 12:30:01 +0000] [1] [ERROR] Worker (pid:8) was sent SIGKILL! Perhaps out of memory?",
+        ),
+        (
+            "[01-Aug-2025 12:30:00] WARNING: [pool www] child 41, script '/var/www/html/index.php'"
+            ' (request: "GET /index.php") execution timed out (62.104410 sec), terminating',
+            "[01-Aug-2025 12:30:00] WARNING: [pool www] child 41 exited on signal 9 (SIGKILL)"
+            " after 468.112733 seconds from start",
+        ),
+    ],
+    ids=["gunicorn", "php-fpm"],
+)
+def test_a_kill_after_the_supervisors_own_timeout_is_no_oom(timeout: str, kill: str) -> None:
+    rules = load_rules()  # the built-in packs: their timeout and SIGKILL rules
+    logs = logs_frame(log(1, 0, "web", timeout, "warn"), log(2, 1, "web", kill, "warn"))
+    categories = detect_findings(logs, None, rules).get_column("category").to_list()
+    assert categories == ["timeout"]
+    # another child's kill, with no timeout of its own, still is one
+    other = kill.replace("pid:8", "pid:9").replace("child 41", "child 42")
+    logs = logs_frame(*logs.iter_rows(named=True), log(3, 2, "web", other, "warn"))
+    categories = detect_findings(logs, None, rules).get_column("category").to_list()
+    assert sorted(categories) == ["oom-killed", "timeout"]

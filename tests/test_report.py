@@ -952,3 +952,56 @@ def test_a_service_ps_shows_restarting_is_not_said_to_be_fine(tmp_path: Path) ->
     md = report_md(tmp_path, text, NOW)
     assert "restarting at the end of the evidence" in md
     assert "No service was unhealthy or restarted" not in md
+
+
+def test_a_health_check_logging_in_as_root_is_low_noise(tmp_path: Path) -> None:
+    """`role "root" does not exist` every 30 s is a health check without -U: an issue of
+    low severity, never above the real cause."""
+    text = (
+        "db-1   | 2025-08-01 10:00:00.000 UTC [1] LOG:  database system is ready to accept connections\n"
+        'db-1   | 2025-08-01 10:00:30.000 UTC [38] FATAL:  role "root" does not exist\n'
+        'db-1   | 2025-08-01 10:01:00.000 UTC [46] FATAL:  role "root" does not exist\n'
+        "app-1  | 2025-08-01 10:01:05,000 ERROR Required environment variable 'API_KEY' is not set\n"
+        "app-1 exited with code 1\n"
+    )
+    data = report_json(tmp_path, text, NOW)
+    by_service = {tuple(i["services"]): i for i in data["issues"]}
+    assert by_service[("db",)]["severity"] == "low"
+    assert by_service[("app",)]["severity"] == "high"
+    assert data["severity"] == "high"
+    assert data["summary"] == "Configuration errors (app)"
+    assert [i["services"] for i in data["issues"]] == [["app"], ["db"]]  # the noise last
+    assert data["started_at"].startswith("2025-08-01T10:01:05")
+
+
+def test_a_printed_replica_name_is_named_to_compose_as_its_service(tmp_path: Path) -> None:
+    """`events_db-1` is what compose v2 prints for the service `events_db` (the container is
+    `<project>-events_db-1`): the engine knows no container `events_db-1`, so the commands
+    name the service, never `$(docker inspect … events_db-1)` (which would answer nothing
+    and leave `docker compose up -d` recreating everything)."""
+    text = (
+        "events_db-1 | 2025-08-01T10:00:00.000000000Z <Error> Code: 241. DB::Exception: Memory"
+        " limit (total) exceeded: would use 903.11 MiB. (MEMORY_LIMIT_EXCEEDED)\n"
+        "web_app-1   | 2025-08-01T10:00:01.000000000Z started\n"
+        "events_db-1 exited with code 137\n"
+    )
+    md = report_md(tmp_path, text, NOW)
+    assert "docker inspect" not in md
+    assert "docker compose up -d events_db" in md
+
+
+def test_a_refusal_by_address_on_mosquittos_port_is_mosquittos_symptom(tmp_path: Path) -> None:
+    """Mosquitto says where it listens only by its banner: its default port 1883 names it
+    behind `172.18.0.2:1883`, so the refused client is its downstream."""
+    text = (
+        "mosquitto    | 1718541600: mosquitto version 2.0.18 starting\n"
+        "mosquitto    | 1718541600: Starting in local only mode. Connections will only be"
+        " possible from clients running on this machine.\n"
+        "zigbee2mqtt  | [2024-06-16 12:40:06] error: \tz2m: MQTT error: connect ECONNREFUSED"
+        " 172.18.0.2:1883\n"
+        "zigbee2mqtt exited with code 1\n"
+    )
+    data = report_json(tmp_path, text, NOW)
+    (issue,) = data["issues"]
+    assert issue["services"] == ["mosquitto"]
+    assert {y["service"] for y in issue["symptoms"]} == {"zigbee2mqtt"}

@@ -136,14 +136,15 @@ def drop_generic(findings: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([findings.filter(~generic), kept_generic], how="vertical")
 
 
-_ARBITER_KILL = r"Worker \(pid:(\d+)\) was sent SIGKILL"
-_ARBITER_TIMEOUT = r"WORKER TIMEOUT \(pid:(\d+)\)"
+_ARBITER_KILL = r"(?:Worker \(pid:|child )(\d+)(?:\) was sent SIGKILL| exited on signal 9\b)"
+_ARBITER_TIMEOUT = r"(?:WORKER TIMEOUT \(pid:|child )(\d+)(?:\)|, script .* execution timed out)"
 
 
 def drop_arbiter_kills(findings: pl.DataFrame) -> pl.DataFrame:
     """gunicorn says `Worker (pid:8) was sent SIGKILL! Perhaps out of memory?` for every
-    SIGKILL, also its own after `WORKER TIMEOUT (pid:8)`: that kill is the timeout's, not
-    the OOM killer's (the timeout finding stays)."""
+    SIGKILL, also its own after `WORKER TIMEOUT (pid:8)`, and php-fpm `child 41 exited on
+    signal 9` after its own `child 41, script … execution timed out …, terminating`: that
+    kill is the timeout's, not the OOM killer's (the timeout finding stays)."""
     kills = findings.filter(
         (pl.col("category") == Category.OOM_KILLED.value) & (pl.col("source") == "logs")
     ).with_columns(_pid=pl.col("message").str.extract(_ARBITER_KILL, 1))
@@ -151,7 +152,7 @@ def drop_arbiter_kills(findings: pl.DataFrame) -> pl.DataFrame:
     if kills.is_empty():
         return findings
     timeouts = (
-        findings.filter(pl.col("message").str.contains("WORKER TIMEOUT", literal=True))
+        findings.filter(pl.col("message").str.contains(_ARBITER_TIMEOUT))
         .select(
             "container",
             _pid=pl.col("message").str.extract(_ARBITER_TIMEOUT, 1),

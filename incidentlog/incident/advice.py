@@ -669,8 +669,11 @@ def summary_line(issues: Sequence[Issue]) -> Prose:
             "No incident found: no lasting failure signature, and no service unhealthy or"
             " restarting at the end."
         )
+    # (low-severity issues, such as a health check's login noise, are no root causes
+    # beside real ones: they stay in the list of issues)
+    causes = [i for i in issues if i.severity != "low"] or list(issues)
     cats: dict[str, list[str]] = {}
-    for i in issues:
+    for i in causes:
         cats.setdefault(i.category, []).append(i.fields.get("binary") or join_names(i.services))
     parts: list[Prose] = []
     for cat, items in cats.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -139,14 +140,14 @@ def build_incident(
 
 def _printed_services(logs: pl.DataFrame, as_printed: Sequence[str]) -> dict[str, str]:
     """Service -> container for the services known only by a container name kept as
-    printed (one container each)."""
-    if not as_printed:
+    printed (one container each) that is a whole container name: a `container_name:`
+    has no replica number, while `events_db-1` is what compose prints for the service
+    `events_db` of a container named with the project (asking the engine about
+    `events_db-1` would answer nothing)."""
+    named = [n for n in as_printed if not re.search(r"[-_.]\d+$", n)]
+    if not named:
         return {}
-    pairs = (
-        logs.filter(pl.col("container").is_in(list(as_printed)))
-        .select("service", "container")
-        .unique()
-    )
+    pairs = logs.filter(pl.col("container").is_in(named)).select("service", "container").unique()
     one = pairs.group_by("service").agg(pl.col("container").first(), pl.len().alias("n"))
     return {s: c for s, c, n in one.iter_rows() if n == 1 and s != COMPOSE_SERVICE}
 

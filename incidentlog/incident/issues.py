@@ -779,9 +779,10 @@ def _dependant_symptom(stack: Stack, cause: Cause, up: str, down: str) -> Sympto
 
 
 def rank_causes(causes: list[Cause], findings: pl.DataFrame) -> None:
-    """What came first (then first in the input), then how far it reaches."""
+    """What came first (then first in the input), then how far it reaches; noise of low
+    severity (a health check's login as `root`) after every real cause."""
 
-    def order(cause: Cause) -> tuple[datetime, int, int]:
+    def order(cause: Cause) -> tuple[bool, datetime, int, int]:
         seqs = (
             findings.filter(
                 pl.col("service").is_in(cause.services)
@@ -790,6 +791,7 @@ def rank_causes(causes: list[Cause], findings: pl.DataFrame) -> None:
             .get_column("seq")
             .to_list()
         )
-        return (cause.first_seen or _NEVER, min(seqs) if seqs else 0, -len(cause.symptoms))
+        low = all(r.severity == "low" for r in cause.findings)
+        return (low, cause.first_seen or _NEVER, min(seqs) if seqs else 0, -len(cause.symptoms))
 
     causes.sort(key=order)

@@ -62,6 +62,9 @@ WELL_KNOWN: Final = {
     "nats": 4222,
     "clickhouse": 8123,
     "cassandra": 9042,
+    "mosquitto": 1883,
+    "mqtt": 1883,
+    "emqx": 1883,
 }
 """Default ports of the images people run beside their apps, by image or service name."""
 
@@ -70,6 +73,7 @@ SIGNATURES: Final = (
     (r"^(?:\d+:[CMSX] .*)?\bReady to accept connections\b", 6379),  # redis
     (r"Server startup complete; \d+ plugins started", 5672),  # rabbitmq
     (r"\bmongod startup complete\b|\bWaiting for connections\b", 27017),  # mongod
+    (r"\bmosquitto version \S+ (?:starting|running)\b", 1883),  # mosquitto
 )
 """Start-up lines that name the server by its words, not its port: its default port."""
 

@@ -299,7 +299,9 @@ def incident_times(
     window_end: datetime | None,
 ) -> Times:
     by_name = {s.name: s for s in states}
-    started = min((i.start for i in issues if i.start is not None), default=None)
+    # (noise of low severity beside real causes does not start the incident)
+    real = [i for i in issues if i.severity != "low"] or list(issues)
+    started = min((i.start for i in real if i.start is not None), default=None)
     first_unhealthy = min(
         (
             t
