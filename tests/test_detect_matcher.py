@@ -461,6 +461,7 @@ def test_refusal_without_recovery_is_not_transient(rules: RuleSet) -> None:
         "POST /v1/sessions 500 3.112 ms - 21",
         '{"level":"info","msg":"request","method":"GET","status":503,"path":"/x"}',
         '[GIN] 2025/08/01 - 12:00:03 | 500 |   1.2ms |  172.18.0.9 | GET      "/v1/x"',
+        "I, [2025-08-01T12:00:03.1 #1]  INFO -- : Completed 500 Internal Server Error in 13ms",
     ],
 )
 def test_a_retry_notice_or_a_stack_frame_is_no_recovery(rules: RuleSet, after: str) -> None:

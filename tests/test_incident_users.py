@@ -28,6 +28,12 @@ def test_quoted_and_bare_access_lines_are_both_counted(tmp_path: Path) -> None:
         'traefik-1 | {"RequestMethod":"POST","RequestPath":"/api","DownstreamStatus":502}',
         # a JSON line with a status and no method is no request
         'caddy-1  | {"level":"info","msg":"certificate obtained","status":200}',
+        # frameworks' own lines: Rails, Phoenix
+        "web-1    | I, [2025-03-03T07:42:02.131552 #1]  INFO -- : [c2f1a9d0] Completed 500"
+        " Internal Server Error in 13ms (ActiveRecord: 2.9ms)",
+        "web-1    | I, [2025-03-03T07:42:03.131552 #1]  INFO -- : [c2f1a9d1] Completed 200 OK in 5ms",
+        "phx-1    | 04:13:07.403 request_id=GCx9c3d4 [info] Sent 500 in 2074ms",
+        "web-1    | Completed 3 of 7 jobs in 2 minutes",
     ]
     path = tmp_path / "compose.log"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -39,3 +45,5 @@ def test_quoted_and_bare_access_lines_are_both_counted(tmp_path: Path) -> None:
     assert (api.probes, api.failed_probes, api.probe_status) == (1, 1, "503")
     assert (counts["caddy"].requests, counts["caddy"].server_errors) == (2, 1)
     assert (counts["traefik"].requests, counts["traefik"].server_errors) == (1, 1)
+    assert (counts["web"].requests, counts["web"].server_errors) == (2, 1)
+    assert (counts["phx"].requests, counts["phx"].server_errors) == (1, 1)

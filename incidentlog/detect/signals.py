@@ -41,11 +41,13 @@ SERVER_ERROR_ACCESS = (
     r'"(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \S+ HTTP/[0-9.]+" 5\d\d\b|'
     r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /\S* 5\d\d\b|"
     r"\|\s*5\d\d\s*\||"
-    r'"(?:status|statusCode|status_code)"\s*:\s*"?5\d\d\b|\b(?:status|status_code)=5\d\d\b'
+    r'"(?:status|statusCode|status_code)"\s*:\s*"?5\d\d\b|\b(?:status|status_code)=5\d\d\b|'
+    r"\bCompleted 5\d\d [A-Z]|(?:^|\] )Sent 5\d\d in \d"
 )
 """An access-log line of a request answered with a 5xx: combined format and uvicorn
 (`"GET /x HTTP/1.1" 502`), morgan (`POST /v1/x 500 3ms`), gin (`| 500 |`), JSON and logfmt
-status fields. Logged at info by most servers, it is the failure, not a recovery."""
+status fields, Rails's `Completed 500 …` and Phoenix's `Sent 500 in …`. Logged at info by
+most servers, it is the failure, not a recovery."""
 
 _NOT_RECOVERY = (
     SERVER_ERROR_ACCESS + "|"

@@ -40,6 +40,9 @@ _JSON_PATH: Final = r'"(?:uri|RequestPath|path|url|request_uri)"\s*:\s*"(?P<path
 Traefik (`"RequestMethod":"GET","RequestPath":"/x","DownstreamStatus":502`), pino-http
 (`"req":{"method":"GET","url":"/x"},"res":{"statusCode":500}`) and the like: a line
 that names a method and a status."""
+_APP_STATUS: Final = r"(?:\bCompleted |(?:^|\] )Sent )([1-5]\d\d)(?: [A-Z]| in \d)"
+"""A framework's own line for a request it answered, path on another line: Rails
+(`Completed 500 Internal Server Error in 13ms`), Phoenix (`Sent 500 in 2074ms`)."""
 LAST_LINE_CHARS: Final = 80
 
 
@@ -79,6 +82,7 @@ def http_counts(logs: pl.DataFrame, probes: Mapping[str, str | None]) -> dict[st
             .then(pl.col("message").str.extract(_JSON_STATUS, 1))
             .alias("_json_status"),
             pl.col("message").str.extract(_JSON_PATH, 1).alias("_json_path"),
+            pl.col("message").str.extract(_APP_STATUS, 1).alias("_app_status"),
         )
         .select(
             "service",
@@ -92,6 +96,7 @@ def http_counts(logs: pl.DataFrame, probes: Mapping[str, str | None]) -> dict[st
                 pl.col("_a").struct.field("status"),
                 pl.col("_b").struct.field("status"),
                 "_json_status",
+                "_app_status",
             ).alias("status"),
         )
         .drop_nulls("status")
