@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -42,6 +41,7 @@ from incidentlog.incident.timeline import (
 )
 from incidentlog.incident.users import HttpCounts, http_counts, issue_users, last_lines, users_line
 from incidentlog.ingest.compose import COMPOSE_SERVICE
+from incidentlog.ingest.names import replica_base
 from incidentlog.redact import redact_expr
 from incidentlog.schema import Category
 from incidentlog.sources import Evidence
@@ -144,7 +144,7 @@ def _printed_services(logs: pl.DataFrame, as_printed: Sequence[str]) -> dict[str
     has no replica number, while `events_db-1` is what compose prints for the service
     `events_db` of a container named with the project (asking the engine about
     `events_db-1` would answer nothing)."""
-    named = [n for n in as_printed if not re.search(r"[-_.]\d+$", n)]
+    named = [n for n in as_printed if replica_base(n) == n]
     if not named:
         return {}
     pairs = logs.filter(pl.col("container").is_in(named)).select("service", "container").unique()

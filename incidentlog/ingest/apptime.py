@@ -23,9 +23,9 @@ import polars as pl
 
 from incidentlog.schema import TS_DTYPE
 
-__all__ = ["AppTimes", "read_app_times"]
+__all__ = ["MONTH", "AppTimes", "read_app_times"]
 
-_MONTH: Final = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+MONTH: Final = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _CLOCK: Final = r"(?P<c>\d{2}:\d{2}:\d{2})"
 _FRACTION: Final = r"(?:[.,](?P<f>\d{1,9}))?"
 _OFFSET: Final = r"(?P<z>Z|[+-]\d{2}(?::?\d{2})?)"
@@ -94,27 +94,27 @@ _LEADING: Final = (
     # nginx's error log, Go's log package: 2025/08/01 10:00:01
     _Shape(rf"^\[?(?P<d>\d{{4}}/\d{{2}}/\d{{2}})[ T]{_CLOCK}{_FRACTION}", "%Y/%m/%d %H:%M:%S"),
     # Redis: 1:M 01 Aug 2025 10:00:01.123 *
-    _Shape(rf"^\d+:[A-Z] (?P<d>\d{{2}} {_MONTH} \d{{4}}) {_CLOCK}{_FRACTION}", "%d %b %Y %H:%M:%S"),
+    _Shape(rf"^\d+:[A-Z] (?P<d>\d{{2}} {MONTH} \d{{4}}) {_CLOCK}{_FRACTION}", "%d %b %Y %H:%M:%S"),
     # Tomcat and other Java, PHP-FPM: 01-Aug-2025 10:00:01.123 INFO · [01-Aug-2025 10:00:01]
     _Shape(
-        rf"^\[?(?P<d>\d{{2}}-{_MONTH}-\d{{4}})[ :]{_CLOCK}{_FRACTION}(?: {_OFFSET})?",
+        rf"^\[?(?P<d>\d{{2}}-{MONTH}-\d{{4}})[ :]{_CLOCK}{_FRACTION}(?: {_OFFSET})?",
         "%d-%b-%Y %H:%M:%S",
     ),
     # Apache's error log: [Fri Aug 01 10:00:01.123456 2025] [core:error]
     _Shape(
-        rf"^\[[A-Z][a-z]{{2}} (?P<d>{_MONTH} \d{{2}}) {_CLOCK}{_FRACTION} (?P<y>\d{{4}})\]",
+        rf"^\[[A-Z][a-z]{{2}} (?P<d>{MONTH} \d{{2}}) {_CLOCK}{_FRACTION} (?P<y>\d{{4}})\]",
         "%b %d %Y %H:%M:%S",
     ),
     # Ruby's Logger (Rails, Sidekiq): I, [2025-08-01T10:00:01.123456 #1]  INFO -- :
     _Shape(rf"^[A-Z], \[{_ISO_DATE}T{_CLOCK}{_FRACTION} #", "%Y-%m-%d %H:%M:%S"),
     # an access log (nginx, Apache, Traefik): 172.18.0.1 - - [01/Aug/2025:10:00:01 +0000] "GET
     _Shape(
-        rf"^\S+ \S+ \S+ \[(?P<d>\d{{2}}/{_MONTH}/\d{{4}}):{_CLOCK} {_OFFSET}\]",
+        rf"^\S+ \S+ \S+ \[(?P<d>\d{{2}}/{MONTH}/\d{{4}}):{_CLOCK} {_OFFSET}\]",
         "%d/%b/%Y %H:%M:%S",
     ),
     # PostgREST and others printing the access-log date bare: 03/Feb/2025:19:02:31 +0000:
     _Shape(
-        rf"^(?P<d>\d{{2}}/{_MONTH}/\d{{4}}):{_CLOCK}{_FRACTION}(?: {_OFFSET})?",
+        rf"^(?P<d>\d{{2}}/{MONTH}/\d{{4}}):{_CLOCK}{_FRACTION}(?: {_OFFSET})?",
         "%d/%b/%Y %H:%M:%S",
     ),
     # Postgres with the client's host first in log_line_prefix (`%h %m`, `%r %m`):

@@ -10,7 +10,8 @@ Hosts that ship container logs to journald or syslog (`logging: driver: journald
 have no `docker compose logs`: what people paste is `journalctl` output. Its
 identifier is the container's log tag (the name, or the id by default), its host
 the machine, its time the journal's. The short formats print no year and no zone:
-the year is the latest one that puts the line in the past, the zone is `--log-tz`.
+the year is the one the messages' own dates say, else the latest one that puts the
+line in the past; the zone is `--log-tz`.
 Lines without the prefix (a message's wrapped rest) join the record before them.
 """
 
@@ -22,13 +23,13 @@ from typing import Final
 
 import polars as pl
 
+from incidentlog.ingest.apptime import MONTH
 from incidentlog.ingest.compose import ANSI, ANSI_STARTS, parse_timestamp, service_from_container
 from incidentlog.schema import TS_DTYPE
 
 __all__ = ["JOURNAL_LINE", "parse_journal_lines"]
 
-_MONTH: Final = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-_SHORT: Final = rf"{_MONTH} [ 0-3]?\d \d{{2}}:\d{{2}}:\d{{2}}(?:\.\d{{1,9}})?"
+_SHORT: Final = rf"{MONTH} [ 0-3]?\d \d{{2}}:\d{{2}}:\d{{2}}(?:\.\d{{1,9}})?"
 """journalctl's `short` and `short-precise`, syslog's RFC 3164 (`Dec  4 22:10:01`)."""
 _ISO: Final = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})"
 """journalctl's `short-iso(-precise)`, rsyslog's RFC 3339 format."""
@@ -66,7 +67,7 @@ def parse_journal_lines(
     prefixed = ident.is_not_null()
     blank = ~prefixed & (text.str.strip_chars() == "")
     own = ~prefixed & (text.str.contains(_OWN) | text.str.contains(_PROMPT))
-    frame = lines.with_columns(
+    return lines.with_columns(
         text=pl.select(
             pl.when(pl.lit(prefixed))
             .then(pl.lit(parts.get_column("message")).fill_null(""))
@@ -86,7 +87,6 @@ def parse_journal_lines(
             .otherwise(None)
         ).to_series(),
     )
-    return frame
 
 
 def _times(stamps: pl.Series, zone: str, now: datetime) -> pl.Series:
@@ -128,10 +128,11 @@ def _with_messages_year(ts: pl.Series, stamps: pl.Series, messages: pl.Series) -
     short = ~stamps.str.contains(r"^\d{4}-|^[A-Z][a-z]{2} \d{4}-").fill_null(True)
     if not short.any():
         return ts
-    frame = pl.DataFrame({"ts": ts, "short": short, "message": messages}).with_columns(
-        pl.col("message").str.extract(_DATED, 1).cast(pl.Int32, strict=False).alias("y"),
-        pl.col("message").str.extract(_DATED, 2).cast(pl.Int8, strict=False).alias("m"),
-        pl.col("message").str.extract(_DATED, 3).cast(pl.Int8, strict=False).alias("d"),
+    dated = messages.str.extract_groups(_DATED).struct.rename_fields(["y", "m", "d"])
+    frame = pl.DataFrame({"ts": ts, "short": short, "_date": dated}).with_columns(
+        pl.col("_date").struct.field("y").cast(pl.Int32, strict=False),
+        pl.col("_date").struct.field("m").cast(pl.Int8, strict=False),
+        pl.col("_date").struct.field("d").cast(pl.Int8, strict=False),
     )
     same_day = (pl.col("m") == pl.col("ts").dt.month()) & (pl.col("d") == pl.col("ts").dt.day())
     years = frame.filter(pl.col("short") & same_day).select(

@@ -437,7 +437,7 @@ class _ApplicationClock:
         )
         if found.is_null().all():
             return kept
-        clock = pl.Series(values=[None] * kept.height, dtype=pl.Time).scatter(undated, found)
+        clock = pl.repeat(None, kept.height, dtype=pl.Time, eager=True).scatter(undated, found)
         reference = (
             pl.when("app_ts")
             .then("ts")
