@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import polars as pl
 
+from incidentlog.detect.access import server_errors, unexplained_server_errors
 from incidentlog.detect.attribution import attribute, service_of_container
 from incidentlog.detect.columns import (
     FIELD_PREFIX,
@@ -345,13 +346,13 @@ def detect_findings(
         return pl.DataFrame(schema=FINDINGS_COLUMNS)
     context = _Context.of(log_lf, event_frame, projects)
     findings = attribute(findings, context.services, context.containers, context.projects, log_lf)
-    findings = drop_generic(findings)
     findings = drop_arbiter_kills(findings)
     findings = drop_stop_exits(findings, log_lf, event_frame)
     findings = traceback_frames(findings)
     findings = health_streaks(findings, event_frame)
     findings = crash_loops(findings, context.data_end, stable_after)
     findings = transient(findings, log_lf, transient_window)
+    findings = unexplained_server_errors(findings)
     findings = findings.with_columns(fields_json(findings).alias("fields"))
     order = findings.sort("ts", "source", "seq", "rule", nulls_last=True)
     return order.select(pl.col(n).cast(t) for n, t in FINDINGS_COLUMNS.items())
@@ -397,14 +398,19 @@ def _matches(
         parts += [_event_rule_frame(r, ev) for r in compiled.event_rules]
     inferred = [
         banner_restarts(log_lf, event_frame, r)
-        for r in compiled.inferred_rules
         if r.infer == "banner-repeats"
+        else server_errors(log_lf, r)
+        for r in compiled.inferred_rules
     ]
     # One by one, in memory: each is small (the rows routed to one rule), and
     # collect_all's parallel queries or the streaming engine's set-up cost more
     # than they save (1M lines: 1.4-1.6 s -> 1.1 s; an hour: 0.48 s -> 0.17 s).
-    matched = (p.collect(engine="in-memory") for p in parts)
-    nonempty = [f for f in [*matched, *inferred] if f.height]
+    matched = [f for f in (p.collect(engine="in-memory") for p in parts) if f.height]
+    # (a generic rule gives way to a specific one on the same record; an inference
+    # says something else of that record, and whichever rules run, it stays)
+    nonempty = [f for f in inferred if f.height]
+    if matched:
+        nonempty.insert(0, drop_generic(pl.concat(matched, how="diagonal_relaxed")))
     if not nonempty:
         return pl.DataFrame()
     findings = pl.concat(nonempty, how="diagonal_relaxed")

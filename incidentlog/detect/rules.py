@@ -50,6 +50,7 @@ class Source(StrEnum):
 
 INFERENCES: Mapping[str, str] = {
     "banner-repeats": "a container's first line (its start-up banner) repeats after errors",
+    "server-errors": "a container's access log answers a share of its requests with a 5xx",
 }
 """The engine's inference steps an `inferred` rule can name in `infer`."""
 
@@ -70,7 +71,19 @@ ENGINE_FIELDS: Mapping[Source, frozenset[str]] = {
     Source.EVENTS: frozenset(
         {"exit_code", "restarts", "times", "exit_codes", "interval", "streak", "closed", "signal"}
     ),
-    Source.INFERRED: frozenset({"restarts", "times", "banner", "interval", "closed"}),
+    Source.INFERRED: frozenset(
+        {
+            "restarts",
+            "times",
+            "banner",
+            "interval",
+            "closed",
+            "status",
+            "reason",
+            "answered",
+            "next",
+        }
+    ),
 }
 """Fields the engine adds itself, usable as placeholders besides capture groups."""
 

@@ -11,6 +11,7 @@ from typing import Final
 
 import polars as pl
 
+from incidentlog.detect.access import SERVER_ERROR_ACCESS
 from incidentlog.detect.columns import FIELD_PREFIX, SEVERITY_DTYPE
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.ingest.names import replica_base
@@ -37,18 +38,6 @@ _SPECIFIC_OVER = Category.UNHANDLED_EXCEPTION.value
 
 
 _TRANSIENT_CATEGORIES = (Category.CONNECTION_REFUSED.value, Category.DNS_RESOLUTION.value)
-SERVER_ERROR_ACCESS = (
-    r'"(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \S+ HTTP/[0-9.]+" 5\d\d\b|'
-    r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /\S* 5\d\d\b|"
-    r"\|\s*5\d\d\s*\||"
-    r'"(?:status|statusCode|status_code)"\s*:\s*"?5\d\d\b|\b(?:status|status_code)=5\d\d\b|'
-    r"\bCompleted 5\d\d [A-Z]|(?:^|\] )Sent 5\d\d in \d"
-)
-"""An access-log line of a request answered with a 5xx: combined format and uvicorn
-(`"GET /x HTTP/1.1" 502`), morgan (`POST /v1/x 500 3ms`), gin (`| 500 |`), JSON and logfmt
-status fields, Rails's `Completed 500 …` and Phoenix's `Sent 500 in …`. Logged at info by
-most servers, it is the failure, not a recovery."""
-
 _NOT_RECOVERY = (
     SERVER_ERROR_ACCESS + "|"
     r"(?i)\b(?:retrying|trying again|will retry|retry(?: in| after|ing)|reconnecting|"

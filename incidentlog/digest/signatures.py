@@ -301,7 +301,8 @@ _WITH_OTHER_RULES: Final = frozenset(
     {Category.UNHANDLED_EXCEPTION.value, Category.OOM_KILLED.value}
 )
 """Categories whose findings other rules' findings can remove (`drop_generic`,
-`drop_arbiter_kills`): their presence on a day needs every rule run. Any other
+`drop_arbiter_kills`, `unexplained_server_errors`): their presence on a day needs
+every rule run. Any other
 rule's findings are the same whichever rules run with it."""
 _HOUR: Final = timedelta(hours=1)
 _DAY: Final = timedelta(days=1)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
+from incidentlog.detect.access import SERVER_ERRORS_FIELD
 from incidentlog.incident.excerpts import CodeFrame
 from incidentlog.incident.issues import Cause, Unit
 from incidentlog.incident.model import (
@@ -107,8 +108,10 @@ def advice(
     title = Prose.markup(primary.title)
     who = join_names(services)
     first_line = telling_line(primary.evidence)
+    # (a title that names its services already, `proxy answered …`, needs no suffix)
+    named = all(re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", primary.title) for s in services)
     base = Advice(
-        problem=Prose.of(title, f" ({who})"),
+        problem=title if named else Prose.of(title, f" ({who})"),
         root_cause=(
             Prose.of(title, "; first evidence: ", Code(first_line), ".")
             if first_line
@@ -674,7 +677,14 @@ def summary_line(issues: Sequence[Issue]) -> Prose:
     causes = [i for i in issues if i.severity != "low"] or list(issues)
     cats: dict[str, list[str]] = {}
     for i in causes:
-        cats.setdefault(i.category, []).append(i.fields.get("binary") or join_names(i.services))
+        # (users answered with a 5xx and no cause found: what they got is the headline)
+        answered = SERVER_ERRORS_FIELD in i.fields and i.fields.get("status")
+        phrase = (
+            f"{answered} {i.fields.get('reason', '')}".strip() + " answers"
+            if answered
+            else i.category
+        )
+        cats.setdefault(phrase, []).append(i.fields.get("binary") or join_names(i.services))
     parts: list[Prose] = []
     for cat, items in cats.items():
         unique = list(dict.fromkeys(items))

@@ -17,32 +17,13 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from incidentlog.detect.access import PROBE_PATH, access_request
 from incidentlog.incident.probes import probe_url
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.text import Code, Prose, clock, join_names, plural
 
 __all__ = ["HttpCounts", "http_counts", "issue_users", "last_lines", "users_line"]
 
-_ACCESS: Final = r'"(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (?P<path>\S+) HTTP/[0-9.]+" (?P<status>[1-5]\d\d)\b'
-_ACCESS_BARE: Final = (
-    r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (?P<path>/\S*) (?P<status>[1-5]\d\d)(?: [\d-]|$)"
-)
-"""An access line without the quoted request: morgan's `dev` and `tiny` formats and the
-like (`POST /v1/sessions 500 3ms`, `GET /x 200 12 - 3.1 ms`)."""
-_JSON_METHOD: Final = (
-    r'"(?:method|RequestMethod|request_method)"\s*:\s*"(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)"'
-)
-_JSON_STATUS: Final = (
-    r'"(?:status|DownstreamStatus|statusCode|status_code)"\s*:\s*"?(?P<status>[1-5]\d\d)\b'
-)
-_JSON_PATH: Final = r'"(?:uri|RequestPath|path|url|request_uri)"\s*:\s*"(?P<path>/[^"?]*)'
-"""A JSON access log: Caddy (`"request":{"method":"GET","uri":"/x"},"status":500`),
-Traefik (`"RequestMethod":"GET","RequestPath":"/x","DownstreamStatus":502`), pino-http
-(`"req":{"method":"GET","url":"/x"},"res":{"statusCode":500}`) and the like: a line
-that names a method and a status."""
-_APP_STATUS: Final = r"(?:\bCompleted |(?:^|\] )Sent )([1-5]\d\d)(?: [A-Z]| in \d)"
-"""A framework's own line for a request it answered, path on another line: Rails
-(`Completed 500 Internal Server Error in 13ms`), Phoenix (`Sent 500 in 2074ms`)."""
 LAST_LINE_CHARS: Final = 80
 
 
@@ -71,39 +52,17 @@ def http_counts(logs: pl.DataFrame, probes: Mapping[str, str | None]) -> dict[st
         },
         schema={"service": pl.String, "_probe_path": pl.String},
     )
+    path, status = access_request()
     hits = (
         logs.filter(pl.col("container") != COMPOSE_SERVICE)
-        .select(
-            "service",
-            "ts",
-            pl.col("message").str.extract_groups(_ACCESS).alias("_a"),
-            pl.col("message").str.extract_groups(_ACCESS_BARE).alias("_b"),
-            pl.when(pl.col("message").str.contains(_JSON_METHOD))
-            .then(pl.col("message").str.extract(_JSON_STATUS, 1))
-            .alias("_json_status"),
-            pl.col("message").str.extract(_JSON_PATH, 1).alias("_json_path"),
-            pl.col("message").str.extract(_APP_STATUS, 1).alias("_app_status"),
-        )
-        .select(
-            "service",
-            "ts",
-            pl.coalesce(
-                pl.col("_a").struct.field("path"),
-                pl.col("_b").struct.field("path"),
-                pl.when(pl.col("_json_status").is_not_null()).then("_json_path"),
-            ).alias("path"),
-            pl.coalesce(
-                pl.col("_a").struct.field("status"),
-                pl.col("_b").struct.field("status"),
-                "_json_status",
-                "_app_status",
-            ).alias("status"),
-        )
+        .select("service", "ts", path.alias("path"), status.alias("status"))
         .drop_nulls("status")
         .join(paths, on="service", how="left")
         .with_columns(
-            (pl.col("path") == pl.col("_probe_path")).fill_null(False).alias("_probe"),
-            pl.col("status").cast(pl.Int32),
+            (
+                (pl.col("path") == pl.col("_probe_path")).fill_null(False)
+                | pl.col("path").str.contains(PROBE_PATH).fill_null(False)
+            ).alias("_probe"),
         )
     )
     server_error = (~pl.col("_probe")) & (pl.col("status") >= 500)
