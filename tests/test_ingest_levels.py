@@ -30,6 +30,13 @@ CASES = [
     ("time=2025-08-01T12:30:00Z level=warning msg=retrying", "warn"),
     ("ts=2025-08-01T12:30:00Z lvl=info msg=started", "info"),
     ("t=2025-08-01T12:30:00+0000 lvl=dbug msg=x", "debug"),  # log15
+    # .NET's console logger and winston's default format: a lower-case word and a colon
+    ("fail: Microsoft.EntityFrameworkCore.Database.Connection[20004]", "error"),
+    ("crit: Microsoft.AspNetCore.Hosting.Diagnostics[6]", "fatal"),
+    ("dbug: Microsoft.Extensions.Hosting.Internal.Host[1]", "debug"),
+    ("info: Microsoft.Hosting.Lifetime[14]", "info"),
+    ("error: connect ECONNREFUSED 127.0.0.1:6379", "error"),
+    ("failed: not a level word", "unknown"),
     # Python logging and uvicorn / gunicorn
     ("ERROR:app:boom", "error"),
     ("WARNING:root:disk almost full", "warn"),

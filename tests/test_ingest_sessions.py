@@ -76,6 +76,25 @@ def test_powershell_and_cmd_prompts_cut_too(tmp_path: Path) -> None:
     ]
 
 
+def test_a_prompt_with_a_space_before_its_dollar_cuts_too() -> None:
+    # Raspberry Pi OS's default prompt, and many shell themes: `pi@host:~/stack $ `
+    text = (
+        "pi@monitor:~/stack $ docker logs grafana\n"
+        "GF_PATHS_DATA='/var/lib/grafana' is not writable.\n"
+        "pi@monitor:~/stack $ docker ps -a\n"
+        "CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES\n"
+        "pi@monitor:~/stack $\n"
+    )
+    cut = cut_session(text.encode())
+    assert cut is not None
+    cuts, prompts = cut
+    assert prompts == 3
+    assert [(c.command, c.verb, c.first_line) for c in cuts] == [
+        ("docker logs grafana", "logs", 2),
+        ("docker ps -a", "ps", 4),
+    ]
+
+
 def test_a_log_that_only_mentions_commands_is_not_a_session(tmp_path: Path) -> None:
     text = (
         "web-1  | $ docker compose ps\n"

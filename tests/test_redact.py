@@ -19,6 +19,8 @@ SECRETS = [
     ("GET /cb?api_key=abcd1234&page=2", "abcd1234", "api_key=***&page=2"),
     ("token=tok_998877 user=bob", "tok_998877", "user=bob"),
     ("client_secret: zz-top-secret-99", "zz-top-secret-99", "client_secret: ***"),
+    # a header named Cookie still is one, after a path or not
+    ("GET /app Cookie: sid=9f8e7d6c5b4a", "9f8e7d6c5b4a", "Cookie: ***"),
     ("PGPASSWORD=hunter2 psql -h db", "hunter2", "PGPASSWORD=*** psql -h db"),
     ("passwd=letmein", "letmein", "passwd=***"),
     ("password=$2b$12$R9h/cIPz0gi.URNNX3kh2O", "R9h/cIPz0gi", "password=***"),  # a hash
@@ -112,6 +114,10 @@ def test_truncated_private_key_is_masked_to_the_end() -> None:
         # a Rails task, in a code span whose closing backtick stays
         "Missing `secret_key_base` for 'production' environment, set this string with"
         " `bin/rails credentials:edit`",
+        # a file named like a key, then the error about it: the error is no value
+        "Failed to create cookie file '/var/lib/rabbitmq/.erlang.cookie': eacces",
+        "open /run/secrets/db.password: no such file or directory",
+        "cannot read /etc/ssl/private/server.key: permission denied",
     ],
 )
 def test_ordinary_text_untouched(text: str) -> None:

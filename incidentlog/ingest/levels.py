@@ -38,6 +38,9 @@ _WORDS: dict[str, Level] = {
     "ftl": Level.FATAL,
     "critical": Level.FATAL,
     "crit": Level.FATAL,
+    "fail": Level.ERROR,
+    "trce": Level.TRACE,
+    "silly": Level.TRACE,
     "alert": Level.FATAL,
     "emerg": Level.FATAL,
     "emergency": Level.FATAL,
@@ -120,11 +123,14 @@ _BRACKET_WORDS = [
 _WORD = (
     rf"\b({'|'.join(_UPPER_WORDS)})\b|\[(?i:({'|'.join(_BRACKET_WORDS)}))\]"
     r"|(?:^| )\[([TDIWEF])\] "
+    r"|^(trce|dbug|info|warn|fail|crit|error|debug|verbose|silly): "
 )
 """An upper-case level word (Python logging, uvicorn `ERROR:`, postgres
 `FATAL:`, Java, logrus text, zerolog console `INF`/`ERR` as cloudflared prints),
-a bracketed one in any case (nginx `[error]`), or a bracketed capital letter
-between spaces (Gitea and Forgejo: `…migrations.go:71:EnsureUpToDate() [F] …`)."""
+a bracketed one in any case (nginx `[error]`), a bracketed capital letter
+between spaces (Gitea and Forgejo: `…migrations.go:71:EnsureUpToDate() [F] …`), or a
+lower-case word and colon that starts the line: .NET's console logger (`fail: Microsoft.…[1]`,
+`dbug:`, `crit:`) and winston's default format (`error: …`, `verbose: …`)."""
 
 
 def _canonical(token: pl.Expr) -> pl.Expr:
@@ -143,7 +149,9 @@ are ASCII (level words are), which keeps the regex automaton small."""
 
 def _level_from_groups(groups: pl.Expr) -> pl.Expr:
     field = groups.struct.field
-    word = pl.coalesce(field("1"), field("2"), field("5"), field("6"), field("7"), field("8"))
+    word = pl.coalesce(
+        field("1"), field("2"), field("5"), field("6"), field("7"), field("8"), field("9")
+    )
     return (
         pl.coalesce(
             _canonical(word),

@@ -35,7 +35,8 @@ MAX_SESSION_BYTES: Final = 16 * 1024 * 1024
 _VERBS: Final = "logs|ps|inspect|events|up|start|restart|run|exec|top|stats|version|info|ls"
 PROMPT: Final = re.compile(
     rb"^(?:\([^)\r\n]{0,60}\) +)?"  # a virtualenv or conda name
-    rb"(?:[^\s$#%>]{0,160}[$#%>] *|PS [^\r\n>]{0,240}> *)?"  # user@host:~/dir$, C:\dir>, PS C:\>
+    # user@host:~/dir$, pi@host:~ $ (Raspberry Pi OS, many themes), C:\dir>, PS C:\>
+    rb"(?:[^\s$#%>]{0,160} ?[$#%>] *|PS [^\r\n>]{0,240}> *)?"
     rb"(?:sudo +)?"
     rb"(?P<command>(?:docker|podman)(?:-compose)?(?: +(?:compose|container))?"
     rb"(?: +-{1,2}[\w-]+(?:[ =][^\s-]\S*)?)*"  # global options: -p shop, --context prod
@@ -45,12 +46,12 @@ PROMPT: Final = re.compile(
 """A prompt line (optional prompt, then a docker or podman command); a log line
 never starts like this."""
 BARE_PROMPT: Final = re.compile(
-    rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)?[$#%]|PS [^\r\n>]{0,240}>) *\r?$",
+    rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)? ?[$#%]|PS [^\r\n>]{0,240}>) *\r?$",
     re.MULTILINE,
 )
 """A prompt with no command (`me@box:~/shop$`, `PS C:\\shop>`), as a paste often ends."""
 OTHER_PROMPT: Final = re.compile(
-    rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)?[$#%]|PS [^\r\n>]{0,240}>) +"
+    rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)? ?[$#%]|PS [^\r\n>]{0,240}>) +"
     rb"(?P<command>(?P<verb>[\w./-]+)(?: [^\r\n]*)?)\r?$",
     re.MULTILINE,
 )

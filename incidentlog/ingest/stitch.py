@@ -45,10 +45,13 @@ _CONTEXT = (
     r"|Require stack:|created by |[{\[]$|[}\]],?$|(?:/|node:|file:)\S+:[0-9]+$|\S+\.py:[0-9]+: [[:word:]]*Warning: "
     r"|(?:[A-Za-z_$][[:word:]$]*\.)*(?:[A-Za-z_$][[:word:]$]*)?(?:Error|Exception|Throwable|Warning|Exit)(?-u:\b)"
     r"|[[:word:]./*()\[\]-]+\(.*\)$"
+    r"|(?:trce|dbug|info|warn|fail|crit): [[:word:].`]+\[[0-9]+\]$"
     r"|.*:$)"
 )
 """Unindented lines after which indented lines (and blank lines) belong to
-the same record: traceback heads, exception lines, Go frames, `Key:` lines."""
+the same record: traceback heads, exception lines, Go frames, `Key:` lines, and
+.NET's console logger's header (`fail: Microsoft.AspNetCore.Server.Kestrel[13]`,
+its message indented on the lines below)."""
 
 _CHAIN = r"^(?:During handling of the above exception|The above exception was|[ \t]+\^+[ \t]*$)"
 _HEAD_AFTER_CHAIN = (

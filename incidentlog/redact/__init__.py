@@ -110,7 +110,7 @@ def redact_expr(column: str | pl.Expr = "message") -> pl.Expr:
     """`column` with every secret masked as `***` (keeps its output name)."""
     text = pl.col(column) if isinstance(column, str) else column
     held = text.str.replace_all(_HOLD, "", literal=True).str.replace_all(
-        CODE_REFERENCE, "${1}" + _HOLD + "${2}"
+        CODE_REFERENCE, "${1}${3}" + _HOLD + "${2}${4}"
     )
     masked = held.str.replace_all(_PATTERN, _REPLACEMENT).str.replace_all(_HOLD, "", literal=True)
     return pl.when(~_base64_line(text).fill_null(False)).then(masked).otherwise(pl.lit(MASK))

@@ -66,11 +66,14 @@ _CODE_ACCESSORS: Final = (
 CODE_REFERENCE: Final = (
     rf"(?i)({_KEY}(?:\\?[\"'])?)(\s*(?:[=:]>?|=>)\s*(?-i:{_CODE_ACCESSORS})"
     r"|:(?:edit|show|diff)(?-u:\b)|:\s*(?-i:YES|NO)\))"
+    r"|(/[\w./-]*\.(?:cookie|key|pem|token|secret|pass|password|credentials?)[\"']?)(:)"
 )
 """A secret-like key followed by a code reference, a Rails task (`credentials:edit`) or
-MySQL's word for whether a password was sent (`(using password: YES)`):
-group 1 is the key, group 2 the rest. Redaction holds the two apart while it runs, so
-the key/value families do not take the code for a value."""
+MySQL's word for whether a password was sent (`(using password: YES)`): group 1 is the
+key, group 2 the rest; or a file's path named like a key, then the colon of the error
+about it (`'/var/lib/rabbitmq/.erlang.cookie': eacces`): groups 3 and 4. Redaction holds
+the two apart while it runs, so the key/value families do not take the code or the
+error for a value."""
 
 
 _QUOTED_VALUES: Final = (
@@ -297,7 +300,8 @@ _FAMILIES: Final[tuple[Family, ...]] = (
     *_keyed(
         "cookie-header",
         "HTTP",
-        r"(?-u:\b)(?:set-)?cookie(?:\\?[\"'])?\s*[:=]\s*",
+        # (not a file's name: `.erlang.cookie: eacces`, `/run/x.cookie: …`)
+        r"(?:^|[^.\w/-])(?:set-)?cookie(?:\\?[\"'])?\s*[:=]\s*",
         _HEADER_VALUE,
         ("cookie",),
     ),
