@@ -37,6 +37,7 @@ from incidentlog.detect.signals import (
 )
 from incidentlog.detect.stops import drop_stop_exits
 from incidentlog.detect.summary import summarize_findings
+from incidentlog.detect.targets import target_errors
 from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.progress import step
 from incidentlog.schema import (
@@ -351,6 +352,19 @@ def detect_findings(
     findings = traceback_frames(findings)
     findings = health_streaks(findings, event_frame)
     findings = crash_loops(findings, context.data_end, stable_after)
+    targets = [
+        target_errors(
+            findings,
+            log_lf,
+            r,
+            services=context.services,
+            containers=context.containers,
+            projects=context.projects,
+        )
+        for r in compiled.inferred_rules
+        if r.infer == "target-errors"
+    ]
+    findings = pl.concat([findings, *(t for t in targets if t.height)], how="diagonal_relaxed")
     findings = transient(findings, log_lf, transient_window)
     findings = unexplained_server_errors(findings)
     findings = findings.with_columns(fields_json(findings).alias("fields"))
@@ -401,6 +415,7 @@ def _matches(
         if r.infer == "banner-repeats"
         else server_errors(log_lf, r)
         for r in compiled.inferred_rules
+        if r.infer != "target-errors"  # (it reads the others' findings: see detect_findings)
     ]
     # One by one, in memory: each is small (the rows routed to one rule), and
     # collect_all's parallel queries or the streaming engine's set-up cost more

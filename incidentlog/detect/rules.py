@@ -51,6 +51,7 @@ class Source(StrEnum):
 INFERENCES: Mapping[str, str] = {
     "banner-repeats": "a container's first line (its start-up banner) repeats after errors",
     "server-errors": "a container's access log answers a share of its requests with a 5xx",
+    "target-errors": "the error records of a service others fail to reach, when no rule knew them",
 }
 """The engine's inference steps an `inferred` rule can name in `infer`."""
 
@@ -82,6 +83,8 @@ ENGINE_FIELDS: Mapping[Source, frozenset[str]] = {
             "reason",
             "answered",
             "next",
+            "errors",
+            "since",
         }
     ),
 }

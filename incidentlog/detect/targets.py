@@ -1,0 +1,100 @@
+"""A service others fail to reach, whose own errors no rule knows.
+
+A worker is refused by `broker:5672`, and the broker's log holds error records that
+no rule matched (a new version's wording, a crash dump): without a finding of its own
+the broker is never named, and the report blames the worker. The `target-errors`
+inference finds, for each service that a remote failure names as its host and that
+has no finding but symptoms (exits, failed probes), its error records: one finding per
+record, so the report says when it began and quotes the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Final
+
+import polars as pl
+
+from incidentlog.detect.attribution import service_of_container
+from incidentlog.detect.columns import FIELD_PREFIX, rule_columns
+from incidentlog.detect.rules import Rule
+from incidentlog.ingest.compose import COMPOSE_SERVICE
+from incidentlog.schema import Category, Level
+
+__all__ = ["target_errors"]
+
+_REMOTE: Final = [
+    Category.CONNECTION_REFUSED.value,
+    Category.DNS_RESOLUTION.value,
+    Category.TIMEOUT.value,
+]
+"""Failures whose `host` is the service that was not there."""
+_SYMPTOMS: Final = [Category.CRASH_LOOP.value, Category.HEALTHCHECK_FAILED.value]
+"""What a service can show and still have no cause found."""
+_ERRORS: Final = [Level.ERROR.value, Level.FATAL.value]
+_LEAD: Final = timedelta(minutes=1)
+
+
+def target_errors(
+    findings: pl.DataFrame,
+    logs: pl.LazyFrame,
+    rule: Rule,
+    *,
+    services: Sequence[str],
+    containers: dict[str, str],
+    projects: Sequence[str],
+) -> pl.DataFrame:
+    """Findings of `rule` (infer `target-errors`) on the error records of the services
+    that `findings`' remote failures name, when those have no finding of their own but
+    symptoms; fields `errors` (how many) and `since` (a minute before the first, for
+    `docker compose logs --since`). The first record is the evidence the report quotes."""
+    host = FIELD_PREFIX + "host"
+    if findings.is_empty() or host not in findings.columns:
+        return pl.DataFrame()
+    named = (
+        findings.filter(pl.col("category").is_in(_REMOTE) & pl.col(host).is_not_null())
+        .select("service", host)
+        .unique()
+    )
+    targets = {
+        target
+        for service, name in named.iter_rows()
+        if (target := service_of_container(name, services, containers, projects)) != service
+        and target in services
+    }
+    explained = set(
+        findings.filter(~pl.col("category").is_in(_SYMPTOMS)).get_column("service").to_list()
+    )
+    targets -= explained
+    if not targets:
+        return pl.DataFrame()
+    rows = (
+        logs.filter(
+            pl.col("service").is_in(sorted(targets))
+            & (pl.col("container") != COMPOSE_SERVICE)
+            & pl.col("level").cast(pl.String).is_in(_ERRORS)
+        )
+        .collect()
+        .sort("service", "ts", "seq", nulls_last=True)
+    )
+    if rows.is_empty():
+        return pl.DataFrame()
+    per_service = [
+        pl.len().alias("_errors"),
+        pl.col("ts").min().alias("_start"),
+    ]
+    return (
+        rows.join(rows.group_by("service").agg(per_service), on="service")
+        .drop("stream", "level")
+        .with_columns(
+            pl.lit("logs").alias("source"),
+            pl.col("_errors").cast(pl.String).alias(FIELD_PREFIX + "errors"),
+            (pl.col("_start") - _LEAD)
+            .dt.convert_time_zone("UTC")
+            .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            .alias(FIELD_PREFIX + "since"),
+            *rule_columns(rule),
+        )
+        .drop("_errors", "_start")
+    )

@@ -1,0 +1,75 @@
+"""A service others cannot reach, whose own errors no rule knows: the `target-errors`
+inference names it, so the report blames it and not the clients."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from incidentlog.detect import detect_findings, load_rules
+from incidentlog.ingest import read_inputs
+from incidentlog.render.report import generate_report
+
+WORKER = [
+    "worker-1  | 2025-03-01T10:00:05Z ERROR consumer: Cannot connect to"
+    " amqp://app:**@queue:5672//: [Errno 111] Connection refused.",
+    "worker-1  | 2025-03-01T10:00:09Z ERROR consumer: Cannot connect to"
+    " amqp://app:**@queue:5672//: [Errno 111] Connection refused.",
+]
+QUEUE = [
+    "queue-1   | 2025-03-01T10:00:01Z [info] starting the message queue 4.1",
+    "queue-1   | 2025-03-01T10:00:02Z [error] the spool directory refused our lock: a frobnicated state",
+    "queue-1   | 2025-03-01T10:00:02Z [error] boot aborted",
+]
+
+
+def _write(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "compose.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _findings(tmp_path: Path, lines: list[str]) -> pl.DataFrame:
+    ingested = read_inputs([str(_write(tmp_path, lines))])
+    return detect_findings(ingested.logs, ingested.events, load_rules())
+
+
+def _targets(found: pl.DataFrame) -> pl.DataFrame:
+    return found.filter(pl.col("rule") == "core.target-errors")
+
+
+def test_the_unreachable_service_s_unknown_errors_are_its_finding(tmp_path: Path) -> None:
+    found = _targets(_findings(tmp_path, QUEUE + WORKER))
+    assert set(found.get_column("service")) == {"queue"}
+    assert found.height == 2  # one per error record, the info line is none
+    fields = json.loads(found.get_column("fields")[0])
+    assert fields == {"errors": "2", "since": "2025-03-01T09:59:02Z"}
+    assert "spool directory refused our lock" in found.sort("ts").get_column("message")[0]
+
+
+def test_a_service_whose_errors_a_rule_knows_needs_no_inference(tmp_path: Path) -> None:
+    known = [
+        *QUEUE,
+        "queue-1   | 2025-03-01T10:00:03Z [error] OSError: [Errno 28] No space left on device",
+    ]
+    assert _targets(_findings(tmp_path, known + WORKER)).is_empty()
+
+
+def test_an_exit_is_a_symptom_and_the_errors_still_count(tmp_path: Path) -> None:
+    found = _targets(_findings(tmp_path, [*QUEUE, *WORKER, "queue-1 exited with code 1"]))
+    assert set(found.get_column("service")) == {"queue"}
+
+
+def test_errors_of_a_service_nobody_reaches_are_no_finding(tmp_path: Path) -> None:
+    alone = [line.replace("queue-1", "cache-1") for line in QUEUE]
+    assert _targets(_findings(tmp_path, alone + WORKER)).is_empty()
+
+
+def test_the_report_blames_the_unreachable_service_and_ties_the_client(tmp_path: Path) -> None:
+    report = generate_report([_write(tmp_path, QUEUE + WORKER)])
+    assert "### 1. queue failed with errors no rule knows" in report
+    assert "| worker | Connection refused by queue:5672 |" in report
+    assert "### 2." not in report  # the worker's refusals are the queue's symptom
+    assert "docker compose logs --since 2025-03-01T09:59:02Z queue" in report
