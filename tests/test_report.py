@@ -619,7 +619,7 @@ def test_compose_v1_logs_get_docker_compose_commands(tmp_path: Path) -> None:
     data = report_json(tmp_path, v1, NOW)
     assert data["compose_cli"] == "docker-compose"
     commands = [c for p in data["action_plan"] for s in p["steps"] for c in s["commands"]]
-    assert "docker-compose up -d db" in commands
+    assert "docker-compose up -d --force-recreate db" in commands
     assert "docker-compose ps --filter status=restarting" in commands
     assert not [c for c in commands if c.startswith("docker compose")]
     assert "(`docker-compose ps`)" in report_md(tmp_path, v1, NOW)
@@ -641,7 +641,10 @@ def test_swarm_stack_logs_get_the_stacks_commands(tmp_path: Path) -> None:
     assert data["project"] == "shop"
     assert sorted(s["name"] for s in data["services"]) == ["db", "web"]
     commands = [c for p in data["action_plan"] for s in p["steps"] for c in s["commands"]]
-    assert "docker stack deploy -c docker-compose.yml shop" in commands
+    assert (
+        "docker stack deploy -c docker-compose.yml shop && docker service update --force shop_db"
+        in commands
+    )
     assert "docker stack ps shop" in commands
     assert [c for c in commands if c.startswith("docker service logs")]
     assert not [c for c in commands if "docker compose" in c and "build" not in c]
@@ -987,7 +990,7 @@ def test_a_printed_replica_name_is_named_to_compose_as_its_service(tmp_path: Pat
     )
     md = report_md(tmp_path, text, NOW)
     assert "docker inspect" not in md
-    assert "docker compose up -d events_db" in md
+    assert "docker compose up -d --force-recreate events_db" in md
 
 
 def test_a_refusal_by_address_on_mosquittos_port_is_mosquittos_symptom(tmp_path: Path) -> None:
@@ -1005,3 +1008,21 @@ def test_a_refusal_by_address_on_mosquittos_port_is_mosquittos_symptom(tmp_path:
     (issue,) = data["issues"]
     assert issue["services"] == ["mosquitto"]
     assert {y["service"] for y in issue["symptoms"]} == {"zigbee2mqtt"}
+
+
+def test_a_dependant_that_gave_up_is_started_again_after_the_fix(tmp_path: Path) -> None:
+    """A worker that exited while its broker was down does not come back when the broker
+    does: the plan starts it again after the broker's fix."""
+    text = (
+        "broker-1  | 2025-08-01T10:00:00.000000000Z 2025-08-01 10:00:00.000000+00:00 [error]"
+        " <0.214.0> Failed to create cookie file '/var/lib/rabbitmq/.erlang.cookie': eacces\n"
+        "worker-1  | 2025-08-01T10:00:05.000000000Z [2025-08-01 10:00:05,000: ERROR/MainProcess]"
+        " consumer: Cannot connect to amqp://app:**@broker:5672//: [Errno 111] Connection refused.\n"
+        "worker-1  | 2025-08-01T10:00:06.000000000Z giving up after 1 attempt\n"
+        "worker-1 exited with code 1\n"
+    )
+    md = report_md(tmp_path, text, NOW)
+    plan = md[md.index("Then apply") : md.index("**Next update**")]
+    assert "docker compose up -d --force-recreate broker\n" in plan
+    assert "# Then start worker again: it exited while broker failed, and stayed down\n" in plan
+    assert plan.index("--force-recreate broker") < plan.index("docker compose up -d worker\n")

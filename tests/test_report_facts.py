@@ -381,7 +381,7 @@ def test_dns_facts(sample_logs: Path) -> None:
     assert states["worker"] == states["notifier"] == "exited" and states["api"] == "unhealthy"
     now = _section(md, "## Now")
     assert "| worker | exited with code 1 |" in now
-    assert "docker compose up -d api notifier worker\n" in now
+    assert "docker compose up -d --force-recreate api notifier worker\n" in now
     assert "docker compose up -d web\n" in now  # it never started: it waits for api
     assert "Crash-loop detection" not in md  # nothing was restarted
 

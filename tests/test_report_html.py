@@ -70,7 +70,7 @@ def test_seed_report_renders_in_chromium(sample_logs: Path, tmp_path: Path) -> N
     text = _text(dom)
     assert "6 of 24 services need attention" in text
     assert "Started 2025-08-01 12:30:14 UTC" in text
-    assert "docker compose up -d cloudflare-tunnel frontend staff-frontend" in text
+    assert "docker compose up -d --force-recreate cloudflare-tunnel frontend staff-frontend" in text
     assert '"cloudflared", "tunnel", "--metrics", "localhost:2000", "ready"' in text
     assert "scripts/start_agent_monitor.py:42" in text
     assert "await server.serve()" in text

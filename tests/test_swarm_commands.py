@@ -13,7 +13,10 @@ from incidentlog.incident.swarm import SWARM_CLI, for_swarm
     [
         ("docker compose ps", "docker stack ps shop"),
         ("docker compose up -d web db", "docker stack deploy -c docker-compose.yml shop"),
-        ("docker compose up -d --force-recreate web", "docker service update --force shop_web"),
+        (
+            "docker compose up -d --force-recreate web",
+            "docker stack deploy -c docker-compose.yml shop && docker service update --force shop_web",
+        ),
         (
             "docker compose restart web db",
             "docker service update --force shop_web && docker service update --force shop_db",

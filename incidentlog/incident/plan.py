@@ -201,10 +201,16 @@ def _fix_step(kind: str, group: Sequence[Issue], states: Mapping[str, ServiceSta
             commands,
         )
     if kind == "change-config":
+        # (`up -d` alone recreates only a service whose compose configuration changed: a
+        # change on the host, a file in a bind mount, `sysctl`, ownership, would not apply)
         title = Prose.of(
-            f"After the compose change ({refs}), recreate (a restart does not apply it)"
+            f"After the change ({refs}), recreate (",
+            Code("--force-recreate"),
+            " also applies a change made on the host, which ",
+            Code("up -d"),
+            " alone does not see)",
         )
-        return ActionStep(kind, title, services, [f"docker compose up -d {q}"])
+        return ActionStep(kind, title, services, [f"docker compose up -d --force-recreate {q}"])
     if kind == "restart":
         return ActionStep(
             kind, Prose.of(f"Restart ({refs})"), services, [f"docker compose restart {q}"]
@@ -229,11 +235,37 @@ _DIAGNOSTICS: Final = {
 """What to look at besides the logs, per category of an issue to investigate."""
 
 
-def _start_step(issues: Sequence[Issue], fixed: set[str]) -> ActionStep | None:
-    """Dependants that never started: `up -d` them once what they wait for is fixed."""
+_DOWN: Final = frozenset({"exited", "created", "dead"})
+"""States of a dependant that fixing its upstream does not bring back."""
+
+
+def _start_step(
+    issues: Sequence[Issue], fixed: set[str], states: Mapping[str, ServiceState]
+) -> ActionStep | None:
+    """Dependants that never started, or that exited and stayed down: `up -d` them once
+    what they wait for is fixed (a worker that gave up on its broker does not retry)."""
     waiting = sorted(
         {y.service for i in issues for y in i.symptoms if y.category == "not-started"} - fixed
     )
+    gave_up = sorted(
+        {
+            y.service
+            for i in issues
+            for y in i.symptoms
+            if (st := states.get(y.service)) is not None and st.state in _DOWN
+        }
+        - fixed
+        - set(waiting)
+    )
+    if gave_up and not waiting:
+        title = Prose.of(
+            f"Then start {join_names(gave_up)} again: "
+            + ("it exited" if len(gave_up) == 1 else "they exited")
+            + " while "
+            + join_names(sorted({s for i in issues for s in i.services}))
+            + " failed, and stayed down"
+        )
+        return ActionStep("start", title, gave_up, [f"docker compose up -d {_q(gave_up)}"])
     if not waiting:
         return None
     ups = sorted(
@@ -246,9 +278,11 @@ def _start_step(issues: Sequence[Issue], fixed: set[str]) -> ActionStep | None:
     )
     they = "it waits" if len(waiting) == 1 else "they wait"
     title = Prose.of(
-        f"Then start {join_names(waiting)}, which never started ({they} for {join_names(ups)})"
+        f"Then start {join_names(waiting)}, which never started ({they} for {join_names(ups)})",
+        f", and {join_names(gave_up)} again, which exited" if gave_up else "",
     )
-    return ActionStep("start", title, waiting, [f"docker compose up -d {_q(waiting)}"])
+    both = waiting + gave_up
+    return ActionStep("start", title, both, [f"docker compose up -d {_q(both)}"])
 
 
 def action_plan(
@@ -333,7 +367,7 @@ def _phases(issues: Sequence[Issue], states: Mapping[str, ServiceState]) -> list
         by_kind.setdefault(i.fix_kind, []).append(i)
     steps = [_fix_step(kind, by_kind[kind], states) for kind in _FIX_ORDER if by_kind.get(kind)]
     fixed = {s for i in issues for s in i.services}
-    start = _start_step(issues, fixed)
+    start = _start_step(issues, fixed, states)
     if start is not None:
         steps.append(start)
     verify_services = sorted(fixed | {s for st in steps for s in st.services})

@@ -119,9 +119,12 @@ def _logs(stack: str, options: list[str], services: list[str], tail: list[str]) 
 
 
 def _up(stack: str, options: list[str], services: list[str], tail: list[str]) -> str:
+    deploy = f"docker stack deploy -c {COMPOSE_FILE} {shlex.quote(stack)}"
     if "--force-recreate" in options and services:
-        return _each(stack, services, lambda s: f"docker service update --force {s}")
-    return f"docker stack deploy -c {COMPOSE_FILE} {shlex.quote(stack)}"
+        # (the file's changes deployed, then the tasks replaced: a change on the host too)
+        forced = _each(stack, services, lambda s: f"docker service update --force {s}")
+        return f"{deploy} && {forced}"
+    return deploy
 
 
 def _restart(stack: str, options: list[str], services: list[str], tail: list[str]) -> str:

@@ -74,7 +74,7 @@ def _hm(value: datetime | None) -> str:
 FIX_KINDS: Final = {
     "rebuild-image": "image rebuild",
     "change-code": "code change",
-    "change-config": "compose change",
+    "change-config": "configuration change",
     "restart": "restart",
     "investigate": "to investigate",
 }
