@@ -390,6 +390,11 @@ def test_the_now_line_says_which_services_show_no_state(tmp_path: Path) -> None:
         "api-1  | 2026-01-01T10:00:02.000000000Z Error: connect ECONNREFUSED 10.9.9.9:6379\n"
     )
     md = report_md(tmp_path, up, NOW)
+    assert "; 0 are healthy, 1 looks fine in its logs but shows no state (db)." in md
+    assert "| **Healthy at the end** | 0; 1 more looks fine in its logs, with no state" in md
+    # a service that logged errors is not said to look fine
+    errors = up + "db-1   | 2026-01-01T10:00:03.000000000Z ERROR:  relation \"jobs\" is locked\n"
+    md = report_md(tmp_path, errors, NOW)
     assert "; 0 are healthy, 1 shows no state in the evidence." in md
 
 
