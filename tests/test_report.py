@@ -393,7 +393,7 @@ def test_the_now_line_says_which_services_show_no_state(tmp_path: Path) -> None:
     assert "; 0 are healthy, 1 looks fine in its logs but shows no state (db)." in md
     assert "| **Healthy at the end** | 0; 1 more looks fine in its logs, with no state" in md
     # a service that logged errors is not said to look fine
-    errors = up + "db-1   | 2026-01-01T10:00:03.000000000Z ERROR:  relation \"jobs\" is locked\n"
+    errors = up + 'db-1   | 2026-01-01T10:00:03.000000000Z ERROR:  relation "jobs" is locked\n'
     md = report_md(tmp_path, errors, NOW)
     assert "; 0 are healthy, 1 shows no state in the evidence." in md
 
@@ -1031,3 +1031,20 @@ def test_a_dependant_that_gave_up_is_started_again_after_the_fix(tmp_path: Path)
     assert "docker compose up -d --force-recreate broker\n" in plan
     assert "# Then start worker again: it exited while broker failed, and stayed down\n" in plan
     assert plan.index("--force-recreate broker") < plan.index("docker compose up -d worker\n")
+
+
+def test_an_undated_cause_ranks_where_the_input_puts_it(tmp_path: Path) -> None:
+    """Lines a container printed before its first dated one have no time: their cause
+    comes where the input puts it among the dated ones, not after all of them."""
+    text = (
+        "db-1      | 2025-08-01T10:00:00.000000000Z LOG:  database system is ready\n"
+        "api-1     | OSError: [Errno 28] No space left on device\n"
+        "worker-1  | 2025-08-01T10:00:05.000000000Z Traceback (most recent call last):\n"
+        "worker-1  | 2025-08-01T10:00:05.000000000Z ModuleNotFoundError: No module named 'celery'\n"
+    )
+    titles = [
+        line for line in report_md(tmp_path, text, NOW).splitlines() if line.startswith("### ")
+    ]
+    issues = [t for t in titles if t[4].isdigit()]
+    assert len(issues) == 2, titles
+    assert "No space left" in issues[0] or "disk" in issues[0].lower(), issues

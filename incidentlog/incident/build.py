@@ -193,7 +193,7 @@ def _causes(stack: Stack, units: Units, transient: set[str], now: datetime) -> l
     causes = causes_of(group_units(kept), units, remote, stack, now)
     use_engine_streaks(causes, stack)
     add_dependants(causes, stack)
-    rank_causes(causes, stack.findings)
+    rank_causes(causes, stack.findings, stack.logs)
     return causes
 
 

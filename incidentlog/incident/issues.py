@@ -778,9 +778,12 @@ def _dependant_symptom(stack: Stack, cause: Cause, up: str, down: str) -> Sympto
     )
 
 
-def rank_causes(causes: list[Cause], findings: pl.DataFrame) -> None:
+def rank_causes(causes: list[Cause], findings: pl.DataFrame, logs: pl.DataFrame) -> None:
     """What came first (then first in the input), then how far it reaches; noise of low
-    severity (a health check's login as `root`) after every real cause."""
+    severity (a health check's login as `root`) after every real cause. A cause with no
+    time (lines a container printed before its first dated one) comes where the input puts
+    it among dated records, not after all of them."""
+    dated = logs.filter(pl.col("ts").is_not_null()).select("seq", "ts").sort("seq")
 
     def order(cause: Cause) -> tuple[bool, datetime, int, int]:
         seqs = (
@@ -792,6 +795,18 @@ def rank_causes(causes: list[Cause], findings: pl.DataFrame) -> None:
             .to_list()
         )
         low = all(r.severity == "low" for r in cause.findings)
-        return (low, cause.first_seen or _NEVER, min(seqs) if seqs else 0, -len(cause.symptoms))
+        first = min(seqs) if seqs else 0
+        when = cause.first_seen or (_placed(dated, first) if seqs else None) or _NEVER
+        return (low, when, first, -len(cause.symptoms))
 
     causes.sort(key=order)
+
+
+def _placed(dated: pl.DataFrame, seq: int) -> datetime | None:
+    """The time of the input at record `seq`: the last dated record before it, else the
+    first after it (only to rank an undated cause among dated ones)."""
+    before = dated.filter(pl.col("seq") < seq).get_column("ts").max()
+    if isinstance(before, datetime):
+        return before
+    after = dated.filter(pl.col("seq") > seq).get_column("ts").min()
+    return after if isinstance(after, datetime) else None
