@@ -1048,3 +1048,28 @@ def test_an_undated_cause_ranks_where_the_input_puts_it(tmp_path: Path) -> None:
     issues = [t for t in titles if t[4].isdigit()]
     assert len(issues) == 2, titles
     assert "No space left" in issues[0] or "disk" in issues[0].lower(), issues
+
+
+def test_an_uncaught_exception_beside_a_failure_to_reach_another_service_is_its_symptom(
+    tmp_path: Path,
+) -> None:
+    """Spring's `Application run failed` in its own record (a blank line before the
+    exception), beside the same service's failure to reach Elasticsearch: one symptom of
+    the search service's cause, not a second issue that asks for a code change."""
+    text = (
+        "search-1  | 2025-08-01T10:00:00.000000000Z ERROR: [1] bootstrap checks failed\n"
+        "search-1  | 2025-08-01T10:00:00.000000000Z [1]: max virtual memory areas"
+        " vm.max_map_count [65530] is too low, increase to at least [262144]\n"
+        "search-1 exited with code 78\n"
+        "stock-1   | 2025-08-01T10:00:09.000000000Z 2025-08-01 10:00:09.000 ERROR 1 --- [main]"
+        " o.s.boot.SpringApplication : Application run failed\n"
+        "stock-1   | 2025-08-01T10:00:09.000000000Z \n"
+        "stock-1   | 2025-08-01T10:00:09.000000000Z org.elasticsearch.client.transport."
+        "NoNodeAvailableException: None of the configured nodes are available:"
+        " [{#transport#-1}{a1}{search}{172.24.0.2:9300}]\n"
+        "stock-1 exited with code 1\n"
+    )
+    md = report_md(tmp_path, text, NOW)
+    titles = [line for line in md.splitlines() if line.startswith("### ") and line[4].isdigit()]
+    assert len(titles) == 1 and "search" in titles[0], titles
+    assert "(code change)" not in md

@@ -403,6 +403,7 @@ def split_causes(
         if u.category in REMOTE_CATEGORIES and (u.transient or u.service in transient)
     ]  # (never a cause unit: those are neither)
     remote.extend(tied for u in blips if (tied := tie(u)) is not None)
+    kept = _fold_into_symptoms(kept, remote)
     kept = _fold_same_record(_fold_same_target(_fold_after_effects(kept)))
     kept.extend(_causeless(units, transient, kept, remote))
     rooted = {u.service for u in kept}
@@ -433,6 +434,32 @@ def _through_chains(remote: list[RemoteSymptom], rooted: set[str]) -> list[Remot
 AFTER_EFFECT_WINDOW: Final = timedelta(seconds=60)
 """How close an uncaught exception must come to a specific failure of its service to be
 that failure's after-effect."""
+
+
+def _fold_into_symptoms(kept: list[Unit], remote: list[RemoteSymptom]) -> list[Unit]:
+    """A service's uncaught exception that comes with its failure to reach another service
+    (Spring's `Application run failed` beside `None of the configured nodes are
+    available`) is that failure's evidence: it joins the symptom, not an issue of its own
+    (as `_fold_after_effects` does beside a cause of the service's own)."""
+    generic = Category.UNHANDLED_EXCEPTION.value
+    out: list[Unit] = []
+    for u in kept:
+        host = next(
+            (
+                r.unit
+                for r in remote
+                if u.category == generic
+                and r.unit.service == u.service
+                and severity_rank(r.unit.primary.severity) >= severity_rank(u.primary.severity)
+                and _together(u.first_seen, r.unit.first_seen)
+            ),
+            None,
+        )
+        if host is None:
+            out.append(u)
+        else:
+            host.findings.extend(u.findings)
+    return out
 
 
 def _fold_after_effects(kept: list[Unit]) -> list[Unit]:
