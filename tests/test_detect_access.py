@@ -80,9 +80,15 @@ def test_a_few_or_a_tiny_share_of_5xx_is_no_finding(tmp_path: Path) -> None:
 
 
 def test_probe_paths_are_no_users_requests(tmp_path: Path) -> None:
-    lines = [
-        line.replace("/api/orders/", "/healthz?n=") for line in _access({i: 503 for i in range(10)})
-    ]
+    failing = _access({i: 503 for i in range(10)})
+    for path in ("/healthz?n=", "/-/health/live/", "/api/health/", "/actuator/health/"):
+        lines = [line.replace("/api/orders/", path) for line in failing]
+        assert _answers(_findings(tmp_path, lines)).is_empty(), path
+
+
+def test_requests_a_container_sends_itself_are_probes(tmp_path: Path) -> None:
+    failing = _access({i: 503 for i in range(10)})
+    lines = [line.replace("172.18.0.1 -", "127.0.0.1 -") for line in failing]
     assert _answers(_findings(tmp_path, lines)).is_empty()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from incidentlog.detect import service_of_container
 from incidentlog.ingest.names import (
     NameContext,
     compose_mentions,
@@ -87,6 +88,23 @@ def test_a_shared_prefix_confirmed_by_compose_lines() -> None:
 def test_three_containers_sharing_a_prefix_are_a_project() -> None:
     got = services(["acme-api-1", "acme-db-1", "acme-web-1"])
     assert got == {"acme-api-1": "api", "acme-db-1": "db", "acme-web-1": "web"}
+
+
+def test_container_names_compose_did_not_number_keep_their_prefix() -> None:
+    # `container_name:`s someone chose (Immich's): no project prefix to cut
+    names = ["immich_server", "immich_microservices", "immich_machine_learning"]
+    assert services(names) == {n: n for n in names}
+
+
+def test_a_host_name_spelled_with_dashes_keeps_the_prefix_too() -> None:
+    names = ["media_api_1", "media_worker_1", "media_ml_1"]
+    assert services(names, hosts=frozenset({"media-ml"})) == {n: n[:-2] for n in names}
+
+
+def test_a_host_spelled_with_dashes_is_the_container_with_underscores() -> None:
+    known = ["immich_server", "immich_machine_learning"]
+    assert service_of_container("immich-machine-learning", known) == "immich_machine_learning"
+    assert service_of_container("other-host", known) == "other-host"
 
 
 def test_two_services_sharing_a_word_are_left_alone() -> None:

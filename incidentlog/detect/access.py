@@ -27,6 +27,7 @@ __all__ = [
     "SERVER_ERRORS_FIELD",
     "SERVER_ERROR_ACCESS",
     "access_request",
+    "probe_request",
     "server_errors",
     "unexplained_server_errors",
 ]
@@ -70,9 +71,16 @@ _APP_STATUS: Final = r"(?:\bCompleted |(?:^|\] )Sent )([1-5]\d\d)(?: [A-Z]| in \
 """A framework's own line for a request it answered, path on another line: Rails
 (`Completed 500 Internal Server Error in 13ms`), Phoenix (`Sent 500 in 2074ms`)."""
 
-PROBE_PATH: Final = r"^/(?:health|healthz|healthcheck|health-check|ready|readyz|live|livez|ping)\b"
-"""Paths that are a health probe's by convention, whoever sends them: without the
+PROBE_PATH: Final = (
+    r"^/(?:api/|-/|_/|actuator/|v\d+/)?(?:health|healthz|healthcheck|health-check|ready|readyz"
+    r"|readiness|live|livez|liveness|ping)\b"
+)
+"""Paths that are a health probe's by convention, whoever sends them (`/healthz`,
+`/api/health`, authentik's `/-/health/live/`, Spring's `/actuator/health`): without the
 compose file's health check, their answers are no users' requests."""
+_LOOPBACK_CLIENT: Final = r"^(?:INFO:\s+)?(?:127\.0\.0\.1|::1|\[::1\])(?::\d+)?\s"
+"""A request from the container to itself (nginx's `127.0.0.1 - - […]`, uvicorn's
+`INFO:     127.0.0.1:41406 - …`): its own HEALTHCHECK, not a user."""
 MIN_SERVER_ERRORS: Final = 3
 MIN_SERVER_ERROR_SHARE: Final = 0.02
 """A service answers this many 5xx responses, and this share of its requests, before
@@ -143,6 +151,14 @@ def access_request() -> tuple[pl.Expr, pl.Expr]:
     return path, status
 
 
+def probe_request(path: pl.Expr) -> pl.Expr:
+    """Whether an access line (its `path` from `access_request`) is a health probe's: a
+    probe path by convention, or a request the container sent itself."""
+    return path.fill_null("").str.contains(PROBE_PATH) | pl.col("message").str.contains(
+        _LOOPBACK_CLIENT
+    )
+
+
 def server_errors(logs: pl.LazyFrame, rule: Rule) -> pl.DataFrame:
     """Findings of `rule` (infer `server-errors`): each 5xx answer of a container that
     answered at least MIN_SERVER_ERRORS of them, and MIN_SERVER_ERROR_SHARE of its
@@ -164,10 +180,7 @@ def server_errors(logs: pl.LazyFrame, rule: Rule) -> pl.DataFrame:
     requests = (
         own.filter(pl.col("container").is_in(failing.implode()))
         .with_columns(path.alias("_path"), status.alias("_status"))
-        .filter(
-            pl.col("_status").is_not_null()
-            & ~pl.col("_path").fill_null("").str.contains(PROBE_PATH)
-        )
+        .filter(pl.col("_status").is_not_null() & ~probe_request(pl.col("_path")))
         .collect()
     )
     server_error = pl.col("_status") >= 500

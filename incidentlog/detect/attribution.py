@@ -15,7 +15,7 @@ from typing import Final
 import polars as pl
 
 from incidentlog.detect.restarts import line_key
-from incidentlog.ingest.names import PSEUDO
+from incidentlog.ingest.names import PSEUDO, spelled
 
 __all__ = ["attribute", "service_of_container"]
 
@@ -41,6 +41,11 @@ def service_of_container(
     base = _REPLICA.sub("", name)
     if base in known or name in known:
         return base if base in known else name
+    # a host name spells `_` as `-` (`immich-machine-learning` for the container
+    # `immich_machine_learning`): the same service when exactly one matches
+    alike = [s for s in known if spelled(s) in (spelled(name), spelled(base))]
+    if len(alike) == 1:
+        return alike[0]
     for project in sorted(projects, key=len, reverse=True):
         for sep in ("-", "_"):
             if project and base.startswith(project + sep) and len(base) > len(project) + 1:

@@ -4,8 +4,9 @@ A worker is refused by `broker:5672`, and the broker's log holds error records t
 no rule matched (a new version's wording, a crash dump): without a finding of its own
 the broker is never named, and the report blames the worker. The `target-errors`
 inference finds, for each service that a remote failure names as its host and that
-has no finding but symptoms (exits, failed probes), its error records: one finding per
-record, so the report says when it began and quotes the first.
+has no finding but symptoms (exits, failed probes), its error records (and its lines
+with no level that say they failed): one finding per record, so the report says when
+it began and quotes the first.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ _REMOTE: Final = [
 _SYMPTOMS: Final = [Category.CRASH_LOOP.value, Category.HEALTHCHECK_FAILED.value]
 """What a service can show and still have no cause found."""
 _ERRORS: Final = [Level.ERROR.value, Level.FATAL.value]
+_FAILURE_WORDS: Final = (
+    r"(?i)\b(?:error|fatal|failed|failure|cannot|can't|unable to|refus(?:e|es|ed|ing)"
+    r"|denied|no such file|not found|panic|abort(?:ed|ing)?|exception)\b"
+)
+"""A line with no level word that still reports a failure (a shell's `cannot open …`, a
+program's `Refusing to start …`): an error record for this purpose."""
 _LEAD: Final = timedelta(minutes=1)
 
 
@@ -73,7 +80,13 @@ def target_errors(
         logs.filter(
             pl.col("service").is_in(sorted(targets))
             & (pl.col("container") != COMPOSE_SERVICE)
-            & pl.col("level").cast(pl.String).is_in(_ERRORS)
+            & (
+                pl.col("level").cast(pl.String).is_in(_ERRORS)
+                | (
+                    (pl.col("level") == Level.UNKNOWN.value)
+                    & pl.col("message").str.contains(_FAILURE_WORDS)
+                )
+            )
         )
         .collect()
         .sort("service", "ts", "seq", nulls_last=True)

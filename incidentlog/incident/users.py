@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
-from incidentlog.detect.access import PROBE_PATH, access_request
+from incidentlog.detect.access import access_request, probe_request
 from incidentlog.incident.probes import probe_url
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.text import Code, Prose, clock, join_names, plural
@@ -55,13 +55,18 @@ def http_counts(logs: pl.DataFrame, probes: Mapping[str, str | None]) -> dict[st
     path, status = access_request()
     hits = (
         logs.filter(pl.col("container") != COMPOSE_SERVICE)
-        .select("service", "ts", path.alias("path"), status.alias("status"))
+        .select(
+            "service",
+            "ts",
+            path.alias("path"),
+            status.alias("status"),
+            probe_request(path).alias("_conventional"),
+        )
         .drop_nulls("status")
         .join(paths, on="service", how="left")
         .with_columns(
             (
-                (pl.col("path") == pl.col("_probe_path")).fill_null(False)
-                | pl.col("path").str.contains(PROBE_PATH).fill_null(False)
+                (pl.col("path") == pl.col("_probe_path")).fill_null(False) | pl.col("_conventional")
             ).alias("_probe"),
         )
     )

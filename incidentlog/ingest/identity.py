@@ -22,6 +22,7 @@ from incidentlog.ingest.names import (
     replica_base,
     resolve_names,
     shared_prefix,
+    spelled,
 )
 from incidentlog.topology import Topology
 
@@ -112,6 +113,7 @@ class ServiceResolver:
         bases = {replica_base(n) for n in printed}
         prefix = shared_prefix(bases)
         candidates = bases | ({b[len(prefix) :] for b in bases} if prefix else set())
+        candidates |= {spelled(b) for b in bases}  # (`gallery-vision` for `gallery_vision`)
         # the lines read so far (records still held back by stitching among them), else
         # the records when no line was seen (json-file input)
         messages = (

@@ -14,7 +14,7 @@ before 2.23, or `docker ps`), `shop_api_1` (v1 container names), or any
 4. a prefix every container of the input shares (`shop-api-1`, `shop-db-1`,
    `shop-web-1`), when something confirms it is a project: a project seen in
    (3), host names in the messages that are the names without it (`db:5432`),
-   or at least three services and no host name that keeps it;
+   or at least three services compose numbered and no host name that keeps it;
 5. otherwise the printed name without its replica number, and a note.
 
 Pure functions over the few distinct names of an input; no records here.
@@ -35,6 +35,7 @@ __all__ = [
     "replica_base",
     "resolve_names",
     "shared_prefix",
+    "spelled",
 ]
 
 _REPLICA: Final = re.compile(r"[-_.]\d+$")
@@ -166,16 +167,31 @@ def _mentioned_projects(bases: Sequence[str], ctx: NameContext) -> list[str]:
     return found
 
 
-def _prefix_is_project(prefix: str, bases: Sequence[str], ctx: NameContext) -> bool:
+def _prefix_is_project(
+    prefix: str, bases: Sequence[str], ctx: NameContext, *, numbered: bool
+) -> bool:
+    """Whether a prefix the names share is their project. Unless compose's lines or the
+    user name it, only for names compose numbered (`shop-api-1`): names without a replica
+    number are `container_name:`s (`immich_server`, `immich_machine_learning`), whole
+    names someone chose."""
     project = prefix[:-1]
     if project in ctx.projects or project in _mentioned_projects(bases, ctx):
         return True
+    if not numbered:
+        return False
     rests = {b[len(prefix) :] for b in bases}
     if rests & ctx.hosts:
         return True
-    if set(bases) & ctx.hosts:  # the messages use the names with the prefix
+    # the messages use the names with the prefix (`media-ml:3003` for `media_ml_1`: a
+    # separator apart)
+    if {spelled(b) for b in bases} & {spelled(h) for h in ctx.hosts}:
         return False
     return len(set(bases)) >= MIN_UNCONFIRMED
+
+
+def spelled(name: str) -> str:
+    """A name with `_` and `-` alike (DNS names take `-` where container names had `_`)."""
+    return name.replace("_", "-").lower()
 
 
 def _known(name: str, ctx: NameContext, labelled: frozenset[str]) -> tuple[str, str | None] | None:
@@ -219,7 +235,10 @@ def resolve_names(printed: Iterable[str], ctx: NameContext) -> Resolution:
             project[name] = found[1]
     prefix = shared_prefix(open_bases.values())
     prefix_project = None
-    if prefix is not None and _prefix_is_project(prefix, list(open_bases.values()), ctx):
+    numbered = any(_REPLICA.search(n.strip()) for n in open_bases)
+    if prefix is not None and _prefix_is_project(
+        prefix, list(open_bases.values()), ctx, numbered=numbered
+    ):
         prefix_project = prefix[:-1]
         for name, base in open_bases.items():
             service[name], project[name] = base[len(prefix) :], prefix_project
