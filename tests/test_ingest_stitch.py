@@ -150,6 +150,20 @@ PHP_UNCAUGHT = [
     "  thrown in /app/db.php on line 7",
 ]
 
+PHP_CHAINED = [
+    "PHP Fatal error:  Uncaught ErrorException: file_put_contents(/app/storage/s1): Failed to"
+    " open stream: Permission denied in /app/Filesystem.php:204",
+    "Stack trace:",
+    "#0 [internal function]: handleError()",
+    "#1 /app/Filesystem.php(204): file_put_contents()",
+    "",
+    "Next UnexpectedValueException: The stream could not be opened in /app/StreamHandler.php:156",
+    "Stack trace:",
+    "#0 {main}",
+    "  thrown in /app/StreamHandler.php on line 156",
+]
+"""PHP chains the next exception after a blank line: `Next FooException: …`."""
+
 SHAPES = {
     "python-chained": PYTHON_CHAINED,
     "python-cause": PYTHON_CAUSE,
@@ -164,6 +178,7 @@ SHAPES = {
     "rust-panic": RUST_PANIC,
     "uvicorn-logged": UVICORN_LOGGED,
     "php-uncaught": PHP_UNCAUGHT,
+    "php-chained": PHP_CHAINED,
 }
 
 

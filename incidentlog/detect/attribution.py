@@ -70,8 +70,8 @@ _FPM_STARTED: Final = r"fpm is running|ready to handle connections"
 
 def _relayed(findings: pl.DataFrame, known: list[str], logs: pl.LazyFrame | None) -> pl.DataFrame:
     """A finding in what a proxy relays from a named upstream is about that upstream; an
-    upstream named by its address (`fastcgi://172.19.0.2:9000`) is the one service of
-    the logs that PHP-FPM runs in, when there is one."""
+    upstream named by its address (`fastcgi://172.19.0.2:9000`), or not named in the
+    record, is the one service of the logs that PHP-FPM runs in, when there is one."""
     if (
         not findings.get_column("message")
         .str.contains("FastCGI sent in stderr", literal=True)
@@ -91,7 +91,11 @@ def _relayed(findings: pl.DataFrame, known: list[str], logs: pl.LazyFrame | None
     relayed: pl.Expr = (
         pl.when(upstream.is_in(known))
         .then(upstream)
-        .when(upstream.is_not_null() & pl.lit(len(fpm) == 1))
+        # (a long relay split at a blank line keeps its `upstream:` in a later record)
+        .when(
+            pl.col("message").str.contains("FastCGI sent in stderr", literal=True)
+            & pl.lit(len(fpm) == 1)
+        )
         .then(pl.lit(fpm[0] if len(fpm) == 1 else None, dtype=pl.String))
     )
     if "_subject" in findings.columns:

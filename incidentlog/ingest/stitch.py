@@ -34,10 +34,12 @@ _STRONG = (
     r"|Caused by: |Suppressed: |During handling of the above exception"
     r"|The above exception was the direct cause|goroutine [0-9]+ \[|\[signal |created by "
     r"|Require stack:|- /|Node\.js v[0-9]"
-    r"|Stack trace:$|#[0-9]+ (?:/|\{main\}|\[internal function\])|[ \t]+thrown in )"
+    r"|Stack trace:$|#[0-9]+ (?:/|\{main\}|\[internal function\])|[ \t]+thrown in "
+    r"|Next [A-Z][[:word:]\\]*(?:Exception|Error)(?::| in ))"
 )
 """Lines that only ever continue a record: stack frames and chain markers (PHP's
-`Stack trace:`, `#0 /var/www/...`, `#1 {main}`, `  thrown in ...` too)."""
+`Stack trace:`, `#0 /var/www/...`, `#1 {main}`, `  thrown in ...`, and `Next
+FooException: …` that chains the next exception, too)."""
 
 _CONTEXT = (
     r"^(?:Traceback \(most recent call last\)|Exception in thread|panic: |fatal error: "
@@ -184,7 +186,7 @@ def _continues() -> pl.Expr:
     return (
         t.str.contains(_STRONG)
         | (t_layout & a_ok & a.str.contains(_CONTEXT))
-        | ((t.str.len_bytes() == 0) & p_indented)
+        | ((t.str.len_bytes() == 0) & (p_indented | p.str.contains(r"^#[0-9]+ ")))
         | (t.str.contains(_CLOSE) & p_indented & a_ok & a.str.contains(_CONTEXT))
         | (t.str.contains(_PY_TAIL) & p_indented & a_ok & a.str.contains(_TRACEBACK_HEAD))
         | (t.str.contains(_HEAD_AFTER_CHAIN) & chained)
