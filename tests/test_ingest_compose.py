@@ -444,6 +444,26 @@ def test_the_rest_of_a_wrapped_line_goes_on_without_a_line_break(tmp_path: Path)
     ]
 
 
+def test_a_wrapped_rest_that_holds_a_bar_is_no_container(tmp_path: Path) -> None:
+    """The rest of a wrapped line can hold ` | ` (logfmt-ish `key=v | key=v`): `EPORT |`
+    is no container when compose's padding puts every other `|` elsewhere and the name
+    only ever follows a terminal-long line; a container printed once is one."""
+    head = (
+        "sonar-1  | 2024.03.11 09:14:07 INFO  ce[AY4k][o.s.c.t.CeWorkerImpl] Executed task | type=R"
+    )
+    text = (
+        "db-1     | 2024-03-11 09:02:10.481 UTC [1] LOG:  database system is ready\n"
+        f"{head}\n"
+        "EPORT | branch=main | status=FAILED | time=83122ms\n"
+        "sonar-1  | short line\n"
+        "cache-1  | a container seen once, after a short line\n"
+    )
+    logs = ingest(tmp_path, text)
+    assert sorted(logs.get_column("container").unique()) == ["cache-1", "db-1", "sonar-1"]
+    sonar = logs.filter(pl.col("container") == "sonar-1").get_column("message").to_list()
+    assert sonar[0].endswith("type=REPORT | branch=main | status=FAILED | time=83122ms")
+
+
 def test_crlf_line_endings(tmp_path: Path) -> None:
     logs = ingest(tmp_path, "web-1  | a\r\nweb-1  | b\r\n")
     assert logs.get_column("message").to_list() == ["a", "b"]

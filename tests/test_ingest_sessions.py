@@ -95,6 +95,19 @@ def test_a_prompt_with_a_space_before_its_dollar_cuts_too() -> None:
     ]
 
 
+def test_prompts_that_end_or_start_with_a_glyph_cut_too() -> None:
+    # zsh pure / starship (`~/shop main* ❯`) and oh-my-zsh (`➜  shop git:(main) ✗`)
+    for prompt in ("~/code/shop main* \u276f ", "\u279c  shop git:(main) \u2717 "):
+        text = f"{prompt}docker compose logs api\napi-1  | hello\n{prompt}\n"
+        cut = cut_session(text.encode())
+        assert cut is not None, prompt
+        cuts, prompts = cut
+        assert prompts == 2, prompt
+        assert [(c.command, c.verb, c.first_line) for c in cuts] == [
+            ("docker compose logs api", "logs", 2)
+        ], prompt
+
+
 def test_a_log_that_only_mentions_commands_is_not_a_session(tmp_path: Path) -> None:
     text = (
         "web-1  | $ docker compose ps\n"

@@ -293,6 +293,12 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.lit(bar).is_not_null()).then(pl.lit(text).str.slice(0, pl.lit(bar)))
     ).to_series()
     container, service, host = _containers_and_services(before_bar)
+    wrapped_prefix = _wrapped_prefixes(container, bar, lines.get_column("line"))
+    if wrapped_prefix.any():
+        container, service, host = (
+            pl.select(pl.when(~pl.lit(wrapped_prefix)).then(pl.lit(c))).to_series()
+            for c in (container, service, host)
+        )
     prefixed = container.is_not_null()
     window = pl.select(
         pl.lit(after_bar).str.slice(pl.lit(spaced), _ENGINE_STAMP_BYTES + 1)
@@ -315,9 +321,14 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     line = lines.get_column("line")
     wrapped = pl.select(
         pl.lit(orphan)
-        & (pl.lit(line).str.len_chars().shift(1) >= WRAP_WIDTH)
-        & pl.lit(text).str.contains(_WRAP_CONTINUES)
-        & ~pl.lit(text).str.contains(_TIME_FIRST)
+        & (
+            pl.lit(wrapped_prefix)
+            | (
+                (pl.lit(line).str.len_chars().shift(1) >= WRAP_WIDTH)
+                & pl.lit(text).str.contains(_WRAP_CONTINUES)
+                & ~pl.lit(text).str.contains(_TIME_FIRST)
+            )
+        )
     ).to_series()
     frame = frame.with_columns(
         _own=own, _orphan=orphan, _blank=blank, _fence=fence, wrapped=wrapped.fill_null(False)
@@ -338,6 +349,31 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
             .otherwise(None),
         ).drop("_own", "_orphan", "_blank", "_fence", "_subject")
     )
+
+
+def _wrapped_prefixes(container: pl.Series, bar: pl.Series, line: pl.Series) -> pl.Series:
+    """Lines whose `name |` is the rest of a wrapped line (`…type=R` / `EPORT | branch=…`):
+    a name compose did not number, seen only right after a line as long as a terminal,
+    its `|` never where the line before had it (compose pads every prefix of an output
+    alike)."""
+    frame = pl.DataFrame({"container": container, "bar": bar, "length": line.str.len_chars()})
+    suspect = (
+        pl.col("container").is_not_null()
+        & ~pl.col("container").str.contains(r"[-_.]\d+$")
+        & (pl.col("length").shift(1) >= WRAP_WIDTH)
+        & (pl.col("bar") != pl.col("bar").shift(1))
+    ).fill_null(False)
+    marked = frame.with_columns(suspect.alias("_suspect"))
+    names = (
+        marked.filter(pl.col("container").is_not_null())
+        .group_by("container")
+        .agg(pl.col("_suspect").all())
+        .filter("_suspect")
+        .get_column("container")
+    )
+    if names.is_empty():
+        return pl.repeat(False, len(line), eager=True)
+    return container.is_in(names.implode()).fill_null(False)
 
 
 _PREFIX_OR_OWN: Final = r"^\s*\[?[A-Za-z0-9][\w.@-]*\]?\s*\|"

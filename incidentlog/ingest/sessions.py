@@ -33,10 +33,16 @@ MAX_SESSION_BYTES: Final = 16 * 1024 * 1024
 """Only inputs up to this size are cut (a paste is small; a larger file is streamed)."""
 
 _VERBS: Final = "logs|ps|inspect|events|up|start|restart|run|exec|top|stats|version|info|ls"
+_GLYPH: Final = (
+    rb"(?:\xe2\x9e\x9c +\S+(?: git:\([^)\r\n]{0,80}\))?(?: \xe2\x9c\x97)?"
+    rb"|[^\r\n|]{0,160}?\xe2\x9d\xaf)"
+)
+"""A prompt that ends with a glyph (zsh's pure and starship `~/shop main* ❯`, oh-my-zsh's
+`➜  shop git:(main)`): a directory and a branch with spaces before it."""
 PROMPT: Final = re.compile(
     rb"^(?:\([^)\r\n]{0,60}\) +)?"  # a virtualenv or conda name
     # user@host:~/dir$, pi@host:~ $ (Raspberry Pi OS, many themes), C:\dir>, PS C:\>
-    rb"(?:[^\s$#%>]{0,160} ?[$#%>] *|PS [^\r\n>]{0,240}> *)?"
+    rb"(?:[^\s$#%>]{0,160} ?[$#%>] *|PS [^\r\n>]{0,240}> *|" + _GLYPH + rb" +)?"
     rb"(?:sudo +)?"
     rb"(?P<command>(?:docker|podman)(?:-compose)?(?: +(?:compose|container))?"
     rb"(?: +-{1,2}[\w-]+(?:[ =][^\s-]\S*)?)*"  # global options: -p shop, --context prod
@@ -46,12 +52,16 @@ PROMPT: Final = re.compile(
 """A prompt line (optional prompt, then a docker or podman command); a log line
 never starts like this."""
 BARE_PROMPT: Final = re.compile(
-    rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)? ?[$#%]|PS [^\r\n>]{0,240}>) *\r?$",
+    rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)? ?[$#%]|PS [^\r\n>]{0,240}>|"
+    + _GLYPH
+    + rb") *\r?$",
     re.MULTILINE,
 )
 """A prompt with no command (`me@box:~/shop$`, `PS C:\\shop>`), as a paste often ends."""
 OTHER_PROMPT: Final = re.compile(
-    rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)? ?[$#%]|PS [^\r\n>]{0,240}>) +"
+    rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)? ?[$#%]|PS [^\r\n>]{0,240}>|"
+    + _GLYPH
+    + rb") +"
     rb"(?P<command>(?P<verb>[\w./-]+)(?: [^\r\n]*)?)\r?$",
     re.MULTILINE,
 )
