@@ -35,6 +35,8 @@ SHAPES = [
     ("[2025-08-01 10:00:01,500: ERROR/MainProcess] lost broker", "2025-08-01T10:00:01.5Z", True),
     ("2025-08-01T10:00:01.25-04:00 something happened", "2025-08-01T14:00:01.25Z", False),
     ("2025/08/01 10:00:03 [error] 31#31: *9 connect() failed", "2025-08-01T10:00:03Z", True),
+    ("[mediagrab] 2025-08-01T10:00:03Z fetching the queue", "2025-08-01T10:00:03Z", False),
+    ("2025.08.01 10:00:03 INFO  app[][o.s.a.AppFileSystem] Cleaning", "2025-08-01T10:00:03Z", True),
     ("2025/08/01 10:00:03.000250 listening on :8080", "2025-08-01T10:00:03.00025Z", True),
     ("7:M 01 Aug 2025 10:00:02.001 * Background saving started", "2025-08-01T10:00:02.001Z", True),
     ("01-Aug-2025 10:00:04.321 SEVERE [main] failed to start", "2025-08-01T10:00:04.321Z", True),

@@ -87,10 +87,14 @@ _FIELDS: Final = _Shape(
 )
 _LEADING: Final = (
     # 2025-08-01 10:00:01,234 INFO · [2025-08-01T10:00:01.123+0000] · … 10:00:01.123 UTC [1] LOG
+    # (also behind a bracketed tag: [mediagrab] 2024-05-02T10:00:01Z)
     _Shape(
-        rf"^\[?{_ISO_DATE}[T ]{_CLOCK}{_FRACTION}(?: ?{_OFFSET}| {_ABBREVIATION})?",
+        rf"^(?:\[[\w.:-]{{1,40}}\] )?\[?{_ISO_DATE}[T ]{_CLOCK}{_FRACTION}"
+        rf"(?: ?{_OFFSET}| {_ABBREVIATION})?",
         "%Y-%m-%d %H:%M:%S",
     ),
+    # SonarQube and other dotted dates: 2024.03.11 09:14:07 INFO
+    _Shape(rf"^(?P<d>\d{{4}}\.\d{{2}}\.\d{{2}}) {_CLOCK}{_FRACTION}", "%Y.%m.%d %H:%M:%S"),
     # nginx's error log, Go's log package: 2025/08/01 10:00:01
     _Shape(rf"^\[?(?P<d>\d{{4}}/\d{{2}}/\d{{2}})[ T]{_CLOCK}{_FRACTION}", "%Y/%m/%d %H:%M:%S"),
     # Redis: 1:M 01 Aug 2025 10:00:01.123 *
