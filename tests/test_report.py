@@ -1073,3 +1073,32 @@ def test_an_uncaught_exception_beside_a_failure_to_reach_another_service_is_its_
     titles = [line for line in md.splitlines() if line.startswith("### ") and line[4].isdigit()]
     assert len(titles) == 1 and "search" in titles[0], titles
     assert "(code change)" not in md
+
+
+def test_a_healthy_database_that_rejected_a_login_is_not_restarted(tmp_path: Path) -> None:
+    """One wrong password, seen from both ends: the healthy database is part of the issue,
+    but it needs no attention and the plan does not recreate it. The client's refusal on
+    its own loopback port (its own backend, down for the same reason) folds into it."""
+    text = (
+        "db-1      | 2025-08-01T10:00:01.000000000Z 2025-08-01 10:00:01.000 UTC [41] FATAL:"
+        '  password authentication failed for user "shop"\n'
+        "app-1     | 2025-08-01T10:00:01.500000000Z psycopg2.OperationalError: connection to"
+        ' server at "db" (172.19.0.2), port 5432 failed: FATAL:  password authentication'
+        ' failed for user "shop"\n'
+        "app-1     | 2025-08-01T10:00:02.000000000Z router: dial tcp 127.0.0.1:9000: connect:"
+        " connection refused\n"
+        "$ docker compose ps\n"
+        "NAME      IMAGE         COMMAND                  SERVICE   CREATED          STATUS"
+        "                    PORTS\n"
+        'shop-app-1   shop-app   "/start"                 app       11 minutes ago   Up 11 minutes'
+        " (unhealthy)\n"
+        'shop-db-1    postgres:16  "docker-entrypoint.s…"   db        11 minutes ago   Up 11 minutes'
+        " (healthy)   5432/tcp\n"
+    )
+    md = report_md(tmp_path, text, NOW)
+    now = md[: md.index("## What happened")]
+    assert "| app | Up 11 minutes (unhealthy) |" in now
+    assert "| db |" not in now
+    assert "docker compose up -d --force-recreate app\n" in now
+    titles = [line for line in md.splitlines() if line.startswith("### ") and line[4].isdigit()]
+    assert len(titles) == 1, titles

@@ -404,6 +404,7 @@ def split_causes(
     ]  # (never a cause unit: those are neither)
     remote.extend(tied for u in blips if (tied := tie(u)) is not None)
     kept = _fold_into_symptoms(kept, remote)
+    kept = _fold_own_loopback(kept, stack)
     kept = _fold_same_record(_fold_same_target(_fold_after_effects(kept)))
     kept.extend(_causeless(units, transient, kept, remote))
     rooted = {u.service for u in kept}
@@ -454,6 +455,45 @@ def _fold_into_symptoms(kept: list[Unit], remote: list[RemoteSymptom]) -> list[U
                 and _together(u.first_seen, r.unit.first_seen)
             ),
             None,
+        )
+        if host is None:
+            out.append(u)
+        else:
+            host.findings.extend(u.findings)
+    return out
+
+
+def _fold_own_loopback(kept: list[Unit], stack: Stack) -> list[Unit]:
+    """A service refused on its own loopback address, on a port no other service listens
+    on, reached a part of itself (authentik's router and its backend on 127.0.0.1:8000):
+    beside a cause of its own that is the same failure seen from inside, not a second
+    issue with advice about service names."""
+    out: list[Unit] = []
+    for u in kept:
+        hosts = [r for r in u.findings if r.fields.get("host")]
+        own = (
+            u.category in OUTAGE_CATEGORIES
+            and bool(hosts)
+            and all(
+                r.fields["host"] in LOOPBACK
+                and service_on_port(stack.listening, r.fields.get("port"), u.service) is None
+                for r in hosts
+            )
+        )
+        host = (
+            next(
+                (
+                    v
+                    for v in kept
+                    if v is not u
+                    and v.service == u.service
+                    and v.category not in OUTAGE_CATEGORIES
+                    and severity_rank(v.primary.severity) >= severity_rank(u.primary.severity)
+                ),
+                None,
+            )
+            if own
+            else None
         )
         if host is None:
             out.append(u)

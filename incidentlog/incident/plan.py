@@ -22,6 +22,7 @@ from incidentlog.incident.model import (
     Issue,
     ServiceState,
 )
+from incidentlog.incident.services import healthy_servers
 from incidentlog.incident.swarm import SWARM_CLI, for_swarm, is_swarm_task
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import Category
@@ -201,6 +202,11 @@ def _fix_step(kind: str, group: Sequence[Issue], states: Mapping[str, ServiceSta
             commands,
         )
     if kind == "change-config":
+        # (not the healthy server that rejected a login: restarting it changes nothing)
+        state_of = {name: st.state for name, st in states.items()}
+        kept = {s for i in group for s in set(i.services) - healthy_servers(i, state_of)}
+        services = sorted(kept) or services
+        q = _q(services)
         # (`up -d` alone recreates only a service whose compose configuration changed: a
         # change on the host, a file in a bind mount, `sysctl`, ownership, would not apply)
         title = Prose.of(

@@ -20,7 +20,7 @@ from incidentlog.incident.ports import listening_ports
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.ingest.names import HOST_PROCESSES
-from incidentlog.schema import EventAction, Level
+from incidentlog.schema import Category, EventAction, Level
 from incidentlog.sources import Evidence
 from incidentlog.topology import ContainerConfig
 
@@ -28,6 +28,7 @@ __all__ = [
     "ServiceGroups",
     "ServiceStats",
     "Stack",
+    "healthy_servers",
     "peak",
     "read_stack",
     "service_groups",
@@ -534,7 +535,10 @@ def service_states(
             ids = issue_of.setdefault(y.service, [])
             if y.service not in issue.services and issue.id not in ids:
                 ids.append(issue.id)
-    open_issue = {x for i in issues if i.ongoing for x in i.services}
+    state_of = {name: st.state for name, st in stack.stats.items()}
+    open_issue = {
+        x for i in issues if i.ongoing for x in set(i.services) - healthy_servers(i, state_of)
+    }
     open_symptoms = {y.service for i in issues if i.ongoing for y in i.symptoms}
     states: list[ServiceState] = []
     for s in stack.services:
@@ -637,3 +641,13 @@ def service_groups(
         ),
         needs_attention=sorted(s.name for s in states if s.needs_attention),
     )
+
+
+def healthy_servers(issue: Issue, state_of: Mapping[str, str]) -> set[str]:
+    """The services of a failed login that are healthy while the others fail: the server
+    that rejected it (a database still `Up (healthy)`). The fix is a password on one side
+    or the other; the healthy server needs no attention and no restart of its own."""
+    if issue.category != Category.AUTH_FAILURE.value or len(issue.services) < 2:
+        return set()
+    healthy = {s for s in issue.services if state_of.get(s) == "healthy"}
+    return healthy if healthy != set(issue.services) else set()
