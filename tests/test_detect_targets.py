@@ -78,8 +78,8 @@ def test_the_report_blames_the_unreachable_service_and_ties_the_client(tmp_path:
 def test_lines_with_no_level_that_say_they_failed_count_too(tmp_path: Path) -> None:
     quiet = [
         "queue-1   | 2025-03-01T10:00:01Z starting the message queue 4.1",
-        "queue-1   | 2025-03-01T10:00:02Z Refusing to start: the spool key is the default one",
+        "queue-1   | 2025-03-01T10:00:02Z cannot go on with the default spool key",
     ]
     found = _targets(_findings(tmp_path, quiet + WORKER))
     assert found.height == 1
-    assert "Refusing to start" in found.get_column("message")[0]
+    assert "cannot go on" in found.get_column("message")[0]
