@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from incidentlog.detect.access import server_errors, unexplained_server_errors
+from incidentlog.detect.access import with_server_errors
 from incidentlog.detect.attribution import attribute, service_of_container
 from incidentlog.detect.columns import (
     FIELD_PREFIX,
@@ -343,6 +343,11 @@ def detect_findings(
     log_lf = pl.LazyFrame(schema=LOGS_SCHEMA) if logs is None else logs.lazy()
     event_frame = drop_repeated_ooms(_as_frame(events, EVENTS_SCHEMA, "detect"))
     findings = _matches(compiled, log_lf, event_frame)
+    # (users answered with a 5xx count only when nothing else lasting is found: looked for
+    # at once when no rule matched, else after the others are known, and only then)
+    answers_first = findings.is_empty()
+    if answers_first:
+        findings = with_server_errors(findings, log_lf, compiled.inferred_rules)
     if findings.is_empty():
         return pl.DataFrame(schema=FINDINGS_COLUMNS)
     context = _Context.of(log_lf, event_frame, projects)
@@ -366,7 +371,8 @@ def detect_findings(
     ]
     findings = pl.concat([findings, *(t for t in targets if t.height)], how="diagonal_relaxed")
     findings = transient(findings, log_lf, transient_window)
-    findings = unexplained_server_errors(findings)
+    if not answers_first:
+        findings = with_server_errors(findings, log_lf, compiled.inferred_rules)
     findings = findings.with_columns(fields_json(findings).alias("fields"))
     order = findings.sort("ts", "source", "seq", "rule", nulls_last=True)
     return order.select(pl.col(n).cast(t) for n, t in FINDINGS_COLUMNS.items())
@@ -410,12 +416,11 @@ def _matches(
     if not event_frame.is_empty():
         ev = mark_oom(event_frame).with_columns(pl.lit("events").alias("source"))
         parts += [_event_rule_frame(r, ev) for r in compiled.event_rules]
+    # (the others read the other rules' findings: see detect_findings)
     inferred = [
         banner_restarts(log_lf, event_frame, r)
-        if r.infer == "banner-repeats"
-        else server_errors(log_lf, r)
         for r in compiled.inferred_rules
-        if r.infer != "target-errors"  # (it reads the others' findings: see detect_findings)
+        if r.infer == "banner-repeats"
     ]
     # One by one, in memory: each is small (the rows routed to one rule), and
     # collect_all's parallel queries or the streaming engine's set-up cost more
