@@ -1102,3 +1102,24 @@ def test_a_healthy_database_that_rejected_a_login_is_not_restarted(tmp_path: Pat
     assert "docker compose up -d --force-recreate app\n" in now
     titles = [line for line in md.splitlines() if line.startswith("### ") and line[4].isdigit()]
     assert len(titles) == 1, titles
+
+
+def test_a_crash_a_process_manager_saw_is_no_exit_of_the_container(tmp_path: Path) -> None:
+    """nodemon says `app crashed - waiting for file changes` and the container runs on:
+    the issue says the service crashed inside its container, not that it exited."""
+    text = (
+        "api-1  | 2025-08-01T10:00:00.000000000Z [nodemon] starting `node src/index.js`\n"
+        "api-1  | 2025-08-01T10:00:01.000000000Z Error: ER_NOT_SUPPORTED_AUTH_MODE: Client does"
+        " not support authentication protocol requested by server\n"
+        "api-1  | 2025-08-01T10:00:01.100000000Z [nodemon] app crashed - waiting for file"
+        " changes before starting...\n"
+    )
+    titles = [
+        line for line in report_md(tmp_path, text, NOW).splitlines() if line.startswith("### 1.")
+    ]
+    assert titles and titles[0].startswith("### 1. api crashed inside its container: "), titles
+    exited = text + "api-1 exited with code 1\n"
+    titles = [
+        line for line in report_md(tmp_path, exited, NOW).splitlines() if line.startswith("### 1.")
+    ]
+    assert titles and titles[0].startswith("### 1. api exited: "), titles

@@ -238,6 +238,21 @@ def _symptom_problem(
         return Prose.of(f"{join_names(crashing)} {keeps} crashing: ", title)
     if crashing and restarts:
         return Prose.of(f"{join_names(crashing)} crashed and restarted: ", title)
+    # (a process manager inside the container saw its program crash, nodemon, supervisord:
+    # no exit of the container, no engine's or inferred restart, only that rule's finding)
+    loops = {
+        rule
+        for y in cause.symptoms
+        if y.category == Category.CRASH_LOOP.value and y.service in crashing
+        for rule in y.rules
+    }
+    inside = (
+        bool(loops)
+        and not any(rule.startswith("core.") for rule in loops)
+        and all((st := stats.get(x)) is not None and st.first_exit is None for x in crashing)
+    )
+    if crashing and inside:
+        return Prose.of(f"{join_names(crashing)} crashed inside its container: ", title)
     if crashing:
         return Prose.of(f"{join_names(crashing)} exited: ", title)
     unhealthy = sorted(showing.get(Category.HEALTHCHECK_FAILED.value, []))

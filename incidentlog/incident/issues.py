@@ -729,6 +729,7 @@ def _symptoms(
             unit.count,
             unit.first_seen,
             via,
+            tuple(sorted({r.rule for r in unit.findings})),
         )
         for unit, via in pairs
     ]

@@ -71,6 +71,8 @@ class Symptom:
     first_seen: datetime | None
     via: str
     """How it is tied to the cause: `same service`, `host <name>`, `depends_on <name>`."""
+    rules: tuple[str, ...] = ()
+    """The rules whose findings it is (none for one the engine's facts made)."""
 
 
 @dataclass(frozen=True)
