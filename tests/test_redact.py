@@ -19,6 +19,8 @@ SECRETS = [
     ("GET /cb?api_key=abcd1234&page=2", "abcd1234", "api_key=***&page=2"),
     ("token=tok_998877 user=bob", "tok_998877", "user=bob"),
     ("client_secret: zz-top-secret-99", "zz-top-secret-99", "client_secret: ***"),
+    # a word that is also prose, as the start of a value, is still masked where it is one
+    ("token: nothing-to-see-42", "nothing-to-see-42", "token: ***"),
     # a header named Cookie still is one, after a path or not
     ("GET /app Cookie: sid=9f8e7d6c5b4a", "9f8e7d6c5b4a", "Cookie: ***"),
     ("PGPASSWORD=hunter2 psql -h db", "hunter2", "PGPASSWORD=*** psql -h db"),
@@ -114,6 +116,10 @@ def test_truncated_private_key_is_masked_to_the_end() -> None:
         # a Rails task, in a code span whose closing backtick stays
         "Missing `secret_key_base` for 'production' environment, set this string with"
         " `bin/rails credentials:edit`",
+        # prose after a key: a word no secret is
+        "could not refresh the access token: connection refused by auth:8443",
+        "login failed, password: invalid for user 'shop'",
+        "api key: missing (set API_KEY)",
         # a file named like a key, then the error about it: the error is no value
         "Failed to create cookie file '/var/lib/rabbitmq/.erlang.cookie': eacces",
         "open /run/secrets/db.password: no such file or directory",

@@ -65,12 +65,16 @@ _CODE_ACCESSORS: Final = (
 `secrets.token_hex(`): a source line a traceback prints, not the secret."""
 CODE_REFERENCE: Final = (
     rf"(?i)({_KEY}(?:\\?[\"'])?)(\s*(?:[=:]>?|=>)\s*(?-i:{_CODE_ACCESSORS})"
-    r"|:(?:edit|show|diff)(?-u:\b)|:\s*(?-i:YES|NO)\))"
+    r"|:(?:edit|show|diff)(?-u:\b)|:\s*(?-i:YES|NO)\)"
+    r"|:\s+(?:invalid|expired|missing|required|not|is|was|has|had|failed|refused|error"
+    r"|connection|denied|rejected|revoked|none|null|unset|empty|too|must|cannot|could"
+    r"|should|will|does|did|verification|validation|mismatch|incorrect|wrong)(?-u:\b))"
     r"|(/[\w./-]*\.(?:cookie|key|pem|token|secret|pass|password|credentials?)[\"']?)(:)"
 )
-"""A secret-like key followed by a code reference, a Rails task (`credentials:edit`) or
-MySQL's word for whether a password was sent (`(using password: YES)`): group 1 is the
-key, group 2 the rest; or a file's path named like a key, then the colon of the error
+"""A secret-like key followed by a code reference, a Rails task (`credentials:edit`),
+MySQL's word for whether a password was sent (`(using password: YES)`) or a word of
+prose (`access token: expired`, `password: invalid for user …`): group 1 is the key,
+group 2 the rest; or a file's path named like a key, then the colon of the error
 about it (`'/var/lib/rabbitmq/.erlang.cookie': eacces`): groups 3 and 4. Redaction holds
 the two apart while it runs, so the key/value families do not take the code or the
 error for a value."""
