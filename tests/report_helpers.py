@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,3 +24,8 @@ def report_json(tmp_path: Path, text: str, now: datetime) -> dict[str, Any]:
     log.write_text(text, encoding="utf-8")
     data: dict[str, Any] = json.loads(generate_report([str(log)], fmt="json", now=now))
     return data
+
+
+def issue_titles(md: str) -> list[str]:
+    """The numbered issue headings of a Markdown report (`### 1. api exited: …`)."""
+    return [line for line in md.splitlines() if re.match(r"### \d+\. ", line)]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
-from report_helpers import report_json, report_md
+from report_helpers import issue_titles, report_json, report_md
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
@@ -1042,11 +1042,8 @@ def test_an_undated_cause_ranks_where_the_input_puts_it(tmp_path: Path) -> None:
         "worker-1  | 2025-08-01T10:00:05.000000000Z Traceback (most recent call last):\n"
         "worker-1  | 2025-08-01T10:00:05.000000000Z ModuleNotFoundError: No module named 'celery'\n"
     )
-    titles = [
-        line for line in report_md(tmp_path, text, NOW).splitlines() if line.startswith("### ")
-    ]
-    issues = [t for t in titles if t[4].isdigit()]
-    assert len(issues) == 2, titles
+    issues = issue_titles(report_md(tmp_path, text, NOW))
+    assert len(issues) == 2, issues
     assert "No space left" in issues[0] or "disk" in issues[0].lower(), issues
 
 
@@ -1070,7 +1067,7 @@ def test_an_uncaught_exception_beside_a_failure_to_reach_another_service_is_its_
         "stock-1 exited with code 1\n"
     )
     md = report_md(tmp_path, text, NOW)
-    titles = [line for line in md.splitlines() if line.startswith("### ") and line[4].isdigit()]
+    titles = issue_titles(md)
     assert len(titles) == 1 and "search" in titles[0], titles
     assert "(code change)" not in md
 
@@ -1100,7 +1097,7 @@ def test_a_healthy_database_that_rejected_a_login_is_not_restarted(tmp_path: Pat
     assert "| app | Up 11 minutes (unhealthy) |" in now
     assert "| db |" not in now
     assert "docker compose up -d --force-recreate app\n" in now
-    titles = [line for line in md.splitlines() if line.startswith("### ") and line[4].isdigit()]
+    titles = issue_titles(md)
     assert len(titles) == 1, titles
 
 
@@ -1114,12 +1111,8 @@ def test_a_crash_a_process_manager_saw_is_no_exit_of_the_container(tmp_path: Pat
         "api-1  | 2025-08-01T10:00:01.100000000Z [nodemon] app crashed - waiting for file"
         " changes before starting...\n"
     )
-    titles = [
-        line for line in report_md(tmp_path, text, NOW).splitlines() if line.startswith("### 1.")
-    ]
+    titles = issue_titles(report_md(tmp_path, text, NOW))
     assert titles and titles[0].startswith("### 1. api crashed inside its container: "), titles
     exited = text + "api-1 exited with code 1\n"
-    titles = [
-        line for line in report_md(tmp_path, exited, NOW).splitlines() if line.startswith("### 1.")
-    ]
+    titles = issue_titles(report_md(tmp_path, exited, NOW))
     assert titles and titles[0].startswith("### 1. api exited: "), titles
