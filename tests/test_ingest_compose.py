@@ -118,6 +118,16 @@ def test_ansi_colours_are_stripped(tmp_path: Path) -> None:
     assert not logs.get_column("message").str.contains("\x1b", literal=True).any()
 
 
+def test_compose_v1_colours_reset_after_the_bar(tmp_path: Path) -> None:
+    # v1 colours `name  |` and resets before the space: the prefix still names the container
+    text = (
+        "\x1b[32mredis_1      |\x1b[0m 1:M 14 Feb 2023 19:02:11.210 * Ready to accept connections\n"
+        "\x1b[36mweb_1        |\x1b[0m started\n"
+    )
+    logs = ingest(tmp_path, text, name="toot-up.log")
+    assert logs.select("container", "service").rows() == [("redis_1", "redis"), ("web_1", "web")]
+
+
 @pytest.mark.parametrize("escape", ["\u2190", "^["], ids=["windows-console", "caret"])
 def test_colour_codes_made_visible_by_a_copy_are_stripped(tmp_path: Path, escape: str) -> None:
     """Copied from a Windows console, ESC shows as `←`; `cat -v` and `less` show it

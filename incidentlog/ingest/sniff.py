@@ -15,7 +15,9 @@ SNIFF_BYTES = 64 * 1024
 _SAMPLE_LINES = 200
 _PREFIXED = re.compile(
     r"^(?:(?:\x1b|\u2190|\^\[)\[[0-9;]*m)*\[?[A-Za-z0-9][A-Za-z0-9_.@-]*?\]?[ \t]*"
-    r"(?:(?:\x1b|\u2190|\^\[)\[[0-9;]*m)*\| "
+    r"(?:(?:\x1b|\u2190|\^\[)\[[0-9;]*m)*\|"
+    # (compose v1 resets the colour after the bar: `\e[32mredis_1  |\e[0m msg`)
+    r"(?:(?:\x1b|\u2190|\^\[)\[[0-9;]*m)* "
 )
 _OWN = re.compile(COMPOSE_OWN)
 _LEADING_STAMP = re.compile(LEADING_STAMP)
