@@ -1116,3 +1116,21 @@ def test_a_crash_a_process_manager_saw_is_no_exit_of_the_container(tmp_path: Pat
     exited = text + "api-1 exited with code 1\n"
     titles = issue_titles(report_md(tmp_path, exited, NOW))
     assert titles and titles[0].startswith("### 1. api exited: "), titles
+
+
+def test_a_refusal_on_loopback_where_no_service_listens_is_no_service_named_127(
+    tmp_path: Path,
+) -> None:
+    """A broker URL left at 127.0.0.1: the rule's advice names `{host}` as a service
+    (`docker compose ps 127.0.0.1`), which is no service; the advice says what loopback
+    is inside a container instead."""
+    text = (
+        "worker-1  | 2025-08-01T10:00:00.000000000Z [2025-08-01 10:00:00,000: ERROR/MainProcess]"
+        " consumer: Cannot connect to amqp://guest:**@127.0.0.1:5672//: [Errno 111] Connection"
+        " refused.\n"
+        "worker-1  | 2025-08-01T10:00:02.000000000Z Trying again in 2.00 seconds... (1/100)\n"
+    )
+    md = report_md(tmp_path, text, NOW)
+    now = md[: md.index("## What happened")]
+    assert "compose service name of the server that should answer on 5672" in now
+    assert "127.0.0.1`" in now and "ps 127.0.0.1" not in md and "depends_on: 127.0.0.1" not in md

@@ -150,6 +150,13 @@ def advice(
     meant = _meant(cause, listening or {})
     if meant is not None:
         found = _loopback(base, who, fields["host"], fields["port"], meant)
+    elif (
+        category in _LOOPBACK_CATEGORIES
+        and fields.get("host") in LOOPBACK
+        and fields.get("port")
+        and len(services) == 1
+    ):
+        found = _loopback_unknown(base, who, fields["host"], fields["port"])
     elif category == Category.EVENT_LOOP_CONFLICT.value and code is not None:
         found = _event_loop(base, code, title)
     elif category == Category.OOM_KILLED.value:
@@ -471,6 +478,32 @@ def _loopback(base: Advice, who: str, host: str, port: str, meant: str) -> Advic
             " (the compose service name) instead of ",
             Code(host),
             " in its connection settings (environment, URL or config file), then recreate it.",
+        ),
+        kind="change-config",
+    )
+
+
+def _loopback_unknown(base: Advice, who: str, host: str, port: str) -> Advice:
+    """A client that dials its own container (`127.0.0.1:6379`) where nothing listens, and
+    no service of the evidence is known to listen on that port: the rule's advice about
+    "the service `127.0.0.1`" would not apply."""
+    return replace(
+        base,
+        root_cause=Prose.of(
+            Code(f"{host}:{port}"),
+            f" inside a container is that container itself, and nothing in {who} listens on"
+            f" {port}. ",
+            base.root_cause,
+        ),
+        fix=Prose.of(
+            f"Point {who} at the compose service name of the server that should answer on"
+            f" {port} (its environment, URL or config file) instead of ",
+            Code(host),
+            ", then recreate it; if that server runs on the Docker host itself, use ",
+            Code("host.docker.internal"),
+            " with ",
+            Code('extra_hosts: ["host.docker.internal:host-gateway"]'),
+            ".",
         ),
         kind="change-config",
     )
