@@ -83,3 +83,45 @@ def test_lines_with_no_level_that_say_they_failed_count_too(tmp_path: Path) -> N
     found = _targets(_findings(tmp_path, quiet + WORKER))
     assert found.height == 1
     assert "cannot go on" in found.get_column("message")[0]
+
+
+LOOPING = [
+    "kuma-1  | 2025-03-01T10:00:01Z [Error: the frobnicator cannot reach state 7] {",
+    "kuma-1  | 2025-03-01T10:00:01Z   errno: 5,",
+    "kuma-1  | 2025-03-01T10:00:01Z }",
+    "kuma-1  | 2025-03-01T10:00:06Z [Error: the frobnicator cannot reach state 7] {",
+    "kuma-1  | 2025-03-01T10:00:11Z [Error: the frobnicator cannot reach state 7] {",
+]
+
+
+def _unrecognized(found: pl.DataFrame) -> pl.DataFrame:
+    return found.filter(pl.col("rule") == "core.unrecognized-errors")
+
+
+def test_an_error_no_rule_knows_that_repeats_is_a_finding(tmp_path: Path) -> None:
+    found = _unrecognized(_findings(tmp_path, LOOPING))
+    assert set(found.get_column("service")) == {"kuma"}
+    assert found.height == 3
+    assert json.loads(found.get_column("fields")[0]) == {
+        "errors": "3",
+        "since": "2025-03-01T09:59:01Z",
+    }
+    report = generate_report([_write(tmp_path, LOOPING)])
+    assert not report.startswith("# No incident found")
+    assert "### 1. kuma keeps logging errors no rule knows" in report
+
+
+def test_errors_that_do_not_repeat_are_no_finding(tmp_path: Path) -> None:
+    varied = [
+        "kuma-1  | 2025-03-01T10:00:01Z ERROR the frobnicator is cold",
+        "kuma-1  | 2025-03-01T10:00:02Z ERROR a widget went missing",
+        "kuma-1  | 2025-03-01T10:00:03Z ERROR the queue looked odd",
+    ]
+    assert _unrecognized(_findings(tmp_path, varied)).is_empty()
+
+
+def test_beside_a_lasting_cause_unknown_errors_are_its_echo(tmp_path: Path) -> None:
+    known = [*LOOPING, "db-1  | 2025-03-01T10:00:00Z OSError: [Errno 28] No space left on device"]
+    found = _findings(tmp_path, known)
+    assert _unrecognized(found).is_empty()
+    assert "disk-full" in set(found.get_column("category"))

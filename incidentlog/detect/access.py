@@ -11,7 +11,6 @@ is the one the report's "Users" line counts with.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Final
 
@@ -30,7 +29,6 @@ __all__ = [
     "access_request",
     "probe_request",
     "server_errors",
-    "with_server_errors",
 ]
 
 _METHOD: Final = (
@@ -232,29 +230,3 @@ def server_errors(logs: pl.LazyFrame, rule: Rule) -> pl.DataFrame:
         )
         .drop("_requests", "_errors", "_top", "_first", "_next")
     )
-
-
-def with_server_errors(
-    findings: pl.DataFrame, logs: pl.LazyFrame, rules: Sequence[Rule]
-) -> pl.DataFrame:
-    """`findings`, and the `server-errors` findings of `rules` when nothing lasting was
-    found among them (no finding above low severity that is not a transient blip):
-    beside a cause, 5xx answers are its impact (the report's "Users" line counts them),
-    and a proxy's 502 is no failure of the proxy. Looked for only then: the access-log
-    pass costs 0.3 s on a million lines. (So a digest looks back for them with every
-    rule: their category, unhandled-exception, is one other rules' findings remove.)"""
-    if not findings.is_empty():
-        lasting = findings.filter(
-            (pl.col("severity").cast(pl.String) != "low") & ~pl.col("transient")
-        )
-        if lasting.height:
-            return findings
-    answers = [server_errors(logs, r) for r in rules if r.infer == "server-errors"]
-    kept = [
-        a.with_columns(pl.col("service").alias("reporter"), pl.lit(False).alias("transient"))
-        for a in answers
-        if a.height
-    ]
-    if not kept:
-        return findings
-    return pl.concat([findings, *kept] if findings.width else kept, how="diagonal_relaxed")

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from incidentlog.detect.access import with_server_errors
+from incidentlog.detect.access import server_errors
 from incidentlog.detect.attribution import attribute, service_of_container
 from incidentlog.detect.columns import (
     FIELD_PREFIX,
@@ -37,7 +37,7 @@ from incidentlog.detect.signals import (
 )
 from incidentlog.detect.stops import drop_stop_exits
 from incidentlog.detect.summary import summarize_findings
-from incidentlog.detect.targets import target_errors
+from incidentlog.detect.targets import target_errors, unrecognized_errors
 from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.progress import step
 from incidentlog.schema import (
@@ -343,11 +343,11 @@ def detect_findings(
     log_lf = pl.LazyFrame(schema=LOGS_SCHEMA) if logs is None else logs.lazy()
     event_frame = drop_repeated_ooms(_as_frame(events, EVENTS_SCHEMA, "detect"))
     findings = _matches(compiled, log_lf, event_frame)
-    # (users answered with a 5xx count only when nothing else lasting is found: looked for
-    # at once when no rule matched, else after the others are known, and only then)
-    answers_first = findings.is_empty()
-    if answers_first:
-        findings = with_server_errors(findings, log_lf, compiled.inferred_rules)
+    # (the fallbacks count only when nothing else lasting is found: looked for at once
+    # when no rule matched, else after the others are known, and only then)
+    fallbacks_first = findings.is_empty()
+    if fallbacks_first:
+        findings = _fallbacks(findings, log_lf, compiled.inferred_rules)
     if findings.is_empty():
         return pl.DataFrame(schema=FINDINGS_COLUMNS)
     context = _Context.of(log_lf, event_frame, projects)
@@ -371,11 +371,43 @@ def detect_findings(
     ]
     findings = pl.concat([findings, *(t for t in targets if t.height)], how="diagonal_relaxed")
     findings = transient(findings, log_lf, transient_window)
-    if not answers_first:
-        findings = with_server_errors(findings, log_lf, compiled.inferred_rules)
+    if not fallbacks_first:
+        findings = _fallbacks(findings, log_lf, compiled.inferred_rules)
     findings = findings.with_columns(fields_json(findings).alias("fields"))
     order = findings.sort("ts", "source", "seq", "rule", nulls_last=True)
     return order.select(pl.col(n).cast(t) for n, t in FINDINGS_COLUMNS.items())
+
+
+def _fallbacks(findings: pl.DataFrame, logs: pl.LazyFrame, rules: Sequence[Rule]) -> pl.DataFrame:
+    """`findings`, and when nothing lasting is among them (no finding above low severity
+    that is not a transient blip), what a broken stack shows in words no rule knows:
+    users answered with a 5xx (`server-errors`), error lines that repeat
+    (`unrecognized-errors`). Beside a cause they are its impact and its echo (the report's
+    "Users" line counts the answers), and a proxy's 502 is no failure of the proxy; so
+    they are looked for only then (the access-log pass costs 0.3 s on a million lines).
+    A digest looks back for them with every rule: their category, unhandled-exception,
+    is one other rules' findings remove."""
+    if not findings.is_empty():
+        lasting = findings.filter(
+            (pl.col("severity").cast(pl.String) != "low") & ~pl.col("transient")
+        )
+        if lasting.height:
+            return findings
+    extra = [
+        server_errors(logs, r)
+        if r.infer == "server-errors"
+        else unrecognized_errors(findings, logs, r)
+        for r in rules
+        if r.infer in ("server-errors", "unrecognized-errors")
+    ]
+    kept = [
+        e.with_columns(pl.col("service").alias("reporter"), pl.lit(False).alias("transient"))
+        for e in extra
+        if e.height
+    ]
+    if not kept:
+        return findings
+    return pl.concat([findings, *kept] if findings.width else kept, how="diagonal_relaxed")
 
 
 def _matches(

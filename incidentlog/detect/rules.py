@@ -52,6 +52,7 @@ INFERENCES: Mapping[str, str] = {
     "banner-repeats": "a container's first line (its start-up banner) repeats after errors",
     "server-errors": "a container's access log answers a share of its requests with a 5xx",
     "target-errors": "the error records of a service others fail to reach, when no rule knew them",
+    "unrecognized-errors": "error records that repeat, when nothing else lasting was found",
 }
 """The engine's inference steps an `inferred` rule can name in `infer`."""
 

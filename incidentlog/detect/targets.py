@@ -19,11 +19,13 @@ import polars as pl
 
 from incidentlog.detect.attribution import service_of_container
 from incidentlog.detect.columns import FIELD_PREFIX, rule_columns
+from incidentlog.detect.restarts import line_key
 from incidentlog.detect.rules import Rule
 from incidentlog.ingest.compose import COMPOSE_SERVICE
+from incidentlog.ingest.names import HOST_PROCESSES
 from incidentlog.schema import Category, Level
 
-__all__ = ["target_errors"]
+__all__ = ["MIN_UNRECOGNIZED", "target_errors", "unrecognized_errors"]
 
 _REMOTE: Final = [
     Category.CONNECTION_REFUSED.value,
@@ -76,23 +78,57 @@ def target_errors(
     targets -= explained
     if not targets:
         return pl.DataFrame()
+    rows = logs.filter(pl.col("service").is_in(sorted(targets)) & _failed()).collect()
+    return _findings(rows, rule)
+
+
+def unrecognized_errors(findings: pl.DataFrame, logs: pl.LazyFrame, rule: Rule) -> pl.DataFrame:
+    """Findings of `rule` (infer `unrecognized-errors`): the error records no finding holds
+    of each container that logged at least MIN_UNRECOGNIZED of them, a line repeating
+    among them (the same failure again, not one slip): a stack broken in words no rule
+    knows is an incident, not "No incident found". Fields as `target_errors`'."""
+    found = findings.get_column("id").unique().to_list() if "id" in findings.columns else []
     rows = (
         logs.filter(
-            pl.col("service").is_in(sorted(targets))
-            & (pl.col("container") != COMPOSE_SERVICE)
-            & (
-                pl.col("level").cast(pl.String).is_in(_ERRORS)
-                | (
-                    (pl.col("level") == Level.UNKNOWN.value)
-                    & pl.col("message").str.contains(_FAILURE_WORDS)
-                )
-            )
+            _failed()
+            & ~pl.col("service").is_in(sorted(HOST_PROCESSES))
+            & ~pl.col("id").is_in(found)
         )
+        .with_columns(line_key("message").alias("_key"))
         .collect()
-        .sort("service", "ts", "seq", nulls_last=True)
     )
     if rows.is_empty():
         return pl.DataFrame()
+    repeated = (
+        rows.group_by("container")
+        .agg(pl.len().alias("_n"), (pl.col("_key").n_unique() < pl.len()).alias("_again"))
+        .filter((pl.col("_n") >= MIN_UNRECOGNIZED) & pl.col("_again"))
+        .get_column("container")
+    )
+    return _findings(rows.filter(pl.col("container").is_in(repeated.implode())).drop("_key"), rule)
+
+
+MIN_UNRECOGNIZED: Final = 3
+
+
+def _failed() -> pl.Expr:
+    """A container's own record that reports a failure: at error or fatal level, or with
+    no level and words that say it failed."""
+    return (pl.col("container") != COMPOSE_SERVICE) & (
+        pl.col("level").cast(pl.String).is_in(_ERRORS)
+        | (
+            (pl.col("level") == Level.UNKNOWN.value)
+            & pl.col("message").str.contains(_FAILURE_WORDS)
+        )
+    )
+
+
+def _findings(rows: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """`rule`'s findings on `rows`, a service's failures, with `errors` (how many) and
+    `since` (a minute before the first)."""
+    if rows.is_empty():
+        return pl.DataFrame()
+    rows = rows.sort("service", "ts", "seq", nulls_last=True)
     per_service = [
         pl.len().alias("_errors"),
         pl.col("ts").min().alias("_start"),

@@ -204,11 +204,16 @@ class _Detector:
         )
 
     def _rules(self) -> Any:
-        """The rule set, loaded at first use."""
+        """The rule set, loaded at first use; without the `unrecognized-errors` inference,
+        whose repeating error lines are the digest's own error patterns already."""
+        from dataclasses import replace
+
         from incidentlog.detect import load_rules
 
         if self._ruleset is None:
-            self._ruleset = load_rules(self.rule_paths)
+            loaded = load_rules(self.rule_paths)
+            kept = tuple(r for r in loaded.rules if r.infer != "unrecognized-errors")
+            self._ruleset = replace(loaded, rules=kept)
         return self._ruleset
 
     def summary(self, window: Period) -> pl.DataFrame:
