@@ -29,3 +29,8 @@ def report_json(tmp_path: Path, text: str, now: datetime) -> dict[str, Any]:
 def issue_titles(md: str) -> list[str]:
     """The numbered issue headings of a Markdown report (`### 1. api exited: …`)."""
     return [line for line in md.splitlines() if re.match(r"### \d+\. ", line)]
+
+
+def first_screen(md: str) -> str:
+    """The report's first screen: everything before "What happened" (the Now section)."""
+    return md[: md.index("## What happened")]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
-from report_helpers import issue_titles, report_json, report_md
+from report_helpers import first_screen, issue_titles, report_json, report_md
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
@@ -1093,7 +1093,7 @@ def test_a_healthy_database_that_rejected_a_login_is_not_restarted(tmp_path: Pat
         " (healthy)   5432/tcp\n"
     )
     md = report_md(tmp_path, text, NOW)
-    now = md[: md.index("## What happened")]
+    now = first_screen(md)
     assert "| app | Up 11 minutes (unhealthy) |" in now
     assert "| db |" not in now
     assert "docker compose up -d --force-recreate app\n" in now
@@ -1131,6 +1131,6 @@ def test_a_refusal_on_loopback_where_no_service_listens_is_no_service_named_127(
         "worker-1  | 2025-08-01T10:00:02.000000000Z Trying again in 2.00 seconds... (1/100)\n"
     )
     md = report_md(tmp_path, text, NOW)
-    now = md[: md.index("## What happened")]
+    now = first_screen(md)
     assert "compose service name of the server that should answer on 5672" in now
     assert "127.0.0.1`" in now and "ps 127.0.0.1" not in md and "depends_on: 127.0.0.1" not in md
