@@ -40,6 +40,70 @@ EXIT_ERROR = 2
 """Exit code on any error (a bad regex, an unknown level, a broken store), as grep."""
 
 
+# grep's own options (the shared ones are in `commands/options.py`)
+_Format = Annotated[
+    str, typer.Option("--format", metavar=choices(FORMATS), help="text, json or jsonl.")
+]
+_Fixed = Annotated[bool, typer.Option("-F", "--fixed-strings", help="PATTERN is a fixed string.")]
+_IgnoreCase = Annotated[bool, typer.Option("-i", "--ignore-case")]
+_Invert = Annotated[bool, typer.Option("-v", "--invert-match", help="Records that do not match.")]
+_Level = Annotated[
+    str | None,
+    typer.Option(metavar=choices(LEVELS), help="Minimum level (warn keeps warn, error, fatal)."),
+]
+_Category = Annotated[
+    list[str] | None,
+    typer.Option(help="Records a finding of this category matched; repeatable."),
+]
+_Rule = Annotated[list[str] | None, typer.Option(help="Records this rule id matched; repeatable.")]
+_Host = Annotated[list[str] | None, typer.Option(help="Docker host; repeatable.")]
+_Project = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Records of this compose project (repeatable); one also names the project "
+        "of input that does not (default: $COMPOSE_PROJECT_NAME)."
+        + env_shown("COMPOSE_PROJECT_NAME")
+    ),
+]
+_After = Annotated[
+    int, typer.Option("-A", "--after-context", help="Records after each match, same container.")
+]
+_Before = Annotated[
+    int,
+    typer.Option("-B", "--before-context", help="Records before each match, same container."),
+]
+_Context = Annotated[
+    int, typer.Option("-C", "--context", help="Records before and after each match.")
+]
+_Count = Annotated[bool, typer.Option("-c", "--count", help="Matching records per service.")]
+_Limit = Annotated[
+    int | None, typer.Option("-m", "--limit", help="At most N matches (the earliest).")
+]
+_Tail = Annotated[
+    int | None, typer.Option("--tail", help="The last N matches (-m keeps the first N).")
+]
+_Follow = Annotated[
+    bool,
+    typer.Option(
+        "-f",
+        "--follow",
+        help="Keep reading the store: print new matches as collect or ingest write "
+        "them (Ctrl-C stops; with --tail N, the last N first).",
+    ),
+]
+_Color = Annotated[
+    str,
+    typer.Option(
+        metavar=choices(("auto", "always", "never")),
+        help="auto (on a terminal, unless $NO_COLOR is set), always or never."
+        + env_shown("NO_COLOR"),
+    ),
+]
+_ShowSecrets = Annotated[
+    bool, typer.Option("--show-secrets", hidden=True, help="Deprecated: --no-redact.")
+]
+
+
 def grep(
     pattern: Annotated[str, typer.Argument(help="Rust-syntax regex (a fixed string with -F).")],
     paths: PathsArgument = None,
@@ -49,82 +113,28 @@ def grep(
     until: UntilOption = None,
     service: ServiceOption = None,
     rules: RulesOption = None,
-    fmt: Annotated[
-        str, typer.Option("--format", metavar=choices(FORMATS), help="text, json or jsonl.")
-    ] = "text",
+    fmt: _Format = "text",
     input_format: InputFormatOption = None,
     log_tz: LogZoneOption = None,
     output: OutputOption = None,
     no_redact: RedactOption = False,
-    fixed: Annotated[
-        bool, typer.Option("-F", "--fixed-strings", help="PATTERN is a fixed string.")
-    ] = False,
-    ignore_case: Annotated[bool, typer.Option("-i", "--ignore-case")] = False,
-    invert: Annotated[
-        bool, typer.Option("-v", "--invert-match", help="Records that do not match.")
-    ] = False,
-    level: Annotated[
-        str | None,
-        typer.Option(
-            metavar=choices(LEVELS), help="Minimum level (warn keeps warn, error, fatal)."
-        ),
-    ] = None,
-    category: Annotated[
-        list[str] | None,
-        typer.Option(help="Records a finding of this category matched; repeatable."),
-    ] = None,
-    rule: Annotated[
-        list[str] | None, typer.Option(help="Records this rule id matched; repeatable.")
-    ] = None,
-    host: Annotated[list[str] | None, typer.Option(help="Docker host; repeatable.")] = None,
-    project: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Records of this compose project (repeatable); one also names the project "
-            "of input that does not (default: $COMPOSE_PROJECT_NAME)."
-            + env_shown("COMPOSE_PROJECT_NAME")
-        ),
-    ] = None,
-    after: Annotated[
-        int, typer.Option("-A", "--after-context", help="Records after each match, same container.")
-    ] = 0,
-    before: Annotated[
-        int,
-        typer.Option("-B", "--before-context", help="Records before each match, same container."),
-    ] = 0,
-    context: Annotated[
-        int, typer.Option("-C", "--context", help="Records before and after each match.")
-    ] = 0,
-    count: Annotated[
-        bool, typer.Option("-c", "--count", help="Matching records per service.")
-    ] = False,
-    limit: Annotated[
-        int | None, typer.Option("-m", "--limit", help="At most N matches (the earliest).")
-    ] = None,
-    tail: Annotated[
-        int | None,
-        typer.Option("--tail", help="The last N matches (-m keeps the first N)."),
-    ] = None,
-    follow: Annotated[
-        bool,
-        typer.Option(
-            "-f",
-            "--follow",
-            help="Keep reading the store: print new matches as collect or ingest write "
-            "them (Ctrl-C stops; with --tail N, the last N first).",
-        ),
-    ] = False,
-    color: Annotated[
-        str,
-        typer.Option(
-            metavar=choices(("auto", "always", "never")),
-            help="auto (on a terminal, unless $NO_COLOR is set), always or never."
-            + env_shown("NO_COLOR"),
-        ),
-    ] = "auto",
-    show_secrets: Annotated[
-        bool, typer.Option("--show-secrets", hidden=True, help="Deprecated: --no-redact.")
-    ] = False,
+    fixed: _Fixed = False,
+    ignore_case: _IgnoreCase = False,
+    invert: _Invert = False,
+    level: _Level = None,
+    category: _Category = None,
+    rule: _Rule = None,
+    host: _Host = None,
+    project: _Project = None,
+    after: _After = 0,
+    before: _Before = 0,
+    context: _Context = 0,
+    count: _Count = False,
+    limit: _Limit = None,
+    tail: _Tail = None,
+    follow: _Follow = False,
+    color: _Color = "auto",
+    show_secrets: _ShowSecrets = False,
 ) -> None:
     """Search the history (or files) by text, service, time, level and rule; exit 1: no match.
 

@@ -11,12 +11,11 @@ is the one the report's "Users" line counts with.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Final
 
 import polars as pl
 
-from incidentlog.detect.columns import FIELD_PREFIX, rule_columns
+from incidentlog.detect.columns import FIELD_PREFIX, minute_before, rule_columns
 from incidentlog.detect.rules import Rule
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 
@@ -111,8 +110,6 @@ _NEXT: Final = {
     504: "A 504 is its upstream not answering in time: a hung or overloaded service, or a"
     " slow query behind it." + _UPSTREAM,
 }
-_LEAD: Final = timedelta(minutes=1)
-"""`--since` a minute before the first 5xx: the lines that led to it."""
 _OWN: Final = (
     "{service} failed on those requests and this evidence holds no reason: read its own"
     " error log for the same minutes (`docker compose logs --since <start> {service}`),"
@@ -162,8 +159,9 @@ def server_errors(logs: pl.LazyFrame, rule: Rule) -> pl.DataFrame:
     """Findings of `rule` (infer `server-errors`): each 5xx answer of a container that
     answered at least MIN_SERVER_ERRORS of them, and MIN_SERVER_ERROR_SHARE of its
     requests (probe paths left out), with fields `status` (its most frequent 5xx),
-    `reason` (its reason phrase), `answered` (`19 of 40 requests`); the remediation says where to look next
-    (the upstream for a gateway status, else the service's own error log)."""
+    `reason` (its reason phrase), `answered` (`19 of 40 requests`); the remediation says
+    where to look next (the upstream for a gateway status, else the service's own error
+    log), from a minute before the first 5xx."""
     own = logs.filter(pl.col("container") != COMPOSE_SERVICE)
     failing = (
         own.filter(pl.col("message").str.contains(SERVER_ERROR_ACCESS))
@@ -219,10 +217,7 @@ def server_errors(logs: pl.LazyFrame, rule: Rule) -> pl.DataFrame:
                 "{next}",
                 pl.col("_next").str.replace_all(
                     "<start>",
-                    (pl.col("_first") - _LEAD)
-                    .dt.convert_time_zone("UTC")
-                    .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-                    .fill_null("<start>"),
+                    minute_before(pl.col("_first")).fill_null("<start>"),
                     literal=True,
                 ),
                 literal=True,

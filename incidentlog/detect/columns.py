@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 
 from incidentlog.detect.rules import Rule
@@ -17,6 +19,7 @@ __all__ = [
     "SEVERITY_DTYPE",
     "SUMMARY_COLUMNS",
     "fields_json",
+    "minute_before",
     "rule_columns",
 ]
 
@@ -99,3 +102,9 @@ def rule_columns(rule: Rule) -> list[pl.Expr]:
         pl.lit(rule.remediation).alias("remediation"),
         pl.lit(rule.fix.value).alias("fix"),
     ]
+
+
+def minute_before(ts: pl.Expr) -> pl.Expr:
+    """A minute before `ts`, as `docker compose logs --since` takes it (RFC 3339 in UTC):
+    the lines that led to a failure come with it."""
+    return (ts - timedelta(minutes=1)).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -6,19 +6,20 @@ the broker is never named, and the report blames the worker. The `target-errors`
 inference finds, for each service that a remote failure names as its host and that
 has no finding but symptoms (exits, failed probes), its error records (and its lines
 with no level that say they failed): one finding per record, so the report says when
-it began and quotes the first.
+it began and quotes the first. The `unrecognized-errors` inference, when nothing lasting
+was found at all, does the same for a container whose error lines repeat: a stack
+broken in words no rule knows is an incident, not "No incident found".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Final
 
 import polars as pl
 
 from incidentlog.detect.attribution import service_of_container
-from incidentlog.detect.columns import FIELD_PREFIX, rule_columns
+from incidentlog.detect.columns import FIELD_PREFIX, minute_before, rule_columns
 from incidentlog.detect.restarts import line_key
 from incidentlog.detect.rules import Rule
 from incidentlog.ingest.compose import COMPOSE_SERVICE
@@ -42,7 +43,8 @@ _FAILURE_WORDS: Final = (
 )
 """A line with no level word that still reports a failure (a shell's `cannot open …`, a
 program's `Refusing to start …`): an error record for this purpose."""
-_LEAD: Final = timedelta(minutes=1)
+MIN_UNRECOGNIZED: Final = 3
+"""Error lines a container logs, one line again among them, before they are a finding."""
 
 
 def target_errors(
@@ -108,9 +110,6 @@ def unrecognized_errors(findings: pl.DataFrame, logs: pl.LazyFrame, rule: Rule) 
     return _findings(rows.filter(pl.col("container").is_in(repeated.implode())).drop("_key"), rule)
 
 
-MIN_UNRECOGNIZED: Final = 3
-
-
 def _failed() -> pl.Expr:
     """A container's own record that reports a failure: at error or fatal level, or with
     no level and words that say it failed."""
@@ -139,10 +138,7 @@ def _findings(rows: pl.DataFrame, rule: Rule) -> pl.DataFrame:
         .with_columns(
             pl.lit("logs").alias("source"),
             pl.col("_errors").cast(pl.String).alias(FIELD_PREFIX + "errors"),
-            (pl.col("_start") - _LEAD)
-            .dt.convert_time_zone("UTC")
-            .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-            .alias(FIELD_PREFIX + "since"),
+            minute_before(pl.col("_start")).alias(FIELD_PREFIX + "since"),
             *rule_columns(rule),
         )
         .drop("_errors", "_start")

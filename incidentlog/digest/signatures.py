@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -206,8 +207,6 @@ class _Detector:
     def _rules(self) -> Any:
         """The rule set, loaded at first use; without the `unrecognized-errors` inference,
         whose repeating error lines are the digest's own error patterns already."""
-        from dataclasses import replace
-
         from incidentlog.detect import load_rules
 
         if self._ruleset is None:
@@ -306,9 +305,9 @@ _WITH_OTHER_RULES: Final = frozenset(
     {Category.UNHANDLED_EXCEPTION.value, Category.OOM_KILLED.value}
 )
 """Categories whose findings other rules' findings can remove (`drop_generic`,
-`drop_arbiter_kills`, `unexplained_server_errors`): their presence on a day needs
-every rule run. Any other
-rule's findings are the same whichever rules run with it."""
+`drop_arbiter_kills`, and the fallbacks `detect_findings` adds only when nothing lasting
+was found): their presence on a day needs every rule run. Any other rule's findings are
+the same whichever rules run with it."""
 _HOUR: Final = timedelta(hours=1)
 _DAY: Final = timedelta(days=1)
 _READ_FIRST: Final = timedelta(hours=1)

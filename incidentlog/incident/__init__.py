@@ -36,8 +36,8 @@ strings (`null` when the input had no timestamps), durations are seconds:
   investigate), `impact` (only what the cause explains), `user_impact`, `services`,
   `symptoms` (same-service and downstream consequences: health-check failures with the
   engine's failing streak as their count, crash loops, refused connections of other
-  services; each with the `rules` whose findings it is), `evidence` (redacted excerpts with timestamps: `lines` in full, `brief`
-  the lines that say it, `label` what they are: a first occurrence, the probe results
+  services; each with the `rules` whose findings it is), `evidence` (redacted excerpts
+  with timestamps: `lines` in full, `brief` the lines that say it, `label` what they are: a first occurrence, the probe results
   inspect kept, events), `files`, `detected_at`, `detection_delay_seconds`.
 - `timeline` — first error, first unhealthy, restarts, recoveries, in order, each
   with the `services` it concerns (none for the start and end of the evidence);

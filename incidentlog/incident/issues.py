@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -437,25 +437,11 @@ AFTER_EFFECT_WINDOW: Final = timedelta(seconds=60)
 that failure's after-effect."""
 
 
-def _fold_into_symptoms(kept: list[Unit], remote: list[RemoteSymptom]) -> list[Unit]:
-    """A service's uncaught exception that comes with its failure to reach another service
-    (Spring's `Application run failed` beside `None of the configured nodes are
-    available`) is that failure's evidence: it joins the symptom, not an issue of its own
-    (as `_fold_after_effects` does beside a cause of the service's own)."""
-    generic = Category.UNHANDLED_EXCEPTION.value
+def _fold_into(kept: list[Unit], host_of: Callable[[Unit], Unit | None]) -> list[Unit]:
+    """`kept` without the units `host_of` names another unit for: their findings join it."""
     out: list[Unit] = []
     for u in kept:
-        host = next(
-            (
-                r.unit
-                for r in remote
-                if u.category == generic
-                and r.unit.service == u.service
-                and severity_rank(r.unit.primary.severity) >= severity_rank(u.primary.severity)
-                and _together(u.first_seen, r.unit.first_seen)
-            ),
-            None,
-        )
+        host = host_of(u)
         if host is None:
             out.append(u)
         else:
@@ -463,15 +449,38 @@ def _fold_into_symptoms(kept: list[Unit], remote: list[RemoteSymptom]) -> list[U
     return out
 
 
+def _fold_into_symptoms(kept: list[Unit], remote: list[RemoteSymptom]) -> list[Unit]:
+    """A service's uncaught exception that comes with its failure to reach another service
+    (Spring's `Application run failed` beside `None of the configured nodes are
+    available`) is that failure's evidence: it joins the symptom, not an issue of its own
+    (as `_fold_after_effects` does beside a cause of the service's own)."""
+
+    def symptom_of(u: Unit) -> Unit | None:
+        if u.category != Category.UNHANDLED_EXCEPTION.value:
+            return None
+        return next(
+            (
+                r.unit
+                for r in remote
+                if r.unit.service == u.service
+                and severity_rank(r.unit.primary.severity) >= severity_rank(u.primary.severity)
+                and _together(u.first_seen, r.unit.first_seen)
+            ),
+            None,
+        )
+
+    return _fold_into(kept, symptom_of)
+
+
 def _fold_own_loopback(kept: list[Unit], stack: Stack) -> list[Unit]:
     """A service refused on its own loopback address, on a port no other service listens
     on, reached a part of itself (authentik's router and its backend on 127.0.0.1:8000):
     beside a cause of its own that is the same failure seen from inside, not a second
     issue with advice about service names."""
-    out: list[Unit] = []
-    for u in kept:
+
+    def own_cause(u: Unit) -> Unit | None:
         hosts = [r for r in u.findings if r.fields.get("host")]
-        own = (
+        inside = (
             u.category in OUTAGE_CATEGORIES
             and bool(hosts)
             and all(
@@ -480,26 +489,21 @@ def _fold_own_loopback(kept: list[Unit], stack: Stack) -> list[Unit]:
                 for r in hosts
             )
         )
-        host = (
-            next(
-                (
-                    v
-                    for v in kept
-                    if v is not u
-                    and v.service == u.service
-                    and v.category not in OUTAGE_CATEGORIES
-                    and severity_rank(v.primary.severity) >= severity_rank(u.primary.severity)
-                ),
-                None,
-            )
-            if own
-            else None
+        if not inside:
+            return None
+        return next(
+            (
+                v
+                for v in kept
+                if v is not u
+                and v.service == u.service
+                and v.category not in OUTAGE_CATEGORIES
+                and severity_rank(v.primary.severity) >= severity_rank(u.primary.severity)
+            ),
+            None,
         )
-        if host is None:
-            out.append(u)
-        else:
-            host.findings.extend(u.findings)
-    return out
+
+    return _fold_into(kept, own_cause)
 
 
 def _fold_after_effects(kept: list[Unit]) -> list[Unit]:

@@ -7,6 +7,8 @@ a level word), mapped to the canonical `Level` enum. Most specific wins.
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from incidentlog.schema import LEVEL_DTYPE, Level
@@ -120,10 +122,12 @@ _BRACKET_WORDS = [
     "fatal",
 ]
 
+DOTNET_LEVELS: Final = "trce|dbug|info|warn|fail|crit"
+""".NET's console logger's level words (`fail: Microsoft.AspNetCore.Server.Kestrel[13]`)."""
 _WORD = (
     rf"\b({'|'.join(_UPPER_WORDS)})\b|\[(?i:({'|'.join(_BRACKET_WORDS)}))\]"
     r"|(?:^| )\[([TDIWEF])\] "
-    r"|^(trce|dbug|info|warn|fail|crit|error|debug|verbose|silly): "
+    rf"|^({DOTNET_LEVELS}|error|debug|verbose|silly): "
 )
 """An upper-case level word (Python logging, uvicorn `ERROR:`, postgres
 `FATAL:`, Java, logrus text, zerolog console `INF`/`ERR` as cloudflared prints),

@@ -19,6 +19,8 @@ from datetime import timedelta
 
 import polars as pl
 
+from incidentlog.ingest.levels import DOTNET_LEVELS
+
 MAX_RECORD_LINES = 2000
 """A record longer than this is cut, so a runaway indented stream cannot
 grow one record (and the batch carry-over) without bound."""
@@ -47,7 +49,7 @@ _CONTEXT = (
     r"|Require stack:|created by |[{\[]$|[}\]],?$|(?:/|node:|file:)\S+:[0-9]+$|\S+\.py:[0-9]+: [[:word:]]*Warning: "
     r"|(?:[A-Za-z_$][[:word:]$]*\.)*(?:[A-Za-z_$][[:word:]$]*)?(?:Error|Exception|Throwable|Warning|Exit)(?-u:\b)"
     r"|[[:word:]./*()\[\]-]+\(.*\)$"
-    r"|(?:trce|dbug|info|warn|fail|crit): [[:word:].`]+\[[0-9]+\]$"
+    rf"|(?:{DOTNET_LEVELS}): [[:word:].`]+\[[0-9]+\]$"
     r"|.*:$)"
 )
 """Unindented lines after which indented lines (and blank lines) belong to

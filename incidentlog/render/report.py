@@ -174,6 +174,9 @@ class ReportView:
     """Affected services that do not need attention any more."""
     streaks: bool = False
     """A service that needs attention has a failing streak (the table says whose count it is)."""
+    quiet: list[ServiceState] = field(default_factory=list)
+    """Services with no state in the evidence, no issue and no error line: fine in their
+    logs, with nothing to confirm it."""
 
 
 PARTS: Final = ("head", "timeline", "tail", "statistics", "evidence", "thresholds", "footer")
@@ -233,6 +236,11 @@ def _view(incident: Incident, part: str = "all") -> ReportView:
         streaks=any(
             s.probe and s.probe.failing_streak for s in incident.services if s.needs_attention
         ),
+        quiet=[
+            s
+            for s in incident.services
+            if s.state == "unknown" and not s.needs_attention and not s.errors
+        ],
     )
 
 
