@@ -166,3 +166,48 @@ def test_a_prompt_running_another_program_ends_the_output_before_it(tmp_path: Pa
     assert "LOG:  connection received: host=172.30.0.3" in messages[-1]
     assert not [m for m in messages if "ss -ltnp" in m or "LISTEN" in m or "me@box" in m]
     assert "2 lines not read (not logs, events, inspect or ps)" in " ".join(result.summary.notes)
+
+
+def test_a_program_that_only_names_a_docker_file_is_not_read(tmp_path: Path) -> None:
+    """`grep -n BROKER docker-compose.yml .env` names a docker file but runs no docker: what
+    it prints (`.env:3:…`) is no log of a service `unknown`, while a chain that does run
+    docker (`cd shop && docker compose up`) is still read."""
+    session = (
+        "me@box:~/shop$ docker compose logs --tail 2 worker\n"
+        "worker-1  | [2024-04-02 06:31:17,904: ERROR/MainProcess] consumer: Cannot connect\n"
+        "me@box:~/shop$ grep -n BROKER docker-compose.yml .env\n"
+        ".env:3:CELERY_BROKER_URL=redis://redis:6379/0\n"
+        "me@box:~/shop$ cd ../mail && sudo docker compose up -d\n"
+        " ✔ Container mail-smtp-1  Started      0.5s\n"
+    )
+    cuts, _ = cut_session(session.encode()) or ([], 0)
+    assert [(c.verb, c.first_line) for c in cuts] == [("logs", 2), ("grep", 4), (None, 6)]
+    path = tmp_path / "terminal.txt"
+    path.write_text(session, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert set(result.logs.get_column("service").to_list()) == {"worker", "mail-smtp"}
+    assert "(grep -n BROKER docker-compose.yml .env): 1 line not read" in " ".join(
+        result.summary.notes
+    )
+
+
+def test_an_interrupt_echoed_by_the_terminal_is_no_log_line(tmp_path: Path) -> None:
+    """`^C` after `logs -f` is the terminal's, not the last container's: it is neither a
+    record nor a piece of the record before it, and it is counted with the prompt lines."""
+    session = (
+        "me@forge:~/git$ docker compose logs -f\n"
+        "server-1  | 2022/12/07 20:25:12 [E] Failed to save configuration: permission denied\n"
+        "^C\n"
+        "me@forge:~/git$ mount | grep /srv/git\n"
+        "10.20.0.2:/export/forge on /srv/git type nfs4 (rw,relatime,vers=4.2)\n"
+    )
+    cuts, prompts = cut_session(session.encode()) or ([], 0)
+    assert prompts == 3
+    assert b"^C" not in b"".join(c.data for c in cuts)
+    path = tmp_path / "terminal.txt"
+    path.write_text(session, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert result.logs.get_column("message").to_list() == [
+        "2022/12/07 20:25:12 [E] Failed to save configuration: permission denied"
+    ]
+    assert "(3 prompt lines not read)" in " ".join(result.summary.notes)

@@ -71,6 +71,13 @@ program, is never one of `READ_VERBS`), unless it runs docker in a way `PROMPT` 
 not read (`docker compose pull && docker compose up -d`)."""
 READ_VERBS: Final = frozenset({"logs", "ps", "inspect", "events", "up", "start", "restart", "run"})
 """Commands whose output is logs, events, inspect or ps (not `version`, `info`, `top`, ...)."""
+_RUNS_DOCKER: Final = re.compile(
+    rb"(?:^|&&|\|\||[;|(`])\s*(?:sudo\s+)?(?:docker|podman)(?:-compose)?(?:\s|$)"
+)
+"""A command line that runs docker or podman as one of its commands (`cd shop && docker
+compose up`), not one that only names a docker file (`grep -n BROKER docker-compose.yml`)."""
+INTERRUPT: Final = re.compile(rb"^\^C[ \t]*\r?(?:\n|\Z)", re.MULTILINE)
+"""The `^C` a terminal echoes when `logs -f` is stopped: no output of the command."""
 
 
 @dataclass(frozen=True)
@@ -96,8 +103,8 @@ class Section(io.BytesIO):
 
 
 def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
-    """The sections of a pasted session and how many prompt lines cut it
-    (None: no prompt line, not a session). Blank sections are dropped."""
+    """The sections of a pasted session and how many prompt lines cut it, a `^C` line
+    counted as one (None: no prompt line, not a session). Blank sections are dropped."""
     commands = list(PROMPT.finditer(data))
     if not commands:
         return None
@@ -106,19 +113,22 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
     prompts = sorted([*commands, *BARE_PROMPT.finditer(data), *others], key=lambda m: m.start())
     cuts: list[Cut] = []
     start, command, verb = 0, None, None
+    interrupts = 0
     for match in [*prompts, None]:
         end = match.start() if match is not None else len(data)
-        if data[start:end].strip():
+        output, stopped = INTERRUPT.subn(b"", data[start:end])
+        interrupts += stopped
+        if output.strip():
             line = data.count(b"\n", 0, start) + 1
-            cuts.append(Cut(command, verb, line, data[start:end]))
+            cuts.append(Cut(command, verb, line, output))
         if match is not None:
             named = match.re is not BARE_PROMPT
             command = _text(match.group("command")).strip() if named else None
             verb = _text(match.group("verb")) if named else None
-            if match.re is OTHER_PROMPT and re.search(rb"\b(?:docker|podman)", match[0]):
+            if match.re is OTHER_PROMPT and _RUNS_DOCKER.search(match.group("command")):
                 verb = None  # (`docker compose pull && docker compose up`: read, whatever it is)
             start = min(match.end() + 1, len(data))  # after the prompt line's newline
-    return cuts, len(prompts)
+    return cuts, len(prompts) + interrupts
 
 
 def _text(value: bytes) -> str:
