@@ -195,3 +195,32 @@ def test_a_servers_own_failure_says_which_server_it_is() -> None:
     )
     logs = pl.DataFrame({"service": ["db", "api"], "message": ["initdb: error", "boom"]})
     assert listening_ports(logs, {}, ["db", "api"], findings) == {5432: ["db"]}
+
+
+SHARED_ENV = """\
+Attaching to toot_redis_1, toot_streaming_1, toot_web_1
+redis_1      | 1:M 14 Feb 2023 19:02:11.204 * Ready to accept connections tcp
+redis_1      | 1:M 14 Feb 2023 19:02:11.204 * Running mode=standalone, port=6379.
+streaming_1  | ERR! Redis Client Error! Error: connect ECONNREFUSED 127.0.0.1:6379
+web_1        | [26] ! Unable to load application: Redis::CannotConnectError: Error \
+connecting to Redis on localhost:6379 (Errno::ECONNREFUSED)
+toot_web_1 exited with code 1
+"""
+
+
+def test_two_services_dialling_loopback_for_one_server_are_one_issue(tmp_path: Path) -> None:
+    """A shared env file that says `localhost` for Redis: one client prints `127.0.0.1:6379`,
+    another `localhost:6379` (redis-rb's wording); one setting to change, so one issue naming
+    both, in the plural, with the exit of one as its symptom."""
+    data = report_json(tmp_path, SHARED_ENV, NOW)
+    (issue,) = data["issues"]
+    assert issue["services"] == ["streaming", "web"]
+    assert issue["problem"] == (
+        "web exited: streaming and web connect to `127.0.0.1:6379` instead of redis"
+    )
+    assert "so streaming and web dial their own port 6379" in issue["root_cause"]
+    assert issue["fix"].startswith("Point streaming and web at `redis:6379`")
+    assert issue["fix"].endswith(
+        "in their connection settings (environment, URL or config file), then recreate them."
+    )
+    assert "network.ruby-connection-refused" in issue["rules"]

@@ -54,6 +54,18 @@ ROWS: list[tuple[str | None, str]] = [
     ),
     (CR, "[ioredis] Unhandled error event: Error: connect ECONNREFUSED 172.18.0.9:6379"),
     (CR, "MongooseServerSelectionError: connect ECONNREFUSED 127.0.0.1:27017"),
+    (
+        CR,
+        "ERROR: Error fetching job: Error connecting to Redis on localhost:6380 "
+        "(Errno::ECONNREFUSED)",
+    ),
+    (
+        CR,
+        "Faraday::ConnectionFailed: Failed to open TCP connection to search:9200 (Connection "
+        'refused - connect(2) for "search" port 9200)',
+    ),
+    (CR, "Errno::ECONNREFUSED: Connection refused - connect(2) for 127.0.0.1:5432"),
+    (CR, "Bunny::TCPConnectionFailed: Could not establish TCP connection to mq:5672: refused"),
     (CR, "Error: P1001: Can't reach database server at `pgsql:5432`"),
     (
         CR,

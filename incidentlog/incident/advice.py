@@ -149,7 +149,7 @@ def advice(
         return _dns(base, who, fields["host"], known_services, (listener, port))
     meant = _meant(cause, listening or {})
     if meant is not None:
-        found = _loopback(base, who, fields["host"], fields["port"], meant)
+        found = _loopback(base, who, len(services), (fields["host"], fields["port"]), meant)
     elif (
         category in _LOOPBACK_CATEGORIES
         and fields.get("host") in LOOPBACK
@@ -163,7 +163,10 @@ def advice(
         found = _oom(base, who, [configs[s].memory_limit for s in services if s in configs])
     else:
         found = base
-    return replace(found, problem=_symptom_problem(found.problem, cause, stats, title))
+    # (a problem made specific, `web connects to 127.0.0.1:6379 instead of redis`, is
+    # what its crash or restart is about)
+    said = title if found.problem is base.problem else found.problem
+    return replace(found, problem=_symptom_problem(found.problem, cause, stats, said))
 
 
 def telling_line(evidence: str) -> str:
@@ -460,14 +463,24 @@ def _meant(cause: Cause, listening: Mapping[int, Sequence[str]]) -> str | None:
 _LOOPBACK_CATEGORIES: Final = frozenset({Category.CONNECTION_REFUSED.value, Category.TIMEOUT.value})
 
 
-def _loopback(base: Advice, who: str, host: str, port: str, meant: str) -> Advice:
-    """A client that dials its own container (`localhost:27017`) for another service's port."""
+def _loopback(
+    base: Advice, who: str, how_many: int, address: tuple[str, str], meant: str
+) -> Advice:
+    """Clients that dial their own container (`localhost:27017`) for another service's port
+    (one shared setting, an env file, when several do)."""
+    host, port = address
+    one = how_many == 1
     return replace(
         base,
-        problem=Prose.of(f"{who} connects to ", Code(f"{host}:{port}"), f" instead of {meant}"),
+        problem=Prose.of(
+            f"{who} {'connects' if one else 'connect'} to ",
+            Code(f"{host}:{port}"),
+            f" instead of {meant}",
+        ),
         root_cause=Prose.of(
             Code(host),
-            f" inside a container is that container itself, so {who} dials its own port ",
+            f" inside a container is that container itself, so {who} ",
+            f"{'dials its own' if one else 'dial their own'} port ",
             f"{port}; {meant} listens on {port} in its own container, reachable as ",
             Code(f"{meant}:{port}"),
             " on the compose network.",
@@ -477,7 +490,8 @@ def _loopback(base: Advice, who: str, host: str, port: str, meant: str) -> Advic
             Code(f"{meant}:{port}"),
             " (the compose service name) instead of ",
             Code(host),
-            " in its connection settings (environment, URL or config file), then recreate it.",
+            f" in {'its' if one else 'their'} connection settings (environment, URL or config"
+            f" file), then recreate {'it' if one else 'them'}.",
         ),
         kind="change-config",
     )

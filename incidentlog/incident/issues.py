@@ -622,6 +622,9 @@ def _causeless(
 
 
 def _key_value(fields_: Mapping[str, str], rule: str) -> str:
+    if fields_.get("host") in LOOPBACK and fields_.get("port"):
+        # (`localhost:6379` and `127.0.0.1:6379` from two services: one shared setting)
+        return f"loopback:{fields_['port']}"
     for name in KEY_FIELDS:
         if fields_.get(name):
             return f"{name}={fields_[name]}"
