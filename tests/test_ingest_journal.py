@@ -193,3 +193,44 @@ def test_last_years_journal_takes_the_year_its_messages_print(tmp_path: Path) ->
     assert {t.year for t in result.logs.get_column("ts")} == {2024}
     data = report_json(tmp_path, text, datetime(2026, 12, 5, tzinfo=UTC))
     assert data["services_total"] == 1  # keycloak; the engine's lines are no service
+
+
+def test_the_zone_journalctls_header_names_dates_the_short_times(tmp_path: Path) -> None:
+    """`-- Logs begin at … CEST, end at Mon 2024-06-10 …` says the year-less times are CEST
+    (UTC+2), whatever `--log-tz` says about application times, and of 2024 (not the latest
+    year before today); the source's note says which zone was used."""
+    path = tmp_path / "journal.txt"
+    path.write_text(
+        "-- Logs begin at Mon 2024-06-10 09:12:01 CEST, end at Mon 2024-06-10 09:20:44 CEST. --\n"
+        "Jun 10 09:15:22 nas kuma[2211]: [SERVER] ERROR: SQLITE_BUSY: database is locked\n",
+        encoding="utf-8",
+    )
+    result = read_inputs([str(path)])
+    assert result.logs.get_column("ts").to_list() == [datetime(2024, 6, 10, 7, 15, 22, tzinfo=UTC)]
+    assert "one without a zone in CEST, the zone journalctl's header names" in (
+        result.summary.sources[0].note
+    )
+    unnamed = tmp_path / "plain.txt"
+    unnamed.write_text(
+        "-- Logs begin at Mon 2024-06-10 09:12:01 CST, end at Mon 2024-06-10 09:20:44 CST. --\n"
+        "Jun 10 09:15:22 nas kuma[2211]: [SERVER] ERROR: SQLITE_BUSY: database is locked\n",
+        encoding="utf-8",
+    )  # (CST is China's and the US's: left to --log-tz)
+    again = read_inputs([str(unnamed)], log_zone="Asia/Shanghai")
+    assert again.logs.get_column("ts").to_list() == [datetime(2024, 6, 10, 1, 15, 22, tzinfo=UTC)]
+
+
+def test_short_full_times_are_read_in_the_zone_they_name() -> None:
+    lines = pl.DataFrame(
+        {
+            "line": [
+                "Mon 2024-06-10 09:15:22 EDT nas web[1]: one",
+                "Mon 2024-06-10 09:15:22 CEST nas web[1]: two",
+                "Mon 2024-06-10 09:15:22 UTC nas web[1]: three",
+                "Mon 2024-06-10 09:15:22 CST nas web[1]: four",
+            ],
+            "seq": [0, 1, 2, 3],
+        }
+    )
+    parsed = parse_journal_lines(lines, "Asia/Tokyo")
+    assert [t.hour for t in parsed.get_column("ts").to_list()] == [13, 7, 9, 0]

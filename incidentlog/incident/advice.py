@@ -163,9 +163,9 @@ def advice(
         found = _oom(base, who, [configs[s].memory_limit for s in services if s in configs])
     else:
         found = base
-    # (a problem made specific, `web connects to 127.0.0.1:6379 instead of redis`, is
-    # what its crash or restart is about)
-    said = title if found.problem is base.problem else found.problem
+    # (a client dialling loopback for another service: `web connects to 127.0.0.1:6379
+    # instead of redis` is what its crash or restart is about, not "Connection refused")
+    said = found.problem if meant is not None else title
     return replace(found, problem=_symptom_problem(found.problem, cause, stats, said))
 
 

@@ -11,13 +11,15 @@ have no `docker compose logs`: what people paste is `journalctl` output. Its
 identifier is the container's log tag (the name, or the id by default), its host
 the machine, its time the journal's. The short formats print no year and no zone:
 the year is the one the messages' own dates say, else the latest one that puts the
-line in the past; the zone is `--log-tz`.
+line before the end journalctl's header names (`-- Logs begin at … CEST, end at …`), or
+before now; the zone is the one that header names, else `--log-tz`.
 Lines without the prefix (a message's wrapped rest) join the record before them.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -27,7 +29,13 @@ from incidentlog.ingest.apptime import MONTH
 from incidentlog.ingest.compose import ANSI, ANSI_STARTS, parse_timestamp, service_from_container
 from incidentlog.schema import TS_DTYPE
 
-__all__ = ["JOURNAL_LINE", "parse_journal_lines"]
+__all__ = [
+    "JOURNAL_LINE",
+    "ZONE_ABBREVIATIONS",
+    "JournalHeader",
+    "journal_header",
+    "parse_journal_lines",
+]
 
 _SHORT: Final = rf"{MONTH} [ 0-3]?\d \d{{2}}:\d{{2}}:\d{{2}}(?:\.\d{{1,9}})?"
 """journalctl's `short` and `short-precise`, syslog's RFC 3164 (`Dec  4 22:10:01`)."""
@@ -46,6 +54,50 @@ JOURNAL_LINE: Final = (
 none), message."""
 _OWN: Final = r"^-- (?:Boot [0-9a-f]+|Logs begin at|Journal begins at|No entries|Reboot).*--\s*$|^-- No entries --"
 """journalctl's own lines: a boot boundary, the journal's span, nothing found."""
+_HEADER: Final = re.compile(
+    rb"^-- (?:Logs begin at|Journal begins at) [A-Z][a-z]{2} \d{4}-\d\d-\d\d "
+    rb"\d\d:\d\d:\d\d (?P<zone>[A-Z]{2,5})\b"
+    rb"(?:, ends? at [A-Z][a-z]{2} (?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d))?",
+    re.MULTILINE,
+)
+"""journalctl's first line, which names the zone its short times are printed in and the
+last one's date (`-- Logs begin at Mon 2024-06-10 09:12:01 CEST, end at Mon 2024-06-10
+09:20:44 CEST. --`)."""
+ZONE_ABBREVIATIONS: Final = {
+    "UTC": "UTC",
+    "GMT": "UTC",
+    "WET": "Etc/GMT",
+    "WEST": "Etc/GMT-1",
+    "BST": "Etc/GMT-1",
+    "CET": "Etc/GMT-1",
+    "CEST": "Etc/GMT-2",
+    "MET": "Etc/GMT-1",
+    "MEST": "Etc/GMT-2",
+    "EET": "Etc/GMT-2",
+    "EEST": "Etc/GMT-3",
+    "MSK": "Etc/GMT-3",
+    "HKT": "Etc/GMT-8",
+    "SGT": "Etc/GMT-8",
+    "AWST": "Etc/GMT-8",
+    "JST": "Etc/GMT-9",
+    "KST": "Etc/GMT-9",
+    "AEST": "Etc/GMT-10",
+    "AEDT": "Etc/GMT-11",
+    "NZST": "Etc/GMT-12",
+    "NZDT": "Etc/GMT-13",
+    "EST": "Etc/GMT+5",
+    "EDT": "Etc/GMT+4",
+    "CDT": "Etc/GMT+5",
+    "MST": "Etc/GMT+7",
+    "MDT": "Etc/GMT+6",
+    "PST": "Etc/GMT+8",
+    "PDT": "Etc/GMT+7",
+    "AKST": "Etc/GMT+9",
+    "AKDT": "Etc/GMT+8",
+    "HST": "Etc/GMT+10",
+}
+"""Zone abbreviations journalctl prints that name one offset (`CST` and `IST` name
+several, and are left to `--log-tz`): the offset, as a zone Polars reads."""
 _FUTURE: Final = timedelta(days=1)
 """How far past now a year-less time may be (clocks differ) before it is last year's."""
 
@@ -89,10 +141,32 @@ def parse_journal_lines(
     )
 
 
+@dataclass(frozen=True)
+class JournalHeader:
+    """What journalctl's first line says about the times below it."""
+
+    abbreviation: str
+    """The zone as printed (`CEST`)."""
+    zone: str | None
+    """That zone as Polars reads it, when the abbreviation names one offset."""
+    end: datetime | None
+    """The last line's time (naive, in that zone): its year is the short times' year."""
+
+
+def journal_header(head: bytes) -> JournalHeader | None:
+    """journalctl's header line at the start of `head`, read."""
+    found = _HEADER.search(head[:4096])
+    if found is None:
+        return None
+    end = datetime.strptime(found["end"].decode(), "%Y-%m-%d %H:%M:%S") if found["end"] else None
+    abbreviation = found["zone"].decode()
+    return JournalHeader(abbreviation, ZONE_ABBREVIATIONS.get(abbreviation), end)
+
+
 def _times(stamps: pl.Series, zone: str, now: datetime) -> pl.Series:
-    """The journal's times in UTC: RFC 3339 as they say; `short-full` in its zone when
-    UTC, else in `zone`; the year-less short ones in `zone`, in the latest year that is
-    not in the future."""
+    """The journal's times in UTC: RFC 3339 as they say; `short-full` in the zone it
+    names (when the abbreviation names one offset), else in `zone`; the year-less short
+    ones in `zone`, in the latest year that is not in the future."""
     iso = stamps.str.contains(r"^\d{4}-").fill_null(False)
     full = stamps.str.contains(r"^[A-Z][a-z]{2} \d{4}-").fill_null(False)
     frame = pl.DataFrame({"stamp": stamps, "iso": iso, "full": full})
@@ -107,11 +181,7 @@ def _times(stamps: pl.Series, zone: str, now: datetime) -> pl.Series:
         pl.when("iso")
         .then(parse_timestamp(pl.col("stamp")))
         .when("full")
-        .then(
-            pl.when(pl.col("stamp").str.ends_with(" UTC") | pl.col("stamp").str.ends_with(" GMT"))
-            .then(_local(naive_full, "%Y-%m-%d %H:%M:%S%.f", "UTC"))
-            .otherwise(_local(naive_full, "%Y-%m-%d %H:%M:%S%.f", zone))
-        )
+        .then(_named_zone(stamps.filter(full), naive_full, zone))
         .otherwise(pl.when(this_year <= limit).then(this_year).otherwise(last_year))
         .alias("ts")
     )
@@ -150,6 +220,25 @@ def _with_messages_year(ts: pl.Series, stamps: pl.Series, messages: pl.Series) -
 
 _PROMPT: Final = r"^[^\s$#%>]{0,160}[$#%>] +(?:sudo +)?(?:journalctl|tail|cat|less|grep|zcat)\b"
 """The command that printed the journal, pasted with it (`$ journalctl -u docker …`)."""
+
+
+_ABBREVIATION: Final = r" ([A-Z]{3,5})$"
+
+
+def _named_zone(full: pl.Series, naive: pl.Expr, zone: str) -> pl.Expr:
+    """`short-full`'s times (`full`: those stamps) read in the zone their abbreviation
+    names, else in `zone` (one conversion per abbreviation the input holds)."""
+    named = pl.col("stamp").str.extract(_ABBREVIATION, 1)
+    fallback = _local(naive, "%Y-%m-%d %H:%M:%S%.f", zone)
+    present = full.str.extract(_ABBREVIATION, 1).drop_nulls().unique().sort().to_list()
+    known = [a for a in present if a in ZONE_ABBREVIATIONS]
+    return pl.coalesce(
+        *(
+            pl.when(named == a).then(_local(naive, "%Y-%m-%d %H:%M:%S%.f", ZONE_ABBREVIATIONS[a]))
+            for a in known
+        ),
+        fallback,
+    )
 
 
 def _local(text: pl.Expr, fmt: str, zone: str) -> pl.Expr:

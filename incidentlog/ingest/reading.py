@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -20,7 +21,7 @@ from incidentlog.errors import FormatError, InputError
 from incidentlog.ingest.apptime import read_app_times
 from incidentlog.ingest.compose import COMPOSE_SERVICE, parse_compose_lines, parse_raw_lines
 from incidentlog.ingest.events import parse_event_lines
-from incidentlog.ingest.journal import parse_journal_lines
+from incidentlog.ingest.journal import journal_header, parse_journal_lines
 from incidentlog.ingest.jsonfile import (
     hold_open_partials,
     identity_for_log_path,
@@ -167,11 +168,16 @@ def read_source(
             f"no service prefix: records attributed to service {service!r} (set --service)"
         )
     if fmt is InputFormat.JOURNAL:
+        header = journal_header(head)
+        zone = (
+            f"in {header.abbreviation}, the zone journalctl's header names"
+            if header and header.zone
+            else f"as {options.log_zone} (set --log-tz if the host logs in another zone)"
+        )
         summary.note = (
             "journal or syslog lines: a time printed without a year is read in the year the"
             " messages' own dates say, else the latest that is not in the future; one"
-            f" without a zone as {options.log_zone}"
-            " (set --log-tz if the host logs in another zone)"
+            f" without a zone {zone}"
         )
     if fmt is InputFormat.EVENTS:
         for lines in _line_frames(binary, head, options, summary, seq0):
@@ -234,6 +240,11 @@ def _kept_lines(
     named = binary.service if isinstance(binary, Section) else None
     service = options.service or named or raw_service(source)
     identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
+    header = journal_header(head) if fmt is InputFormat.JOURNAL else None
+    journal_zone = header.zone if header and header.zone else options.log_zone
+    journal_end = (  # (year-less times: the latest year that is not after the header's end)
+        header.end.replace(tzinfo=ZoneInfo(journal_zone)) if header and header.end else None
+    )
 
     def parse(lines: pl.DataFrame) -> pl.DataFrame:
         if fmt is InputFormat.COMPOSE:
@@ -243,7 +254,7 @@ def _kept_lines(
             parsed = parse_raw_lines(lines, service).with_columns(stream=pl.lit("unknown"))
             parsed = _flag_bad_stamps(_dated_by_application(parsed, options.log_zone))
         elif fmt is InputFormat.JOURNAL:
-            parsed = parse_journal_lines(lines, options.log_zone).with_columns(
+            parsed = parse_journal_lines(lines, journal_zone, journal_end).with_columns(
                 stream=pl.lit("unknown")
             )
             parsed = _flag_bad_stamps(_dated_by_application(parsed, options.log_zone))
