@@ -232,3 +232,63 @@ def _window_of(logs: object) -> tuple[datetime, datetime]:
     assert isinstance(frame, pl.DataFrame)
     lo, hi = frame.select(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")).row(0)
     return lo, hi
+
+
+def test_a_restart_loop_is_looked_for_in_its_own_services_records_only(
+    tmp_path: Path, eager: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container's banner repeating after errors (core.banner-repeats) is a fact of its
+    own records: on an earlier day the digest looks for it in the records of the services
+    found now alone, keeps the answer per rule and service, and says the same as the
+    digest that runs every rule over every record."""
+
+    def loop(day: int, hour: int) -> list[str]:
+        lines = []
+        for cycle in range(3):
+            lines.append(
+                log_line("worker-1", at(hour, 10 * cycle, day=day), "INFO", "Starting worker v1.2")
+            )
+            lines.append(
+                log_line("worker-1", at(hour, 10 * cycle + 1, day=day), "INFO", "queue ready")
+            )
+            lines.append(log_line("worker-1", at(hour, 10 * cycle + 2, day=day), "INFO", "polling"))
+            if cycle < 2:
+                lines.append(
+                    log_line(
+                        "worker-1", at(hour, 10 * cycle + 3, day=day), "ERROR", "lost the lock"
+                    )
+                )
+        return lines
+
+    logs = [
+        *(log_line("api-1", at(h, day=1), "INFO", f"served {h} requests") for h in range(24)),
+        *loop(1, 9),
+        *(log_line("api-1", at(h), "INFO", f"served {h} requests") for h in range(14)),
+        *loop(2, 13),
+    ]
+    store = write_store(tmp_path, logs, [])
+    import incidentlog.detect as detect
+
+    services_seen: list[tuple[int, set[str]]] = []
+    real = detect.detect_findings
+
+    def recording(logs: object, events: object, rules: object, **kw: object) -> pl.DataFrame:
+        frame = logs.collect() if isinstance(logs, pl.LazyFrame) else logs  # type: ignore[union-attr]
+        assert isinstance(frame, pl.DataFrame)
+        if frame.height:
+            day = frame.get_column("ts").min().day
+            services_seen.append((day, set(frame.get_column("service").to_list())))
+        return real(logs, events, rules, **kw)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(detect, "detect_findings", recording)
+        first = rendered(store, HOUR)
+    assert "worker" in first
+    assert (1, {"worker"}) in services_seen  # Aug 1: worker's records only
+    assert not [s for day, s in services_seen if day == 1 and "api" in s]
+    by_rule = json.loads(
+        (store / "cache" / SIGNATURE_CACHE / "2025-08-01.by-rule.json").read_text()
+    )
+    assert by_rule["checked"]["core.banner-repeats@worker"] == ["worker"]
+    shutil.rmtree(store / "cache" / SIGNATURE_CACHE)
+    assert rendered(store, HOUR) == first == rendered(store, HOUR, rollups=False)
