@@ -129,6 +129,16 @@ def test_the_service_a_logs_command_names() -> None:
     assert named_service("docker compose ps") is None
 
 
+def test_a_piped_or_redirected_logs_command_names_its_container() -> None:
+    """What follows a pipe, `;` or a redirection is another program's or a file's: it names
+    no service (`grep -v /healthz` once gave a service `/healthz`)."""
+    assert named_service("docker logs shop-api-1 2>&1 | tail -n 50") == "shop-api-1"
+    assert named_service("docker compose logs api | grep -v /healthz") == "api"
+    assert named_service("sudo docker logs --tail 100 web > web.txt") == "web"
+    assert named_service("docker compose logs; docker compose ps") is None
+    assert named_service('docker logs "unclosed') is None
+
+
 def test_a_session_with_nothing_to_read_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "terminal.txt"
     path.write_text(
@@ -211,3 +221,60 @@ def test_an_interrupt_echoed_by_the_terminal_is_no_log_line(tmp_path: Path) -> N
         "2022/12/07 20:25:12 [E] Failed to save configuration: permission denied"
     ]
     assert "(3 prompt lines not read)" in " ".join(result.summary.notes)
+
+
+def test_output_about_images_or_networks_is_not_read(tmp_path: Path) -> None:
+    """`docker image inspect` prints JSON that looks like an inspect, but of an image: no
+    container's state is read from it, and its lines are counted as not read."""
+    session = (
+        "me@box:~/shop$ docker compose logs --tail 1 api\n"
+        "api-1  | 2026-03-13T21:05:12Z ERROR cannot open /data/db.sqlite: permission denied\n"
+        "me@box:~/shop$ docker image inspect shop-api --format '{{json .Config}}'\n"
+        '[{"Id": "sha256:0f1e", "Config": {"User": "node", "Cmd": ["node", "server.js"]}}]\n'
+        "me@box:~/shop$ sudo docker network ls\n"
+        "NETWORK ID     NAME           DRIVER    SCOPE\n"
+        "4f1c2d3e4b5a   shop_default   bridge    local\n"
+    )
+    cuts, _ = cut_session(session.encode()) or ([], 0)
+    assert [c.verb for c in cuts] == ["logs", "image", "network"]
+    path = tmp_path / "terminal.txt"
+    path.write_text(session, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert set(result.logs.get_column("service").to_list()) == {"api"}
+    assert result.events.height == 0
+    notes = " ".join(result.summary.notes)
+    assert "1 line not read" in notes and "2 lines not read" in notes
+
+
+def test_a_section_without_a_named_service_takes_its_files_name(tmp_path: Path) -> None:
+    """Output of a logs command that names no single service is attributed by the file it
+    was pasted in (`api.txt`), never by words of the command (`/healthz)`)."""
+    session = (
+        "me@box:~/shop$ docker logs $(docker ps -q -f name=api) 2>&1 | grep -v /healthz\n"
+        "2026-03-13T21:05:12Z ERROR cannot open /data/db.sqlite: permission denied\n"
+        "me@box:~/shop$ docker ps --format '{{.Names}} {{.Status}}'\n"
+        "shop-api-1 Restarting (1) 3 seconds ago\n"
+    )
+    path = tmp_path / "api.txt"
+    path.write_text(session, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert set(result.logs.get_column("service").to_list()) == {"api"}
+
+
+def test_a_ps_service_column_names_the_service_of_a_container_name(tmp_path: Path) -> None:
+    """`container_name: LibreChat` on service `api`: the ps table's SERVICE column says so,
+    and the logs `docker logs LibreChat` printed are service api's."""
+    session = (
+        "$ docker compose ps\n"
+        "NAME        IMAGE                 COMMAND                  SERVICE   CREATED"
+        "          STATUS                           PORTS\n"
+        'LibreChat   example/chat:0.7      "docker-entrypoint.s…"   api       48 seconds ago'
+        "   Restarting (255) 6 seconds ago\n"
+        "$ docker logs LibreChat\n"
+        "exec /usr/local/bin/docker-entrypoint.sh: exec format error\n"
+    )
+    path = tmp_path / "terminal.txt"
+    path.write_text(session, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert result.logs.get_column("service").to_list() == ["api"]
+    assert result.events.get_column("service").to_list() == ["api"]

@@ -24,6 +24,7 @@ from incidentlog.ingest.names import (
     shared_prefix,
     spelled,
 )
+from incidentlog.ingest.records import vouched
 from incidentlog.topology import Topology
 
 __all__ = ["HOST_SCAN_ROWS", "ServiceResolver"]
@@ -97,12 +98,12 @@ class ServiceResolver:
 
     def learn_labels(self, events: pl.DataFrame) -> None:
         """Containers whose compose labels name their service (events, inspect, ps)."""
-        labelled = events.filter(pl.col("project").is_not_null()).select(
-            "container", "project", "service"
-        )
+        labels = vouched() if "action" in events.columns else pl.col("project").is_not_null()
+        labelled = events.filter(labels).select("container", "project", "service")
         for container, project, service in labelled.unique().iter_rows():
             self.labels[container] = service
-            self.label_projects.add(project)
+            if project is not None:
+                self.label_projects.add(project)
 
     def _context(self, logs: pl.DataFrame, printed: list[str]) -> NameContext:
         own = logs.filter(pl.col("container") == COMPOSE_SERVICE).get_column("message")

@@ -113,7 +113,7 @@ def open_sources(source: str, options: IngestOptions, notes: list[str]) -> list[
                 f"{what}: {plural(lines, 'line')} not read (not a format incidentlog reads)"
             )
             continue
-        section = Section(part.data, named_service(part.command))
+        section = Section(part.data, named_service(part.command), source)
         sections.append((what, fmt, section, section.read(SNIFF_BYTES)))
     if not sections:
         raise InputError(
@@ -162,7 +162,8 @@ def read_source(
         yield Batch(empty(LOGS_SCHEMA), finish_events(frame, options))
         return
     named = binary.service if isinstance(binary, Section) else None
-    service = options.service or named or raw_service(source)
+    origin = binary.origin if isinstance(binary, Section) else source
+    service = options.service or named or raw_service(origin)
     if fmt is InputFormat.RAW and not options.service and not named:
         summary.note = (
             f"no service prefix: records attributed to service {service!r} (set --service)"
@@ -238,7 +239,8 @@ def _kept_lines(
     input order.
     """
     named = binary.service if isinstance(binary, Section) else None
-    service = options.service or named or raw_service(source)
+    origin = binary.origin if isinstance(binary, Section) else source
+    service = options.service or named or raw_service(origin)
     identity = identity_for_log_path(Path(source)) if fmt is InputFormat.JSONFILE else None
     header = journal_header(head) if fmt is InputFormat.JOURNAL else None
     journal_zone = header.zone if header and header.zone else options.log_zone
@@ -354,9 +356,6 @@ def raw_service(source: str) -> str:
         return UNKNOWN
     stem = Path(source).name.split(".")[0]
     return UNKNOWN if stem.lower() in _GENERIC_NAMES or not stem else stem
-
-
-"""Container and service of lines before any `name |` prefix: nobody said whose they are."""
 
 
 class _Anchor:

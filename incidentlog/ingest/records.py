@@ -23,6 +23,7 @@ from incidentlog.schema import (
     LOG_IDENTITY,
     LOGS_SCHEMA,
     TS_DTYPE,
+    EventAction,
     conform,
     row_ids,
 )
@@ -145,11 +146,19 @@ def finish_events(frame: pl.DataFrame, options: IngestOptions) -> pl.DataFrame:
     return conform(frame, EVENTS_SCHEMA, "ingest")
 
 
-def learn_identities(known: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    """Container → (project, service) pairs that compose labels vouch for."""
-    labelled = events.filter(pl.col("project").is_not_null()).select(
-        "container", "project", "service"
+def vouched() -> pl.Expr:
+    """Rows whose service compose vouches for: its labels (a project), or a `ps` table's
+    SERVICE column naming another service than the container's name says
+    (`container_name: LibreChat` of service `api`)."""
+    named = (pl.col("action") == EventAction.SNAPSHOT.value) & (
+        pl.col("service") != service_from_container(pl.col("container"))
     )
+    return pl.col("project").is_not_null() | named.fill_null(False)
+
+
+def learn_identities(known: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """Container → (project, service) pairs that compose vouches for (`vouched`)."""
+    labelled = events.filter(vouched()).select("container", "project", "service")
     return pl.concat([known, labelled]).unique("container", keep="last")
 
 

@@ -94,11 +94,13 @@ class Cut:
 
 
 class Section(io.BytesIO):
-    """A section's bytes as an input stream, with the service its command names."""
+    """A section's bytes as an input stream, with the service its command names and the
+    file it was cut from (whose name, not the command's text, may name a service)."""
 
-    def __init__(self, data: bytes, service: str | None) -> None:
+    def __init__(self, data: bytes, service: str | None, origin: str) -> None:
         super().__init__(data)
         self.service = service
+        self.origin = origin
         self.size = len(data)
 
 
@@ -126,9 +128,27 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
             command = _text(match.group("command")).strip() if named else None
             verb = _text(match.group("verb")) if named else None
             if match.re is OTHER_PROMPT and _RUNS_DOCKER.search(match.group("command")):
-                verb = None  # (`docker compose pull && docker compose up`: read, whatever it is)
+                verb = _object_verb(command)  # (`docker compose pull && docker compose up`:
+                # read, whatever it is; `docker image inspect`: not a container's)
             start = min(match.end() + 1, len(data))  # after the prompt line's newline
     return cuts, len(prompts) + interrupts
+
+
+_NOT_CONTAINERS: Final = frozenset(
+    {"image", "images", "volume", "network", "system", "buildx", "builder", "context", "plugin"}
+)
+"""docker's management commands about something else than containers: what `docker image
+inspect` or `docker network ls` prints is no container's log, state or inspect."""
+
+
+def _object_verb(command: str | None) -> str | None:
+    """`image` for `docker image inspect …` (not read), else None (read)."""
+    words = _first_command(command or "")
+    if words and words[0] == "sudo":
+        words = words[1:]
+    if len(words) > 1 and words[0] in ("docker", "podman") and words[1] in _NOT_CONTAINERS:
+        return words[1]
+    return None
 
 
 def _text(value: bytes) -> str:
@@ -140,10 +160,7 @@ def named_service(command: str | None) -> str | None:
     names, when it names exactly one."""
     if command is None:
         return None
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return None
+    words = _first_command(command)
     if "logs" not in words:
         return None
     after = words[words.index("logs") + 1 :]
@@ -156,3 +173,28 @@ def named_service(command: str | None) -> str | None:
         else:
             names.append(word)
     return names[0] if len(names) == 1 else None
+
+
+def _first_command(command: str) -> list[str]:
+    """The words of the command that printed the output, before any pipe or `;`, without
+    redirections: `docker logs web 2>&1 | tail -n 50` -> `docker logs web`."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError:  # (an unclosed quote)
+        return []
+    words: list[str] = []
+    redirect = False
+    for token in tokens:
+        if token in ("|", "||", "&&", ";", "&", "|&"):
+            break
+        if set(token) <= set("<>&"):  # `>`, `>&`, `2>&1` (its `2` is taken back below)
+            if words and words[-1].isdigit():
+                words.pop()
+            redirect = True
+        elif redirect:
+            redirect = False  # (the redirection's target)
+        else:
+            words.append(token)
+    return words
