@@ -278,3 +278,28 @@ def test_a_ps_service_column_names_the_service_of_a_container_name(tmp_path: Pat
     result = read_inputs([str(path)])
     assert result.logs.get_column("service").to_list() == ["api"]
     assert result.events.get_column("service").to_list() == ["api"]
+
+
+def test_the_bracketed_prompt_of_rhel_and_fedora_cuts_too(tmp_path: Path) -> None:
+    """`[admin@bi-01 bi]$` (RHEL, Fedora, Rocky, Alma, Amazon Linux) is a prompt: the ps
+    table and the logs after it are two inputs, and the prompt is no record."""
+    session = (
+        "[admin@bi-01 bi]$ docker compose ps\n"
+        "NAME       IMAGE          COMMAND          SERVICE   CREATED      STATUS"
+        "                  PORTS\n"
+        'bi-db-1    postgres:15    "docker-en…"     db        2 days ago   Up 2 days (healthy)'
+        "     5432/tcp\n"
+        "[admin@bi-01 bi]$ docker compose logs --tail=1 web\n"
+        "bi-web-1  | 2024-09-18 14:20:03,118 ERROR java.lang.OutOfMemoryError: Java heap space\n"
+        "[root@bi-01 ~]# df -h /\n"
+        "/dev/sda1   40G   39G  1.0G  98% /\n"
+        "[admin@bi-01 bi]$\n"
+    )
+    cuts, prompts = cut_session(session.encode()) or ([], 0)
+    assert prompts == 4
+    assert [(c.verb, c.first_line) for c in cuts] == [("ps", 2), ("logs", 5), ("df", 7)]
+    path = tmp_path / "terminal.txt"
+    path.write_text(session, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert result.logs.get_column("service").to_list() == ["web"]
+    assert result.events.get_column("service").to_list() == ["db"]

@@ -1027,7 +1027,7 @@ def test_a_dependant_that_gave_up_is_started_again_after_the_fix(tmp_path: Path)
         "worker-1 exited with code 1\n"
     )
     md = report_md(tmp_path, text, NOW)
-    plan = md[md.index("Then apply") : md.index("**Next update**")]
+    plan = md[md.index("Then apply") : md.index("## What happened")]
     assert "docker compose up -d --force-recreate broker\n" in plan
     assert "# Then start worker again: it exited while broker failed, and stayed down\n" in plan
     assert plan.index("--force-recreate broker") < plan.index("docker compose up -d worker\n")

@@ -97,8 +97,8 @@ def test_first_screen_names_every_service_that_needs_attention_and_the_first_com
         assert status in row  # the state as `docker compose ps` printed it
     assert "\ndocker compose " in first
     assert sorted(data["needs_attention"]) == sorted(attention)
-    # the report is written months after the evidence: the next update's date is said
-    assert re.search(r"\*\*Next update\*\* by 09:15 UTC on 2025-11-01:", first)
+    # the report is written months after the evidence: a write-up, no update is due today
+    assert "Next update" not in md and data["next_update_at"] is None
     cwd = Path.cwd()
     os.chdir(sample_logs / HC)
     try:
@@ -106,6 +106,12 @@ def test_first_screen_names_every_service_that_needs_attention_and_the_first_com
     finally:
         os.chdir(cwd)
     assert re.search(r"\*\*Next update\*\* by 15:15 UTC:", same_day)
+    os.chdir(sample_logs / HC)
+    try:
+        next_day = generate_report(INPUTS[HC], now=datetime(2025, 8, 2, 9, 0, tzinfo=UTC))
+    finally:
+        os.chdir(cwd)
+    assert re.search(r"\*\*Next update\*\* by 09:15 UTC on 2025-08-02:", next_day)
 
 
 def test_failing_streak_is_the_engines(sample_logs: Path, hc: tuple[str, dict[str, Any]]) -> None:

@@ -23,7 +23,7 @@ strings (`null` when the input had no timestamps), durations are seconds:
   exit or an OOM kill), `detection` (the same in words, with how long the health checks
   took to flag their services and why), `ended_at` (last affected service recovered;
   null while `ongoing`), `duration_seconds`, `next_update_at` (the report's time plus
-  the first phase's ETA).
+  the first phase's ETA; null when the evidence ended more than a week before the report).
 - `summary` — the root causes in one line; `severity` — the worst finding; `users` —
   what the access logs say users got (requests and 5xx responses, probes left out).
 - `services_total`, `affected` (services with a health-check failure or a crash

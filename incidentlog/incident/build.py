@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Final
 
 import polars as pl
 
@@ -26,7 +27,7 @@ from incidentlog.incident.issues import (
     units_of,
     use_engine_streaks,
 )
-from incidentlog.incident.model import SCHEMA_VERSION, Excerpt, Incident, Issue
+from incidentlog.incident.model import SCHEMA_VERSION, ActionPhase, Excerpt, Incident, Issue
 from incidentlog.incident.plan import action_plan, compose_cli, for_cli, improvements
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.swarm import SWARM_CLI
@@ -131,7 +132,7 @@ def build_incident(
         improvements=improvements(issues, states) if found else [],
         notes=list(evidence.notes),
         detection=detection_line(issues, states),
-        next_update_at=now + timedelta(minutes=plan[0].eta_minutes) if plan else None,
+        next_update_at=_next_update(plan, stack.window_end, now),
         users=users_line(http) if found else Prose(),
         compose_cli=cli,
     )
@@ -185,6 +186,20 @@ def _read(
         )
         events = events.with_columns(redact_expr("output"))
     return read_stack(evidence, findings, summary, events)
+
+
+STALE_EVIDENCE: Final = timedelta(days=7)
+"""Evidence that ended longer ago than this is a post-incident write-up: no status update
+is due from it (a paste from last year's bug report gets no deadline of today)."""
+
+
+def _next_update(
+    plan: Sequence[ActionPhase], ended: datetime | None, now: datetime
+) -> datetime | None:
+    """When the next status update is due: the report's time plus the first phase's ETA."""
+    if not plan or (ended is not None and now - ended > STALE_EVIDENCE):
+        return None
+    return now + timedelta(minutes=plan[0].eta_minutes)
 
 
 def _causes(stack: Stack, units: Units, transient: set[str], now: datetime) -> list[Cause]:

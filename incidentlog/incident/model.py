@@ -283,7 +283,8 @@ class Incident:
     detection: Prose = field(default_factory=Prose)
     """How soon the engine showed each root cause, and why (probe timing, `start_period`)."""
     next_update_at: datetime | None = None
-    """When the next status update is due (the report's time plus the first phase's ETA)."""
+    """When the next status update is due (the report's time plus the first phase's ETA);
+    None without a plan, or when the evidence ended more than a week before the report."""
     users: Prose = field(default_factory=Prose)
     """What the access logs say users got (requests and 5xx, probes left out)."""
     compose_cli: str = "docker compose"

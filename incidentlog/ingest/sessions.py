@@ -39,10 +39,16 @@ _GLYPH: Final = (
 )
 """A prompt that ends with a glyph (zsh's pure and starship `~/shop main* ❯`, oh-my-zsh's
 `➜  shop git:(main)`): a directory and a branch with spaces before it."""
+_BRACKETED: Final = rb"\[[\w.-]+@[\w.-]+(?: [^\]\r\n]{0,160})?\] ?[$#%]"
+"""The prompt of RHEL, Fedora, CentOS, Rocky, Alma and Amazon Linux: `[admin@bi-01 bi]$`."""
 PROMPT: Final = re.compile(
     rb"^(?:\([^)\r\n]{0,60}\) +)?"  # a virtualenv or conda name
     # user@host:~/dir$, pi@host:~ $ (Raspberry Pi OS, many themes), C:\dir>, PS C:\>
-    rb"(?:[^\s$#%>]{0,160} ?[$#%>] *|PS [^\r\n>]{0,240}> *|" + _GLYPH + rb" +)?"
+    rb"(?:[^\s$#%>]{0,160} ?[$#%>] *|"
+    + _BRACKETED
+    + rb" *|PS [^\r\n>]{0,240}> *|"
+    + _GLYPH
+    + rb" +)?"
     rb"(?:sudo +)?"
     rb"(?P<command>(?:docker|podman)(?:-compose)?(?: +(?:compose|container))?"
     rb"(?: +-{1,2}[\w-]+(?:[ =][^\s-]\S*)?)*"  # global options: -p shop, --context prod
@@ -53,6 +59,8 @@ PROMPT: Final = re.compile(
 never starts like this."""
 BARE_PROMPT: Final = re.compile(
     rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)? ?[$#%]|PS [^\r\n>]{0,240}>|"
+    + _BRACKETED
+    + rb"|"
     + _GLYPH
     + rb") *\r?$",
     re.MULTILINE,
@@ -60,6 +68,8 @@ BARE_PROMPT: Final = re.compile(
 """A prompt with no command (`me@box:~/shop$`, `PS C:\\shop>`), as a paste often ends."""
 OTHER_PROMPT: Final = re.compile(
     rb"^(?:\([^)\r\n]{0,60}\) +)?(?:[\w.-]+@[\w.-]+(?::\S*)? ?[$#%]|PS [^\r\n>]{0,240}>|"
+    + _BRACKETED
+    + rb"|"
     + _GLYPH
     + rb") +"
     rb"(?P<command>(?P<verb>[\w./-]+)(?: [^\r\n]*)?)\r?$",
