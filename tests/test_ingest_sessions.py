@@ -303,3 +303,49 @@ def test_the_bracketed_prompt_of_rhel_and_fedora_cuts_too(tmp_path: Path) -> Non
     result = read_inputs([str(path)])
     assert result.logs.get_column("service").to_list() == ["web"]
     assert result.events.get_column("service").to_list() == ["db"]
+
+
+def test_a_v1_ps_table_takes_the_project_another_section_names(tmp_path: Path) -> None:
+    """v1's `docker-compose ps` prints `ci_jenkins_1`; its table comes before the logs, and
+    only compose's `Creating network "ci_default"` says the project is `ci`. The table's
+    row is resolved with everything the paste shows: service jenkins, no `ci_jenkins`."""
+    session = (
+        "$ docker-compose up -d\n"
+        'Creating network "ci_default" with the default driver\n'
+        "Creating ci_jenkins_1 ... done\n"
+        "$ docker-compose logs jenkins\n"
+        "jenkins_1  | touch: cannot touch '/var/jenkins_home/ref.log': Permission denied\n"
+        "$ docker-compose ps\n"
+        "    Name                  Command               State     Ports\n"
+        "----------------------------------------------------------------\n"
+        "ci_jenkins_1   /usr/bin/tini -- /usr/loca ...   Restarting\n"
+    )
+    path = tmp_path / "terminal.txt"
+    path.write_text(session, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert result.events.select("container", "service", "project").rows() == [
+        ("ci_jenkins_1", "jenkins", "ci")
+    ]
+    assert set(result.logs.get_column("service").to_list()) == {"compose", "jenkins"}
+    assert not [n for n in result.summary.notes if "kept as printed" in n]
+
+
+def test_containers_named_by_several_commands_are_resolved_together(tmp_path: Path) -> None:
+    """`docker logs shop-api-1`, `… shop-web-1`, `… shop-db-1`, three sections: the names
+    are looked at together, so the prefix three numbered names share is their project."""
+    session = "".join(
+        f"$ docker logs shop-{name}-1 2>&1 | tail -n 1\n{line}\n"
+        for name, line in [
+            ("api", "2025-03-01 10:00:01,220 ERROR psycopg2.OperationalError: Connection refused"),
+            ("web", "2025/03/01 10:00:03 [error] 7#7: *9 connect() failed (111: refused)"),
+            ("db", '2025-03-01 10:00:00.100 UTC [1] FATAL:  could not open file "pg_control"'),
+        ]
+    )
+    path = tmp_path / "terminal.txt"
+    path.write_text(session, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert sorted(result.logs.select("service", "project").unique().rows()) == [
+        ("api", "shop"),
+        ("db", "shop"),
+        ("web", "shop"),
+    ]

@@ -25,6 +25,7 @@ from incidentlog.ingest.names import (
     spelled,
 )
 from incidentlog.ingest.records import vouched
+from incidentlog.schema import LOGS_SCHEMA, empty
 from incidentlog.topology import Topology
 
 __all__ = ["HOST_SCAN_ROWS", "ServiceResolver"]
@@ -135,6 +136,10 @@ class ServiceResolver:
         if self.context is None:  # the first time: every name seen so far, together
             printed = sorted({n for n in self.seen if n not in self.service} | set(printed))
             self.context = self._context(logs, printed)
+        else:  # a project learnt since (`Creating network "ci_default"` of a later input)
+            known = tuple(dict.fromkeys((*self.context.projects, *sorted(self.label_projects))))
+            if known != self.context.projects:
+                self.context = NameContext(**{**self.context.__dict__, "projects": known})
         result = resolve_names(printed, self.context)
         self.service.update(result.service)
         self.projects.update(result.project)
@@ -190,6 +195,8 @@ class ServiceResolver:
         labelled = pl.col("project").is_not_null()  # json-file logs: labels from config.v2.json
         self.learn_labels(logs.filter(labelled))
         own = pl.col("container") == COMPOSE_SERVICE
+        _, networks = compose_mentions(logs.filter(own).get_column("message").to_list())
+        self.label_projects.update(networks)
         printed_col = pl.when(own).then(pl.col("service")).otherwise(pl.col("container"))
         containers = (
             logs.filter(~own & ~labelled).get_column("container").unique().drop_nulls().to_list()
@@ -216,6 +223,34 @@ class ServiceResolver:
             project=pl.coalesce(
                 pl.col("project"), project, pl.lit(self.default_project, pl.String)
             ),
+        )
+
+    def resolve_states(self, events: pl.DataFrame) -> pl.DataFrame:
+        """`service` and `project` of state rows nothing vouches for (a v1
+        `docker-compose ps`: `ci_jenkins_1`), resolved like the logs' names. Called once
+        the logs are read: compose's `Creating network "ci_default"`, which names the
+        project, may come after the table."""
+        loose = ~vouched() & pl.col("container").is_not_null()
+        names = [
+            n
+            for n in events.filter(loose).get_column("container").unique().to_list()
+            if n not in PSEUDO
+        ]
+        new = [n for n in names if n not in self.service]
+        if new:
+            self._learn(empty(LOGS_SCHEMA), new)
+        services = {n: self.service[n] for n in names if n in self.service}
+        projects = {n: self.projects[n] for n in names if n in self.projects}
+        container = pl.col("container")
+        service = container.replace_strict(services, default=None, return_dtype=pl.String)
+        project = container.replace_strict(projects, default=None, return_dtype=pl.String)
+        return events.with_columns(
+            service=pl.when(loose)
+            .then(pl.coalesce(service, pl.col("service")))
+            .otherwise(pl.col("service")),
+            project=pl.when(loose)
+            .then(pl.coalesce(project, pl.lit(self.default_project, pl.String)))
+            .otherwise(pl.col("project")),
         )
 
     @property

@@ -144,6 +144,12 @@ def iter_ingest(
         schema={"container": pl.String, "project": pl.String, "service": pl.String}
     )
     names = ServiceResolver(topology, options.project)
+    # the containers a pasted session's commands name (`docker logs shop-api-1`), resolved
+    # together however many sections apart they are: a prefix they share can be a project
+    names.seen.update(s.service for _, _, s, _ in opened if isinstance(s, Section) and s.service)
+    # ps rows, held until the logs are read: those no label vouches for are resolved
+    # then, with all the names and projects the input shows
+    tables: list[pl.DataFrame] = []
     seq = 0
     try:
         for source, fmt, stream, head in opened:
@@ -162,8 +168,13 @@ def iter_ingest(
                     names.learn_labels(batch.events)
                 if bar:
                     bar.advance(stream)
+                if fmt is InputFormat.PS and not batch.events.is_empty():
+                    tables.append(batch.events)
+                    batch = Batch(batch.logs, batch.events.clear())
                 yield batch
             _close(source, stream)
+        if tables:
+            yield Batch(empty(LOGS_SCHEMA), names.resolve_states(pl.concat(tables)))
     finally:  # also when the consumer stops early: no input is left open
         for source, _, stream, _ in opened:
             _close(source, stream)
