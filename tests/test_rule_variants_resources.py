@@ -296,8 +296,18 @@ api | api | healthcheck-failed | fail: Microsoft.Extensions.Diagnostics.HealthCh
 """
 )
 
+DEVICES = _rows(
+    r"""
+zigbee | zigbee | config-error | [2026-01-04 09:00:01] error: 	z2m: Error while opening serialport 'Error: Error: No such file or directory, cannot open /dev/ttyUSB0'
+esphome | esphome | config-error | serial.serialutil.SerialException: [Errno 2] could not open port /dev/ttyACM0: [Errno 2] No such file or directory: '/dev/ttyACM0'
+vpn | vpn | config-error | 2026-01-04T09:00:01Z ERROR creating tun device: open /dev/net/tun: no such file or directory
+media | media | config-error | [h264_qsv @ 0x5581] Failed to open the drm device /dev/dri/renderD128: No such file or directory
+zwave | zwave | config-error | Error: Failed to open the serial port: ENOENT: no such file or directory, open '/dev/serial/by-id/usb-stick-if00-port0'
+"""
+)
+
 ROWS = OOM_KILLED + RESOURCE_MEMORY + RESOURCE_LIMITS + KERNEL_SETTINGS + COMPOSE_LINES + FRAMEWORKS
-ROWS += ENTRYPOINTS + CRASH_LOOPS
+ROWS += ENTRYPOINTS + CRASH_LOOPS + DEVICES
 
 # Health-probe outputs (docker inspect .State.Health.Log[].Output) of a failing
 # check: healthcheck-failed for the service, whatever the probe printed.
@@ -337,6 +347,8 @@ app | 2025-08-01 10:00:00,001 INFO success: gunicorn entered RUNNING state, proc
 app | [cont-init.d] 30-config: exited 0.
 worker | [2025-08-01 10:05:00,000: ERROR/MainProcess] Hard time limit (300s) exceeded for reports.build[5e0c] ↵ [2025-08-01 10:05:00,010: ERROR/MainProcess] Process 'ForkPoolWorker-2' pid:19 exited with 'signal 9 (SIGKILL)'
 app | sysctl vm.overcommit_memory=1 skipped: running unprivileged
+zigbee | [2026-01-04 09:00:01] info: 	z2m: Opened serial port /dev/ttyACM0, adapter firmware 7.1.1
+vpn | 2026-01-04T09:00:01Z INFO /dev/net/tun exists, not creating it
 """
 )
 
