@@ -12,6 +12,7 @@ import polars as pl
 
 from incidentlog.incident import advice as adv
 from incidentlog.incident.excerpts import CodeFrame, code_frames, excerpts
+from incidentlog.incident.hints import own_hints
 from incidentlog.incident.issues import (
     Cause,
     Units,
@@ -46,7 +47,7 @@ from incidentlog.ingest.names import replica_base
 from incidentlog.redact import redact_expr
 from incidentlog.schema import Category
 from incidentlog.sources import Evidence
-from incidentlog.text import Prose
+from incidentlog.text import Code, Prose
 
 __all__ = ["build_incident"]
 
@@ -225,7 +226,17 @@ def _issues(
     wanted = [(u.service, u.primary.rule) for c in causes for u in c.members[:3]]
     found = excerpts(wanted, stack.logs, stack.findings, redact=redact)
     seen = _Seen(frames, found, http, last_lines(stack.logs, stack.services))
-    return [_issue(n, cause, stack, seen, now) for n, cause in enumerate(causes, start=1)]
+    return [
+        _issue(n, cause, stack, seen, now, _own_hint(stack, cause, redact=redact))
+        for n, cause in enumerate(causes, start=1)
+    ]
+
+
+def _own_hint(stack: Stack, cause: Cause, *, redact: bool) -> str | None:
+    """What the cause's service says to do, when it says."""
+    return own_hints(
+        stack.logs, cause.primary.service, cause.first_seen, cause.last_seen, redact=redact
+    )
 
 
 @dataclass(frozen=True)
@@ -238,8 +249,10 @@ class _Seen:
     last: Mapping[str, str]
 
 
-def _issue(n: int, cause: Cause, stack: Stack, seen: _Seen, now: datetime) -> Issue:
-    """Cause number `n` as an issue."""
+def _issue(
+    n: int, cause: Cause, stack: Stack, seen: _Seen, now: datetime, hint: str | None
+) -> Issue:
+    """Cause number `n` as an issue (`hint`: what its service's own log says to do)."""
     frames, found = seen.frames, seen.excerpts
     code = next(
         (
@@ -284,7 +297,9 @@ def _issue(n: int, cause: Cause, stack: Stack, seen: _Seen, now: datetime) -> Is
         ),
         problem=advice.problem,
         root_cause=advice.root_cause,
-        fix=advice.fix,
+        fix=advice.fix
+        if hint is None
+        else Prose.of(advice.fix, f" {cause.primary.service}'s own log says: ", Code(hint)),
         fix_kind=advice.kind,
         impact=adv.impact(cause, stack.stats, stack.configs),
         first_seen=cause.first_seen,
