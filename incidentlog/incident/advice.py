@@ -27,6 +27,7 @@ from incidentlog.text import (
     Code,
     Prose,
     clock,
+    exit_codes_words,
     format_duration,
     join_names,
     join_prose,
@@ -617,7 +618,7 @@ def _crash_bits(st: ServiceStats, policy: str | None) -> list[Prose]:
         return (
             [Prose.of("restarting at the end of the evidence")] if st.state == "restarting" else []
         )
-    codes = ", ".join(str(c) for c in st.exit_codes)
+    codes = exit_codes_words(st.exit_codes)
     code_words = f" (exit code {codes})" if codes else ""
     bits: list[Prose] = []
     if st.ooms:
