@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 __all__ = [
+    "SIGNALS",
     "Code",
     "Prose",
     "clock",
     "code_span",
+    "exit_codes_words",
     "format_duration",
     "iso",
     "join_names",
@@ -52,6 +54,33 @@ def join_names(names: Iterable[str]) -> str:
 def clock(ts: datetime | None) -> str:
     """`12:31:43`, or `an unknown time`."""
     return ts.strftime("%H:%M:%S") if ts else "an unknown time"
+
+
+SIGNALS: Final = {
+    1: "SIGHUP",
+    2: "SIGINT",
+    3: "SIGQUIT",
+    4: "SIGILL",
+    5: "SIGTRAP",
+    6: "SIGABRT",
+    7: "SIGBUS",
+    8: "SIGFPE",
+    9: "SIGKILL",
+    10: "SIGUSR1",
+    11: "SIGSEGV",
+    12: "SIGUSR2",
+    13: "SIGPIPE",
+    14: "SIGALRM",
+    15: "SIGTERM",
+}
+"""Linux signal numbers (x86 and ARM): a process killed by signal N exits with 128 + N."""
+
+
+def exit_codes_words(codes: Iterable[int]) -> str:
+    """`1`, `137: killed by SIGKILL`, `1; 139: killed by SIGSEGV`: exit codes, those above
+    128 with the signal that caused them (the shell's and Docker's 128 + N)."""
+    words = [f"{c}: killed by {SIGNALS[c - 128]}" if c - 128 in SIGNALS else str(c) for c in codes]
+    return ("; " if any(":" in w for w in words) else ", ").join(words)
 
 
 # --------------------------------------------------------------------------- prose

@@ -355,7 +355,10 @@ def test_oom_facts(sample_logs: Path) -> None:
     db = _inspect(sample_logs, OOM)["db"]
     assert (oom_kills, deaths, db["RestartCount"]) == (3, ["137", "137"], 2)
     impact = data["issues"][0]["impact"]
-    assert "OOM-killed 3 times, 2 of them took the container down (exit code 137)" in impact
+    assert (
+        "OOM-killed 3 times, 2 of them took the container down (exit code 137: killed by SIGKILL)"
+        in impact
+    )
     assert "restarted 2 times by its restart policy `always`" in impact
     assert db["HostConfig"]["RestartPolicy"]["Name"] == "always"
     assert db["HostConfig"]["Memory"] == 1 << 30

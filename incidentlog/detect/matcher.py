@@ -49,6 +49,7 @@ from incidentlog.schema import (
     Level,
     conform,
 )
+from incidentlog.text import SIGNALS
 
 __all__ = [
     "FINDINGS_COLUMNS",
@@ -61,7 +62,6 @@ __all__ = [
 ]
 
 
-_SIGNALS = {1: "SIGHUP", 2: "SIGINT", 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM"}
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 # Innermost application frame of a traceback, per runtime: all frames, then the
@@ -285,7 +285,7 @@ def _event_rule_frame(rule: Rule, events: pl.DataFrame) -> pl.LazyFrame:
     signal = (
         pl.col("exit_code")
         .sub(128)
-        .replace_strict({k: v for k, v in _SIGNALS.items()}, default=None, return_dtype=pl.String)
+        .replace_strict(dict(SIGNALS), default=None, return_dtype=pl.String)
     )
     frame = frame.with_columns(
         pl.col("exit_code").cast(pl.String).alias(FIELD_PREFIX + "exit_code"),

@@ -27,6 +27,7 @@ from incidentlog.text import (
     Code,
     Prose,
     clock,
+    exit_codes_words,
     format_duration,
     join_names,
     join_prose,
@@ -163,10 +164,29 @@ def advice(
         found = _oom(base, who, [configs[s].memory_limit for s in services if s in configs])
     else:
         found = base
+    if primary.rule in _RESTARTS_UNTIL_FIXED and _restarted(services, stats):
+        found = replace(
+            found, fix=Prose.of(found.fix, " It restarts and exits again until the cause is fixed.")
+        )
     # (a client dialling loopback for another service: `web connects to 127.0.0.1:6379
     # instead of redis` is what its crash or restart is about, not "Connection refused")
     said = found.problem if meant is not None else title
     return replace(found, problem=_symptom_problem(found.problem, cause, stats, said))
+
+
+_RESTARTS_UNTIL_FIXED: Final = frozenset({"docker.compose-exited-nonzero"})
+"""Rules of an exit whose fix says the container comes back and exits again, when the
+evidence shows it did (never for one exit that nothing restarted)."""
+
+
+def _restarted(services: Sequence[str], stats: Mapping[str, ServiceStats]) -> bool:
+    """Any of `services` was restarted after an exit (the engine's count, exits of one
+    container in a row, or `Restarting` at the end)."""
+    return any(
+        st.restarts > 0 or st.exits > 1 or st.state == "restarting"
+        for s in services
+        if (st := stats.get(s)) is not None
+    )
 
 
 def telling_line(evidence: str) -> str:
@@ -617,7 +637,7 @@ def _crash_bits(st: ServiceStats, policy: str | None) -> list[Prose]:
         return (
             [Prose.of("restarting at the end of the evidence")] if st.state == "restarting" else []
         )
-    codes = ", ".join(str(c) for c in st.exit_codes)
+    codes = exit_codes_words(st.exit_codes)
     code_words = f" (exit code {codes})" if codes else ""
     bits: list[Prose] = []
     if st.ooms:

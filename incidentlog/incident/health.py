@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from incidentlog.incident.model import Probe
-from incidentlog.text import Prose, clock, plural
+from incidentlog.text import Prose, clock, exit_codes_words, plural
 from incidentlog.topology import ContainerConfig
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def _first_failed(last: datetime, streak: int, interval: float) -> datetime:
 
 def service_detail(st: ServiceStats, probe: Probe | None) -> Prose:
     """The state in words: crashes with their exit codes, or the failing streak of its probe."""
-    codes = ", ".join(str(c) for c in st.exit_codes)
+    codes = exit_codes_words(st.exit_codes)
     code_words = f" (exit code {codes})" if codes else ""
     if (st.state == "restarting" and st.exits) or (st.exits > 1 and st.state != "exited"):
         return Prose.of(f"crashed {plural(st.exits, 'time')}{code_words}")

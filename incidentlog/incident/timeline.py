@@ -14,7 +14,15 @@ from incidentlog.incident.model import GanttBar, Issue, ServiceState, Threshold,
 from incidentlog.incident.services import ServiceGroups, ServiceStats, peak
 from incidentlog.ingest.events import drop_repeated_ooms
 from incidentlog.schema import Category, EventAction
-from incidentlog.text import Code, Prose, clock, format_duration, join_names, plural
+from incidentlog.text import (
+    Code,
+    Prose,
+    clock,
+    exit_codes_words,
+    format_duration,
+    join_names,
+    plural,
+)
 
 __all__ = [
     "STABLE_AFTER",
@@ -224,8 +232,8 @@ def _restart_rows(
     elif died.height > RESTARTS_LISTED:
         t0, t1 = died.get_column("ts").min(), died.get_column("ts").max()
         gap = died.get_column("ts").diff().dt.total_seconds().median()
-        codes = ", ".join(
-            str(c) for c in died.get_column("exit_code").drop_nulls().unique().sort().to_list()
+        codes = exit_codes_words(
+            died.get_column("exit_code").drop_nulls().unique().sort().to_list()
         )
         every = (
             f", restarted about every {round(gap)} s" if isinstance(gap, float) and gap >= 1 else ""
