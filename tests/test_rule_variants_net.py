@@ -259,6 +259,11 @@ ROWS: list[tuple[str | None, str]] = [
         'psycopg2.OperationalError: could not translate host name "pgsql" to address: Temporary failure in name resolution',
     ),
     (DNS, "socket.gaierror: [Errno -2] Name or service not known"),
+    (
+        DNS,
+        "WARN fetch: error sending request for url (https://feeds.example.org/rss): client "
+        "error (Connect): dns error: failed to lookup address information: Name does not resolve",
+    ),
     (DNS, "socket.gaierror: [Errno -3] Try again"),
     (DNS, "socket.gaierror: [Errno -5] No address associated with hostname"),
     (

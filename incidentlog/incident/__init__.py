@@ -33,7 +33,8 @@ strings (`null` when the input had no timestamps), durations are seconds:
   error-level record, and recovered on their own).
 - `issues` — root causes, ranked (first evidence first): `problem`, `root_cause`,
   `fix` (`fix_kind`: rebuild-image / change-code / change-config / restart /
-  investigate), `impact` (only what the cause explains), `user_impact`, `services`,
+  investigate, or change-host: a change on the Docker host itself, its DNS or egress for
+  containers when services cannot resolve names of the internet), `impact` (only what the cause explains), `user_impact`, `services`,
   `symptoms` (same-service and downstream consequences: health-check failures with the
   engine's failing streak as their count, crash loops, refused connections of other
   services; each with the `rules` whose findings it is), `evidence` (redacted excerpts

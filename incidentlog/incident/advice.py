@@ -8,7 +8,7 @@ markup; built-in text with `code` spans is parsed with `Prose.markup`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -19,7 +19,7 @@ from incidentlog.incident.model import (
     FileRef,
     Issue,
 )
-from incidentlog.incident.ports import LOOPBACK, WELL_KNOWN, service_on_port
+from incidentlog.incident.ports import LOOPBACK, WELL_KNOWN, is_public_name, service_on_port
 from incidentlog.incident.probes import ProbeService, probe_fix
 from incidentlog.incident.services import ServiceStats
 from incidentlog.schema import Category
@@ -100,10 +100,13 @@ def advice(
     known_services: set[str],
     code: CodeFrame | None,
     listening: Mapping[int, Sequence[str]] | None = None,
+    *,
+    names: Collection[str] = (),
 ) -> Advice:
     """Problem, root cause and fix of a cause: the rule's text, made specific where we can.
 
-    `listening`: port -> the services that listen on it (to name who a loopback address meant).
+    `listening`: port -> the services that listen on it (to name who a loopback address meant);
+    `names`: the stack's services and containers (a name of the internet is none of them).
     """
     primary, services, fields = cause.primary, cause.services, cause.primary.fields
     title = Prose.markup(primary.title)
@@ -132,6 +135,9 @@ def advice(
     if category == Category.DNS_RESOLUTION.value:
         if not fields.get("host"):
             return base
+        if is_public_name(fields["host"], names):
+            first = (cause.primary.service, fields["host"])
+            return _external_dns(_public_lookups(cause, names) or [first], first)
         port = next(  # (the refusal logged with it may name the port)
             (
                 r.fields["port"]
@@ -543,6 +549,93 @@ def _loopback_unknown(base: Advice, who: str, host: str, port: str) -> Advice:
     )
 
 
+def _public_lookups(cause: Cause, names: Collection[str]) -> list[tuple[str, str]]:
+    """(service, name of the internet it failed to resolve), the first of each service."""
+    found: dict[str, str] = {}
+    for r in cause.findings:
+        host = r.fields.get("host", "")
+        if r.category == cause.category and is_public_name(host, names):
+            found.setdefault(r.service, host)
+    return sorted(found.items())
+
+
+def _external_dns(lookups: Sequence[tuple[str, str]], first: tuple[str, str]) -> Advice:
+    """Services that cannot resolve names of the internet (`api.stripe.com`): no compose
+    name and no network of the stack is wrong; the Docker host's DNS or egress for its
+    containers is (the daemon's `dns`, a resolv.conf with only the 127.0.0.53 stub, a
+    firewall, `"iptables": false`, a proxy). `first`: the service and name the fix checks
+    (the cause's first; the action plan checks the same name)."""
+    services = [s for s, _ in lookups]
+    hosts = list(dict.fromkeys(h for _, h in lookups))
+    who = join_names(services)
+    one = len(services) == 1
+    shown = Prose.join([Code(h) for h in hosts], ", ")
+    if one:
+        problem = Prose.of(
+            f"{who} cannot resolve the public name ",
+            shown,
+            ": DNS or egress from its container, not a compose name",
+        )
+    else:
+        problem = Prose.of(
+            f"{len(services)} services cannot resolve public names ({', '.join(services)}): "
+            "the Docker host's DNS or egress for containers, not the services",
+        )
+    each = Prose.join([Prose.of(Code(h), f" from {s}") for s, h in lookups], ", ")
+    root = Prose.of(
+        "The name" if len(hosts) == 1 else "Every name",
+        " that failed is one of the internet (",
+        each if not one else shown,
+        "), no service of this stack: containers resolve it through Docker's embedded DNS (",
+        Code("127.0.0.11"),
+        "), which forwards to the daemon's ",
+        Code("dns"),
+        " servers (",
+        Code("/etc/docker/daemon.json"),
+        ") or to the resolvers of the host's ",
+        Code("/etc/resolv.conf"),
+        "; that path fails from its container"
+        if one
+        else "; when several services fail at once, that path is broken for every container",
+        ". Usual causes: a host ",
+        Code("resolv.conf"),
+        " that names only the systemd-resolved stub ",
+        Code("127.0.0.53"),
+        " (unreachable from containers) and no ",
+        Code("dns"),
+        " set, a firewall that blocks egress from the Docker bridges, ",
+        Code('"iptables": false'),
+        " in ",
+        Code("daemon.json"),
+        " (no NAT for containers), or a proxy the containers are not told about.",
+    )
+    service, host = first
+    fix = Prose.of(
+        "On the Docker host, compare a container with the host: ",
+        Code(f"docker compose exec {service} getent hosts {host}"),
+        " (or ",
+        Code(f"nslookup {host}"),
+        ") against ",
+        Code(f"getent hosts {host}"),
+        " on the host. If only containers fail, set ",
+        Code('"dns": ["<resolver>", "<resolver>"]'),
+        " in ",
+        Code("/etc/docker/daemon.json"),
+        " (resolvers the containers can reach, never ",
+        Code("127.0.0.53"),
+        "), remove ",
+        Code('"iptables": false'),
+        ", allow egress from the Docker bridges (DNS on 53, HTTPS on 443) in the firewall, or"
+        " give the containers the proxy (",
+        Code("HTTPS_PROXY"),
+        "); then ",
+        Code("sudo systemctl restart docker"),
+        ". If the host cannot resolve the name either, fix the host's resolver (or the name) first.",
+    )
+    # (a change on the Docker host itself: no service's configuration changes)
+    return Advice(problem=problem, root_cause=root, fix=fix, kind="change-host")
+
+
 def _dns(
     base: Advice,
     who: str,
@@ -738,6 +831,15 @@ def file_refs(
         if any(r.source == "probe" for r in cause.findings):
             hint = Prose.markup("`healthcheck:` (the probe command)")
             refs.append(FileRef("docker-compose.yml", hint, services, issue))
+    elif kind == "change-host":  # (the engine's own settings, not a service's)
+        hint = Prose.of(
+            "the engine's DNS and iptables settings (",
+            Code('"dns"'),
+            ", ",
+            Code('"iptables"'),
+            ") on the Docker host",
+        )
+        refs.append(FileRef("/etc/docker/daemon.json", hint, services, issue))
     elif kind == "change-config":
         hint = Prose.of("service configuration / environment")
         refs.append(FileRef("docker-compose.yml", hint, services, issue))

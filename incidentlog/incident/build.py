@@ -206,7 +206,7 @@ def _next_update(
 def _causes(stack: Stack, units: Units, transient: set[str], now: datetime) -> list[Cause]:
     """The root causes with their symptoms, ranked."""
     kept, remote = split_causes(stack, units, transient)
-    causes = causes_of(group_units(kept), units, remote, stack, now)
+    causes = causes_of(group_units(kept, stack.names), units, remote, stack, now)
     use_engine_streaks(causes, stack)
     add_dependants(causes, stack)
     rank_causes(causes, stack.findings, stack.logs)
@@ -264,7 +264,13 @@ def _issue(
         None,
     )
     advice = adv.advice(
-        cause, stack.stats, stack.configs, set(stack.compose_services), code, stack.listening
+        cause,
+        stack.stats,
+        stack.configs,
+        set(stack.compose_services),
+        code,
+        stack.listening,
+        names=stack.names,
     )
     ends = resolved_at(cause.services, cause.last_seen, stack.stats, stack.events, stack.window_end)
     if any(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,13 @@ import polars as pl
 
 from incidentlog.detect import service_of_container
 from incidentlog.incident.model import Symptom
-from incidentlog.incident.ports import LOOPBACK, is_address, service_on_port, unclaimed
+from incidentlog.incident.ports import (
+    LOOPBACK,
+    is_address,
+    is_public_name,
+    service_on_port,
+    unclaimed,
+)
 from incidentlog.incident.services import Stack
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import Category, Level, Severity
@@ -621,10 +627,21 @@ def _causeless(
     return out
 
 
-def _key_value(fields_: Mapping[str, str], rule: str) -> str:
+_EXTERNAL_DNS: Final = "external-dns"
+"""The key of the units that fail to resolve a name of the internet: one cause, the Docker
+host's DNS or egress for its containers, whatever names each service looked up."""
+
+
+def _key_value(unit: Unit, names: Collection[str]) -> str:
+    fields_, rule = unit.primary.fields, unit.primary.rule
     if fields_.get("host") in LOOPBACK and fields_.get("port"):
         # (`localhost:6379` and `127.0.0.1:6379` from two services: one shared setting)
         return f"loopback:{fields_['port']}"
+    if unit.category == Category.DNS_RESOLUTION.value and is_public_name(
+        fields_.get("host", ""), names
+    ):
+        # (caddy cannot resolve `acme-v02.api.letsencrypt.org`, vaultwarden `github.com`)
+        return _EXTERNAL_DNS
     for name in KEY_FIELDS:
         if fields_.get(name):
             return f"{name}={fields_[name]}"
@@ -639,13 +656,14 @@ volume lives unless mounted from elsewhere. Each service's full disk (a database
 Redis's failed save and its clients' MISCONF, a search node's watermark) is one issue."""
 
 
-def group_units(kept: Sequence[Unit]) -> list[tuple[str, list[Unit]]]:
+def group_units(kept: Sequence[Unit], names: Collection[str] = ()) -> list[tuple[str, list[Unit]]]:
     """(category, units): one group per category and key field value, in order (one per
-    category of a shared resource)."""
+    category of a shared resource, one for the names of the internet that do not resolve).
+    `names`: the stack's services and containers (a dotted one is no name of the internet)."""
     groups: dict[tuple[str, str], list[Unit]] = {}
     for u in kept:
         shared = u.category in _SHARED_RESOURCE
-        key = (u.category, "shared" if shared else _key_value(u.primary.fields, u.primary.rule))
+        key = (u.category, "shared" if shared else _key_value(u, names))
         groups.setdefault(key, []).append(u)
     return [(category, members) for (category, _), members in groups.items()]
 

@@ -37,8 +37,16 @@ __all__ = [
     "improvements",
 ]
 
-_FIX_ORDER: Final = ["change-config", "change-code", "rebuild-image", "restart", "investigate"]
-"""The quickest fixes first: a compose change applies without a build."""
+_FIX_ORDER: Final = [
+    "change-host",
+    "change-config",
+    "change-code",
+    "rebuild-image",
+    "restart",
+    "investigate",
+]
+"""The quickest fixes first: a compose change applies without a build. A change on the
+Docker host comes before them: restarting the engine restarts every container."""
 
 IMPROVEMENTS: Final[Mapping[str, tuple[str, tuple[str, ...]]]] = {
     "missing-binary": (
@@ -101,6 +109,16 @@ IMPROVEMENTS: Final[Mapping[str, tuple[str, tuple[str, ...]]]] = {
         (
             "Check in CI that every host name in configuration (`DATABASE_URL`, `PGHOST`, …) "
             "is a service of the compose file (`docker compose config --services`).",
+        ),
+    ),
+    "dns-resolution-external": (
+        "Egress from containers that is watched",
+        (
+            "Check from a container, not only from the host, that the names the stack needs "
+            "resolve (a scheduled `docker compose exec SERVICE getent hosts NAME`), and alert "
+            "when they do not.",
+            "Keep the engine's resolvers explicit (`dns` in `/etc/docker/daemon.json`) where "
+            "the host's `/etc/resolv.conf` names only a local stub such as `127.0.0.53`.",
         ),
     ),
     "config-error": (
@@ -201,6 +219,8 @@ def _fix_step(kind: str, group: Sequence[Issue], states: Mapping[str, ServiceSta
             services,
             commands,
         )
+    if kind == "change-host":
+        return _host_step(group, services)
     if kind == "change-config":
         # (not the healthy server that rejected a login: restarting it changes nothing)
         state_of = {name: st.state for name, st in states.items()}
@@ -231,6 +251,36 @@ def _fix_step(kind: str, group: Sequence[Issue], states: Mapping[str, ServiceSta
     if down:
         commands += ["# once the cause is fixed:", f"docker compose up -d {_q(down)}"]
     return ActionStep(kind, title, services, commands)
+
+
+_HOST_CHECKED: Final = 3
+"""Services whose own lookup the plan checks at most (one is enough to compare)."""
+
+
+def _host_step(group: Sequence[Issue], services: Sequence[str]) -> ActionStep:
+    """A change on the Docker host (its DNS or egress for containers, `advice._external_dns`):
+    the failing name looked up from the containers and from the host, the engine's settings
+    read, then the engine restarted once they are fixed. No service's configuration changes,
+    so recreating one alone would fix nothing."""
+    refs = ", ".join(f"#{i.id}" for i in group)
+    names = list(dict.fromkeys(h for i in group if (h := i.fields.get("host"))))
+    name = shlex.quote(names[0]) if names else "NAME"
+    commands = [
+        "# does the host resolve it, and do the containers? (nslookup where getent is missing)",
+        f"getent hosts {name}",
+        *(f"docker compose exec {_q([s])} getent hosts {name}" for s in services[:_HOST_CHECKED]),
+        f"docker run --rm busybox nslookup {name}",
+        "# the engine's DNS and iptables settings, and the resolvers it inherits:",
+        "cat /etc/docker/daemon.json /etc/resolv.conf",
+        '# after fixing them ("dns", no "iptables": false), the firewall or the proxy:',
+        "sudo systemctl restart docker",
+        f"docker compose up -d {_q(services)}",
+    ]
+    title = Prose.of(
+        f"On the Docker host ({refs}): find where containers lose DNS or egress, fix it there,"
+        " then restart the engine"
+    )
+    return ActionStep("change-host", title, list(services), commands)
 
 
 _DIAGNOSTICS: Final = {
@@ -429,6 +479,10 @@ def improvements(issues: Sequence[Issue], states: Sequence[ServiceState]) -> lis
             continue
         # (a missing executable a health check needed, or one the container starts with)
         key = "missing-binary-at-start" if cat == "missing-binary" and not probed else cat
+        if cat == "dns-resolution" and all(
+            i.fix_kind == "change-host" for i in issues if i.category == cat
+        ):  # (names of the internet only: no compose name to validate)
+            key = "dns-resolution-external"
         title, items = IMPROVEMENTS[key]
         if title in out:
             out[title].because.append(cat)

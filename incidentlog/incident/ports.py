@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Final
 
 import polars as pl
@@ -26,6 +26,7 @@ __all__ = [
     "LOOPBACK",
     "WELL_KNOWN",
     "is_address",
+    "is_public_name",
     "listening_ports",
     "service_on_port",
     "unclaimed",
@@ -192,6 +193,43 @@ def is_address(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_PRIVATE_SUFFIXES: Final = (
+    ".local",
+    ".internal",
+    ".lan",
+    ".localdomain",
+    ".localhost",
+    ".home",
+    ".home.arpa",
+    ".corp",
+    ".intranet",
+    ".private",
+    ".docker",
+    ".test",
+    ".invalid",
+    ".arpa",
+)
+"""Names of a private network, of the engine, or reserved: never the internet's."""
+_LABEL: Final = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_TLD: Final = re.compile(r"^(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})$")
+
+
+def is_public_name(host: str, known: Collection[str] = ()) -> bool:
+    """A name of the internet (`api.stripe.com`, `smtp.example.com`): dotted, ending in a
+    top-level domain of letters, and none of the stack's (`known`: its services and
+    containers), not loopback, not an address, not a private or reserved name (`.local`,
+    `.internal`, `.lan`, …). A single label (`db`) is a compose name."""
+    name = host.strip().rstrip(".").lower()
+    if "." not in name or name in LOOPBACK or is_address(name):
+        return False
+    labels = name.split(".")
+    if not all(_LABEL.match(x) for x in labels) or not _TLD.match(labels[-1]):
+        return False
+    if name.endswith(_PRIVATE_SUFFIXES):
+        return False
+    return name not in {k.lower() for k in known}
 
 
 def unclaimed(listening: Mapping[int, Sequence[str]], port: str | None) -> bool:

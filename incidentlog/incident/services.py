@@ -95,6 +95,14 @@ class Stack:
     listening: dict[int, list[str]]
     """Port -> the services listening on it (their start-up lines, else their image's port)."""
 
+    @property
+    def names(self) -> frozenset[str]:
+        """Every name the stack answers to on its networks: services, containers."""
+        return frozenset(
+            [*self.services, *self.compose_services, *self.containers]
+            + [c for names in self.container_names.values() for c in names]
+        )
+
 
 def read_stack(
     evidence: Evidence, findings: pl.DataFrame, summary: pl.DataFrame, events: pl.DataFrame

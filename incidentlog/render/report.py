@@ -75,6 +75,7 @@ FIX_KINDS: Final = {
     "rebuild-image": "image rebuild",
     "change-code": "code change",
     "change-config": "configuration change",
+    "change-host": "change on the Docker host",
     "restart": "restart",
     "investigate": "to investigate",
 }
