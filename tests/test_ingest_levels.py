@@ -37,6 +37,16 @@ CASES = [
     ("info: Microsoft.Hosting.Lifetime[14]", "info"),
     ("error: connect ECONNREFUSED 127.0.0.1:6379", "error"),
     ("failed: not a level word", "unknown"),
+    # ... also after the application's own time or bracketed tags (zigbee2mqtt, a cluster's
+    # master process), never after prose
+    ("[2025-08-01 12:30:00] error: \tz2m: adapter did not answer", "error"),
+    ("[MASTER] error: worker 3 died", "error"),
+    ("2025-08-01 12:30:00 warn: cache is cold", "warn"),
+    ("2025-08-01T12:30:00.120Z [web] [7] info: listening", "info"),
+    ("[INFO] error: counts as its bracketed level", "info"),
+    ("the upload stopped with error: disk quota", "unknown"),
+    ("[api] request ended with error: timeout", "unknown"),
+    ("12 error: not a time", "unknown"),
     # Python logging and uvicorn / gunicorn
     ("ERROR:app:boom", "error"),
     ("WARNING:root:disk almost full", "warn"),

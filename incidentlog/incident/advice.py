@@ -12,6 +12,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
+import polars as pl
+
 from incidentlog.detect.access import SERVER_ERRORS_FIELD
 from incidentlog.incident.excerpts import CodeFrame
 from incidentlog.incident.issues import Cause, Unit
@@ -39,10 +41,12 @@ __all__ = [
     "CATEGORY_PHRASES",
     "RESTARTS_LISTED",
     "Advice",
+    "Rhythm",
     "advice",
     "file_refs",
     "impact",
     "ranking",
+    "rhythms",
     "source_hint",
     "summary_line",
     "telling_line",
@@ -691,10 +695,14 @@ def _dns(
 
 
 def impact(
-    cause: Cause, stats: Mapping[str, ServiceStats], configs: Mapping[str, ContainerConfig]
+    cause: Cause,
+    stats: Mapping[str, ServiceStats],
+    configs: Mapping[str, ContainerConfig],
+    paces: Mapping[tuple[str, str], Rhythm] | None = None,
 ) -> Prose:
     """What the cause did to its services, counting only what it explains: crashes and
-    restarts, time unhealthy, its own error records; then the other services it touched."""
+    restarts, time unhealthy, its own error records (and when they came: `paces`, from
+    `rhythms`); then the other services it touched."""
     parts: list[Prose] = []
     for unit in cause.members:
         st = stats.get(unit.service)
@@ -710,7 +718,7 @@ def impact(
                 for y in cause.symptoms
                 if y.service == unit.service and y.via == "same service"
             )
-        records = _records_bit(unit, st)
+        records = _records_bit(unit, st, (paces or {}).get((unit.service, unit.primary.rule)))
         if records:
             bits.append(records)
         if bits:
@@ -727,9 +735,16 @@ def _crash_bits(st: ServiceStats, policy: str | None) -> list[Prose]:
     """Exits (one number), and the restarts the engine made of them."""
     if not st.exits and not st.ooms:
         # (`ps` shows it `Restarting` though no exit is in the evidence)
-        return (
-            [Prose.of("restarting at the end of the evidence")] if st.state == "restarting" else []
-        )
+        if st.state == "restarting":
+            return [Prose.of("restarting at the end of the evidence")]
+        if st.restarts and st.restarts_from_logs:  # (its start-up line came back)
+            return [
+                Prose.of(
+                    f"restarted {plural(st.restarts, 'time')}"
+                    " (inferred: its start-up line came back after errors)"
+                )
+            ]
+        return []
     codes = exit_codes_words(st.exit_codes)
     code_words = f" (exit code {codes})" if codes else ""
     bits: list[Prose] = []
@@ -750,12 +765,17 @@ def _crash_bits(st: ServiceStats, policy: str | None) -> list[Prose]:
         bits.append(Prose.of(f"exited{code_words}{when}"))
     how = Prose.of(" by its restart policy ", Code(policy)) if policy else Prose()
     if st.restarts:
+        count = "" if st.restarts_from_logs else "the engine's RestartCount; "
         pending = (
-            " (the engine's RestartCount; the restart after the last exit is still pending)"
+            f" ({count}the restart after the last exit is still pending)"
             if st.state == "restarting" and st.restarts < st.exits
             else ""
         )
-        bits.append(Prose.of(f"restarted {plural(st.restarts, 'time')}", how, pending))
+        # (it logged on after all but its last exit: the logs show no restart after that)
+        stopped = (
+            ", not after the last exit" if st.state == "exited" and st.restarts < st.exits else ""
+        )
+        bits.append(Prose.of(f"restarted {plural(st.restarts, 'time')}", how, pending, stopped))
     elif st.exits and st.state == "exited":
         after = " after the last exit" if st.exits > 1 else ""  # it ran again between them
         bits.append(
@@ -774,18 +794,151 @@ def _unhealthy_bit(st: ServiceStats) -> str:
     return f"unhealthy from {start} to the end ({format_duration(st.unhealthy_seconds)})"
 
 
-def _records_bit(unit: Unit, st: ServiceStats) -> str:
-    """Its own error records, when they are not one per crash (said already)."""
+def _records_bit(unit: Unit, st: ServiceStats, rhythm: Rhythm | None) -> str:
+    """Its own error records, when they are not one per crash (said already), and when they
+    came (`rhythm`, when every one of them is dated)."""
     primary = unit.primary
     if primary.source != "logs" or primary.count <= 1 or primary.count == st.exits:
         return ""
-    span = ""
-    if primary.first_seen and primary.last_seen and primary.count > 2:
-        gap = (primary.last_seen - primary.first_seen).total_seconds() / (primary.count - 1)
-        every = f"{round(gap)} s" if gap < 120 else format_duration(gap)
-        # (all within a second or so: times placed at a line before them, or a burst)
-        span = f", about every {every}" if gap >= 1 else " within a second"
-    return f"the error was logged {primary.count} times{span}"
+    when = ""
+    if rhythm is not None and rhythm.records == primary.count and rhythm.records > 2:
+        when = rhythm.words()
+    return f"the error was logged {primary.count} times{when}"
+
+
+BURST_GAP: Final = 2.0
+"""Seconds: a pause shorter than this never separates two bursts (records a second apart
+are steady, not bursts)."""
+BURST_RATIO: Final = 10.0
+"""A pause separates bursts when it is this many times the median gap between records,
+and the pauses between bursts are this many times the longest gap inside them."""
+STEADY_RATIO: Final = 2.0
+"""Records (not in bursts) come "about every" their mean gap when no gap is longer than this
+many times the median one (a missed beat, not a pause)."""
+BURSTS_RATIO: Final = 1.5
+"""Bursts come "about every" the median time between their starts when the longest such
+time is at most this many times the shortest."""
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """When the records of one rule in one service came: spread out, or in bursts."""
+
+    records: int
+    """The dated ones."""
+    span: float
+    """Seconds from the first to the last."""
+    bursts: int
+    """Clusters of records separated by pauses much longer than the gaps inside them (1:
+    not bursty)."""
+    burst_size: int | None
+    """Records per burst, when every burst holds as many."""
+    every: float | None
+    """Seconds between records (not bursty), or between bursts' starts, when they repeat
+    at a regular pace."""
+
+    def words(self) -> str:
+        """` within a second`, `, about every 60 s`, ` over 9 s`, ` in 3 bursts of 5 over 9 s`,
+        ` in bursts of 3 about every 10 min`."""
+        if self.span < 1:
+            return " within a second"
+        if self.bursts > 1:
+            size = f" of {self.burst_size}" if self.burst_size else ""
+            if self.every is not None:
+                many = "" if self.burst_size else f" {self.bursts}"
+                return f" in{many} bursts{size} about every {_pace(self.every)}"
+            return f" in {self.bursts} bursts{size} over {format_duration(self.span)}"
+        if self.every is not None:
+            return f", about every {_pace(self.every)}"
+        return f" over {format_duration(self.span)}"
+
+
+def _pace(seconds: float) -> str:
+    """`45 s`, `2 min 30 s`, `10 min`, `1 h 00 min`."""
+    if seconds < 120:
+        return f"{round(seconds)} s"
+    text = format_duration(seconds)
+    return text.removesuffix(" 00 s")
+
+
+def rhythms(
+    findings: pl.DataFrame, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Rhythm]:
+    """By (service, rule) of `keys`: when its dated findings came (`Rhythm`).
+
+    A gap between two records is a pause between bursts when it is over `BURST_GAP` and
+    `BURST_RATIO` times the median gap; the records are in bursts when there are at
+    least two, at least half of them of more than one record, and the shortest pause
+    between them is `BURST_RATIO` times the longest gap inside them."""
+    if not keys or findings.is_empty():
+        return {}
+    k = ["service", "rule"]
+    wanted = pl.DataFrame(list(dict.fromkeys(keys)), schema=k, orient="row")
+    gap = pl.col("ts").diff().over(k).dt.total_microseconds() / 1e6
+    dated = (
+        findings.select(*k, "ts")
+        .drop_nulls("ts")
+        .join(wanted, on=k, how="semi")
+        .sort(*k, "ts")
+        .with_columns(gap.alias("_gap"))
+    )
+    if dated.is_empty():
+        return {}
+    cut = pl.col("_gap") > pl.max_horizontal(
+        pl.lit(BURST_GAP), pl.col("_gap").median().over(k) * BURST_RATIO
+    )
+    dated = dated.with_columns(cut.fill_null(False).alias("_cut")).with_columns(
+        pl.col("_cut").cum_sum().over(k).alias("_burst")
+    )
+    starts = pl.col("_start").diff()
+    bursts = (
+        dated.group_by(*k, "_burst")
+        .agg(pl.len().alias("_size"), pl.col("ts").min().alias("_start"))
+        .sort(*k, "_start")
+        .group_by(k)
+        .agg(
+            pl.col("_size").min().alias("size_min"),
+            pl.col("_size").max().alias("size_max"),
+            (pl.col("_size") > 1).sum().alias("multi"),
+            (starts.dt.total_microseconds() / 1e6).min().alias("starts_min"),
+            (starts.dt.total_microseconds() / 1e6).max().alias("starts_max"),
+            (starts.dt.total_microseconds() / 1e6).median().alias("starts_median"),
+        )
+    )
+    per_key = (
+        dated.group_by(k)
+        .agg(
+            pl.len().alias("records"),
+            ((pl.col("ts").max() - pl.col("ts").min()).dt.total_microseconds() / 1e6).alias("span"),
+            (pl.col("_cut").sum() + 1).alias("bursts"),
+            pl.col("_gap").filter(~pl.col("_cut")).max().alias("inner_max"),
+            pl.col("_gap").filter(pl.col("_cut")).min().alias("pause_min"),
+            pl.col("_gap").median().alias("gap_median"),
+            pl.col("_gap").max().alias("gap_max"),
+        )
+        .join(bursts, on=k)
+    )
+    out: dict[tuple[str, str], Rhythm] = {}
+    for r in per_key.iter_rows(named=True):
+        n, span, count = r["records"], r["span"], r["bursts"]
+        bursty = (
+            1 < count < n
+            and r["multi"] * 2 >= count  # (mostly single records: pauses, not bursts)
+            and r["pause_min"] is not None
+            and r["pause_min"] >= BURST_RATIO * (r["inner_max"] or 0.0)
+        )
+        every: float | None = None
+        if bursty:
+            if count > 2 and r["starts_max"] <= BURSTS_RATIO * r["starts_min"]:
+                every = r["starts_median"]
+        else:
+            count = 1
+            median = r["gap_median"] or 0.0
+            if n > 1 and median >= 1 and r["gap_max"] <= STEADY_RATIO * median:
+                every = span / (n - 1)
+        size = r["size_min"] if bursty and r["size_min"] == r["size_max"] else None
+        out[(r["service"], r["rule"])] = Rhythm(n, span, count, size, every)
+    return out
 
 
 def ranking(rank: int, cause: Cause) -> Prose:

@@ -225,7 +225,10 @@ def _issues(
     frames = code_frames(stack.findings)
     wanted = [(u.service, u.primary.rule) for c in causes for u in c.members[:3]]
     found = excerpts(wanted, stack.logs, stack.findings, redact=redact)
-    seen = _Seen(frames, found, http, last_lines(stack.logs, stack.services))
+    paces = adv.rhythms(
+        stack.findings, [(u.service, u.primary.rule) for c in causes for u in c.members]
+    )
+    seen = _Seen(frames, found, http, last_lines(stack.logs, stack.services), paces)
     return [
         _issue(n, cause, stack, seen, now, _own_hint(stack, cause, redact=redact))
         for n, cause in enumerate(causes, start=1)
@@ -247,6 +250,8 @@ class _Seen:
     excerpts: dict[tuple[str, str], Excerpt]
     http: Mapping[str, HttpCounts]
     last: Mapping[str, str]
+    paces: Mapping[tuple[str, str], adv.Rhythm]
+    """When each unit's records came (`advice.rhythms`)."""
 
 
 def _issue(
@@ -307,7 +312,7 @@ def _issue(
         if hint is None
         else Prose.of(advice.fix, f" {cause.primary.service}'s own log says: ", Code(hint)),
         fix_kind=advice.kind,
-        impact=adv.impact(cause, stack.stats, stack.configs),
+        impact=adv.impact(cause, stack.stats, stack.configs, seen.paces),
         first_seen=cause.first_seen,
         last_seen=cause.last_seen,
         count=sum(r.count for u in cause.members for r in u.findings if r.category == category),

@@ -344,9 +344,10 @@ def split_causes(
 
     def failing(target: str) -> bool:
         st = stack.stats.get(target)
-        return (
-            target in with_cause or target in with_symptoms or bool(st is not None and st.restarts)
-        )
+        # (a restart after clean exits only, `redis-1 exited with code 0` and back a second
+        # later, is one asked for, no failure)
+        restarted = st is not None and bool(st.restarts) and st.exit_codes != (0,)
+        return target in with_cause or target in with_symptoms or restarted
 
     # services with a failure of their own kind (a bad config, a crash, a full disk)
     broken = {

@@ -48,12 +48,19 @@ class ServiceStats:
     state_text: str
     """The last `docker ps` (or inspect) status line, when there is one."""
     restarts: int
+    """The engine's RestartCount, its start events after the first, the exits compose
+    printed that the container logged on after, or the restarts inferred from its start-up
+    line repeating after errors, whichever says more."""
     errors: int
     first_unhealthy: datetime | None
     recovered_at: datetime | None
     unhealthy_seconds: float
     exits: int = 0
-    """die events."""
+    """die events (or compose's `exited with code` lines, when they say more)."""
+    restarts_from_logs: bool = False
+    """`restarts` counts what the logs show (compose's exit lines the container logged on
+    after, its start-up line repeating after errors), more than the engine's RestartCount or
+    its start events say."""
     started_at: datetime | None = None
     """The first start event."""
     first_exit: datetime | None = None
@@ -131,13 +138,14 @@ def read_stack(
         set(logs.get_column("project").drop_nulls().unique().to_list())
         | set(events.get_column("project").drop_nulls().unique().to_list())
     )
-    frame = _service_frame(logs, events, services, window_end)
+    frame = _service_frame(logs, events, services, window_end, summary)
     stats = {
         r["service"]: ServiceStats(
             service=r["service"],
             state=r["state"],
             state_text=r["state_text"],
             restarts=r["restarts"],
+            restarts_from_logs=r["restarts_from_logs"],
             errors=r["errors"],
             first_unhealthy=r["first_unhealthy"],
             recovered_at=r["recovered_at"],
@@ -193,9 +201,14 @@ def read_stack(
 
 
 def _service_frame(
-    logs: pl.DataFrame, events: pl.DataFrame, services: list[str], data_end: datetime | None
+    logs: pl.DataFrame,
+    events: pl.DataFrame,
+    services: list[str],
+    data_end: datetime | None,
+    summary: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per service: errors, health intervals, restarts, final state (all vectorised)."""
+    """One row per service: errors, health intervals, restarts, final state (all vectorised);
+    restarts the logs alone show (`summary`'s inferred ones) count as well."""
     base = pl.DataFrame({"service": services}, schema={"service": pl.String})
     errors = (
         logs.filter(pl.col("level").is_in([Level.ERROR.value, Level.FATAL.value]))
@@ -220,14 +233,21 @@ def _service_frame(
         .join(_snapshots(events), on="service", how="left")
         .join(_ooms(events), on="service", how="left")
         .join(_compose_says(logs), on="service", how="left")
+        .join(_inferred_restarts(summary), on="service", how="left")
+    )
+    engine_restarts = pl.max_horizontal(
+        pl.col("_restart_count").fill_null(0), (pl.col("_starts").fill_null(0) - 1).clip(0)
     )
     restarts = pl.max_horizontal(
-        pl.col("_restart_count").fill_null(0), (pl.col("_starts").fill_null(0) - 1).clip(0)
+        engine_restarts,
+        pl.col("_compose_restarts").fill_null(0),
+        pl.col("_inferred_restarts").fill_null(0),
     )
     return frame.with_columns(
         _state().alias("state"),
         _status_text().alias("state_text"),
         restarts.alias("restarts"),
+        (restarts > engine_restarts).alias("restarts_from_logs"),
         pl.col("errors").fill_null(0),
         pl.col("unhealthy_seconds").fill_null(0.0),
         pl.coalesce("first_unhealthy", "first_failed_probe").alias("first_unhealthy"),
@@ -246,6 +266,7 @@ def _service_frame(
         "state",
         "state_text",
         "restarts",
+        "restarts_from_logs",
         "errors",
         "first_unhealthy",
         "recovered_at",
@@ -260,6 +281,28 @@ def _service_frame(
         "last_probe_exit",
         "ooms",
         "first_oom",
+    )
+
+
+def _inferred_restarts(summary: pl.DataFrame | None) -> pl.DataFrame:
+    """Per service: the restarts a finding inferred from its logs (the banner-repeats
+    inference: its `banner` and `restarts` fields; no other rule has a banner), for
+    evidence with no engine count."""
+    empty = pl.DataFrame(schema={"service": pl.String, "_inferred_restarts": pl.Int64})
+    if summary is None or summary.is_empty() or "fields" not in summary.columns:
+        return empty
+    restarts = pl.col("fields").str.json_path_match("$.restarts").cast(pl.Int64, strict=False)
+    banner = pl.col("fields").str.json_path_match("$.banner").is_not_null()
+    return (
+        summary.filter(
+            (pl.col("category") == Category.CRASH_LOOP.value)
+            & (pl.col("source") == "logs")
+            & banner
+        )
+        .select("service", restarts.alias("_inferred_restarts"))
+        .drop_nulls()
+        .group_by("service")
+        .agg(pl.col("_inferred_restarts").max())
     )
 
 
@@ -402,7 +445,11 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
     logged_after = (
         logs.filter(pl.col("container") != COMPOSE_SERVICE)
         .group_by("service")
-        .agg(pl.col("seq").max().alias("_own_last"), pl.col("ts").max().alias("_own_last_ts"))
+        .agg(
+            pl.col("seq").max().alias("_own_last"),
+            pl.col("ts").max().alias("_own_last_ts"),
+            pl.col("container").n_unique().alias("_own_containers"),
+        )
     )
     said = (
         logs.filter(
@@ -473,13 +520,40 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("_own_last_ts") > pl.col("_said_ts"))
         )
     ).fill_null(False)
+    # an exit the container logged on after (later in the input, and later in time where
+    # both are dated) was a restart; only for a service of one container (an exit of
+    # `api-1` followed by `api-2`'s output is no restart of `api-1`)
+    restarted = (
+        logs.filter(
+            (pl.col("container") == COMPOSE_SERVICE)
+            & (pl.col("service") != COMPOSE_SERVICE)
+            & _exit_line
+            & ~_dependency_failed
+        )
+        .join(logged_after.filter(pl.col("_own_containers") == 1), on="service")
+        .group_by("service")
+        .agg(
+            (
+                (pl.col("seq") < pl.col("_own_last"))
+                & (
+                    pl.col("ts").is_null()
+                    | pl.col("_own_last_ts").is_null()
+                    | (pl.col("ts") < pl.col("_own_last_ts"))
+                )
+            )
+            .sum()
+            .cast(pl.Int64)
+            .alias("_compose_restarts")
+        )
+    )
     return (
         said.join(logged_after, on="service", how="left")
+        .join(restarted, on="service", how="left")
         .with_columns(
             _compose_state=pl.when(running).then(pl.lit("running")).otherwise("_compose_state"),
             _compose_text=pl.when(running).then(pl.lit("running")).otherwise("_compose_text"),
         )
-        .drop("_own_last", "_own_last_ts", "_said_at", "_said_ts")
+        .drop("_own_last", "_own_last_ts", "_own_containers", "_said_at", "_said_ts")
     )
 
 

@@ -400,7 +400,7 @@ def thresholds(
         Threshold(
             "info",
             "an individual service restarted",
-            f"{restart_total} restarts ({restarted})" if restart_total else "no restarts",
+            f"{plural(restart_total, 'restart')} ({restarted})" if restart_total else "no restarts",
             restart_total > 0,
         ),
     ]

@@ -122,19 +122,26 @@ _BRACKET_WORDS = [
     "fatal",
 ]
 
+_PREFIX: Final = r"(?:\[[^\]\n]{1,64}\][ \t]*|[0-9][0-9:.,/TZ+-]{4,}[ \t]+){1,3}"
+"""What may come before a lower-case level word and colon at the start of a line: up to
+three bracketed tags or times (`[2024-11-02 20:41:03] error: `, `[MASTER] error: `,
+`2024-11-02 20:41:03 warn: `), nothing else: `got error: x` and `[api] got error: x` are prose."""
 DOTNET_LEVELS: Final = "trce|dbug|info|warn|fail|crit"
 """.NET's console logger's level words (`fail: Microsoft.AspNetCore.Server.Kestrel[13]`)."""
 _WORD = (
     rf"\b({'|'.join(_UPPER_WORDS)})\b|\[(?i:({'|'.join(_BRACKET_WORDS)}))\]"
     r"|(?:^| )\[([TDIWEF])\] "
     rf"|^({DOTNET_LEVELS}|error|debug|verbose|silly): "
+    rf"|^{_PREFIX}(error|warn|info|debug|verbose|silly):[ \t]"
 )
 """An upper-case level word (Python logging, uvicorn `ERROR:`, postgres
 `FATAL:`, Java, logrus text, zerolog console `INF`/`ERR` as cloudflared prints),
 a bracketed one in any case (nginx `[error]`), a bracketed capital letter
 between spaces (Gitea and Forgejo: `…migrations.go:71:EnsureUpToDate() [F] …`), or a
 lower-case word and colon that starts the line: .NET's console logger (`fail: Microsoft.…[1]`,
-`dbug:`, `crit:`) and winston's default format (`error: …`, `verbose: …`)."""
+`dbug:`, `crit:`) and winston's default format (`error: …`, `verbose: …`), also after a
+time or bracketed tags the application printed before it (zigbee2mqtt's `[2024-11-02
+20:41:03] error: …`, a cluster worker's `[MASTER] error: …`)."""
 
 
 def _canonical(token: pl.Expr) -> pl.Expr:
@@ -154,7 +161,14 @@ are ASCII (level words are), which keeps the regex automaton small."""
 def _level_from_groups(groups: pl.Expr) -> pl.Expr:
     field = groups.struct.field
     word = pl.coalesce(
-        field("1"), field("2"), field("5"), field("6"), field("7"), field("8"), field("9")
+        field("1"),
+        field("2"),
+        field("5"),
+        field("6"),
+        field("7"),
+        field("8"),
+        field("9"),
+        field("10"),
     )
     return (
         pl.coalesce(
