@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from incidentlog.errors import TimeSpecError
-from incidentlog.timespec import parse_duration, parse_time, parse_window
+from incidentlog.timespec import parse_duration, parse_time, parse_window, unix_ns
 
 NOW = datetime(2025, 8, 1, 14, 0, 0, tzinfo=UTC)
 
@@ -186,3 +186,18 @@ def test_a_duration_past_year_9999_is_an_error() -> None:
 def test_an_empty_window_end_is_an_error_not_ignored() -> None:
     with pytest.raises(TimeSpecError, match="is not a time"):
         parse_window("", None, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a float of Unix seconds times 1e9 lands at …000001024: a line stamped
+        # …000001000 would fall before --since and be skipped
+        ("2026-12-05T23:41:05.123456789Z", 1_796_514_065_123_456_000),  # (µs kept)
+        ("2025-08-01T12:30:00.000001Z", 1_754_051_400_000_001_000),
+        ("1970-01-01T00:00:00Z", 0),
+    ],
+)
+def test_unix_nanoseconds_are_exact(text: str, expected: int) -> None:
+    """--since as engine nanoseconds: integer arithmetic, never above the time given."""
+    assert unix_ns(parse_time(text)) == expected

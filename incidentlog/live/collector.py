@@ -48,6 +48,7 @@ from incidentlog.live.events import EventFeed
 from incidentlog.live.flushing import Flusher
 from incidentlog.live.frames import Blob, events_frame, inspect_frame
 from incidentlog.live.streams import Container, Registry, Segment, Stream, refusal
+from incidentlog.timespec import unix_ns
 
 __all__ = ["CollectOptions", "CollectStats", "run_collect", "stop_on_signals"]
 
@@ -389,7 +390,7 @@ class Collector:
             since_ns = stream.cursor.ts
             stream.skip = stream.cursor
         elif self.options.since is not None:
-            since_ns = int(self.options.since.timestamp() * 1e9)
+            since_ns = unix_ns(self.options.since)
             stream.skip = Cursor(since_ns, 0)
         else:
             stream.skip = None
