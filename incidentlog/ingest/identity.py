@@ -41,6 +41,11 @@ _HOST_USE: Final = rf"[{_NAME_CHARS}]+(?:[:/@,;)\"'\s]|$)"
 match starts where the run does)."""
 
 
+_PREFILTER_NAMES: Final = 10_000
+"""Up to this many names, messages are first cut to those that hold one (one
+Aho-Corasick pass, 2-3× faster than taking every host-like word of every message)."""
+
+
 def _mentioned_hosts(messages: pl.Series, candidates: set[str]) -> frozenset[str]:
     """The candidates some message uses as a host (`db:5432`, `//api/`, `@cache`, `host=db`).
 
@@ -49,6 +54,8 @@ def _mentioned_hosts(messages: pl.Series, candidates: set[str]) -> frozenset[str
     names (a search per name took minutes for a million names).
     """
     plain = {n for n in candidates if re.fullmatch(f"[{_NAME_CHARS}]+", n)}
+    if 0 < len(plain) <= _PREFILTER_NAMES:  # (only messages holding a name can use it)
+        messages = messages.filter(messages.str.contains_any(sorted(plain)).fill_null(False))
     used = (
         messages.str.extract_all(_HOST_USE)
         .explode()
