@@ -93,3 +93,19 @@ def test_unknown_exit_says_it_restarts_only_when_it_did(tmp_path: Path) -> None:
     loop = report_json(tmp_path, LOOP, NOW)["issues"][0]
     assert "not restarted" not in loop["impact"]
     assert "restarts and exits again until the cause is fixed" in loop["fix"]
+
+
+def test_the_softwares_own_rule_leads_over_the_catch_all(tmp_path: Path) -> None:
+    """The entrypoint's `chmod: … Operation not permitted` comes first, PostgreSQL's own
+    error after it: the issue is PostgreSQL's (which uid owns the data), not "Permission
+    denied" with advice for any program."""
+    text = (
+        "db-1  | 2025-06-03T08:40:01.000000000Z chmod: changing permissions of"
+        " '/var/lib/postgresql/data': Operation not permitted\n"
+        "db-1  | 2025-06-03T08:40:01.200000000Z initdb: error: could not change permissions"
+        ' of directory "/var/lib/postgresql/data": Operation not permitted\n'
+        "db-1 exited with code 1\n"
+    )
+    md = report_md(tmp_path, text, NOW)
+    assert issue_titles(md) == ["### 1. db exited: PostgreSQL cannot use /var/lib/postgresql/data"]
+    assert "chown -R 999:999" in first_screen(md)

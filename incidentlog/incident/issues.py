@@ -688,6 +688,12 @@ class Cause:
     symptoms: list[Symptom]
 
 
+CATCH_ALL_PACKS: Final = frozenset({"system"})
+"""Packs of the wordings any program prints (`Permission denied`, `No space left on
+device`): a finding of the software's own pack about the same failure leads its issue,
+as it says more (the image's uid, the setting to change)."""
+
+
 def causes_of(
     groups: Sequence[tuple[str, list[Unit]]],
     units: Units,
@@ -712,6 +718,7 @@ def causes_of(
             key=lambda r: (
                 r.category == category,
                 severity_rank(r.severity),
+                r.rule.partition(".")[0] not in CATCH_ALL_PACKS,
                 -(r.first_seen or now).timestamp(),
                 _named(r),
             ),

@@ -79,6 +79,13 @@ OTHER_PROMPT: Final = re.compile(
 session, the end of the output before it; what it prints is no log (its verb, the
 program, is never one of `READ_VERBS`), unless it runs docker in a way `PROMPT` does
 not read (`docker compose pull && docker compose up -d`)."""
+_PLAIN_OTHER: Final = re.compile(
+    rb"^(?P<prompt>[$%]) +(?P<command>(?P<verb>[\w./-]+)(?: [^\r\n]*)?)\r?$", re.MULTILINE
+)
+"""A bare `$ ` (or zsh's `% `) prompt running another program (`$ ls -ld ./pgdata`,
+`$ cat docker-compose.yml`): a prompt only in a paste whose docker commands have that
+same bare prompt (`$ docker compose logs db`); `#` and `>` never, as a log's comment or a
+build step starts so."""
 READ_VERBS: Final = frozenset({"logs", "ps", "inspect", "events", "up", "start", "restart", "run"})
 """Commands whose output is logs, events, inspect or ps (not `version`, `info`, `top`, ...)."""
 _RUNS_DOCKER: Final = re.compile(
@@ -122,6 +129,12 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
         return None
     docker = {m.start() for m in commands}
     others = [m for m in OTHER_PROMPT.finditer(data) if m.start() not in docker]
+    plain = {data[m.start() : m.start("command")].strip() for m in commands}
+    others += [
+        m
+        for m in _PLAIN_OTHER.finditer(data)
+        if m.start() not in docker and m.group("prompt") in plain
+    ]
     prompts = sorted([*commands, *BARE_PROMPT.finditer(data), *others], key=lambda m: m.start())
     cuts: list[Cut] = []
     start, command, verb = 0, None, None
@@ -137,7 +150,8 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
             named = match.re is not BARE_PROMPT
             command = _text(match.group("command")).strip() if named else None
             verb = _text(match.group("verb")) if named else None
-            if match.re is OTHER_PROMPT and _RUNS_DOCKER.search(match.group("command")):
+            other = match.re is OTHER_PROMPT or match.re is _PLAIN_OTHER
+            if other and _RUNS_DOCKER.search(match.group("command")):
                 verb = _object_verb(command)  # (`docker compose pull && docker compose up`:
                 # read, whatever it is; `docker image inspect`: not a container's)
             start = min(match.end() + 1, len(data))  # after the prompt line's newline
