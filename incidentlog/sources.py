@@ -226,6 +226,8 @@ class EvidenceSource:
         topology = self.compose_topology
         if not self.from_files or self.summary is None:
             return topology
+        if not topology.files and self.summary.topology is not None:
+            topology = self.summary.topology  # (a compose file pasted with the logs)
         from incidentlog.ingest.sniff import InputFormat
 
         inspected = [s.source for s in self.summary.sources if s.format is InputFormat.INSPECT]

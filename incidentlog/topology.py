@@ -230,15 +230,16 @@ def _nesting_bounded(text: str, where: Path) -> None:
         raise
 
 
-def _read(path: Path) -> dict[str, Any]:
-    """One compose file as a mapping (bounded), or ComposeFileError."""
+def _read(path: Path, pasted: str | None = None) -> dict[str, Any]:
+    """One compose file (or the `pasted` text of one) as a mapping (bounded), or
+    ComposeFileError."""
     import yaml
 
     try:
-        size = path.stat().st_size
+        size = path.stat().st_size if pasted is None else len(pasted)
         if size > MAX_BYTES:
             raise ComposeFileError(f"{path.name}: {size} bytes, more than a compose file has")
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if pasted is None else pasted
     except OSError as exc:
         raise ComposeFileError(f"{path.name}: cannot read it ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
@@ -333,11 +334,13 @@ def _extended(
     return dict(_merge({k: v for k, v in base.items() if k != "depends_on"}, own))
 
 
-def _model(path: Path, depth: int = 0) -> tuple[dict[str, dict[str, Any]], str | None]:
+def _model(
+    path: Path, depth: int = 0, pasted: str | None = None
+) -> tuple[dict[str, dict[str, Any]], str | None]:
     """(services of one file with its `include`s and `extends` resolved, its `name:`)."""
     if depth >= MAX_DEPTH:
         raise ComposeFileError(f"{path.name}: `include` nests deeper than {MAX_DEPTH}")
-    data = _read(path)
+    data = _read(path, pasted)
     services: dict[str, dict[str, Any]] = {}
     for entry in data.get("include") or []:
         paths = entry.get("path") if isinstance(entry, dict) else entry
@@ -405,15 +408,20 @@ def _spec(name: str, raw: Mapping[str, Any]) -> ServiceSpec:
     )
 
 
-def load_compose(files: Sequence[Path], active_profiles: Iterable[str] = ()) -> Topology:
-    """The merged model of `files` (in `-f` order); problems become notes."""
+def load_compose(
+    files: Sequence[Path],
+    active_profiles: Iterable[str] = (),
+    pasted: Mapping[Path, str] | None = None,
+) -> Topology:
+    """The merged model of `files` (in `-f` order); problems become notes. A file in
+    `pasted` is that text (a compose file pasted with the logs), not read from disk."""
     merged: dict[str, Any] = {}
     project: str | None = None
     notes: list[str] = []
     used: list[Path] = []
     for path in files:
         try:
-            services, name = _model(path)
+            services, name = _model(path, pasted=(pasted or {}).get(path))
         except ComposeFileError as exc:
             notes.append(f"ignored compose file {exc}")
             continue
@@ -492,6 +500,13 @@ def topology_for(given: Sequence[Path], inputs: Sequence[str]) -> Topology:
         return Topology()
     topology = load_compose(files, active_profiles())
     return Topology(**{**topology.__dict__, "notes": [*topology.notes, *notes]})
+
+
+def pasted_topology(pasted: Sequence[tuple[str, bytes]]) -> Topology:
+    """The topology of compose files pasted with the logs (`where` names each: the
+    paste and its line), merged in the order they came."""
+    texts = {Path(where): data.decode("utf-8", errors="replace") for where, data in pasted}
+    return load_compose(list(texts), active_profiles(), pasted=texts)
 
 
 # ---- docker inspect ------------------------------------------------------------------

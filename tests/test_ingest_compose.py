@@ -188,6 +188,20 @@ def test_markdown_fences_of_a_paste_are_not_joined_to_records(tmp_path: Path) ->
     result = read_inputs([str(path)])
     messages = result.logs.sort("seq").get_column("message").to_list()
     assert messages == ["ERROR boom", "web-1 exited with code 2"]
+    # (the paste is cut at its fences: they are counted, not read)
+    assert "read as 1 input (2 fence lines not read)" in " ".join(result.summary.notes)
+    assert result.summary.rejected_lines == 0
+
+
+def test_a_fence_line_read_with_a_forced_format_is_rejected_as_a_fence(tmp_path: Path) -> None:
+    """An input read as a forced format (or too large to be a paste) is not cut: a fence
+    line in it is rejected, and counted as such."""
+    from incidentlog.ingest import read_inputs
+
+    path = tmp_path / "compose.log"
+    path.write_text("```\nweb-1  | ERROR boom\n```\n", encoding="utf-8")
+    result = read_inputs([str(path)], fmt="compose")
+    assert result.logs.get_column("message").to_list() == ["ERROR boom"]
     rejected = result.summary.sources[0].rejected
     assert sum(r.count for r in rejected.values()) == 2
     assert all("Markdown code fence" in reason for reason in rejected)

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from incidentlog.cli import app
 from incidentlog.ingest import read_inputs
-from incidentlog.ingest.sessions import cut_session, named_service
+from incidentlog.ingest.sessions import cut_markdown, cut_session, named_service
 
 runner = CliRunner()
 
@@ -377,7 +377,8 @@ def test_bare_dollar_prompts_cut_at_other_programs_too(tmp_path: Path) -> None:
     assert result.logs.get_column("ts").null_count() == 0  # compose's exit line placed too
     notes = " ".join(result.summary.notes)
     assert "issue.txt:5 (ls -ld ./pgdata): 1 line not read" in notes
-    assert "issue.txt:7 (cat docker-compose.yml): 3 lines not read" in notes
+    assert result.summary.topology is not None  # (the file `cat` printed: the topology)
+    assert result.summary.topology.services == ["db"]
     messages = " ".join(result.logs.get_column("message").to_list())
     assert "nogroup" not in messages and "postgres:16" not in messages
 
@@ -401,3 +402,82 @@ def test_a_bare_dollar_is_a_prompt_only_where_docker_ran_after_one() -> None:
     cut = cut_session(rooted)
     assert cut is not None
     assert [c.command for c in cut[0]] == ["docker logs runner"]
+
+
+ISSUE = """\
+The api keeps restarting since the upgrade. My docker-compose.yml:
+
+```yaml
+services:
+  api:
+    image: shop/api:3.2
+    depends_on:
+      - cache
+  cache:
+    image: redis:7
+```
+
+And the logs (`docker compose logs -t`):
+
+~~~
+api-1    | 2026-04-02T07:15:00.000000000Z Error: getaddrinfo ENOTFOUND redis
+api-1    | 2026-04-02T07:15:00.100000000Z ```js
+api-1 exited with code 1
+~~~
+
+Any idea?
+"""
+
+
+def test_a_markdown_paste_is_read_block_by_block(tmp_path: Path) -> None:
+    """An issue's prose is no log, its ```yaml block is the stack's compose file, its
+    log block keeps its compose format (read whole it was one raw input of a service
+    named after the file, undated)."""
+    path = tmp_path / "issue.md"
+    path.write_text(ISSUE, encoding="utf-8")
+    result = read_inputs([str(path)])
+    assert [(Path(s.source).name, s.format.value) for s in result.summary.sources] == [
+        ("issue.md:16", "compose")
+    ]
+    assert set(result.logs.get_column("service")) == {"api"}
+    assert result.logs.get_column("ts").null_count() == 0
+    # a fence line of another kind inside a block is the log's own text
+    assert any("```js" in m for m in result.logs.get_column("message").to_list())
+    topology = result.summary.topology
+    assert topology is not None and topology.depends_on == {"api": ["cache"], "cache": []}
+    notes = " ".join(result.summary.notes)
+    assert "issue.md:1: 1 line not read (the text around the paste's code blocks)" in notes
+    assert "issue.md:13: 1 line not read" in notes and "issue.md:21: 1 line not read" in notes
+    assert "a pasted Markdown text, read as 1 input (4 fence lines not read)" in notes
+
+
+def test_the_report_of_a_markdown_paste_names_the_services(tmp_path: Path) -> None:
+    path = tmp_path / "issue.md"
+    path.write_text(ISSUE, encoding="utf-8")
+    result = runner.invoke(app, ["report", str(path), "--format", "md"])
+    assert result.exit_code == 0, result.output
+    now = result.stdout.split("## What happened")[0]
+    assert "| api | exited with code 1 |" in now
+    assert "\n| issue | " not in now
+    assert "Point api at `cache:6379`" in now  # (the pasted compose file names the service)
+    assert "issue.md:4`" in result.stdout  # the compose file it used, among the evidence
+
+
+def test_a_markdown_paste_without_logs_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "issue.md"
+    path.write_text("My file:\n```yaml\nservices:\n  web:\n    image: nginx\n```\n", "utf-8")
+    result = runner.invoke(app, ["report", str(path)])
+    assert result.exit_code == 1
+    assert "a pasted Markdown text with a compose file but no logs" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_markdown_blocks_and_fences() -> None:
+    text = b"intro\n```\na\n~~~\nb\n```\n\n````console\nc\n"
+    blocks, fences = cut_markdown(text)
+    assert [(b.first_line, b.fenced, b.data) for b in blocks] == [
+        (1, False, b"intro\n"),
+        (3, True, b"a\n~~~\nb\n"),  # (tildes do not close a backtick block)
+        (9, True, b"c\n"),  # (an unclosed block runs to the end)
+    ]
+    assert fences == 3

@@ -304,6 +304,10 @@ ROWS: list[tuple[str | None, str]] = [
     ),
     (DNS, "Error: queryA ENOTFOUND api.internal"),
     (DNS, "dial tcp: lookup pgsql on 127.0.0.11:53: no such host"),
+    (
+        DNS,
+        "SQLSTATE[HY000] [2002] php_network_getaddresses: getaddrinfo for mariadb failed: Temporary failure in name resolution",
+    ),
     (DNS, "dial tcp: lookup pgsql: no such host"),
     (DNS, "dial tcp: lookup registry.local on 127.0.0.11:53: server misbehaving"),
     (

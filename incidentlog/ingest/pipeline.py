@@ -27,7 +27,7 @@ from incidentlog.ingest.sniff import InputFormat
 from incidentlog.ingest.summary import IngestSummary, SourceSummary
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, empty
 from incidentlog.text import plural
-from incidentlog.topology import Topology, topology_for
+from incidentlog.topology import Topology, pasted_topology, topology_for
 
 if TYPE_CHECKING:
     from incidentlog.store import AppendResult
@@ -134,10 +134,13 @@ def iter_ingest(
     expanded = expand_inputs(sources)
     summary.skipped.extend(expanded.skipped)
     topology = options.topology or topology_for(expanded.compose, expanded.inputs)
-    summary.topology = topology
     if not expanded.inputs:
         raise InputError(_nothing_to_read(sources, expanded))
-    opened = _open_all(expanded.inputs, options, summary)
+    pasted: list[tuple[str, bytes]] = []
+    opened = _open_all(expanded.inputs, options, summary, pasted)
+    if pasted and not topology.files:  # (a compose file given or beside the inputs wins)
+        topology = pasted_topology(pasted)
+    summary.topology = topology
     bar = _Progress(opened) if progress else None
     opened.sort(key=lambda item: item[1] in _LINES)
     identities = pl.DataFrame(
@@ -223,10 +226,14 @@ def _nothing_to_read(sources: Sequence[str | Path], expanded: Expanded) -> str:
 
 
 def _open_all(
-    sources: Sequence[str | Path], options: IngestOptions, summary: IngestSummary
+    sources: Sequence[str | Path],
+    options: IngestOptions,
+    summary: IngestSummary,
+    pasted: list[tuple[str, bytes]],
 ) -> list[Opened]:
     """Every input opened and its format known; one unreadable input among
-    several is noted in `summary` and skipped, not fatal."""
+    several is noted in `summary` and skipped, not fatal; compose files pasted with
+    the logs go to `pasted`."""
     if not sources:
         raise InputError("no input given (pass files, or - for standard input)")
     if options.fmt is not None and not isinstance(options.fmt, InputFormat):
@@ -234,7 +241,7 @@ def _open_all(
     opened = []
     for source in sources:
         try:
-            opened.extend(open_sources(str(source), options, summary.notes))
+            opened.extend(open_sources(str(source), options, summary.notes, pasted))
         except InputError as exc:
             if len(sources) == 1:
                 raise

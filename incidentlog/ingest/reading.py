@@ -33,10 +33,14 @@ from incidentlog.ingest.lines import STDIN, open_input, read_line_batches
 from incidentlog.ingest.options import IngestOptions
 from incidentlog.ingest.records import Batch, Occurrences, finish_events, finish_logs
 from incidentlog.ingest.sessions import (
+    FENCE,
     MAX_SESSION_BYTES,
     PROMPT,
     READ_VERBS,
+    Block,
+    Cut,
     Section,
+    cut_markdown,
     cut_session,
     named_service,
 )
@@ -47,11 +51,13 @@ from incidentlog.ingest.sniff import (
     looks_binary,
     paste_margin,
     sniff_format,
+    without_margin,
 )
 from incidentlog.ingest.stitch import stitch_records
 from incidentlog.ingest.summary import SourceSummary
 from incidentlog.schema import EVENTS_SCHEMA, LOGS_SCHEMA, TS_DTYPE, empty
 from incidentlog.text import plural
+from incidentlog.topology import looks_like_compose
 
 Opened = tuple[str, InputFormat, BinaryIO, bytes]
 """An input ready to read: its name, format, stream and the head read to sniff it."""
@@ -80,50 +86,76 @@ def open_source(source: str, options: IngestOptions) -> Opened:
     return source, fmt, stream, head
 
 
-def open_sources(source: str, options: IngestOptions, notes: list[str]) -> list[Opened]:
-    """`open_source`, or, for a pasted terminal session (`sessions.py`), one input
-    per command's output; what could not be read and the prompt lines go to `notes`."""
+def open_sources(
+    source: str, options: IngestOptions, notes: list[str], composes: list[tuple[str, bytes]]
+) -> list[Opened]:
+    """`open_source`, or, for a pasted terminal session or Markdown text (`sessions.py`),
+    one input per command's output or code block; what could not be read and the prompt
+    lines go to `notes`, a compose file pasted with the logs to `composes` (where, text)."""
     opened = open_source(source, options)
     _, _, stream, head = opened
     if (
         options.fmt is not None
         or source == STDIN
-        or not PROMPT.search(head)
+        or not (PROMPT.search(head) or FENCE.search(head))
         or Path(source).stat().st_size > MAX_SESSION_BYTES
     ):
         return [opened]
     data = head + stream.read()
     stream.close()
-    cut = cut_session(data)
-    assert cut is not None  # (the head holds a prompt line)
-    cuts, prompts = cut
+    markdown = FENCE.search(data) is not None
+    blocks, fences = cut_markdown(data) if markdown else ([Block(1, data, fenced=True)], 0)
     sections: list[Opened] = []
-    for part in cuts:
-        command = part.command and _shown(part.command)
-        what = f"{source}:{part.first_line}" + (f" ({command})" if command else "")
-        fmt = sniff_format(part.data[:SNIFF_BYTES])
-        lines = part.data.count(b"\n") + (0 if part.data.endswith(b"\n") else 1)
-        if part.verb is not None and part.verb not in READ_VERBS:
-            notes.append(
-                f"{what}: {plural(lines, 'line')} not read (not logs, events, inspect or ps)"
-            )
-            continue
-        if fmt is None or looks_binary(part.data[:SNIFF_BYTES]):
-            notes.append(
-                f"{what}: {plural(lines, 'line')} not read (not a format incidentlog reads)"
-            )
-            continue
-        section = Section(part.data, named_service(part.command), source)
-        sections.append((what, fmt, section, section.read(SNIFF_BYTES)))
+    prompts = 0
+    for block in blocks:
+        cut = cut_session(block.data)
+        parts, cut_at = cut if cut is not None else ([Cut(None, None, 1, block.data)], 0)
+        prompts += cut_at
+        for part in parts:
+            line = block.first_line + part.first_line - 1
+            command = part.command and _shown(part.command)
+            what = f"{source}:{line}" + (f" ({command})" if command else "")
+            lines = part.data.count(b"\n") + (0 if part.data.endswith(b"\n") else 1)
+            fmt = sniff_format(part.data[:SNIFF_BYTES])
+            unread = _unread(part, fmt, fenced=block.fenced)
+            if unread == COMPOSE_FILE:
+                composes.append((f"{source}:{line}", without_margin(part.data)))
+            elif unread or fmt is None:
+                notes.append(f"{what}: {plural(lines, 'line')} not read ({unread})")
+            else:
+                section = Section(part.data, named_service(part.command), source)
+                sections.append((what, fmt, section, section.read(SNIFF_BYTES)))
+    kind = "Markdown text" if markdown else "terminal session"
     if not sections:
+        holds = "a compose file but no" if composes else "no"
         raise InputError(
-            f"{source}: a pasted terminal session with no logs, events, inspect or ps output"
+            f"{source}: a pasted {kind} with {holds} logs, events, inspect or ps output"
         )
-    notes.append(
-        f"{source}: a pasted terminal session, read as {plural(len(sections), 'input')} "
-        f"({plural(prompts, 'prompt line')} not read)"
-    )
+    cutters = [
+        plural(n, what) for n, what in ((prompts, "prompt line"), (fences, "fence line")) if n
+    ]
+    skipped = f" ({' and '.join(cutters)} not read)" if cutters else ""
+    notes.append(f"{source}: a pasted {kind}, read as {plural(len(sections), 'input')}{skipped}")
     return sections
+
+
+COMPOSE_FILE = "compose"
+"""`_unread`'s answer for a compose file pasted with the logs."""
+
+
+def _unread(part: Cut, fmt: InputFormat | None, *, fenced: bool) -> str | None:
+    """Why a part of a paste is not read as logs (None: it is), or COMPOSE_FILE for a
+    compose file (`cat docker-compose.yml`, a ```yaml block): the stack's topology."""
+    head = part.data[:SNIFF_BYTES]
+    if looks_like_compose(without_margin(head)):
+        return COMPOSE_FILE
+    if part.verb is not None and part.verb not in READ_VERBS:
+        return "not logs, events, inspect or ps"
+    if fmt is None or looks_binary(head):
+        return "not a format incidentlog reads"
+    if not fenced and part.command is None and fmt is InputFormat.RAW:
+        return "the text around the paste's code blocks"
+    return None
 
 
 def _shown(command: str, limit: int = 80) -> str:

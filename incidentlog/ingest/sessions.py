@@ -1,4 +1,4 @@
-"""A terminal session pasted whole: the outputs of several commands in one file.
+"""A terminal session or an issue pasted whole: the outputs of several commands in one file.
 
 People paste what their terminal showed: `$ docker compose ps` and its table,
 then `$ docker compose logs web` and the logs, maybe `docker inspect`. Each
@@ -8,6 +8,11 @@ a prompt line running docker or podman is cut at those lines into sections,
 each read as an input of its own; the prompt lines themselves are counted in
 a note, and `docker logs NAME` names the service of a section without
 `name |` prefixes.
+
+An issue or a chat message is Markdown: prose, then code blocks (the compose file,
+the logs, a session). A small file with a code fence is cut at its fences first; each
+block is read like a file of its own (a session in it cut again), and the prose
+between blocks is no log.
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ from typing import Final
 
 __all__ = [
     "BARE_PROMPT",
+    "FENCE",
     "MAX_SESSION_BYTES",
     "PROMPT",
     "READ_VERBS",
+    "Block",
     "Cut",
     "Section",
+    "cut_markdown",
     "cut_session",
     "named_service",
 ]
@@ -108,6 +116,48 @@ class Cut:
     first_line: int
     """1-based line of the paste where the output starts."""
     data: bytes
+
+
+FENCE: Final = re.compile(rb"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[^\r\n`]*\r?$", re.MULTILINE)
+"""A Markdown code fence (```` ``` ````, ```` ```yaml ````, `~~~`), as issues and chats
+wrap what was pasted."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A code block of a Markdown paste, or the prose between two."""
+
+    first_line: int
+    """1-based line of the paste where it starts."""
+    data: bytes
+    fenced: bool
+
+
+def cut_markdown(data: bytes) -> tuple[list[Block], int]:
+    """The code blocks and the prose of a Markdown paste, in order, blank ones dropped,
+    and how many fence lines cut it. A block ends at a fence of its own kind (backticks or
+    tildes) at least as long as the one that opened it, or at the end of the paste."""
+    blocks: list[Block] = []
+    fences = 0
+    start, opened = 0, b""
+    for match in [*FENCE.finditer(data), None]:
+        fence = match.group("fence") if match is not None else b""
+        if match is not None and opened:
+            closes = fence[:1] == opened[:1] and len(fence) >= len(opened)
+            if not closes or data[match.start() : match.end()].strip() != fence:
+                continue  # (a fence of another kind, or one with a language, inside a block)
+        end = match.start() if match is not None else len(data)
+        body = data[start:end]
+        if body.strip():
+            blank = body[: len(body) - len(body.lstrip(b"\r\n"))]  # (blank lines before it)
+            line = data.count(b"\n", 0, start) + blank.count(b"\n") + 1
+            kept = body[len(blank) :].rstrip(b"\r\n") + b"\n"  # (and none after it)
+            blocks.append(Block(line, kept, fenced=bool(opened)))
+        if match is not None:
+            fences += 1
+            opened = b"" if opened else fence
+            start = min(match.end() + 1, len(data))  # after the fence line's newline
+    return blocks, fences
 
 
 class Section(io.BytesIO):
