@@ -481,3 +481,22 @@ def test_markdown_blocks_and_fences() -> None:
         (9, True, b"c\n"),  # (an unclosed block runs to the end)
     ]
     assert fences == 3
+
+
+def test_a_log_whose_application_printed_a_fence_is_read_whole(tmp_path: Path) -> None:
+    """`docker logs app` of an application that logs Markdown (a chat or LLM answer): the
+    text around its fences starts as log lines do, so it is read, not taken for prose."""
+    path = tmp_path / "app.log"
+    path.write_text(
+        "2026-06-01 10:00:01,220 INFO app: answer follows\n"
+        "```python\n"
+        'print("hello")\n'
+        "```\n"
+        "2026-06-01 10:00:02,310 ERROR app: upstream model server timed out after 30s\n"
+        "[2026-06-01 10:00:03] ERROR app: upstream model server timed out after 30s\n",
+        encoding="utf-8",
+    )
+    result = read_inputs([str(path)])
+    messages = result.logs.sort("seq").get_column("message").to_list()
+    assert len(messages) == 4 and "timed out" in messages[-1]
+    assert "not read (the text around" not in " ".join(result.summary.notes)

@@ -42,6 +42,7 @@ from incidentlog.ingest.sessions import (
     Section,
     cut_markdown,
     cut_session,
+    looks_logged,
     named_service,
 )
 from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
@@ -153,7 +154,7 @@ def _unread(part: Cut, fmt: InputFormat | None, *, fenced: bool) -> str | None:
         return "not logs, events, inspect or ps"
     if fmt is None or looks_binary(head):
         return "not a format incidentlog reads"
-    if not fenced and part.command is None and fmt is InputFormat.RAW:
+    if not fenced and part.command is None and fmt is InputFormat.RAW and not looks_logged(head):
         return "the text around the paste's code blocks"
     return None
 

@@ -34,6 +34,7 @@ __all__ = [
     "Section",
     "cut_markdown",
     "cut_session",
+    "looks_logged",
     "named_service",
 ]
 
@@ -121,6 +122,22 @@ class Cut:
 FENCE: Final = re.compile(rb"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[^\r\n`]*\r?$", re.MULTILINE)
 """A Markdown code fence (```` ``` ````, ```` ```yaml ````, `~~~`), as issues and chats
 wrap what was pasted."""
+
+
+_LOGGED: Final = re.compile(
+    rb"^\s*(?:[\[(]?\d{4}[-/.]\d{2}[-/.]\d{2}|[\[(]?\d{2}:\d{2}:\d{2}|\[?\d{2}/[A-Z][a-z]{2}/\d{4}"
+    rb"|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}|\{\s*\"|[\[<]?(?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR"
+    rb"|FATAL|CRITICAL|PANIC)\b)",
+    re.MULTILINE,
+)
+"""A line as a program logs it: a date or time first, a JSON object, a level word."""
+
+
+def looks_logged(data: bytes) -> bool:
+    """Text outside a paste's code blocks that is a log, not prose (`docker logs app`
+    output whose application printed a fence of its own): most lines start as logs do."""
+    lines = [line for line in data.splitlines() if line.strip()]
+    return sum(1 for line in lines if _LOGGED.match(line)) * 2 >= len(lines) > 0
 
 
 @dataclass(frozen=True)
