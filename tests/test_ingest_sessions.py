@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
@@ -500,3 +501,43 @@ def test_a_log_whose_application_printed_a_fence_is_read_whole(tmp_path: Path) -
     messages = result.logs.sort("seq").get_column("message").to_list()
     assert len(messages) == 4 and "timed out" in messages[-1]
     assert "not read (the text around" not in " ".join(result.summary.notes)
+
+
+STATE_SESSION = """\
+$ docker compose logs --tail 5 api
+api-1  | 2026-06-02T08:00:01.000000000Z INFO loading model weights (4.1 GB)
+api-1  | 2026-06-02T08:00:09.000000000Z INFO allocating cache
+$ docker inspect shop-api-1 --format '{{json .State}}'
+{"Status":"exited","Running":false,"Paused":false,"Restarting":false,"OOMKilled":true,"Dead":false,"Pid":0,"ExitCode":137,"Error":"","StartedAt":"2026-06-02T07:59:58.1Z","FinishedAt":"2026-06-02T08:00:12.4Z"}
+$ docker inspect --format '{{json .State.Health}}' shop-db-1
+{"Status":"unhealthy","FailingStreak":4,"Log":[{"Start":"2026-06-02T08:00:05Z","End":"2026-06-02T08:00:06Z","ExitCode":1,"Output":"pg_isready: no response"}]}
+"""
+
+
+def test_a_pasted_state_object_is_the_named_containers_state(tmp_path: Path) -> None:
+    """`docker inspect NAME --format '{{json .State}}'`, the usual answer to "was it
+    OOM-killed?": its OOM kill and exit code are the container's, and the full name the
+    command gives is the service the logs print shorter (before: one raw record, and no
+    incident found)."""
+    path = tmp_path / "session.txt"
+    path.write_text(STATE_SESSION, encoding="utf-8")
+    result = read_inputs([str(path)])
+    formats = [s.format.value for s in result.summary.sources]
+    assert formats == ["inspect", "inspect", "compose"]
+    events = result.events.select("container", "service", "action", "exit_code", "status")
+    oom = events.filter(pl.col("action") == "oom").rows()
+    assert oom == [("shop-api-1", "api", "oom", 137, None)]
+    probes = events.filter(pl.col("action") == "probe")
+    # (no `db-1` in the logs, but `shop` is the project `shop-api-1` showed)
+    assert probes.get_column("service").to_list() == ["db"]
+    report = runner.invoke(app, ["report", str(path), "--format", "md"])
+    assert report.exit_code == 0, report.output
+    assert "| api | exited, oom-killed |" in report.stdout
+    assert "Raise the memory limit of api" in report.stdout
+
+
+def test_inspect_commands_name_their_container() -> None:
+    assert named_service("docker inspect shop-api-1 --format '{{json .State}}'") == "shop-api-1"
+    assert named_service("docker container inspect -f '{{json .State.Health}}' web") == "web"
+    assert named_service("docker logs -f web") == "web"  # (`logs -f` takes no value)
+    assert named_service("docker inspect api web") is None

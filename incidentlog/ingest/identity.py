@@ -89,6 +89,10 @@ class ServiceResolver:
         self.seen: set[str] = set()
         """Container names the input printed (before stitching holds any back) that
         are not resolved yet: each batch resolves them, so none is looked at twice."""
+        self.commanded: set[str] = set()
+        """Containers a pasted session's commands name (`docker inspect shop-api-1`):
+        resolved like compose's subjects, so a shorter name the logs print (`api-1`)
+        tells their service."""
         self.texts: list[pl.Series] = []
         """The first HOST_SCAN_ROWS lines' texts, searched for host names."""
 
@@ -141,7 +145,8 @@ class ServiceResolver:
 
     def _learn(self, logs: pl.DataFrame, printed: list[str]) -> None:
         if self.context is None:  # the first time: every name seen so far, together
-            printed = sorted({n for n in self.seen if n not in self.service} | set(printed))
+            seen = {n for n in self.seen if n not in self.service and n not in self.commanded}
+            printed = sorted(seen | set(printed))
             self.context = self._context(logs, printed)
         else:  # a project learnt since (`Creating network "ci_default"` of a later input)
             known = tuple(dict.fromkeys((*self.context.projects, *sorted(self.label_projects))))
@@ -210,10 +215,12 @@ class ServiceResolver:
         )
         subjects = logs.filter(own).get_column("service").unique().drop_nulls().to_list()
         new = [n for n in {*containers, *self.seen} if n not in self.service and n not in PSEUDO]
-        if new:
-            self._learn(logs, new)
+        if [n for n in new if n not in self.commanded]:
+            self._learn(logs, [n for n in new if n not in self.commanded])
         self.seen = {n for n in self.seen if n not in self.service}
-        loose = [n for n in subjects if n not in self.service and n not in PSEUDO]
+        loose = [
+            n for n in {*subjects, *new} - set(self.service) if n not in PSEUDO
+        ]  # (compose's subjects, and the names commands gave: `new` left unresolved)
         if loose:
             self._learn_subjects(logs, loose)
         printed = printed_col.fill_null("")
@@ -244,8 +251,8 @@ class ServiceResolver:
             if n not in PSEUDO
         ]
         new = [n for n in names if n not in self.service]
-        if new:
-            self._learn(empty(LOGS_SCHEMA), new)
+        if new:  # (`shop-api-1` is api's when the logs printed `api-1`)
+            self._learn_subjects(empty(LOGS_SCHEMA), new)
         services = {n: self.service[n] for n in names if n in self.service}
         projects = {n: self.projects[n] for n in names if n in self.projects}
         container = pl.col("container")

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 _LABELLED = (InputFormat.INSPECT, InputFormat.EVENTS, InputFormat.PS)
 """Formats whose compose labels tell which project and service a container is."""
+_STATES = (InputFormat.PS, InputFormat.INSPECT)
+"""Formats of container states: those no label vouches for (a v1 `ps` table, `docker
+inspect NAME --format '{{json .State}}'`) are resolved once the logs are read."""
 _LINES = (InputFormat.COMPOSE, InputFormat.RAW, InputFormat.JSONFILE, InputFormat.JOURNAL)
 """Log formats, read after the others so that their identities are known."""
 
@@ -149,7 +152,10 @@ def iter_ingest(
     names = ServiceResolver(topology, options.project)
     # the containers a pasted session's commands name (`docker logs shop-api-1`), resolved
     # together however many sections apart they are: a prefix they share can be a project
-    names.seen.update(s.service for _, _, s, _ in opened if isinstance(s, Section) and s.service)
+    names.commanded.update(
+        s.service for _, _, s, _ in opened if isinstance(s, Section) and s.service
+    )
+    names.seen.update(names.commanded)
     # ps rows, held until the logs are read: those no label vouches for are resolved
     # then, with all the names and projects the input shows
     tables: list[pl.DataFrame] = []
@@ -171,7 +177,7 @@ def iter_ingest(
                     names.learn_labels(batch.events)
                 if bar:
                     bar.advance(stream)
-                if fmt is InputFormat.PS and not batch.events.is_empty():
+                if fmt in _STATES and not batch.events.is_empty():
                     tables.append(batch.events)
                     batch = Batch(batch.logs, batch.events.clear())
                 yield batch

@@ -183,7 +183,9 @@ def read_source(
         text = document.decode("utf-8", errors="replace")
         summary.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
         if fmt is InputFormat.INSPECT:
-            rows, rejects = inspect_rows(text, source), list[tuple[int, str, str]]()
+            named = binary.service if isinstance(binary, Section) else None
+            rows = inspect_rows(text, source, named or raw_service(source))
+            rejects = list[tuple[int, str, str]]()
         else:
             rows, rejects = ps_rows(text, source)
         for number, reason, line in rejects:

@@ -247,23 +247,32 @@ def _text(value: bytes) -> str:
 
 
 def named_service(command: str | None) -> str | None:
-    """The container or service `docker logs NAME` / `docker compose logs SERVICE`
-    names, when it names exactly one."""
+    """The container or service `docker logs NAME` / `docker compose logs SERVICE` (or
+    `docker inspect NAME --format …`) names, when it names exactly one."""
     if command is None:
         return None
     words = _first_command(command)
-    if "logs" not in words:
+    verb = next((v for v in ("logs", "inspect") if v in words), None)
+    if verb is None:
         return None
-    after = words[words.index("logs") + 1 :]
+    after = words[words.index(verb) + 1 :]
     names, skip = [], False
     for word in after:
         if skip:
             skip = False
         elif word.startswith("-"):
-            skip = word in ("--tail", "-n", "--since", "--until", "--index")
+            skip = word in _OPTION_VALUES[verb]
         else:
             names.append(word)
     return names[0] if len(names) == 1 else None
+
+
+_OPTION_VALUES: Final = {
+    "logs": frozenset({"--tail", "-n", "--since", "--until", "--index"}),
+    "inspect": frozenset({"--format", "-f", "--type"}),
+}
+"""Options followed by their value (`--tail 50`, `inspect -f '{{json .State}}'`; `logs -f`
+follows and takes none)."""
 
 
 def _first_command(command: str) -> list[str]:

@@ -51,15 +51,26 @@ def _labels_identity(name: str, labels: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def inspect_rows(document: str, source: str) -> list[dict[str, Any]]:
-    """Rows for each container in a `docker inspect` document (object or list)."""
+_STATE_KEYS = frozenset({"Status", "OOMKilled", "ExitCode"})
+_HEALTH_KEYS = frozenset({"Status", "FailingStreak", "Log"})
+
+
+def is_bare_state(obj: object) -> bool:
+    """A container's `.State` (or `.State.Health`) alone, as `docker inspect --format
+    '{{json .State}}'` prints it: the most pasted answer to "was it OOM-killed?"."""
+    return isinstance(obj, dict) and (set(obj) >= _STATE_KEYS or set(obj) >= _HEALTH_KEYS)
+
+
+def inspect_rows(document: str, source: str, name: str | None = None) -> list[dict[str, Any]]:
+    """Rows for each container in a `docker inspect` document (object or list); a bare
+    `.State` or `.State.Health` (`--format '{{json .State}}'`) is container `name`'s."""
     try:
         data = loads(document)
     except json.JSONDecodeError as exc:
         raise FormatError(
             f"{source}: invalid docker inspect JSON ({exc.msg}, line {exc.lineno})"
         ) from None
-    items = data if isinstance(data, list) else [data]
+    items = [_whole(item, name or source) for item in (data if isinstance(data, list) else [data])]
     rows: list[dict[str, Any]] = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("State"), dict):
@@ -106,6 +117,14 @@ def inspect_rows(document: str, source: str) -> list[dict[str, Any]]:
             )
         )
     return rows
+
+
+def _whole(item: Any, name: str) -> Any:
+    """An inspect item: as printed, or a bare State (Health) put in its place."""
+    if not is_bare_state(item):
+        return item
+    state = item if "OOMKilled" in item or "ExitCode" in item else {"Health": item}
+    return {"Name": name, "State": state}
 
 
 def _state_text(state: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from incidentlog.ingest.compose import COMPOSE_OWN, LEADING_STAMP
 from incidentlog.ingest.events import TEXT_EVENT
 from incidentlog.ingest.journal import looks_like_journal
 from incidentlog.ingest.jsontext import loads
+from incidentlog.ingest.snapshots import is_bare_state
 
 SNIFF_BYTES = 64 * 1024
 _SAMPLE_LINES = 200
@@ -44,6 +45,8 @@ def _json_kind(obj: object) -> InputFormat | None:
     if {"Type", "Action"} <= keys or {"status", "id"} <= keys:
         return InputFormat.EVENTS
     if "State" in keys and ("Id" in keys or "Config" in keys):
+        return InputFormat.INSPECT
+    if is_bare_state(obj):  # `docker inspect NAME --format '{{json .State}}'`
         return InputFormat.INSPECT
     if ({"Names", "Name"} & keys) and ({"Status", "State"} & keys):
         return InputFormat.PS
