@@ -541,3 +541,50 @@ def test_inspect_commands_name_their_container() -> None:
     assert named_service("docker container inspect -f '{{json .State.Health}}' web") == "web"
     assert named_service("docker logs -f web") == "web"  # (`logs -f` takes no value)
     assert named_service("docker inspect api web") is None
+
+
+DMESG_SESSION = """\
+$ docker compose ps
+NAME              IMAGE             COMMAND                  SERVICE   CREATED          STATUS                       PORTS
+shop-search-1     elasticsearch:8   "/bin/tini -- /usr/l…"   search    10 minutes ago   Exited (137) 2 minutes ago
+shop-web-1        shop-web          "node server.js"         web       10 minutes ago   Up 10 minutes
+$ sudo dmesg -T | tail -3
+[Tue Jun  2 08:00:11 2026] java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0
+[Tue Jun  2 08:00:11 2026] Memory cgroup out of memory: Killed process 4321 (java) total-vm:6212345kB, anon-rss:2093120kB
+$ tail -n 2 /var/log/nginx/error.log
+2026/06/02 08:00:14 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream
+2026/06/02 08:00:15 [error] 31#31: *8 connect() failed (111: Connection refused) while connecting to upstream
+$ cat .env
+ES_JAVA_OPTS=-Xms4g -Xmx4g
+"""
+
+
+def test_log_viewers_output_is_read_and_named(tmp_path: Path) -> None:
+    """`dmesg` and `tail FILE` print logs: read, as the kernel's and as the file's (its
+    folder's, when the file is `error.log`); `cat .env` prints none."""
+    path = tmp_path / "session.txt"
+    path.write_text(DMESG_SESSION, encoding="utf-8")
+    result = read_inputs([str(path)])
+    by_service = dict(result.logs.group_by("service").len().iter_rows())
+    assert by_service == {"kernel": 2, "nginx": 2}
+    assert "session.txt:12 (cat .env): 1 line not read" in " ".join(result.summary.notes)
+    assert named_service("grep -i error /srv/app/logs/worker.log") == "worker"
+    assert named_service("journalctl -u docker") is None  # (the journal names its programs)
+
+
+def test_the_kernels_oom_kill_is_the_container_the_engine_saw_killed(tmp_path: Path) -> None:
+    """`dmesg` says the kernel killed `java`, `ps` that search exited with 137 (SIGKILL),
+    and no other container did: the kill is search's (before: a service named kernel,
+    whose memory limit the report said to raise)."""
+    path = tmp_path / "session.txt"
+    path.write_text(DMESG_SESSION, encoding="utf-8")
+    detect = runner.invoke(app, ["detect", str(path), "--format", "jsonl"])
+    rows = [json.loads(line) for line in detect.stdout.splitlines()]
+    assert {(r["service"], r["category"]) for r in rows if r["category"] == "oom-killed"} == {
+        ("search", "oom-killed")
+    }
+    twice = DMESG_SESSION.replace("Up 10 minutes", "Exited (137) 1 minute ago")
+    path.write_text(twice, encoding="utf-8")
+    detect = runner.invoke(app, ["detect", str(path), "--format", "jsonl"])
+    rows = [json.loads(line) for line in detect.stdout.splitlines()]
+    assert {r["service"] for r in rows if r["category"] == "oom-killed"} == {"kernel"}

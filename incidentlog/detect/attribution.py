@@ -16,6 +16,7 @@ import polars as pl
 
 from incidentlog.detect.restarts import line_key
 from incidentlog.ingest.names import PSEUDO, spelled
+from incidentlog.schema import EventAction
 
 __all__ = ["attribute", "service_of_container"]
 
@@ -109,12 +110,15 @@ def attribute(
     containers: dict[str, str],
     projects: list[str],
     logs: pl.LazyFrame | None = None,
+    events: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Point findings with a subject at the container/service the evidence names (`logs`:
-    to know which service an upstream address is, read only when a finding needs it)."""
+    to know which service an upstream address is, read only when a finding needs it;
+    `events`: which container the engine saw killed, for the kernel's OOM kills)."""
     findings = _relayed(findings, [*services, *containers], logs)
     if "_subject" not in findings.columns:
-        return _kernel_victims(findings.with_columns(pl.col("service").alias("reporter")), logs)
+        reported = findings.with_columns(pl.col("service").alias("reporter"))
+        return _engine_victim(_kernel_victims(reported, logs), events)
     names = findings.get_column("_subject").drop_nulls().unique().to_list()
     mapping = {n: service_of_container(n, services, containers, projects) for n in names}
     subject_service = pl.col("_subject").replace_strict(
@@ -125,7 +129,35 @@ def attribute(
         pl.coalesce(subject_service, pl.col("service")).alias("service"),
         pl.coalesce(pl.col("_subject"), pl.col("container")).alias("container"),
     ).drop("_subject")
-    return _kernel_victims(attributed, logs)
+    return _engine_victim(_kernel_victims(attributed, logs), events)
+
+
+def _engine_victim(findings: pl.DataFrame, events: pl.DataFrame | None) -> pl.DataFrame:
+    """Kills the kernel reports that no restart placed (`dmesg` without times, a paste
+    that ends first) are the container's the engine saw OOM-killed or exit with 137
+    (SIGKILL), when it saw exactly one: `ps`'s `Exited (137)`, inspect's `OOMKilled`."""
+    kills = pl.col("service").is_in(KERNEL)
+    if events is None or not findings.get_column("service").is_in(KERNEL).any():
+        return findings
+    killed = (
+        events.filter(
+            ((pl.col("action") == EventAction.OOM.value) | (pl.col("exit_code") == _SIGKILLED))
+            & pl.col("service").is_not_null()
+            & ~pl.col("service").is_in([*KERNEL, *PSEUDO])
+        )
+        .select("service", "container")
+        .unique("service")
+    )
+    if killed.height != 1:
+        return findings
+    service, container = killed.row(0)
+    return findings.with_columns(
+        pl.when(kills).then(pl.lit(service)).otherwise(pl.col("service")).alias("service"),
+        pl.when(kills).then(pl.lit(container)).otherwise(pl.col("container")).alias("container"),
+    )
+
+
+_SIGKILLED: Final = 137
 
 
 KERNEL: Final = ("kernel", "systemd-oomd")

@@ -351,7 +351,9 @@ def detect_findings(
     if findings.is_empty():
         return pl.DataFrame(schema=FINDINGS_COLUMNS)
     context = _Context.of(log_lf, event_frame, projects)
-    findings = attribute(findings, context.services, context.containers, context.projects, log_lf)
+    findings = attribute(
+        findings, context.services, context.containers, context.projects, log_lf, event_frame
+    )
     findings = drop_arbiter_kills(findings)
     findings = drop_stop_exits(findings, log_lf, event_frame)
     findings = traceback_frames(findings)

@@ -44,6 +44,7 @@ from incidentlog.ingest.sessions import (
     cut_session,
     looks_logged,
     named_service,
+    viewer,
 )
 from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
 from incidentlog.ingest.sniff import (
@@ -140,6 +141,15 @@ def open_sources(
     return sections
 
 
+def _viewed_log(part: Cut, fmt: InputFormat | None) -> bool:
+    """Output of a log viewer (`dmesg`, `tail app.log`) that is a log."""
+    if viewer(part.command) is None:
+        return False
+    return fmt in (InputFormat.COMPOSE, InputFormat.JOURNAL) or (
+        fmt is InputFormat.RAW and looks_logged(part.data[:SNIFF_BYTES])
+    )
+
+
 COMPOSE_FILE = "compose"
 """`_unread`'s answer for a compose file pasted with the logs."""
 
@@ -150,7 +160,7 @@ def _unread(part: Cut, fmt: InputFormat | None, *, fenced: bool) -> str | None:
     head = part.data[:SNIFF_BYTES]
     if looks_like_compose(without_margin(head)):
         return COMPOSE_FILE
-    if part.verb is not None and part.verb not in READ_VERBS:
+    if part.verb is not None and part.verb not in READ_VERBS and not _viewed_log(part, fmt):
         return "not logs, events, inspect or ps"
     if fmt is None or looks_binary(head):
         return "not a format incidentlog reads"

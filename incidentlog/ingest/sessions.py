@@ -21,11 +21,13 @@ import io
 import re
 import shlex
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Final
 
 __all__ = [
     "BARE_PROMPT",
     "FENCE",
+    "LOG_VIEWERS",
     "MAX_SESSION_BYTES",
     "PROMPT",
     "READ_VERBS",
@@ -36,6 +38,7 @@ __all__ = [
     "cut_session",
     "looks_logged",
     "named_service",
+    "viewer",
 ]
 
 MAX_SESSION_BYTES: Final = 16 * 1024 * 1024
@@ -127,10 +130,16 @@ wrap what was pasted."""
 _LOGGED: Final = re.compile(
     rb"^\s*(?:[\[(]?\d{4}[-/.]\d{2}[-/.]\d{2}|[\[(]?\d{2}:\d{2}:\d{2}|\[?\d{2}/[A-Z][a-z]{2}/\d{4}"
     rb"|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}|\{\s*\"|[\[<]?(?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR"
-    rb"|FATAL|CRITICAL|PANIC)\b)",
+    rb"|FATAL|CRITICAL|PANIC)\b|\[\s*\d+\.\d+\]|\[[A-Z][a-z]{2} [A-Z][a-z]{2} )",
     re.MULTILINE,
 )
-"""A line as a program logs it: a date or time first, a JSON object, a level word."""
+"""A line as a program logs it: a date or time first, a JSON object, a level word, the
+kernel's `[ 1234.567890]` (`dmesg`) or `[Tue Jun  2 08:00:12 2026]` (`dmesg -T`)."""
+LOG_VIEWERS: Final = frozenset(
+    {"dmesg", "journalctl", "tail", "head", "cat", "less", "more", "grep", "egrep", "zcat", "zgrep"}
+)
+"""Programs whose output, in a pasted session, is a log when it looks like one (`sudo
+dmesg -T | tail`, `tail -n 50 /var/log/nginx/error.log`, `journalctl -u docker`)."""
 
 
 def looks_logged(data: bytes) -> bool:
@@ -246,11 +255,43 @@ def _text(value: bytes) -> str:
     return value.decode("utf-8", errors="replace")
 
 
+def viewer(command: str | None) -> str | None:
+    """The log viewer (LOG_VIEWERS) that printed a session's output, if one did."""
+    words = _first_command(command or "")
+    program = words[1] if words[:1] == ["sudo"] and len(words) > 1 else words[0] if words else ""
+    return program if program in LOG_VIEWERS else None
+
+
+def _viewed_service(command: str) -> str | None:
+    """Whose log a viewer showed: the kernel's (`dmesg`), else the one file it read, by
+    its name or, when that says nothing (`error.log`), its folder's (`nginx`)."""
+    program = viewer(command)
+    if program == "dmesg":
+        return "kernel"
+    paths = [w for w in _first_command(command) if not w.startswith("-") and ("/" in w or "." in w)]
+    if len(paths) != 1 or program is None:
+        return None
+    path = PurePosixPath(paths[0])
+    for name in (path.name.split(".")[0], path.parent.name):
+        if name and name.lower() not in _SAYS_NOTHING:
+            return name
+    return None
+
+
+_SAYS_NOTHING: Final = frozenset(
+    {"log", "logs", "error", "errors", "access", "output", "out", "syslog", "messages", "var"}
+)
+"""Log file and folder names that name no service (`/var/log/nginx/error.log` is nginx's)."""
+
+
 def named_service(command: str | None) -> str | None:
     """The container or service `docker logs NAME` / `docker compose logs SERVICE` (or
-    `docker inspect NAME --format …`) names, when it names exactly one."""
+    `docker inspect NAME --format …`, or a log viewer: `_viewed_service`) names, when
+    it names exactly one."""
     if command is None:
         return None
+    if viewer(command):
+        return _viewed_service(command)
     words = _first_command(command)
     verb = next((v for v in ("logs", "inspect") if v in words), None)
     if verb is None:
