@@ -12,6 +12,8 @@ from incidentlog.ingest.names import (
     resolve_names,
     shared_prefix,
 )
+from incidentlog.ingest.reading import raw_service
+from incidentlog.ingest.sessions import named_service
 
 
 def services(printed: list[str], **context: object) -> dict[str, str]:
@@ -146,3 +148,24 @@ def test_a_swarm_stack_is_a_project_even_with_one_service() -> None:
         "shop_web_1": "shop_web",
         "shop_db_1": "shop_db",
     }
+
+
+@pytest.mark.parametrize(
+    ("source", "command", "service"),
+    [
+        ("access.log", None, "unknown"),
+        ("compose.log", None, "unknown"),
+        ("api.log", None, "api"),
+        ("-", "tail -n 50 /var/log/nginx/access.log", "nginx"),
+        ("-", "cat /var/log/syslog", None),
+    ],
+)
+def test_names_that_name_nothing_are_one_list(
+    source: str, command: str | None, service: str | None
+) -> None:
+    """A file name (`raw_service`) and a log viewer's file (`named_service`) are judged by
+    the same list: `access.log` is nobody's, `/var/log/nginx/access.log` is nginx's."""
+    if command is None:
+        assert raw_service(source) == service
+    else:
+        assert named_service(command) == service

@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import Final
 
 __all__ = [
+    "NAMELESS",
     "NameContext",
     "Resolution",
     "compose_mentions",
@@ -53,6 +54,39 @@ _CONTAINER_MENTION: Final = re.compile(
 HOST_PROCESSES: Final = frozenset({"dockerd", "containerd", "kernel", "systemd", "systemd-oomd"})
 """The host's own processes a journal or syslog paste holds beside the containers' lines
 (the engine, the kernel's OOM killer): no compose project's containers."""
+NAMELESS: Final = frozenset(
+    {
+        "access",
+        "all",
+        "combined",
+        "compose",
+        "console",
+        "container",
+        "containers",
+        "debug",
+        "docker",
+        "docker-compose",
+        "dump",
+        "error",
+        "errors",
+        "full",
+        "incident",
+        "log",
+        "logs",
+        "messages",
+        "out",
+        "output",
+        "paste",
+        "pasted",
+        "stderr",
+        "stdin",
+        "stdout",
+        "syslog",
+        "var",
+    }
+)
+"""File and folder names that say nothing about whose log they hold (`compose.log`,
+`/var/log/nginx/error.log` is nginx's): never taken for a service's name."""
 PSEUDO: Final = frozenset({"compose", "unknown", *HOST_PROCESSES})
 """Names ingest gives lines that no container printed, and the host's processes: no part
 of a project's shared prefix."""

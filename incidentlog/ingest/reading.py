@@ -30,6 +30,7 @@ from incidentlog.ingest.jsonfile import (
 )
 from incidentlog.ingest.levels import with_level
 from incidentlog.ingest.lines import STDIN, open_input, read_line_batches
+from incidentlog.ingest.names import NAMELESS
 from incidentlog.ingest.options import IngestOptions
 from incidentlog.ingest.records import Batch, Occurrences, finish_events, finish_logs
 from incidentlog.ingest.sessions import (
@@ -362,36 +363,6 @@ def _in_order_on_workers(
 _STITCHED = ("seq", "lineno", "ts", "container", "service", "stream", "text")
 """Columns of a parsed line that stitching needs (plus `project` when known)."""
 UNKNOWN = "unknown"
-_GENERIC_NAMES = frozenset(
-    {
-        "compose",
-        "docker-compose",
-        "logs",
-        "log",
-        "output",
-        "out",
-        "stdout",
-        "stderr",
-        "console",
-        "errors",
-        "error",
-        "all",
-        "combined",
-        "full",
-        "paste",
-        "pasted",
-        "incident",
-        "debug",
-        "dump",
-        "stdin",
-        "container",
-        "containers",
-        "docker",
-        "messages",
-        "syslog",
-    }
-)
-"""File names that say nothing about whose log it is."""
 
 
 def raw_service(source: str) -> str:
@@ -400,7 +371,7 @@ def raw_service(source: str) -> str:
     if source == STDIN:
         return UNKNOWN
     stem = Path(source).name.split(".")[0]
-    return UNKNOWN if stem.lower() in _GENERIC_NAMES or not stem else stem
+    return UNKNOWN if stem.lower() in NAMELESS or not stem else stem
 
 
 class _Anchor:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Final
 
+from incidentlog.ingest.names import NAMELESS
+
 __all__ = [
     "BARE_PROMPT",
     "FENCE",
@@ -273,15 +275,9 @@ def _viewed_service(command: str) -> str | None:
         return None
     path = PurePosixPath(paths[0])
     for name in (path.name.split(".")[0], path.parent.name):
-        if name and name.lower() not in _SAYS_NOTHING:
+        if name and name.lower() not in NAMELESS:
             return name
     return None
-
-
-_SAYS_NOTHING: Final = frozenset(
-    {"log", "logs", "error", "errors", "access", "output", "out", "syslog", "messages", "var"}
-)
-"""Log file and folder names that name no service (`/var/log/nginx/error.log` is nginx's)."""
 
 
 def named_service(command: str | None) -> str | None:
