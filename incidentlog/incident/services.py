@@ -438,11 +438,35 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
     """Per service: the state compose's last line about it tells (`worker-1 exited with code 1`,
     `Container shop-postgres-1  Healthy`) and the exits it printed, for evidence without
     engine events or snapshots."""
-    state: pl.Expr = pl.lit(None, dtype=pl.String)
-    for pattern, name in reversed(_COMPOSE_STATES):
-        state = pl.when(pl.col("message").str.contains(pattern)).then(pl.lit(name)).otherwise(state)
-    # a container compose last called `Created` that logs after that line is running,
-    logged_after = (
+    logged_after = _own_lines(logs)
+    said = _compose_lines(logs)
+    # one compose last called `Created` that logs after that line is running, and one it
+    # last saw exit that logs later than that line, by time, was restarted (a policy; `up`
+    # prints a one-shot's output after its exit too, all undated)
+    later = pl.col("_own_last") > pl.col("_said_at")
+    running = (
+        ((pl.col("_compose_state") == "created") & later)
+        | (
+            (pl.col("_compose_state") == "exited")
+            & later
+            & (pl.col("_own_last_ts") > pl.col("_said_ts"))
+        )
+    ).fill_null(False)
+    return (
+        said.join(logged_after, on="service", how="left")
+        .join(_restarts_from_exit_lines(logs, logged_after), on="service", how="left")
+        .with_columns(
+            _compose_state=pl.when(running).then(pl.lit("running")).otherwise("_compose_state"),
+            _compose_text=pl.when(running).then(pl.lit("running")).otherwise("_compose_text"),
+        )
+        .drop("_own_last", "_own_last_ts", "_own_containers", "_said_at", "_said_ts")
+    )
+
+
+def _own_lines(logs: pl.DataFrame) -> pl.DataFrame:
+    """Per service: where its containers' own output ends (in the input and in time), and
+    how many containers printed it."""
+    return (
         logs.filter(pl.col("container") != COMPOSE_SERVICE)
         .group_by("service")
         .agg(
@@ -451,7 +475,15 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             pl.col("container").n_unique().alias("_own_containers"),
         )
     )
-    said = (
+
+
+def _compose_lines(logs: pl.DataFrame) -> pl.DataFrame:
+    """Per service: what compose's own lines about it said, last state first, and the exits
+    and exit codes they printed."""
+    state: pl.Expr = pl.lit(None, dtype=pl.String)
+    for pattern, name in reversed(_COMPOSE_STATES):
+        state = pl.when(pl.col("message").str.contains(pattern)).then(pl.lit(name)).otherwise(state)
+    return (
         logs.filter(
             (pl.col("container") == COMPOSE_SERVICE) & (pl.col("service") != COMPOSE_SERVICE)
         )
@@ -461,28 +493,7 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
         .group_by("service")
         .agg(
             pl.col("_compose_state").last(),
-            pl.when(pl.col("message").last().str.contains(_EXIT))
-            .then(
-                pl.lit("exited with code ")
-                + pl.col("message").last().str.extract(_EXIT)
-                # (`restart:` policies: compose says the container comes back)
-                + pl.when(pl.col("message").last().str.contains(r"\(restarting\)\s*$"))
-                .then(pl.lit(" (restarting)"))
-                .otherwise(pl.lit(""))
-            )
-            .when(pl.col("_compose_state").last() == "build failed")
-            .then(pl.lit("image build failed"))
-            .when(pl.col("message").last().str.contains(_DAEMON_REFUSED))
-            .then(pl.lit("created, not started (the engine could not start it)"))
-            .otherwise(
-                pl.col("message")
-                .last()
-                .str.replace(_TOOK, "")
-                .str.replace(r"^[^\w\[]*(?:Container\s+\S+\s+)?", "")
-                .str.replace_all(r"\s+", " ")
-                .str.strip_chars()
-            )
-            .alias("_compose_text"),
+            _last_said().alias("_compose_text"),
             # one exit per `exited with code` line; a progress line (`Stopped`, `Exited`)
             # counts only where no such line says it; `up` prints a failed dependency
             # twice (its progress line, then the error)
@@ -509,21 +520,40 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             pl.col("ts").filter(_exit_line).max().alias("_compose_last_exit"),
         )
     )
-    # and one compose last saw exit that logs later than that line, by time, was restarted
-    # (a policy; `up` prints a one-shot's output after its exit too, all undated)
-    later = pl.col("_own_last") > pl.col("_said_at")
-    running = (
-        ((pl.col("_compose_state") == "created") & later)
-        | (
-            (pl.col("_compose_state") == "exited")
-            & later
-            & (pl.col("_own_last_ts") > pl.col("_said_ts"))
+
+
+def _last_said() -> pl.Expr:
+    """Compose's last line about a service, as a status: `exited with code 1 (restarting)`,
+    `image build failed`, or the line without its container name and timing."""
+    last = pl.col("message").last()
+    return (
+        pl.when(last.str.contains(_EXIT))
+        .then(
+            pl.lit("exited with code ")
+            + last.str.extract(_EXIT)
+            # (`restart:` policies: compose says the container comes back)
+            + pl.when(last.str.contains(r"\(restarting\)\s*$"))
+            .then(pl.lit(" (restarting)"))
+            .otherwise(pl.lit(""))
         )
-    ).fill_null(False)
-    # an exit the container logged on after (later in the input, and later in time where
-    # both are dated) was a restart; only for a service of one container (an exit of
-    # `api-1` followed by `api-2`'s output is no restart of `api-1`)
-    restarted = (
+        .when(pl.col("_compose_state").last() == "build failed")
+        .then(pl.lit("image build failed"))
+        .when(last.str.contains(_DAEMON_REFUSED))
+        .then(pl.lit("created, not started (the engine could not start it)"))
+        .otherwise(
+            last.str.replace(_TOOK, "")
+            .str.replace(r"^[^\w\[]*(?:Container\s+\S+\s+)?", "")
+            .str.replace_all(r"\s+", " ")
+            .str.strip_chars()
+        )
+    )
+
+
+def _restarts_from_exit_lines(logs: pl.DataFrame, logged_after: pl.DataFrame) -> pl.DataFrame:
+    """Per service: the exits compose printed that its container logged on after (later in
+    the input, and later in time where both are dated): restarts. Only for a service of
+    one container (an exit of `api-1` followed by `api-2`'s output is no restart of `api-1`)."""
+    return (
         logs.filter(
             (pl.col("container") == COMPOSE_SERVICE)
             & (pl.col("service") != COMPOSE_SERVICE)
@@ -545,15 +575,6 @@ def _compose_says(logs: pl.DataFrame) -> pl.DataFrame:
             .cast(pl.Int64)
             .alias("_compose_restarts")
         )
-    )
-    return (
-        said.join(logged_after, on="service", how="left")
-        .join(restarted, on="service", how="left")
-        .with_columns(
-            _compose_state=pl.when(running).then(pl.lit("running")).otherwise("_compose_state"),
-            _compose_text=pl.when(running).then(pl.lit("running")).otherwise("_compose_text"),
-        )
-        .drop("_own_last", "_own_last_ts", "_own_containers", "_said_at", "_said_ts")
     )
 
 
