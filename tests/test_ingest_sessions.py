@@ -9,10 +9,23 @@ import polars as pl
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
-from incidentlog.ingest import read_inputs
-from incidentlog.ingest.sessions import cut_markdown, cut_session, named_service
+from incidentlog.ingest import IngestResult, read_inputs
+from incidentlog.ingest.sessions import Cut, cut_markdown, cut_session, named_service
 
 runner = CliRunner()
+
+
+def _cut(text: str) -> tuple[list[Cut], int]:
+    """A paste's sections and prompt lines ([] and 0: no session)."""
+    return cut_session(text.encode()) or ([], 0)
+
+
+def _read(tmp_path: Path, text: str, name: str = "terminal.txt") -> IngestResult:
+    """A paste saved as the user saves it, and read as their input."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return read_inputs([str(path)])
+
 
 SESSION = """\
 me@box:~/shop$ docker compose version
@@ -32,9 +45,7 @@ me@box:~/shop$
 
 
 def test_each_commands_output_is_read_in_its_own_format(tmp_path: Path) -> None:
-    path = tmp_path / "terminal.txt"
-    path.write_text(SESSION, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, SESSION)
     formats = {Path(s.source.split(" ")[0]).name: s.format.value for s in result.summary.sources}
     assert formats == {"terminal.txt:4": "raw", "terminal.txt:10": "ps"}
     assert set(result.logs.get_column("service").unique()) == {"worker"}  # named by the command
@@ -67,9 +78,7 @@ def test_powershell_and_cmd_prompts_cut_too(tmp_path: Path) -> None:
         "C:\\shop>docker ps\n"
         "CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES\n"
     )
-    cut = cut_session(text.encode())
-    assert cut is not None
-    cuts, prompts = cut
+    cuts, prompts = _cut(text)
     assert prompts == 2
     assert [(c.command, c.verb, c.first_line) for c in cuts] == [
         ("docker compose logs", "logs", 2),
@@ -86,9 +95,7 @@ def test_a_prompt_with_a_space_before_its_dollar_cuts_too() -> None:
         "CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES\n"
         "pi@monitor:~/stack $\n"
     )
-    cut = cut_session(text.encode())
-    assert cut is not None
-    cuts, prompts = cut
+    cuts, prompts = _cut(text)
     assert prompts == 3
     assert [(c.command, c.verb, c.first_line) for c in cuts] == [
         ("docker logs grafana", "logs", 2),
@@ -100,9 +107,7 @@ def test_prompts_that_end_or_start_with_a_glyph_cut_too() -> None:
     # zsh pure / starship (`~/shop main* ❯`) and oh-my-zsh (`➜  shop git:(main) ✗`)
     for prompt in ("~/code/shop main* \u276f ", "\u279c  shop git:(main) \u2717 "):
         text = f"{prompt}docker compose logs api\napi-1  | hello\n{prompt}\n"
-        cut = cut_session(text.encode())
-        assert cut is not None, prompt
-        cuts, prompts = cut
+        cuts, prompts = _cut(text)
         assert prompts == 2, prompt
         assert [(c.command, c.verb, c.first_line) for c in cuts] == [
             ("docker compose logs api", "logs", 2)
@@ -116,10 +121,8 @@ def test_a_log_that_only_mentions_commands_is_not_a_session(tmp_path: Path) -> N
         "docker: Error response from daemon: driver failed programming external connectivity\n"
     )
     assert cut_session(text.encode()) is None
-    path = tmp_path / "compose.log"
-    path.write_text(text, encoding="utf-8")
-    result = read_inputs([str(path)])
-    assert [s.source for s in result.summary.sources] == [str(path)]
+    result = _read(tmp_path, text, "compose.log")
+    assert [s.source for s in result.summary.sources] == [str(tmp_path / "compose.log")]
 
 
 def test_the_service_a_logs_command_names() -> None:
@@ -167,12 +170,10 @@ def test_a_prompt_running_another_program_ends_the_output_before_it(tmp_path: Pa
         "State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
         'LISTEN 0      511          0.0.0.0:443        0.0.0.0:*     users:(("nginx",pid=1422))\n'
     )
-    path = tmp_path / "terminal.txt"
-    path.write_text(session, encoding="utf-8")
-    cuts, prompts = cut_session(session.encode()) or ([], 0)
+    cuts, prompts = _cut(session)
     assert prompts == 3
     assert [(c.verb, c.first_line) for c in cuts] == [(None, 2), ("logs", 4), ("sudo", 6)]
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, session)
     messages = result.logs.get_column("message").to_list()
     assert "LOG:  connection received: host=172.30.0.3" in messages[-1]
     assert not [m for m in messages if "ss -ltnp" in m or "LISTEN" in m or "me@box" in m]
@@ -191,11 +192,9 @@ def test_a_program_that_only_names_a_docker_file_is_not_read(tmp_path: Path) -> 
         "me@box:~/shop$ cd ../mail && sudo docker compose up -d\n"
         " ✔ Container mail-smtp-1  Started      0.5s\n"
     )
-    cuts, _ = cut_session(session.encode()) or ([], 0)
+    cuts, _ = _cut(session)
     assert [(c.verb, c.first_line) for c in cuts] == [("logs", 2), ("grep", 4), (None, 6)]
-    path = tmp_path / "terminal.txt"
-    path.write_text(session, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, session)
     assert set(result.logs.get_column("service").to_list()) == {"worker", "mail-smtp"}
     assert "(grep -n BROKER docker-compose.yml .env): 1 line not read" in " ".join(
         result.summary.notes
@@ -212,12 +211,10 @@ def test_an_interrupt_echoed_by_the_terminal_is_no_log_line(tmp_path: Path) -> N
         "me@forge:~/git$ mount | grep /srv/git\n"
         "10.20.0.2:/export/forge on /srv/git type nfs4 (rw,relatime,vers=4.2)\n"
     )
-    cuts, prompts = cut_session(session.encode()) or ([], 0)
+    cuts, prompts = _cut(session)
     assert prompts == 3
     assert b"^C" not in b"".join(c.data for c in cuts)
-    path = tmp_path / "terminal.txt"
-    path.write_text(session, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, session)
     assert result.logs.get_column("message").to_list() == [
         "2022/12/07 20:25:12 [E] Failed to save configuration: permission denied"
     ]
@@ -236,11 +233,9 @@ def test_output_about_images_or_networks_is_not_read(tmp_path: Path) -> None:
         "NETWORK ID     NAME           DRIVER    SCOPE\n"
         "4f1c2d3e4b5a   shop_default   bridge    local\n"
     )
-    cuts, _ = cut_session(session.encode()) or ([], 0)
+    cuts, _ = _cut(session)
     assert [c.verb for c in cuts] == ["logs", "image", "network"]
-    path = tmp_path / "terminal.txt"
-    path.write_text(session, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, session)
     assert set(result.logs.get_column("service").to_list()) == {"api"}
     assert result.events.height == 0
     notes = " ".join(result.summary.notes)
@@ -256,9 +251,7 @@ def test_a_section_without_a_named_service_takes_its_files_name(tmp_path: Path) 
         "me@box:~/shop$ docker ps --format '{{.Names}} {{.Status}}'\n"
         "shop-api-1 Restarting (1) 3 seconds ago\n"
     )
-    path = tmp_path / "api.txt"
-    path.write_text(session, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, session, "api.txt")
     assert set(result.logs.get_column("service").to_list()) == {"api"}
 
 
@@ -274,9 +267,7 @@ def test_a_ps_service_column_names_the_service_of_a_container_name(tmp_path: Pat
         "$ docker logs LibreChat\n"
         "exec /usr/local/bin/docker-entrypoint.sh: exec format error\n"
     )
-    path = tmp_path / "terminal.txt"
-    path.write_text(session, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, session)
     assert result.logs.get_column("service").to_list() == ["api"]
     assert result.events.get_column("service").to_list() == ["api"]
 
@@ -296,12 +287,10 @@ def test_the_bracketed_prompt_of_rhel_and_fedora_cuts_too(tmp_path: Path) -> Non
         "/dev/sda1   40G   39G  1.0G  98% /\n"
         "[admin@bi-01 bi]$\n"
     )
-    cuts, prompts = cut_session(session.encode()) or ([], 0)
+    cuts, prompts = _cut(session)
     assert prompts == 4
     assert [(c.verb, c.first_line) for c in cuts] == [("ps", 2), ("logs", 5), ("df", 7)]
-    path = tmp_path / "terminal.txt"
-    path.write_text(session, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, session)
     assert result.logs.get_column("service").to_list() == ["web"]
     assert result.events.get_column("service").to_list() == ["db"]
 
@@ -321,9 +310,7 @@ def test_a_v1_ps_table_takes_the_project_another_section_names(tmp_path: Path) -
         "----------------------------------------------------------------\n"
         "ci_jenkins_1   /usr/bin/tini -- /usr/loca ...   Restarting\n"
     )
-    path = tmp_path / "terminal.txt"
-    path.write_text(session, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, session)
     assert result.events.select("container", "service", "project").rows() == [
         ("ci_jenkins_1", "jenkins", "ci")
     ]
@@ -342,9 +329,7 @@ def test_containers_named_by_several_commands_are_resolved_together(tmp_path: Pa
             ("db", '2025-03-01 10:00:00.100 UTC [1] FATAL:  could not open file "pg_control"'),
         ]
     )
-    path = tmp_path / "terminal.txt"
-    path.write_text(session, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, session)
     assert sorted(result.logs.select("service", "project").unique().rows()) == [
         ("api", "shop"),
         ("db", "shop"),
@@ -370,9 +355,7 @@ db-1  | 2026-03-04T10:05:00.000000000Z database system is ready to accept connec
 def test_bare_dollar_prompts_cut_at_other_programs_too(tmp_path: Path) -> None:
     """`$ docker compose logs` then `$ ls -ld …`: the other programs' output is no log, and
     the logs keep their compose format (read whole, they were one raw input, undated)."""
-    path = tmp_path / "issue.txt"
-    path.write_text(PLAIN_PROMPTS, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, PLAIN_PROMPTS, "issue.txt")
     formats = {Path(s.source.split(" ")[0]).name: s.format.value for s in result.summary.sources}
     assert formats == {"issue.txt:2": "compose", "issue.txt:11": "compose"}
     assert result.logs.get_column("ts").null_count() == 0  # compose's exit line placed too
@@ -434,9 +417,7 @@ def test_a_markdown_paste_is_read_block_by_block(tmp_path: Path) -> None:
     """An issue's prose is no log, its ```yaml block is the stack's compose file, its
     log block keeps its compose format (read whole it was one raw input of a service
     named after the file, undated)."""
-    path = tmp_path / "issue.md"
-    path.write_text(ISSUE, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, ISSUE, "issue.md")
     assert [(Path(s.source).name, s.format.value) for s in result.summary.sources] == [
         ("issue.md:16", "compose")
     ]
@@ -519,9 +500,7 @@ def test_a_pasted_state_object_is_the_named_containers_state(tmp_path: Path) -> 
     OOM-killed?": its OOM kill and exit code are the container's, and the full name the
     command gives is the service the logs print shorter (before: one raw record, and no
     incident found)."""
-    path = tmp_path / "session.txt"
-    path.write_text(STATE_SESSION, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, STATE_SESSION, "session.txt")
     formats = [s.format.value for s in result.summary.sources]
     assert formats == ["inspect", "inspect", "compose"]
     events = result.events.select("container", "service", "action", "exit_code", "status")
@@ -530,7 +509,7 @@ def test_a_pasted_state_object_is_the_named_containers_state(tmp_path: Path) -> 
     probes = events.filter(pl.col("action") == "probe")
     # (no `db-1` in the logs, but `shop` is the project `shop-api-1` showed)
     assert probes.get_column("service").to_list() == ["db"]
-    report = runner.invoke(app, ["report", str(path), "--format", "md"])
+    report = runner.invoke(app, ["report", str(tmp_path / "session.txt"), "--format", "md"])
     assert report.exit_code == 0, report.output
     assert "| api | exited, oom-killed |" in report.stdout
     assert "Raise the memory limit of api" in report.stdout
@@ -562,9 +541,7 @@ ES_JAVA_OPTS=-Xms4g -Xmx4g
 def test_log_viewers_output_is_read_and_named(tmp_path: Path) -> None:
     """`dmesg` and `tail FILE` print logs: read, as the kernel's and as the file's (its
     folder's, when the file is `error.log`); `cat .env` prints none."""
-    path = tmp_path / "session.txt"
-    path.write_text(DMESG_SESSION, encoding="utf-8")
-    result = read_inputs([str(path)])
+    result = _read(tmp_path, DMESG_SESSION, "session.txt")
     by_service = dict(result.logs.group_by("service").len().iter_rows())
     assert by_service == {"kernel": 2, "nginx": 2}
     assert "session.txt:12 (cat .env): 1 line not read" in " ".join(result.summary.notes)
