@@ -20,7 +20,7 @@ from incidentlog.ingest import ingest_into_store
 from incidentlog.render.digest import render_digest
 from incidentlog.store import Store
 from incidentlog.store import rollups as file_caches
-from tests.test_digest import HOUR, at, log_line, shop_history, write_store
+from tests.test_digest import HOUR, at, event, log_line, shop_history, write_store
 
 ZONES = ("UTC", "Asia/Kolkata")
 """Asia/Kolkata (UTC+05:30): its whole hours are half hours in UTC."""
@@ -145,6 +145,27 @@ def test_cached_hours_are_not_detected_again(
     late = log_line("api-1", at(13, 59), "ERROR", "late payment failure")
     _done_once_until_late_data(monkeypatch, store, first, detect, "detect_findings", late)
     assert rendered(store, HOUR) == rendered(store, HOUR, rollups=False)
+
+
+def test_an_hours_findings_outlive_the_next_hours_events(tmp_path: Path, eager: None) -> None:
+    """The next hour's digest reads the hour it compares against from the cache, after the
+    next hour's logs and events are ingested into the same day (before: the day's event
+    files were the key, so every hourly ingest made the previous hour detected again)."""
+    store = write_store(tmp_path, *shop_history())
+    rendered(store, HOUR)
+    kept = sorted((store / "cache" / SUMMARY_CACHE).glob("2025-08-02T13.*.parquet"))
+    assert len(kept) == 1
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "compose.log").write_text(
+        log_line("api-1", at(14, 10), "ERROR", "payment failed: card declined order=9") + "\n"
+    )
+    (later / "events.jsonl").write_text(event("api", at(14, 20), "die", exitCode="1") + "\n")
+    ingest_into_store([later / "compose.log", later / "events.jsonl"], store=store, host="h1")
+    next_hour = Period(at(14), at(15))
+    after = rendered(store, next_hour)
+    assert sorted((store / "cache" / SUMMARY_CACHE).glob("2025-08-02T13.*.parquet")) == kept
+    assert after == rendered(store, next_hour, rollups=False)
 
 
 def _done_once_until_late_data(

@@ -241,6 +241,14 @@ class _Detector:
             self._ruleset = replace(loaded, rules=kept)
         return self._ruleset
 
+    def event_ids(self, window: Period) -> str:
+        """The window's events, by their content ids: what its detection reads of the
+        events (new events of a later hour leave an hour's findings as they were)."""
+        ids = self.events.filter(window.contains()).get_column("id").sort()
+        return hashlib.sha256(
+            ids.cast(pl.String).fill_null("").str.join(",").item().encode()
+        ).hexdigest()
+
     def summary(self, window: Period) -> pl.DataFrame:
         from incidentlog.detect import summarize_findings
 
@@ -271,9 +279,7 @@ def _summary(
     whole_hour = window.length == _HOUR and not (window.start.minute or window.start.second)
     if hour_files is None or not whole_hour or not isinstance(history, Store):
         return detector.summary(window)
-    day = f"{window.start:%Y-%m-%d}"
-    events = [[f.name, f.stat().st_size] for f in history.day_files("events", day)]
-    key = json.dumps({"rules": rules_key, "logs": hour_files, "events": events})
+    key = json.dumps({"rules": rules_key, "logs": hour_files, "events": detector.event_ids(window)})
     return _kept_frame(
         history.cache_dir(SUMMARY_CACHE),
         f"{window.start:%Y-%m-%dT%H}",
