@@ -42,6 +42,9 @@ _CONNECTION_LINE: Final = (
 )
 """A first line that reports a connection (celery's `Connected to redis://…`) comes
 back whenever the client reconnects after its server restarted: no banner."""
+_REQUEST_LINE: Final = r'"[A-Z]{3,7} \S+ HTTP/[\d.]+"'
+"""A first line that is an access-log entry (nginx's `"GET /v1 HTTP/1.1" 502`) comes back
+with every request for the same path: a client retrying, not the server restarting."""
 _LIFECYCLE: Final = [EventAction.START.value, EventAction.DIE.value, EventAction.RESTART.value]
 
 
@@ -67,6 +70,7 @@ def banner_restarts(logs: pl.LazyFrame, events: pl.DataFrame, rule: Rule) -> pl.
         .filter(
             (pl.col("_banner").str.count_matches(r"[A-Za-z]") >= MIN_BANNER_LETTERS)
             & ~pl.col("_banner").str.contains(_CONNECTION_LINE)
+            & ~pl.col("_banner").str.contains(_REQUEST_LINE)
         )
         .collect(engine="streaming")
     )

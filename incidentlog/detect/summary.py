@@ -40,6 +40,10 @@ FALLBACKS = {
     "exit_code": "a non-zero code",
     "interval": "unknown (one exit)",
     "times": "once",
+    "data_version": "another major version",
+    "runtime_version": "an older release",
+    "class_version": "of a newer release",
+    "need": "the version it needs",
 }
 """What a placeholder reads when its field was not extracted for that finding."""
 

@@ -139,7 +139,8 @@ def advice(
     if category == Category.DNS_RESOLUTION.value:
         if not fields.get("host"):
             return base
-        if is_public_name(fields["host"], names):
+        host = fields["host"]
+        if is_public_name(host, names):
             first = (cause.primary.service, fields["host"])
             return _external_dns(_public_lookups(cause, names) or [first], first)
         port = next(  # (the refusal logged with it may name the port)
@@ -152,12 +153,15 @@ def advice(
         )
         if port is None and fields["host"].lower() in WELL_KNOWN:  # (`zookeeper`: 2181)
             port = str(WELL_KNOWN[fields["host"].lower()])
+        # (several clients of one missing name: the one server none of them is that
+        # listens on the port; the fix names only the clients that dialled that name)
+        dialled = sorted({r.service for r in cause.findings if r.fields.get("host") == host})
         listener = (
-            service_on_port(listening or {}, port, services[0])
-            if len(services) == 1 and fields["host"] not in stats
+            _other_listener(listening or {}, port, services)
+            if host not in stats and dialled
             else None
         )
-        return _dns(base, who, fields["host"], known_services, (listener, port))
+        return _dns(base, join_names(dialled or services), host, known_services, (listener, port))
     meant = _meant(cause, listening or {})
     if meant is not None:
         found = _loopback(base, who, len(services), (fields["host"], fields["port"]), meant)
@@ -638,6 +642,16 @@ def _external_dns(lookups: Sequence[tuple[str, str]], first: tuple[str, str]) ->
     )
     # (a change on the Docker host itself: no service's configuration changes)
     return Advice(problem=problem, root_cause=root, fix=fix, kind="change-host")
+
+
+def _other_listener(
+    listening: Mapping[int, Sequence[str]], port: str | None, callers: Sequence[str]
+) -> str | None:
+    """The one service, none of `callers`, that listens on `port` (None if none or several)."""
+    if not port or not port.isdigit():
+        return None
+    others = [s for s in listening.get(int(port), ()) if s not in callers]
+    return others[0] if len(others) == 1 else None
 
 
 def _dns(

@@ -746,11 +746,19 @@ def service_groups(
     )
 
 
+_FAILED_STATES: Final = frozenset({"exited", "restarting", "unhealthy", "dead"})
+"""States at the end of a service that crashed, exited or failed its probes."""
+
+
 def healthy_servers(issue: Issue, state_of: Mapping[str, str]) -> set[str]:
-    """The services of a failed login that are healthy while the others fail: the server
-    that rejected it (a database still `Up (healthy)`). The fix is a password on one side
-    or the other; the healthy server needs no attention and no restart of its own."""
+    """The services of a failed login that kept serving while the others failed: the server
+    that refused it (a database still `Up (healthy)`, or one that only logged the refusals
+    while its client exited). The fix is a password on one side or the other; a server
+    that merely refused requests needs no attention and no restart of its own."""
     if issue.category != Category.AUTH_FAILURE.value or len(issue.services) < 2:
         return set()
-    healthy = {s for s in issue.services if state_of.get(s) == "healthy"}
-    return healthy if healthy != set(issue.services) else set()
+    services = set(issue.services)
+    healthy = {s for s in services if state_of.get(s) == "healthy"}
+    failed = {s for s in services if state_of.get(s) in _FAILED_STATES}
+    standing = healthy | (services - failed if failed else set())
+    return standing if standing != services else set()
