@@ -6,11 +6,18 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
 from incidentlog.ingest import IngestResult, read_inputs
-from incidentlog.ingest.sessions import Cut, cut_markdown, cut_session, named_service
+from incidentlog.ingest.sessions import (
+    Cut,
+    cut_markdown,
+    cut_session,
+    file_service,
+    named_service,
+)
 
 runner = CliRunner()
 
@@ -565,3 +572,58 @@ def test_the_kernels_oom_kill_is_the_container_the_engine_saw_killed(tmp_path: P
     detect = runner.invoke(app, ["detect", str(path), "--format", "jsonl"])
     rows = [json.loads(line) for line in detect.stdout.splitlines()]
     assert {r["service"] for r in rows if r["category"] == "oom-killed"} == {"kernel"}
+
+
+TAILED = """\
+==> /srv/shop/logs/api.log <==
+2026-12-05T09:12:01.114Z info: server listening on :3000
+2026-12-05T09:14:22.871Z error: Error: connect ECONNREFUSED 10.0.3.7:6379
+    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1607:16)
+
+==> /var/log/redis/redis-server.log <==
+1:C 05 Dec 2026 09:14:20.002 # Redis is starting
+1:M 05 Dec 2026 09:14:20.010 # Fatal error loading the DB: Permission denied. Exiting.
+"""
+
+
+def test_tail_of_several_files_is_read_file_by_file(tmp_path: Path) -> None:
+    """`tail -n 50 a.log b.log` prints `==> FILE <==` before each file's lines: each file
+    is an input of its own, named by the file (before: one input named after the paste,
+    whose service had every file's errors, headers and all)."""
+    result = _read(tmp_path, TAILED, "paste.txt")
+    messages = dict(result.logs.group_by("service").agg(pl.col("message")).iter_rows())
+    assert set(messages) == {"api", "redis-server"}
+    assert len(messages["api"]) == 2 and len(messages["redis-server"]) == 2
+    assert not [m for ms in messages.values() for m in ms if "==>" in m or not m.strip()]
+    sources = [s.source.removeprefix(f"{tmp_path}/") for s in result.summary.sources]
+    assert sources == [
+        "paste.txt:2 (/srv/shop/logs/api.log)",
+        "paste.txt:7 (/var/log/redis/redis-server.log)",
+    ]
+    assert "read as 2 inputs (2 file headers not read)" in " ".join(result.summary.notes)
+
+
+def test_a_session_of_log_viewers_alone_is_cut_too(tmp_path: Path) -> None:
+    """A session that runs no docker command, only `tail` of the logs, is still a
+    session: its prompt lines are no log lines, and what tail printed is read per file."""
+    session = "me@box:~/shop$ tail -n 3 logs/*.log\n" + TAILED + "me@box:~/shop$\n"
+    cuts, prompts = _cut(session)
+    assert prompts == 2 and [c.verb for c in cuts] == ["tail"]
+    result = _read(tmp_path, session)
+    assert set(result.logs.get_column("service").unique()) == {"api", "redis-server"}
+    assert not result.logs.filter(pl.col("message").str.contains("me@box")).height
+    assert "(2 prompt lines and 2 file headers not read)" in " ".join(result.summary.notes)
+
+
+@pytest.mark.parametrize(
+    ("file", "service"),
+    [
+        ("logs/api.log", "api"),
+        ("/var/log/nginx/error.log", "nginx"),
+        ("worker", "worker"),
+        ("logs/*.log", None),
+        ("/var/log/syslog", None),
+    ],
+)
+def test_the_service_a_log_files_path_names(file: str, service: str | None) -> None:
+    assert file_service(file) == service

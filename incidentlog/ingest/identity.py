@@ -53,6 +53,7 @@ def _mentioned_hosts(messages: pl.Series, candidates: set[str]) -> frozenset[str
     looked up among them: the cost follows the messages, not the number of
     names (a search per name took minutes for a million names).
     """
+    candidates = {n for n in candidates if not n.isdigit()}  # (any number is some word)
     plain = {n for n in candidates if re.fullmatch(f"[{_NAME_CHARS}]+", n)}
     if 0 < len(plain) <= _PREFILTER_NAMES:  # (only messages holding a name can use it)
         messages = messages.filter(messages.str.contains_any(sorted(plain)).fill_null(False))

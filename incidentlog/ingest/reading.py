@@ -36,13 +36,15 @@ from incidentlog.ingest.records import Batch, Occurrences, finish_events, finish
 from incidentlog.ingest.sessions import (
     FENCE,
     MAX_SESSION_BYTES,
-    PROMPT,
     READ_VERBS,
     Block,
     Cut,
     Section,
+    cut_files,
     cut_markdown,
     cut_session,
+    file_service,
+    is_paste,
     looks_logged,
     named_service,
     viewer,
@@ -100,7 +102,7 @@ def open_sources(
     if (
         options.fmt is not None
         or source == STDIN
-        or not (PROMPT.search(head) or FENCE.search(head))
+        or not is_paste(head)
         or Path(source).stat().st_size > MAX_SESSION_BYTES
     ):
         return [opened]
@@ -109,15 +111,21 @@ def open_sources(
     markdown = FENCE.search(data) is not None
     blocks, fences = cut_markdown(data) if markdown else ([Block(1, data, fenced=True)], 0)
     sections: list[Opened] = []
-    prompts = 0
+    prompts = headers = 0
     for block in blocks:
         cut = cut_session(block.data)
-        parts, cut_at = cut if cut is not None else ([Cut(None, None, 1, block.data)], 0)
+        commands, cut_at = cut if cut is not None else ([Cut(None, None, 1, block.data)], 0)
         prompts += cut_at
+        parts = []
+        for command_part in commands:
+            files, header_lines = cut_files(command_part)
+            parts += files
+            headers += header_lines
         for part in parts:
             line = block.first_line + part.first_line - 1
             command = part.command and _shown(part.command)
             what = f"{source}:{line}" + (f" ({command})" if command else "")
+            what += f" ({_shown(part.file)})" if part.file else ""
             lines = part.data.count(b"\n") + (0 if part.data.endswith(b"\n") else 1)
             fmt = sniff_format(part.data[:SNIFF_BYTES])
             unread = _unread(part, fmt, fenced=block.fenced)
@@ -126,16 +134,25 @@ def open_sources(
             elif unread or fmt is None:
                 notes.append(f"{what}: {plural(lines, 'line')} not read ({unread})")
             else:
-                section = Section(part.data, named_service(part.command), source)
+                named = file_service(part.file) if part.file else named_service(part.command)
+                section = Section(part.data, named, source)
                 sections.append((what, fmt, section, section.read(SNIFF_BYTES)))
-    kind = "Markdown text" if markdown else "terminal session"
+    kind = (
+        "Markdown text"
+        if markdown
+        else "terminal session"
+        if prompts
+        else "tail output of several files"
+    )
     if not sections:
         holds = "a compose file but no" if composes else "no"
         raise InputError(
             f"{source}: a pasted {kind} with {holds} logs, events, inspect or ps output"
         )
     cutters = [
-        plural(n, what) for n, what in ((prompts, "prompt line"), (fences, "fence line")) if n
+        plural(n, what)
+        for n, what in ((prompts, "prompt line"), (fences, "fence line"), (headers, "file header"))
+        if n
     ]
     skipped = f" ({' and '.join(cutters)} not read)" if cutters else ""
     notes.append(f"{source}: a pasted {kind}, read as {plural(len(sections), 'input')}{skipped}")

@@ -122,6 +122,34 @@ class Cut:
     first_line: int
     """1-based line of the paste where the output starts."""
     data: bytes
+    file: str | None = None
+    """The file the output is of, when a `==> FILE <==` header said (`tail`/`head` of
+    several files)."""
+
+
+TAIL_HEADER: Final = re.compile(rb"^==> (?P<file>[^\r\n]+?) <==[ \t]*\r?$", re.MULTILINE)
+"""The line `tail` and `head` print before each file's lines when given several files
+(`tail -n 50 logs/*.log`)."""
+
+
+def cut_files(part: Cut) -> tuple[list[Cut], int]:
+    """A part holding `tail`/`head` output of several files, one part per file (blank ones
+    dropped), and how many header lines cut it; a part without headers as it is."""
+    headers = list(TAIL_HEADER.finditer(part.data))
+    if not headers:
+        return [part], 0
+    data = part.data
+    pieces = [Cut(part.command, part.verb, part.first_line, data[: headers[0].start()])]
+    for header, after in zip(headers, [*headers[1:], None], strict=True):
+        start = header.end() + 1
+        end = after.start() if after is not None else len(data)
+        line = part.first_line + data.count(b"\n", 0, start)
+        file = header["file"].decode("utf-8", errors="replace")
+        output = data[start:end]
+        if after is not None:  # (the blank line tail prints before the next header)
+            output = re.sub(rb"\r?\n\r?\n\Z", b"\n", output)
+        pieces.append(Cut(part.command, part.verb, line, output, file))
+    return [p for p in pieces if p.data.strip()], len(headers)
 
 
 FENCE: Final = re.compile(rb"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[^\r\n`]*\r?$", re.MULTILINE)
@@ -132,11 +160,13 @@ wrap what was pasted."""
 _LOGGED: Final = re.compile(
     rb"^\s*(?:[\[(]?\d{4}[-/.]\d{2}[-/.]\d{2}|[\[(]?\d{2}:\d{2}:\d{2}|\[?\d{2}/[A-Z][a-z]{2}/\d{4}"
     rb"|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}|\{\s*\"|[\[<]?(?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR"
-    rb"|FATAL|CRITICAL|PANIC)\b|\[\s*\d+\.\d+\]|\[[A-Z][a-z]{2} [A-Z][a-z]{2} )",
+    rb"|FATAL|CRITICAL|PANIC)\b|\[\s*\d+\.\d+\]|\[[A-Z][a-z]{2} [A-Z][a-z]{2} "
+    rb"|(?:\d+:[A-Z] )?\d{1,2}[ -][A-Z][a-z]{2}[ -]\d{4}|[IWEF]\d{4} \d{2}:\d{2})",
     re.MULTILINE,
 )
-"""A line as a program logs it: a date or time first, a JSON object, a level word, the
-kernel's `[ 1234.567890]` (`dmesg`) or `[Tue Jun  2 08:00:12 2026]` (`dmesg -T`)."""
+"""A line as a program logs it: a date or time first (`05 Dec 2026` too, after Redis's
+`1:M `; glog's `E1205 09:14`), a JSON object, a level word, the kernel's `[ 1234.567890]`
+(`dmesg`) or `[Tue Jun  2 08:00:12 2026]` (`dmesg -T`)."""
 LOG_VIEWERS: Final = frozenset(
     {"dmesg", "journalctl", "tail", "head", "cat", "less", "more", "grep", "egrep", "zcat", "zgrep"}
 )
@@ -203,7 +233,7 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
     """The sections of a pasted session and how many prompt lines cut it, a `^C` line
     counted as one (None: no prompt line, not a session). Blank sections are dropped."""
     commands = list(PROMPT.finditer(data))
-    if not commands:
+    if not commands and not _viewer_prompts(data):
         return None
     docker = {m.start() for m in commands}
     others = [m for m in OTHER_PROMPT.finditer(data) if m.start() not in docker]
@@ -234,6 +264,23 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
                 # read, whatever it is; `docker image inspect`: not a container's)
             start = min(match.end() + 1, len(data))  # after the prompt line's newline
     return cuts, len(prompts) + interrupts
+
+
+def _viewer_prompts(data: bytes) -> list[re.Match[bytes]]:
+    """`user@host:dir$` prompts running a log viewer (`tail -n 50 logs/*.log`,
+    `sudo journalctl -u shop`): a session even with no docker command in it."""
+    return [m for m in OTHER_PROMPT.finditer(data) if viewer(_text(m.group("command")))]
+
+
+def is_paste(head: bytes) -> bool:
+    """Whether the start of an input is a paste to cut before reading: a terminal session
+    (a docker or log viewer's prompt), Markdown (a fence) or `tail` of several files."""
+    return bool(
+        PROMPT.search(head)
+        or FENCE.search(head)
+        or TAIL_HEADER.search(head)
+        or _viewer_prompts(head)
+    )
 
 
 _NOT_CONTAINERS: Final = frozenset(
@@ -273,7 +320,15 @@ def _viewed_service(command: str) -> str | None:
     paths = [w for w in _first_command(command) if not w.startswith("-") and ("/" in w or "." in w)]
     if len(paths) != 1 or program is None:
         return None
-    path = PurePosixPath(paths[0])
+    return file_service(paths[0])
+
+
+def file_service(file: str) -> str | None:
+    """The service a log file's path names: its name (`logs/api.log`: api) or, when that
+    says nothing (`error.log`), its folder's (`nginx`); None for a glob (`*.log`)."""
+    if any(ch in file for ch in "*?["):
+        return None
+    path = PurePosixPath(file)
     for name in (path.name.split(".")[0], path.parent.name):
         if name and name.lower() not in NAMELESS:
             return name
