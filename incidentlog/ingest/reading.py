@@ -137,7 +137,10 @@ def open_sources(
         plural(n, what) for n, what in ((prompts, "prompt line"), (fences, "fence line")) if n
     ]
     skipped = f" ({' and '.join(cutters)} not read)" if cutters else ""
-    notes.append(f"{source}: a pasted {kind}, read as {plural(len(sections), 'input')}{skipped}")
+    if cutters or len(sections) > 1:  # (else nothing was cut: podman-compose's echoes)
+        notes.append(
+            f"{source}: a pasted {kind}, read as {plural(len(sections), 'input')}{skipped}"
+        )
     return sections
 
 

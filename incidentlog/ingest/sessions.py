@@ -109,6 +109,25 @@ INTERRUPT: Final = re.compile(rb"^\^C[ \t]*\r?(?:\n|\Z)", re.MULTILINE)
 """The `^C` a terminal echoes when `logs -f` is stopped: no output of the command."""
 
 
+_PODMAN_COMPOSE: Final = re.compile(
+    rb"^(?:podman-composer? version:? \S|using podman version: |\['podman', |exit code: -?\d+\s*$)",
+    re.MULTILINE,
+)
+"""podman-compose's own lines: its banners, a command it ran as a Python list, the code
+each returned."""
+
+
+def _echoed(match: re.Match[bytes]) -> bool:
+    """A prompt line without a prompt running podman (not podman-compose), or
+    podman-compose's version banner: in podman-compose's output, its own lines."""
+    command = match.group("command")
+    bare = match.start("command") == match.start()
+    return bare and (command.startswith(b"podman ") or _BANNER.match(command) is not None)
+
+
+_BANNER: Final = re.compile(rb"podman-composer? version:? \d")
+
+
 @dataclass(frozen=True)
 class Cut:
     """One command's output in a pasted session."""
@@ -201,6 +220,10 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
     """The sections of a pasted session and how many prompt lines cut it, a `^C` line
     counted as one (None: no prompt line, not a session). Blank sections are dropped."""
     commands = list(PROMPT.finditer(data))
+    if commands and _PODMAN_COMPOSE.search(data):
+        # podman-compose echoes each podman command it runs: a line with no prompt there
+        # is its echo (its own line, in its output), not a command someone typed
+        commands = [m for m in commands if not _echoed(m)]
     if not commands:
         return None
     docker = {m.start() for m in commands}
