@@ -36,12 +36,14 @@ from incidentlog.ingest.sessions import (
     FENCE,
     MAX_SESSION_BYTES,
     PROMPT,
+    PS_TABLE,
     READ_VERBS,
     Block,
     Cut,
     Section,
     cut_markdown,
     cut_session,
+    cut_tables,
     looks_logged,
     named_service,
     viewer,
@@ -99,7 +101,7 @@ def open_sources(
     if (
         options.fmt is not None
         or source == STDIN
-        or not (PROMPT.search(head) or FENCE.search(head))
+        or not (PROMPT.search(head) or FENCE.search(head) or PS_TABLE.search(head))
         or Path(source).stat().st_size > MAX_SESSION_BYTES
     ):
         return [opened]
@@ -109,9 +111,18 @@ def open_sources(
     blocks, fences = cut_markdown(data) if markdown else ([Block(1, data, fenced=True)], 0)
     sections: list[Opened] = []
     prompts = 0
+    tables_cut = False
     for block in blocks:
         cut = cut_session(block.data)
-        parts, cut_at = cut if cut is not None else ([Cut(None, None, 1, block.data)], 0)
+        tables = cut_tables(block.data) if cut is None else None
+        tables_cut = tables_cut or tables is not None
+        parts, cut_at = (
+            cut
+            if cut is not None
+            else (tables, 0)
+            if tables is not None
+            else ([Cut(None, None, 1, block.data)], 0)
+        )
         prompts += cut_at
         for part in parts:
             line = block.first_line + part.first_line - 1
@@ -127,7 +138,15 @@ def open_sources(
             else:
                 section = Section(part.data, named_service(part.command), source)
                 sections.append((what, fmt, section, section.read(SNIFF_BYTES)))
-    kind = "Markdown text" if markdown else "terminal session"
+    kind = (
+        "Markdown text"
+        if markdown
+        else "terminal session"
+        if prompts
+        else "ps table with logs"
+        if tables_cut
+        else "terminal session"
+    )
     if not sections:
         holds = "a compose file but no" if composes else "no"
         raise InputError(

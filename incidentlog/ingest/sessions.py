@@ -30,12 +30,14 @@ __all__ = [
     "LOG_VIEWERS",
     "MAX_SESSION_BYTES",
     "PROMPT",
+    "PS_TABLE",
     "READ_VERBS",
     "Block",
     "Cut",
     "Section",
     "cut_markdown",
     "cut_session",
+    "cut_tables",
     "looks_logged",
     "named_service",
     "viewer",
@@ -203,6 +205,49 @@ def cut_markdown(data: bytes) -> tuple[list[Block], int]:
             opened = b"" if opened else fence
             start = min(match.end() + 1, len(data))  # after the fence line's newline
     return blocks, fences
+
+
+PS_TABLE: Final = re.compile(
+    rb"^(?:(?:CONTAINER ID|NAMES?)[ \t]{2,}\S.*\b(?:STATUS|IMAGE)\b|[ \t]*Name[ \t]+Command[ \t]+State"
+    rb"[ \t]+Ports)[^\r\n]*\r?$",
+    re.MULTILINE,
+)
+"""The header of a `docker ps` / `docker compose ps` table (or v1's `docker-compose ps`),
+pasted without the prompt line that ran it."""
+_TABLE_ENDS: Final = re.compile(
+    rb"^(?:[ \t]*\r?$|\[?[A-Za-z0-9][\w.@-]*\]?[ \t]*\|[ \t]|\S+ exited with code |"
+    rb"[$#%>] |[\w.-]+@[\w.-]+)",
+    re.MULTILINE,
+)
+"""Where a ps table pasted with other output ends: a blank line, a `name | …` log line,
+compose's exit line, a prompt."""
+
+
+def cut_tables(data: bytes) -> list[Cut] | None:
+    """A paste holding `docker ps` tables without their prompt lines, cut around each
+    table (its header to the first line that is no row: `_TABLE_ENDS`), the logs before
+    and after it read as inputs of their own (None: no table, or only the table)."""
+    headers = list(PS_TABLE.finditer(data))
+    if not headers:
+        return None
+    cuts: list[Cut] = []
+    start = 0
+    for header in headers:
+        if header.start() < start:
+            continue  # (a header inside the table before: not one)
+        if data[start : header.start()].strip():
+            cuts.append(
+                Cut(None, None, data.count(b"\n", 0, start) + 1, data[start : header.start()])
+            )
+        after = min(header.end() + 1, len(data))
+        ends = _TABLE_ENDS.search(data, after)
+        end = ends.start() if ends is not None else len(data)
+        line = data.count(b"\n", 0, header.start()) + 1
+        cuts.append(Cut(None, "ps", line, data[header.start() : end]))
+        start = end
+    if data[start:].strip():
+        cuts.append(Cut(None, None, data.count(b"\n", 0, start) + 1, data[start:]))
+    return cuts if len(cuts) > 1 else None
 
 
 class Section(io.BytesIO):
