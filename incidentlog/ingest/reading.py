@@ -568,10 +568,27 @@ class _ApplicationClock:
         # compose prints its line as it sees what it tells, after the lines before it of
         # any container (`up` interleaves them as they come): no earlier than those either
         before = app_time.forward_fill().fill_null(pl.lit(self.last_any, dtype=TS_DTYPE))
-        frame = frame.with_columns(
-            _clock=pl.coalesce(app_time.forward_fill().over("_key"), pl.col("_last"))
-        ).with_columns(
-            _clock=pl.when(own).then(pl.max_horizontal("_clock", before)).otherwise("_clock")
+        frame = (
+            frame.with_columns(
+                _clock=pl.coalesce(app_time.forward_fill().over("_key"), pl.col("_last"))
+            )
+            .with_columns(
+                _clock=pl.when(own).then(pl.max_horizontal("_clock", before)).otherwise("_clock")
+            )
+            .with_columns(
+                # the container's next known time: a later dated line, or compose's line
+                # about it (its exit), placed above
+                _next=pl.coalesce("ts", pl.when(own).then("_clock")).backward_fill().over("_key")
+            )
+            .with_columns(
+                # a line without a time was printed after the container's last dated line
+                # and before its next one: a crash's traceback comes right before the exit,
+                # a start-up banner right before the first dated line; the last dated line
+                # can be minutes earlier. After the container's last time, that time.
+                _clock=pl.when(~own & (pl.col("_next") >= pl.col("_clock")))
+                .then("_next")
+                .otherwise("_clock")
+            )
         )
         placed = pl.col("ts").is_null() & pl.col("_clock").is_not_null()
         summary.placed_times += int(frame.select(placed.sum()).item())
@@ -585,7 +602,7 @@ class _ApplicationClock:
         last_any = frame.select(app_time.drop_nulls().last()).item()
         self.last_any = last_any if isinstance(last_any, datetime) else self.last_any
         return frame.with_columns(ts=pl.coalesce("ts", "_clock")).drop(
-            "app_ts", "_key", "_last", "_clock"
+            "app_ts", "_key", "_last", "_clock", "_next"
         )
 
 
