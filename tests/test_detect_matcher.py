@@ -413,6 +413,17 @@ def test_ps_snapshot_unhealthy(rules: RuleSet) -> None:
     assert pairs(detect_findings(None, events, rules)) == {("frontend", "core.ps-unhealthy")}
 
 
+def test_ps_snapshot_exited_nonzero(rules: RuleSet) -> None:
+    """A table's `Exited (137)` is a finding; a one-shot's `Exited (0)` and a running
+    container are not."""
+    events = events_frame(
+        event(1, 0, "redis", "snapshot", code=137, output="Exited (137) 2 minutes ago"),
+        event(2, 0, "migrate", "snapshot", code=0, output="Exited (0) 5 minutes ago"),
+        event(3, 0, "api", "snapshot", output="Up 3 minutes"),
+    )
+    assert pairs(detect_findings(None, events, rules)) == {("redis", "core.ps-exited-nonzero")}
+
+
 # --------------------------------------------------------------------------- precision
 
 

@@ -239,3 +239,52 @@ def test_ingesting_the_same_undated_paste_twice_stores_it_once(tmp_path: Path) -
     assert first.exit_code == again.exit_code == 0, first.output + again.output
     assert json.loads(first.stdout)["written"]["logs"] == 6
     assert json.loads(again.stdout)["written"]["logs"] == 0
+
+
+def test_an_undated_crash_takes_the_time_of_the_exit_after_it(tmp_path: Path) -> None:
+    """api's last dated line is 8 minutes before its traceback: the traceback was printed
+    right before its exit, which compose prints after the worker's 10:08:29 line, so it
+    is placed there, not at 10:00:00 (which made the incident 8 minutes older)."""
+    text = (
+        "api-1     | 2026-12-05 10:00:00,114 INFO  listening on 0.0.0.0:8080\n"
+        "worker-1  | 2026-12-05 10:08:29,402 INFO  task succeeded in 257.1s\n"
+        "api-1     | Traceback (most recent call last):\n"
+        "api-1     | MemoryError\n"
+        "api-1 exited with code 1\n"
+        "worker-1  | 2026-12-05 10:08:45,117 INFO  heartbeat\n"
+    )
+    path = tmp_path / "compose.log"
+    path.write_text(text, encoding="utf-8")
+    logs = read_inputs([str(path)]).logs
+    ts = {r["message"][:14]: r["ts"] for r in logs.iter_rows(named=True)}
+    assert ts["Traceback (mos"] == _utc("2026-12-05T10:08:29.402Z")
+    assert ts["api-1 exited w"] == _utc("2026-12-05T10:08:29.402Z")
+
+
+def test_an_undated_banner_takes_the_time_of_the_next_dated_line(tmp_path: Path) -> None:
+    """A restarted app prints undated start-up lines, then dated ones: the lines belong
+    with the new start, not with the last line of the run before."""
+    text = (
+        "web-1  | 2026-12-05 09:00:00 ERROR lost connection\n"
+        "web-1  | Starting web (pid 1)\n"
+        "web-1  | 2026-12-05 09:30:00 INFO ready\n"
+    )
+    path = tmp_path / "compose.log"
+    path.write_text(text, encoding="utf-8")
+    logs = read_inputs([str(path)]).logs
+    ts = {r["message"][:14]: r["ts"] for r in logs.iter_rows(named=True)}
+    assert ts["Starting web ("] == _utc("2026-12-05T09:30:00Z")
+
+
+def test_after_a_containers_last_dated_line_its_time_stays(tmp_path: Path) -> None:
+    text = (
+        "web-1  | 2026-12-05 09:00:00 ERROR lost connection\n"
+        "db-1   | 2026-12-05 09:05:00 LOG checkpoint\n"
+        "web-1  | Killed\n"
+    )
+    path = tmp_path / "compose.log"
+    path.write_text(text, encoding="utf-8")
+    result = read_inputs([str(path)])
+    ts = {r["message"][:14]: r["ts"] for r in result.logs.iter_rows(named=True)}
+    assert ts["Killed"] == _utc("2026-12-05T09:00:00Z")
+    assert any("approximate" in n for n in result.summary.notes)

@@ -234,3 +234,47 @@ def test_short_full_times_are_read_in_the_zone_they_name() -> None:
     )
     parsed = parse_journal_lines(lines, "Asia/Tokyo")
     assert [t.hour for t in parsed.get_column("ts").to_list()] == [13, 7, 9, 0]
+
+
+UNIT = """\
+Dec 06 02:10:58 web-prod-2 systemd[1]: Started myapp.service - MyApp (docker compose up).
+Dec 06 02:10:59 web-prod-2 docker-compose[1234]: Attaching to db-1, web-1
+Dec 06 02:11:01 web-prod-2 docker-compose[1234]: db-1   | LOG:  database system is ready
+Dec 06 02:11:09 web-prod-2 docker-compose[1234]: web-1  | FATAL:  database "shop" does not exist
+Dec 06 02:11:10 web-prod-2 docker-compose[1234]: web-1 exited with code 1
+2026-12-06T02:12:00+0000 web-prod-2 docker[2201]: web-1  | booting again
+2026-12-06T02:12:01+0000 web-prod-2 compose[2201]: db-1   | 2026-12-06T02:12:01.250000000Z checkpoint
+"""
+
+
+def test_compose_run_by_a_systemd_unit_is_read_as_compose(tmp_path: Path) -> None:
+    """`journalctl -u myapp.service` where the unit runs `docker compose up`: each line
+    is the service's it names, timed by the journal, on the journal's host."""
+    path = tmp_path / "journal.txt"
+    path.write_text(UNIT, encoding="utf-8")
+    logs = read_inputs([path], host="testhost", log_zone="UTC").logs.sort("seq")
+    rows = logs.select("container", "service", "message").rows()
+    assert rows[2:5] == [
+        ("db-1", "db", "LOG:  database system is ready"),
+        ("web-1", "web", 'FATAL:  database "shop" does not exist'),
+        ("compose", "web", "web-1 exited with code 1"),
+    ]
+    assert rows[5] == ("web-1", "web", "booting again")
+    assert set(logs.get_column("host")) == {"web-prod-2"}
+    assert "docker-compose" not in logs.get_column("service").to_list()
+    times = logs.get_column("ts").to_list()
+    assert times[3] == datetime(2026, 12, 6, 2, 11, 9, tzinfo=UTC)
+    # the engine's stamp under --timestamps is finer than the journal's
+    assert times[6] == datetime(2026, 12, 6, 2, 12, 1, 250000, tzinfo=UTC)
+    # compose's own line and the unit's are compose's, not services of their own
+    assert rows[1] == ("compose", "compose", "Attaching to db-1, web-1")
+    assert rows[0][1] == "compose"
+
+
+def test_journald_container_lines_are_not_compose_runs(tmp_path: Path) -> None:
+    """A container's own identifier (`shop-api-1[812]:`) is no compose run, and a `|` in
+    its message is its text."""
+    path = tmp_path / "journal.txt"
+    path.write_text("Dec 01 00:00:01 node-2 shop-api-1[812]: a | b\n", encoding="utf-8")
+    logs = read_inputs([path], host="testhost").logs
+    assert logs.select("container", "message").row(0) == ("shop-api-1", "a | b")

@@ -30,6 +30,7 @@ from incidentlog.incident.issues import (
 )
 from incidentlog.incident.model import SCHEMA_VERSION, ActionPhase, Excerpt, Incident, Issue
 from incidentlog.incident.plan import action_plan, compose_cli, for_cli, improvements
+from incidentlog.incident.podman import runs_podman
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.swarm import SWARM_CLI
 from incidentlog.incident.timeline import (
@@ -85,7 +86,9 @@ def build_incident(
     times = incident_times(issues, states, groups, stack.window_end)
     checks, peak, peak_at = thresholds(gantt, states, groups, stack.summary)
     found = bool(issues)
-    cli = compose_cli(stack.logs.get_column("container").unique().to_list())
+    cli = compose_cli(
+        stack.logs.get_column("container").unique().to_list(), podman=runs_podman(stack.logs)
+    )
     swarm_stack = stack.projects[0] if cli == SWARM_CLI and len(stack.projects) == 1 else None
     printed = _printed_services(stack.logs, evidence.names_as_printed)
     if cli != "docker compose" or printed:  # (the rules' commands are v2's)

@@ -290,7 +290,8 @@ class Incident:
     compose_cli: str = "docker compose"
     """The command the commands are written for: `docker-compose` when the logs are
     Compose v1's (`web_1 | …`), whose users may have no v2 plugin; `docker stack` when
-    they are a swarm stack's (`docker service logs`: `shop_web.1.k2x8j3mq0v1z@node-2 | …`)."""
+    they are a swarm stack's (`docker service logs`: `shop_web.1.k2x8j3mq0v1z@node-2 | …`);
+    `podman-compose` when podman-compose's own lines show it ran the stack."""
 
     @property
     def status_command(self) -> str:

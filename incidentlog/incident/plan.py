@@ -22,6 +22,7 @@ from incidentlog.incident.model import (
     Issue,
     ServiceState,
 )
+from incidentlog.incident.podman import PODMAN_CLI, for_podman
 from incidentlog.incident.services import healthy_servers
 from incidentlog.incident.swarm import SWARM_CLI, for_swarm, is_swarm_task
 from incidentlog.ingest.compose import COMPOSE_SERVICE
@@ -350,7 +351,7 @@ def action_plan(
 ) -> list[ActionPhase]:
     """Fix and apply (a step per fix kind, quickest first), verify, watch; the compose
     commands written for `cli` (`docker-compose` for Compose v1's logs, `docker stack`
-    for the swarm stack `stack`'s)."""
+    for the swarm stack `stack`'s, `podman-compose` for a stack podman runs)."""
     phases = _phases(issues, states)
     if cli == "docker compose" and not printed:
         return phases
@@ -383,6 +384,9 @@ def for_cli(
     services known only by a container name kept as printed (a `container_name:` such as
     `immich_server` for the service `immich-server`) -> that container: the command asks
     the engine for its service."""
+    if cli == PODMAN_CLI:
+        command = for_cli(command, "docker compose", stack, printed)
+        return for_podman(command)
     if "docker compose " not in command:
         return command
     for service, container in (printed or {}).items():
@@ -406,10 +410,13 @@ _V2_ONLY: Final = (
 """Options docker-compose v1 lacks, and what it takes instead."""
 
 
-def compose_cli(containers: Iterable[str]) -> str:
-    """`docker-compose` when every container name printed is Compose v1's (`web_1`,
+def compose_cli(containers: Iterable[str], *, podman: bool = False) -> str:
+    """`podman-compose` when the evidence shows podman-compose ran the stack (`podman`),
+    `docker-compose` when every container name printed is Compose v1's (`web_1`,
     `shop_web_1`), `docker stack` when each is a swarm task (`shop_web.1`), else
     `docker compose`."""
+    if podman:
+        return PODMAN_CLI
     names = [c for c in containers if c and c != COMPOSE_SERVICE]
     if names and all(is_swarm_task(c) for c in names):
         return SWARM_CLI

@@ -11,6 +11,7 @@ are evidence (exits, unhealthy dependencies).
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import polars as pl
@@ -28,6 +29,23 @@ ANSI_STARTS = ["\x1b", "\u2190[", "^[["]
 _MARKS = r"[ ✔✘⠀-⣿√×✓✗\\|/-]"
 """What compose prints before a progress line: done, failed, a spinner frame (braille on a
 terminal, `-\\|/` on a console without them)."""
+
+PODMAN_ECHO: Final = (
+    r"podman-compose(?:r)? version:? |using podman version: |\['podman', |"
+    r"podman (?:--[\w-]+(?:[ =]\S+)? )*(?:start|create|run|pod|network|volume|stop|rm|kill"
+    r"|restart|build|pull|logs|ps|inspect|exec|wait|image|version|--version)\b"
+)
+"""podman-compose's own words: its version banners and the podman commands it echoes
+before running them (`podman start -a shop_web_1`, `['podman', 'network', 'exists', …]`)."""
+PODMAN_OWN: Final = (
+    PODMAN_ECHO + r"|\*\* (?:excluding|merged):|exit code: -?\d+\s*$|Error: |"
+    r"recreating: \.\.\.|Sending termination signal|container did not shut down|"
+    # what podman prints for the commands it runs: a pull, the id of a container it created
+    r"Trying to pull |Getting image source signatures|Copying (?:blob|config) |"
+    r"Writing manifest to image destination|Storing signatures|[0-9a-f]{64}\s*$"
+)
+"""podman-compose's own lines and those of the podman commands it runs (`exit code: 1`
+after each, podman's `Error: …`)."""
 
 COMPOSE_OWN = (
     r"^(?:Attaching to |Gracefully stopping|Aborting on container exit|"
@@ -65,10 +83,12 @@ COMPOSE_OWN = (
     r"Building [\w.-]+\s*$|ERROR: Service '[\w.-]+' failed to build|"
     # image pulls: bare v2 errors and the `✘ api Error ...` progress line
     r"no matching manifest for |manifest for \S+ not found|pull access denied for |"
-    r"\s*[✔✘⠿]?\s*[\w.-]+ +(?:Error|Warning) +(?:pull access denied|manifest|no matching manifest))"
+    r"\s*[✔✘⠿]?\s*[\w.-]+ +(?:Error|Warning) +(?:pull access denied|manifest|no matching manifest)|"
+    + PODMAN_OWN
+    + ")"
 )
-"""Lines compose itself prints around the service logs (v1 and v2): progress and
-status lines, compose-file and image-pull errors."""
+"""Lines compose itself prints around the service logs (v1 and v2, podman-compose):
+progress and status lines, compose-file and image-pull errors."""
 
 LOGRUS = r'^time="[^"]+" level=(?:trace|debug|info|warning|error|fatal|panic) msg='
 """Compose (and the docker CLI) warn in logrus format: `time="…" level=warning msg="…"`."""
@@ -96,6 +116,8 @@ _SUBJECTS = (
     _V1_BUILDING,
     r"^ERROR: Service '([A-Za-z0-9][\w.-]*)' failed to build",
     rf"^\s*{_MARKS}*\s*(?:Image|Service) /?([A-Za-z0-9][\w.-]*)\s+(?:Building|Built)",
+    r"^podman (?:create|run) (?:\S+ )*?--name[= ]([A-Za-z0-9][\w.-]*)",
+    r"^podman start (?:-a )?([A-Za-z0-9][\w.-]*)\s*$",
 )
 """The container or service a compose line is about (first capture of the first match)."""
 _AFTER_START = (
@@ -109,6 +131,7 @@ _UNFINISHED = (
 """A progress line of a container compose did not get running (`✘ … Error`, `Starting`)."""
 _STARTING = (
     r"(?:\bContainer \S+\s+(?:Creat|Start|Recreat)|^(?:Creating|Starting|Recreating) \S+ +\.\.\."
+    r"|^podman (?:create|run|start) "
     rf"|{_BUILD_STEP}|{_V1_BUILDING}|\b(?:Image|Service) \S+\s+Building)"
 )
 
@@ -333,22 +356,126 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         _own=own, _orphan=orphan, _blank=blank, _fence=fence, wrapped=wrapped.fill_null(False)
     ).with_columns(_about(pl.col("text"), pl.col("_own")).alias("_subject"))
-    return _split_glued_exits(
-        frame.with_columns(
-            container=pl.when("_own").then(pl.lit(COMPOSE_SERVICE)).otherwise(pl.col("container")),
-            # compose's line about a container counts for that container's service (the
-            # printed name here; ingest resolves it to the compose service)
-            service=pl.when("_own")
-            .then(pl.coalesce("_subject", pl.lit(COMPOSE_SERVICE)))
-            .otherwise(pl.col("service")),
-            joined=pl.col("_orphan"),
-            reject=pl.when("_blank")
-            .then(pl.lit("blank line"))
-            .when("_fence")
-            .then(pl.lit("a Markdown code fence (the paste's, not the log's)"))
-            .otherwise(None),
-        ).drop("_own", "_orphan", "_blank", "_fence", "_subject")
+    return _podman_exits(
+        _split_glued_exits(
+            frame.with_columns(
+                container=pl.when("_own")
+                .then(pl.lit(COMPOSE_SERVICE))
+                .otherwise(pl.col("container")),
+                # compose's line about a container counts for that container's service (the
+                # printed name here; ingest resolves it to the compose service)
+                service=pl.when("_own")
+                .then(pl.coalesce("_subject", pl.lit(COMPOSE_SERVICE)))
+                .otherwise(pl.col("service")),
+                joined=pl.col("_orphan"),
+                reject=pl.when("_blank")
+                .then(pl.lit("blank line"))
+                .when("_fence")
+                .then(pl.lit("a Markdown code fence (the paste's, not the log's)"))
+                .otherwise(None),
+            ).drop("_own", "_orphan", "_blank", "_fence", "_subject")
+        )
     )
+
+
+_PODMAN_EXIT: Final = r"^exit code: (-?\d+)\s*$"
+_ATTACHED: Final = r"^podman start -a ([A-Za-z0-9][\w.-]*)\s*$"
+"""podman-compose `up` runs `podman start -a NAME` for each container, all at once, and
+prints `exit code: N` when one of them returns: that container's exit."""
+
+
+def _podman_exits(frame: pl.DataFrame) -> pl.DataFrame:
+    """podman-compose's `exit code: N` lines about a container it attached to, said in
+    compose's words (`api exited with code 3 (podman-compose: exit code: 3)`), so that
+    they count as the exit of that container, not of the tool.
+
+    The line names nothing: it is the exit of the one attached container that prints
+    nothing after it, or, of several, the one that printed last (a container's last
+    words come right before its exit). The code after any other echoed command (`podman
+    create`, `podman network exists`) is that command's, left as it is. Such lines are
+    few: the walk is a Python loop over the echoed commands and exit lines only."""
+    text = pl.col("text")
+    own = pl.col("container") == COMPOSE_SERVICE
+    exits = own & text.str.contains(_PODMAN_EXIT)
+    if not frame.select(exits.any()).item():
+        return frame
+    printer = pl.when(~own & pl.col("container").is_not_null()).then(pl.col("container"))
+    marked = frame.with_columns(
+        _printer=printer.forward_fill(),
+        _printed=pl.when(~own & pl.col("container").is_not_null())
+        .then(pl.col("seq"))
+        .forward_fill(),
+    )
+    steps = marked.filter(own & (exits | text.str.contains("^" + PODMAN_ECHO)))
+    last_words = dict(
+        frame.filter(~own & pl.col("container").is_not_null())
+        .group_by("container")
+        .agg(pl.col("seq").max())
+        .iter_rows()
+    )
+    attached: list[str] = []
+    pending: int | None = None  # (the seq of an echoed command whose code is not seen yet)
+    said: dict[int, tuple[str, str]] = {}
+    for seq, line, printer_name, printed in steps.select(
+        "seq", "text", "_printer", "_printed"
+    ).iter_rows():
+        start = re.match(_ATTACHED, line)
+        if start:
+            attached.append(start.group(1))
+            continue
+        code = re.match(_PODMAN_EXIT, line)
+        if code is None:
+            pending = seq
+            continue
+        if pending is not None and (printed is None or printed < pending):
+            pending = None  # (the echoed command's own code)
+            continue
+        pending = None
+        # (a container that prints after the line is still running: not the one)
+        done = [
+            a
+            for a in attached
+            if not any(_same_container(a, p) and last > seq for p, last in last_words.items())
+        ]
+        name = _attached_printer(done, printer_name)
+        if name is None:
+            continue
+        attached.remove(name)
+        shown = printer_name if printer_name and _same_container(name, printer_name) else name
+        said[seq] = (shown, f"{shown} exited with code {code.group(1)} (podman-compose: {line})")
+    if not said:
+        return frame
+    fixes = pl.DataFrame(
+        {
+            "seq": pl.Series(list(said), dtype=frame.schema["seq"]),
+            "_name": [n for n, _ in said.values()],
+            "_said": [t for _, t in said.values()],
+        }
+    )
+    return (
+        frame.join(fixes, on="seq", how="left", maintain_order="left")
+        .with_columns(text=pl.coalesce("_said", "text"), service=pl.coalesce("_name", "service"))
+        .drop("_name", "_said")
+    )
+
+
+def _attached_printer(attached: list[str], printer: str | None) -> str | None:
+    """Which attached container an `exit code` line is about: the only one, or the one
+    that printed last."""
+    if len(attached) == 1:
+        return attached[0]
+    matched = [a for a in attached if printer and _same_container(a, printer)]
+    return matched[0] if len(matched) == 1 else None
+
+
+def _same_container(container: str, printed: str) -> bool:
+    """`shop_api_1` is what `[api]` or `api_1` printed (podman-compose prefixes a
+    container's lines with its service, or its name without the project)."""
+    if container == printed:
+        return True
+    base = re.sub(r"[_-]\d+$", "", container)
+    short = re.sub(r"[_-]\d+$", "", printed)
+    return base == short or base.endswith(("_" + short, "-" + short))
 
 
 def _wrapped_prefixes(container: pl.Series, bar: pl.Series, line: pl.Series) -> pl.Series:

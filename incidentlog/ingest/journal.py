@@ -26,7 +26,14 @@ from typing import Final
 import polars as pl
 
 from incidentlog.ingest.apptime import MONTH
-from incidentlog.ingest.compose import ANSI, ANSI_STARTS, parse_timestamp, service_from_container
+from incidentlog.ingest.compose import (
+    ANSI,
+    ANSI_STARTS,
+    COMPOSE_SERVICE,
+    parse_compose_lines,
+    parse_timestamp,
+    service_from_container,
+)
 from incidentlog.schema import TS_DTYPE
 
 __all__ = [
@@ -119,7 +126,7 @@ def parse_journal_lines(
     prefixed = ident.is_not_null()
     blank = ~prefixed & (text.str.strip_chars() == "")
     own = ~prefixed & (text.str.contains(_OWN) | text.str.contains(_PROMPT))
-    return lines.with_columns(
+    parsed = lines.with_columns(
         text=pl.select(
             pl.when(pl.lit(prefixed))
             .then(pl.lit(parts.get_column("message")).fill_null(""))
@@ -139,6 +146,67 @@ def parse_journal_lines(
             .otherwise(None)
         ).to_series(),
     )
+    runner = ident.is_in(list(COMPOSE_RUNNERS)).fill_null(False)
+    return _compose_run(parsed, runner, ident) if runner.any() else parsed
+
+
+COMPOSE_RUNNERS: Final = frozenset(
+    {"docker-compose", "docker", "compose", "podman-compose", "podman", "docker-compose-up"}
+)
+"""Identifiers under which a systemd unit running `docker compose up` logs what compose
+prints (its program's name: `docker-compose[1234]:`, `docker[1234]:`)."""
+
+
+def _compose_run(parsed: pl.DataFrame, runner: pl.Series, ident: pl.Series) -> pl.DataFrame:
+    """The lines of compose run by a systemd unit (`journalctl -u myapp.service`):
+    `Dec 06 02:11:09 host docker-compose[1234]: web-1  | text` is web-1's line, timed by
+    the journal (or by the engine's stamp in it, under `--timestamps`), on that host;
+    compose's own lines are compose's, and what else it printed (no `name |`) too, not
+    a service called `docker-compose`. The unit's own lines (`systemd[1]: myapp.service:
+    Main process exited`) are about the compose run: compose's."""
+    rows = runner.arg_true()
+    inner = parse_compose_lines(
+        pl.DataFrame(
+            {
+                "seq": parsed.get_column("seq").gather(rows),
+                "line": parsed.get_column("text").gather(rows),
+            }
+        )
+    )
+    as_compose = inner.with_columns(
+        container=pl.coalesce("container", pl.lit(COMPOSE_SERVICE)),
+        service=pl.coalesce("service", pl.lit(COMPOSE_SERVICE)),
+        # (a line compose could not place is still compose's output, not a continuation)
+        joined=pl.lit(False),
+        reject=pl.when(pl.col("reject") == "blank line").then("reject"),
+    ).select(
+        "seq",
+        "text",
+        "container",
+        "service",
+        "joined",
+        "wrapped",
+        "reject",
+        pl.col("ts").alias("_engine_ts"),
+        pl.col("host").alias("_node"),
+    )
+    unit = (ident == "systemd").fill_null(False)  # (its lines about the unit running compose)
+    merged = parsed.join(as_compose, on="seq", how="left", suffix="_c", maintain_order="left")
+    is_run = pl.col("container_c").is_not_null()
+    return merged.with_columns(
+        text=pl.when(is_run).then("text_c").otherwise("text"),
+        container=pl.when(is_run).then("container_c").otherwise("container"),
+        service=pl.when(is_run)
+        .then("service_c")
+        .when(pl.lit(unit))
+        .then(pl.lit(COMPOSE_SERVICE))
+        .otherwise("service"),
+        ts=pl.coalesce("_engine_ts", "ts"),
+        host=pl.coalesce("_node", "host"),
+        joined=pl.when(is_run).then("joined_c").otherwise("joined"),
+        wrapped=pl.when(is_run).then("wrapped_c").otherwise("wrapped"),
+        reject=pl.when(is_run).then("reject_c").otherwise("reject"),
+    ).select(parsed.columns)
 
 
 @dataclass(frozen=True)

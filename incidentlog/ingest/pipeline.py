@@ -215,7 +215,8 @@ def _application_times(summary: IngestSummary, zone: str) -> list[str]:
     if placed:
         note += (
             f"; {plural(placed, 'line')} without one {'is' if placed == 1 else 'are'} placed"
-            " at their container's last dated line"
+            " at their container's next dated line or exit (after its last, at that one):"
+            " their times are approximate"
         )
     return [note]
 

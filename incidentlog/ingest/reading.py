@@ -43,6 +43,7 @@ from incidentlog.ingest.sessions import (
     cut_files,
     cut_markdown,
     cut_session,
+    cut_tables,
     file_service,
     is_paste,
     looks_logged,
@@ -112,15 +113,14 @@ def open_sources(
     blocks, fences = cut_markdown(data) if markdown else ([Block(1, data, fenced=True)], 0)
     sections: list[Opened] = []
     prompts = headers = 0
+    tables_cut = False
     for block in blocks:
-        cut = cut_session(block.data)
-        commands, cut_at = cut if cut is not None else ([Cut(None, None, 1, block.data)], 0)
-        prompts += cut_at
-        parts = []
-        for command_part in commands:
-            files, header_lines = cut_files(command_part)
-            parts += files
-            headers += header_lines
+        parts, cut_at, header_lines, tables = _cut_block(block.data)
+        prompts, headers, tables_cut = (
+            prompts + cut_at,
+            headers + header_lines,
+            tables_cut or tables,
+        )
         for part in parts:
             line = block.first_line + part.first_line - 1
             command = part.command and _shown(part.command)
@@ -142,7 +142,11 @@ def open_sources(
         if markdown
         else "terminal session"
         if prompts
+        else "ps table with logs"
+        if tables_cut
         else "tail output of several files"
+        if headers
+        else "terminal session"
     )
     if not sections:
         holds = "a compose file but no" if composes else "no"
@@ -155,8 +159,32 @@ def open_sources(
         if n
     ]
     skipped = f" ({' and '.join(cutters)} not read)" if cutters else ""
-    notes.append(f"{source}: a pasted {kind}, read as {plural(len(sections), 'input')}{skipped}")
+    if cutters or len(sections) > 1:  # (else nothing was cut: podman-compose's echoes)
+        notes.append(
+            f"{source}: a pasted {kind}, read as {plural(len(sections), 'input')}{skipped}"
+        )
     return sections
+
+
+def _cut_block(data: bytes) -> tuple[list[Cut], int, int, bool]:
+    """A paste's block cut at its prompt lines (else around its headerless ps tables),
+    then at its `==> FILE <==` headers: (parts, prompt lines, header lines, tables cut)."""
+    cut = cut_session(data)
+    tables = cut_tables(data) if cut is None else None
+    commands, prompts = (
+        cut
+        if cut is not None
+        else (tables, 0)
+        if tables is not None
+        else ([Cut(None, None, 1, data)], 0)
+    )
+    parts: list[Cut] = []
+    headers = 0
+    for command in commands:
+        files, header_lines = cut_files(command)
+        parts += files
+        headers += header_lines
+    return parts, prompts, headers, tables is not None
 
 
 def _viewed_log(part: Cut, fmt: InputFormat | None) -> bool:
@@ -534,10 +562,27 @@ class _ApplicationClock:
         # compose prints its line as it sees what it tells, after the lines before it of
         # any container (`up` interleaves them as they come): no earlier than those either
         before = app_time.forward_fill().fill_null(pl.lit(self.last_any, dtype=TS_DTYPE))
-        frame = frame.with_columns(
-            _clock=pl.coalesce(app_time.forward_fill().over("_key"), pl.col("_last"))
-        ).with_columns(
-            _clock=pl.when(own).then(pl.max_horizontal("_clock", before)).otherwise("_clock")
+        frame = (
+            frame.with_columns(
+                _clock=pl.coalesce(app_time.forward_fill().over("_key"), pl.col("_last"))
+            )
+            .with_columns(
+                _clock=pl.when(own).then(pl.max_horizontal("_clock", before)).otherwise("_clock")
+            )
+            .with_columns(
+                # the container's next known time: a later dated line, or compose's line
+                # about it (its exit), placed above
+                _next=pl.coalesce("ts", pl.when(own).then("_clock")).backward_fill().over("_key")
+            )
+            .with_columns(
+                # a line without a time was printed after the container's last dated line
+                # and before its next one: a crash's traceback comes right before the exit,
+                # a start-up banner right before the first dated line; the last dated line
+                # can be minutes earlier. After the container's last time, that time.
+                _clock=pl.when(~own & (pl.col("_next") >= pl.col("_clock")))
+                .then("_next")
+                .otherwise("_clock")
+            )
         )
         placed = pl.col("ts").is_null() & pl.col("_clock").is_not_null()
         summary.placed_times += int(frame.select(placed.sum()).item())
@@ -551,7 +596,7 @@ class _ApplicationClock:
         last_any = frame.select(app_time.drop_nulls().last()).item()
         self.last_any = last_any if isinstance(last_any, datetime) else self.last_any
         return frame.with_columns(ts=pl.coalesce("ts", "_clock")).drop(
-            "app_ts", "_key", "_last", "_clock"
+            "app_ts", "_key", "_last", "_clock", "_next"
         )
 
 

@@ -32,12 +32,14 @@ __all__ = [
     "LOG_VIEWERS",
     "MAX_SESSION_BYTES",
     "PROMPT",
+    "PS_TABLE",
     "READ_VERBS",
     "Block",
     "Cut",
     "Section",
     "cut_markdown",
     "cut_session",
+    "cut_tables",
     "looks_logged",
     "named_service",
     "viewer",
@@ -109,6 +111,25 @@ _RUNS_DOCKER: Final = re.compile(
 compose up`), not one that only names a docker file (`grep -n BROKER docker-compose.yml`)."""
 INTERRUPT: Final = re.compile(rb"^\^C[ \t]*\r?(?:\n|\Z)", re.MULTILINE)
 """The `^C` a terminal echoes when `logs -f` is stopped: no output of the command."""
+
+
+_PODMAN_COMPOSE: Final = re.compile(
+    rb"^(?:podman-composer? version:? \S|using podman version: |\['podman', |exit code: -?\d+\s*$)",
+    re.MULTILINE,
+)
+"""podman-compose's own lines: its banners, a command it ran as a Python list, the code
+each returned."""
+
+
+def _echoed(match: re.Match[bytes]) -> bool:
+    """A prompt line without a prompt running podman (not podman-compose), or
+    podman-compose's version banner: in podman-compose's output, its own lines."""
+    command = match.group("command")
+    bare = match.start("command") == match.start()
+    return bare and (command.startswith(b"podman ") or _BANNER.match(command) is not None)
+
+
+_BANNER: Final = re.compile(rb"podman-composer? version:? \d")
 
 
 @dataclass(frozen=True)
@@ -218,6 +239,49 @@ def cut_markdown(data: bytes) -> tuple[list[Block], int]:
     return blocks, fences
 
 
+PS_TABLE: Final = re.compile(
+    rb"^(?:(?:CONTAINER ID|NAMES?)[ \t]{2,}\S.*\b(?:STATUS|IMAGE)\b|[ \t]*Name[ \t]+Command[ \t]+State"
+    rb"[ \t]+Ports)[^\r\n]*\r?$",
+    re.MULTILINE,
+)
+"""The header of a `docker ps` / `docker compose ps` table (or v1's `docker-compose ps`),
+pasted without the prompt line that ran it."""
+_TABLE_ENDS: Final = re.compile(
+    rb"^(?:[ \t]*\r?$|\[?[A-Za-z0-9][\w.@-]*\]?[ \t]*\|[ \t]|\S+ exited with code |"
+    rb"[$#%>] |[\w.-]+@[\w.-]+)",
+    re.MULTILINE,
+)
+"""Where a ps table pasted with other output ends: a blank line, a `name | …` log line,
+compose's exit line, a prompt."""
+
+
+def cut_tables(data: bytes) -> list[Cut] | None:
+    """A paste holding `docker ps` tables without their prompt lines, cut around each
+    table (its header to the first line that is no row: `_TABLE_ENDS`), the logs before
+    and after it read as inputs of their own (None: no table, or only the table)."""
+    headers = list(PS_TABLE.finditer(data))
+    if not headers:
+        return None
+    cuts: list[Cut] = []
+    start = 0
+    for header in headers:
+        if header.start() < start:
+            continue  # (a header inside the table before: not one)
+        if data[start : header.start()].strip():
+            cuts.append(
+                Cut(None, None, data.count(b"\n", 0, start) + 1, data[start : header.start()])
+            )
+        after = min(header.end() + 1, len(data))
+        ends = _TABLE_ENDS.search(data, after)
+        end = ends.start() if ends is not None else len(data)
+        line = data.count(b"\n", 0, header.start()) + 1
+        cuts.append(Cut(None, "ps", line, data[header.start() : end]))
+        start = end
+    if data[start:].strip():
+        cuts.append(Cut(None, None, data.count(b"\n", 0, start) + 1, data[start:]))
+    return cuts if len(cuts) > 1 else None
+
+
 class Section(io.BytesIO):
     """A section's bytes as an input stream, with the service its command names and the
     file it was cut from (whose name, not the command's text, may name a service)."""
@@ -233,6 +297,10 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
     """The sections of a pasted session and how many prompt lines cut it, a `^C` line
     counted as one (None: no prompt line, not a session). Blank sections are dropped."""
     commands = list(PROMPT.finditer(data))
+    if commands and _PODMAN_COMPOSE.search(data):
+        # podman-compose echoes each podman command it runs: a line with no prompt there
+        # is its echo (its own line, in its output), not a command someone typed
+        commands = [m for m in commands if not _echoed(m)]
     if not commands and not _viewer_prompts(data):
         return None
     docker = {m.start() for m in commands}
@@ -274,10 +342,12 @@ def _viewer_prompts(data: bytes) -> list[re.Match[bytes]]:
 
 def is_paste(head: bytes) -> bool:
     """Whether the start of an input is a paste to cut before reading: a terminal session
-    (a docker or log viewer's prompt), Markdown (a fence) or `tail` of several files."""
+    (a docker or log viewer's prompt), Markdown (a fence), a `docker ps` table pasted
+    without its prompt, or `tail` of several files."""
     return bool(
         PROMPT.search(head)
         or FENCE.search(head)
+        or PS_TABLE.search(head)
         or TAIL_HEADER.search(head)
         or _viewer_prompts(head)
     )

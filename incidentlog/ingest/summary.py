@@ -204,7 +204,8 @@ def _describe_source(s: SourceSummary) -> list[str]:
         out.append(f"  dated {s.app_times} lines by the application's own timestamp{naive}")
     if s.placed_times:
         out.append(
-            f"  placed {s.placed_times} lines without a time at their container's last dated line"
+            f"  placed {s.placed_times} lines without a time between their container's dated"
+            " lines (at the next, or after the last at the last): approximate times"
         )
     if s.placed_compose_times:
         out.append(
