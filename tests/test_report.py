@@ -632,6 +632,30 @@ def test_compose_v1_logs_get_docker_compose_commands(tmp_path: Path) -> None:
     assert report_json(tmp_path, v2, NOW)["compose_cli"] == "docker compose"
 
 
+def test_v1_up_output_alone_gets_docker_compose_commands(tmp_path: Path) -> None:
+    """`docker-compose up` output holds only compose's own lines, whose names are v1's
+    (`Recreating proj_web_1 ... error`): v1's commands (before: `docker compose`, which a
+    v1 user may not have); v2's `Container proj-web-1  Error` keeps v2's."""
+    v1 = (
+        "Starting proj_redis_1 ... done\n"
+        "Recreating proj_web_1 ... error\n"
+        "ERROR: for proj_web_1  Cannot start service web: driver failed programming external"
+        " connectivity on endpoint proj_web_1: Bind for 0.0.0.0:8080 failed: port is already"
+        " allocated\n"
+        "ERROR: Encountered errors while bringing up the project.\n"
+    )
+    data = report_json(tmp_path, v1, NOW)
+    assert data["compose_cli"] == "docker-compose"
+    commands = [c for p in data["action_plan"] for s in p["steps"] for c in s["commands"]]
+    assert "docker-compose up -d --force-recreate web" in commands
+    v2 = (
+        " ✘ Container proj-web-1  Error response from daemon: driver failed programming"
+        " external connectivity on endpoint proj-web-1: Bind for 0.0.0.0:8080 failed: port is"
+        " already allocated\n"
+    )
+    assert report_json(tmp_path, v2, NOW)["compose_cli"] == "docker compose"
+
+
 def test_swarm_stack_logs_get_the_stacks_commands(tmp_path: Path) -> None:
     """`docker service logs` of a stack (`shop_db.1.<task>@<node> | …`): `docker compose`
     does not reach a stack's services, so every command is the stack's."""

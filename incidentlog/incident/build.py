@@ -44,7 +44,7 @@ from incidentlog.incident.timeline import (
 )
 from incidentlog.incident.users import HttpCounts, http_counts, issue_users, last_lines, users_line
 from incidentlog.ingest.compose import COMPOSE_SERVICE
-from incidentlog.ingest.names import replica_base
+from incidentlog.ingest.names import compose_mentions, replica_base
 from incidentlog.redact import redact_expr
 from incidentlog.schema import Category
 from incidentlog.sources import Evidence
@@ -87,7 +87,9 @@ def build_incident(
     checks, peak, peak_at = thresholds(gantt, states, groups, stack.summary)
     found = bool(issues)
     cli = compose_cli(
-        stack.logs.get_column("container").unique().to_list(), podman=runs_podman(stack.logs)
+        stack.logs.get_column("container").unique().to_list(),
+        podman=runs_podman(stack.logs),
+        mentioned=_compose_mentions(stack.logs),
     )
     swarm_stack = stack.projects[0] if cli == SWARM_CLI and len(stack.projects) == 1 else None
     printed = _printed_services(stack.logs, evidence.names_as_printed)
@@ -155,6 +157,12 @@ def _printed_services(logs: pl.DataFrame, as_printed: Sequence[str]) -> dict[str
     pairs = logs.filter(pl.col("container").is_in(named)).select("service", "container").unique()
     one = pairs.group_by("service").agg(pl.col("container").first(), pl.len().alias("n"))
     return {s: c for s, c, n in one.iter_rows() if n == 1 and s != COMPOSE_SERVICE}
+
+
+def _compose_mentions(logs: pl.DataFrame) -> list[str]:
+    """The container names compose's own lines mention (`Starting shop_web_1 ... done`)."""
+    own = logs.filter(pl.col("container") == COMPOSE_SERVICE).get_column("message")
+    return compose_mentions(own.to_list())[0]
 
 
 def _for_compose_cli(

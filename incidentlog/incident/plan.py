@@ -410,14 +410,17 @@ _V2_ONLY: Final = (
 """Options docker-compose v1 lacks, and what it takes instead."""
 
 
-def compose_cli(containers: Iterable[str], *, podman: bool = False) -> str:
+def compose_cli(
+    containers: Iterable[str], *, podman: bool = False, mentioned: Iterable[str] = ()
+) -> str:
     """`podman-compose` when the evidence shows podman-compose ran the stack (`podman`),
     `docker-compose` when every container name printed is Compose v1's (`web_1`,
     `shop_web_1`), `docker stack` when each is a swarm task (`shop_web.1`), else
-    `docker compose`."""
+    `docker compose`. With no container's own line, the names compose's own lines
+    `mentioned` decide (v1's `Recreating shop_web_1 ... error`)."""
     if podman:
         return PODMAN_CLI
-    names = [c for c in containers if c and c != COMPOSE_SERVICE]
+    names = [c for c in containers if c and c != COMPOSE_SERVICE] or list(mentioned)
     if names and all(is_swarm_task(c) for c in names):
         return SWARM_CLI
     v1 = [c for c in names if re.search(r"_\d+$", c)]
