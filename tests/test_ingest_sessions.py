@@ -600,7 +600,7 @@ def test_tail_of_several_files_is_read_file_by_file(tmp_path: Path) -> None:
         "paste.txt:2 (/srv/shop/logs/api.log)",
         "paste.txt:7 (/var/log/redis/redis-server.log)",
     ]
-    assert "read as 2 inputs (2 file headers not read)" in " ".join(result.summary.notes)
+    assert "read as 2 inputs (2 header lines not read)" in " ".join(result.summary.notes)
 
 
 def test_a_session_of_log_viewers_alone_is_cut_too(tmp_path: Path) -> None:
@@ -612,7 +612,7 @@ def test_a_session_of_log_viewers_alone_is_cut_too(tmp_path: Path) -> None:
     result = _read(tmp_path, session)
     assert set(result.logs.get_column("service").unique()) == {"api", "redis-server"}
     assert not result.logs.filter(pl.col("message").str.contains("me@box")).height
-    assert "(2 prompt lines and 2 file headers not read)" in " ".join(result.summary.notes)
+    assert "(2 prompt lines and 2 header lines not read)" in " ".join(result.summary.notes)
 
 
 @pytest.mark.parametrize(
@@ -627,3 +627,53 @@ def test_a_session_of_log_viewers_alone_is_cut_too(tmp_path: Path) -> None:
 )
 def test_the_service_a_log_files_path_names(file: str, service: str | None) -> None:
     assert file_service(file) == service
+
+
+LABELLED = """\
+api logs:
+2026-12-04 18:22:03.977 ERROR 1 --- [main] com.zaxxer.hikari.pool.HikariPool : Exception during pool initialization.
+org.postgresql.util.PSQLException: FATAL: password authentication failed for user "orders"
+
+Logs from db:
+2026-12-04 18:22:03.970 UTC [58] FATAL:  password authentication failed for user "orders"
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "services"),
+    [
+        (LABELLED, {"api", "db"}),
+        (LABELLED.replace("api logs:", "=== api ===").replace("Logs from db:", "--- db ---"), None),
+        (LABELLED.replace("api logs:", "### `api` container logs"), {"api", "db"}),
+        (LABELLED.replace("api logs:", "**Full logs:**"), {"unknown", "db"}),
+    ],
+)
+def test_labels_people_write_above_each_services_lines_name_them(
+    tmp_path: Path, text: str, services: set[str] | None
+) -> None:
+    """`api logs:` / `Logs from db:` / `=== api ===` above each service's lines: each is an
+    input of that service, the label lines counted (before: one input named after the
+    paste, both services' errors its own); a label naming nobody (`Full logs:`) still ends
+    the lines before it."""
+    result = _read(tmp_path, text, "paste.txt")
+    assert set(result.logs.get_column("service").unique()) == (services or {"api", "db"})
+    headers = r"^(?:api logs|Logs from|===|---|###|\*\*)"
+    assert not result.logs.filter(pl.col("message").str.contains(headers)).height
+    assert "(2 header lines not read)" in " ".join(result.summary.notes)
+
+
+def test_one_ruled_line_is_a_banner_not_a_label(tmp_path: Path) -> None:
+    """An application's own `=== config ===` banner, alone, names no section."""
+    text = "=== config ===\n2026-12-04 18:22:03 INFO loaded 3 plugins\n"
+    result = _read(tmp_path, text, "api.log")
+    assert result.logs.get_column("service").to_list() == ["api", "api"]
+
+
+def test_a_label_above_a_code_block_names_its_service(tmp_path: Path) -> None:
+    """In an issue post, `**worker logs:**` above a code block names whose lines it holds."""
+    post = (
+        "The worker dies on start.\n\n**worker logs:**\n```\n"
+        "2026-12-04 18:22:03 ERROR celery: Cannot connect to redis://cache:6379/0\n```\n"
+    )
+    result = _read(tmp_path, post, "issue.md")
+    assert result.logs.get_column("service").to_list() == ["worker"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -40,12 +41,13 @@ from incidentlog.ingest.sessions import (
     Block,
     Cut,
     Section,
-    cut_files,
+    cut_headers,
     cut_markdown,
     cut_session,
     cut_tables,
     file_service,
     is_paste,
+    label_of,
     looks_logged,
     named_service,
     viewer,
@@ -114,8 +116,14 @@ def open_sources(
     sections: list[Opened] = []
     prompts = headers = 0
     tables_cut = False
+    label = None
     for block in blocks:
         parts, cut_at, header_lines, tables = _cut_block(block.data)
+        if not block.fenced:
+            label = label_of(block.data)  # (`**api logs:**` names the code block below it)
+        elif label is not None:
+            parts = [replace(p, named=label) if p.command is p.named is None else p for p in parts]
+            label = None
         prompts, headers, tables_cut = (
             prompts + cut_at,
             headers + header_lines,
@@ -125,7 +133,7 @@ def open_sources(
             line = block.first_line + part.first_line - 1
             command = part.command and _shown(part.command)
             what = f"{source}:{line}" + (f" ({command})" if command else "")
-            what += f" ({_shown(part.file)})" if part.file else ""
+            what += f" ({_shown(part.named)})" if part.named else ""
             lines = part.data.count(b"\n") + (0 if part.data.endswith(b"\n") else 1)
             fmt = sniff_format(part.data[:SNIFF_BYTES])
             unread = _unread(part, fmt, fenced=block.fenced)
@@ -134,7 +142,7 @@ def open_sources(
             elif unread or fmt is None:
                 notes.append(f"{what}: {plural(lines, 'line')} not read ({unread})")
             else:
-                named = file_service(part.file) if part.file else named_service(part.command)
+                named = file_service(part.named) if part.named else named_service(part.command)
                 section = Section(part.data, named, source)
                 sections.append((what, fmt, section, section.read(SNIFF_BYTES)))
     kind = (
@@ -144,7 +152,7 @@ def open_sources(
         if prompts
         else "ps table with logs"
         if tables_cut
-        else "tail output of several files"
+        else "set of logs under headers"
         if headers
         else "terminal session"
     )
@@ -155,7 +163,7 @@ def open_sources(
         )
     cutters = [
         plural(n, what)
-        for n, what in ((prompts, "prompt line"), (fences, "fence line"), (headers, "file header"))
+        for n, what in ((prompts, "prompt line"), (fences, "fence line"), (headers, "header line"))
         if n
     ]
     skipped = f" ({' and '.join(cutters)} not read)" if cutters else ""
@@ -181,7 +189,7 @@ def _cut_block(data: bytes) -> tuple[list[Cut], int, int, bool]:
     parts: list[Cut] = []
     headers = 0
     for command in commands:
-        files, header_lines = cut_files(command)
+        files, header_lines = cut_headers(command)
         parts += files
         headers += header_lines
     return parts, prompts, headers, tables is not None

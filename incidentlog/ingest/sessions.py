@@ -143,20 +143,65 @@ class Cut:
     first_line: int
     """1-based line of the paste where the output starts."""
     data: bytes
-    file: str | None = None
-    """The file the output is of, when a `==> FILE <==` header said (`tail`/`head` of
-    several files)."""
+    named: str | None = None
+    """What a header line before the output names: a file (`==> logs/api.log <==`, `tail`
+    of several files) or a service (`api logs:`, `=== db ===`, as people label what they
+    paste)."""
 
 
-TAIL_HEADER: Final = re.compile(rb"^==> (?P<file>[^\r\n]+?) <==[ \t]*\r?$", re.MULTILINE)
-"""The line `tail` and `head` print before each file's lines when given several files
-(`tail -n 50 logs/*.log`)."""
+def _name(group: str) -> bytes:
+    return rb"`?(?P<" + group.encode() + rb">[A-Za-z0-9][\w.-]{0,62})`?"
 
 
-def cut_files(part: Cut) -> tuple[list[Cut], int]:
-    """A part holding `tail`/`head` output of several files, one part per file (blank ones
-    dropped), and how many header lines cut it; a part without headers as it is."""
-    headers = list(TAIL_HEADER.finditer(part.data))
+_KIND: Final = rb"(?: (?i:container|service))?"
+HEADER: Final = re.compile(
+    rb"^(?:==> (?P<file>[^\r\n]+?) <=="
+    # `=== api ===`, `--- db logs ---`: a lower-case name between two rules
+    rb"|[=#*-]{2,} *`?(?P<ruled>[a-z0-9][a-z0-9_.-]{0,62})`?"
+    + _KIND
+    + rb"(?: (?i:logs?|output))? *:? *[=#*-]{2,}"
+    # `api logs:`, `Logs from db:`, `### db container logs`, `**worker output:**`
+    rb"|(?:#{1,6} +|\*\*)?(?:(?i:(?:the )?(?:logs?|output) (?:of|from|for) (?:the )?)"
+    + _name("of")
+    + _KIND
+    + rb"|"
+    + _name("label")
+    + _KIND
+    + rb" (?i:logs?|output))(?: *:)?(?:\*\*)?(?: *:)?"
+    rb")[ \t]*\r?$",
+    re.MULTILINE,
+)
+"""A line naming what follows it: the header `tail` and `head` print before each file's
+lines when given several files (`tail -n 50 logs/*.log`), or the label a person writes
+above each service's lines when pasting several (`api logs:`, `=== db ===`)."""
+
+
+def _header_name(match: re.Match[bytes]) -> str | None:
+    """The file or service a header names; None for a label that names none (`Full logs:`,
+    `Error output:`)."""
+    file = match["file"]
+    if file is not None:
+        return file.decode("utf-8", errors="replace")
+    name = (match["ruled"] or match["of"] or match["label"] or b"").decode()
+    return name if name.lower() not in NAMELESS | _NOT_SERVICES else None
+
+
+_NOT_SERVICES: Final = frozenset(
+    {"my", "some", "relevant", "more", "recent", "last", "other", "these", "those", "following"}
+    | {"here", "below", "above", "complete", "entire", "whole", "sample", "example", "the"}
+)
+"""Words a label uses that name no service (`Relevant logs:`)."""
+
+
+def cut_headers(part: Cut) -> tuple[list[Cut], int]:
+    """A part holding the output of several files or services under header lines
+    (`HEADER`), one part per header (blank ones dropped), and how many header lines cut
+    it; a part without headers as it is. Rules around a lower-case name (`=== api ===`)
+    cut only where two of them name two services: one alone is an application's banner."""
+    headers = list(HEADER.finditer(part.data))
+    ruled = {m["ruled"] for m in headers if m["ruled"] is not None}
+    if len(ruled) < 2:
+        headers = [m for m in headers if m["ruled"] is None]
     if not headers:
         return [part], 0
     data = part.data
@@ -165,12 +210,19 @@ def cut_files(part: Cut) -> tuple[list[Cut], int]:
         start = header.end() + 1
         end = after.start() if after is not None else len(data)
         line = part.first_line + data.count(b"\n", 0, start)
-        file = header["file"].decode("utf-8", errors="replace")
         output = data[start:end]
         if after is not None:  # (the blank line tail prints before the next header)
             output = re.sub(rb"\r?\n\r?\n\Z", b"\n", output)
-        pieces.append(Cut(part.command, part.verb, line, output, file))
+        pieces.append(Cut(part.command, part.verb, line, output, _header_name(header)))
     return [p for p in pieces if p.data.strip()], len(headers)
+
+
+def label_of(prose: bytes) -> str | None:
+    """The service the last line of a paste's prose names (`**api logs:**` above a code
+    block), if it is a label."""
+    lines = [line for line in prose.splitlines() if line.strip()]
+    match = HEADER.match(lines[-1].strip()) if lines else None
+    return _header_name(match) if match is not None and match["file"] is None else None
 
 
 FENCE: Final = re.compile(rb"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[^\r\n`]*\r?$", re.MULTILINE)
@@ -348,7 +400,7 @@ def is_paste(head: bytes) -> bool:
         PROMPT.search(head)
         or FENCE.search(head)
         or PS_TABLE.search(head)
-        or TAIL_HEADER.search(head)
+        or HEADER.search(head)
         or _viewer_prompts(head)
     )
 
