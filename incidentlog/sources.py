@@ -96,6 +96,8 @@ class Evidence:
     names_as_printed: list[str] = field(default_factory=list)
     """Container names kept as printed (a `container_name:`?): commands name their
     service through the container's compose label."""
+    commands: list[str] = field(default_factory=list)
+    """The commands of a pasted session whose output is evidence (`podman-compose logs`)."""
 
 
 class History(Protocol):
@@ -348,4 +350,5 @@ class EvidenceSource:
             inputs=self.described_inputs(),
             notes=self.notes(),
             names_as_printed=list(self.summary.names_as_printed) if self.summary else [],
+            commands=[c for c in self.summary.commands if c] if self.summary else [],
         )

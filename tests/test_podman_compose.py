@@ -3,6 +3,8 @@ exit is the container's, and the report's commands are podman's."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -12,6 +14,9 @@ from incidentlog.incident.plan import compose_cli, for_cli
 from incidentlog.incident.podman import PODMAN_CLI, for_podman, runs_podman
 from incidentlog.ingest import read_inputs
 from incidentlog.ingest.sessions import cut_session
+from incidentlog.render.report import generate_report
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
 UP = """podman-compose version: 1.0.6
 ['podman', '--version', '']
@@ -94,6 +99,32 @@ def test_podman_composes_lines_choose_its_commands(tmp_path: Path) -> None:
     assert runs_podman(logs)
     assert compose_cli(["api", "db"], podman=True) == PODMAN_CLI
     assert not runs_podman(_logs(tmp_path, "web-1  | hello\nweb-1 exited with code 1\n"))
+
+
+SESSION = """\
+me@box:~/shop$ podman-compose logs api
+2026-12-05T10:00:00Z ERROR storage: cannot open /data/orders.db: Permission denied
+me@box:~/shop$ podman ps -a
+CONTAINER ID  IMAGE                      COMMAND      CREATED        STATUS                   PORTS  NAMES
+3f2a1b0c9d8e  localhost/shop-api:latest  node app.js  2 minutes ago  Exited (1) 1 minute ago         shop_api_1
+"""
+
+
+def test_a_session_running_podman_gets_podmans_commands(tmp_path: Path) -> None:
+    """A pasted session whose prompts ran podman-compose and podman, whose output holds
+    none of podman-compose's own lines: the plan is podman's (before: `docker compose`),
+    and the application's `<time> ERROR storage: …` line is api's, not a syslog line of
+    host `ERROR`."""
+    path = tmp_path / "session.txt"
+    path.write_text(SESSION)
+    data = json.loads(generate_report([str(path)], fmt="json", now=NOW))
+    assert data["compose_cli"] == PODMAN_CLI
+    commands = [c for p in data["action_plan"] for s in p["steps"] for c in s["commands"]]
+    assert "podman-compose up -d --force-recreate api" in commands
+    result = read_inputs([str(path)])
+    assert result.logs.get_column("service").to_list() == ["api"]
+    assert runs_podman(result.logs, ["podman-compose logs api"])
+    assert not runs_podman(result.logs, ["podman ps", "docker compose logs api"])
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,7 @@ def build_incident(
     found = bool(issues)
     cli = compose_cli(
         stack.logs.get_column("container").unique().to_list(),
-        podman=runs_podman(stack.logs),
+        podman=runs_podman(stack.logs, evidence.commands),
         mentioned=_compose_mentions(stack.logs),
     )
     swarm_stack = stack.projects[0] if cli == SWARM_CLI and len(stack.projects) == 1 else None

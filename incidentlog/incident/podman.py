@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from typing import Final
 
 import polars as pl
@@ -48,9 +49,14 @@ _RESTARTS: Final = (
 state and how often it was restarted (podman-compose's `ps` takes no filter)."""
 
 
-def runs_podman(logs: pl.DataFrame) -> bool:
+def runs_podman(logs: pl.DataFrame, commands: Iterable[str] = ()) -> bool:
     """Whether the evidence holds podman-compose's own lines (its banners, the podman
-    commands it echoes, the codes they returned)."""
+    commands it echoes, the codes they returned), or comes from a pasted session whose
+    commands ran podman (`podman-compose logs api`, `sudo podman ps`) and never docker."""
+    ran = {w for c in commands for w in c.split()[:3] if w in ("docker", "docker-compose")}
+    podman = {w for c in commands for w in c.split()[:3] if w in ("podman", "podman-compose")}
+    if podman and not ran:
+        return True
     if logs.is_empty():
         return False
     own = logs.filter(pl.col("container") == COMPOSE_SERVICE)

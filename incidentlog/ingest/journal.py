@@ -320,8 +320,14 @@ def _local(text: pl.Expr, fmt: str, zone: str) -> pl.Expr:
 
 
 def looks_like_journal(line: str) -> bool:
-    """Whether `line` is a journal or syslog line (for the sniffer)."""
-    return bool(_LINE.match(line))
+    """Whether `line` is a journal or syslog line (for the sniffer): not an application's
+    `<time> LEVEL component: message`, whose level is no host."""
+    match = _LINE.match(line)
+    return match is not None and match["host"].upper() not in _LEVEL_WORDS
 
 
 _LINE: Final = re.compile(JOURNAL_LINE)
+_LEVEL_WORDS: Final = frozenset(
+    {"TRACE", "DEBUG", "DBG", "INFO", "INF", "NOTICE", "WARN", "WRN", "WARNING", "ERROR"}
+    | {"ERR", "FATAL", "FTL", "CRIT", "CRITICAL", "PANIC", "ALERT", "EMERG", "SEVERE"}
+)

@@ -248,7 +248,9 @@ def _open_all(
     opened = []
     for source in sources:
         try:
-            opened.extend(open_sources(str(source), options, summary.notes, pasted))
+            sections = open_sources(str(source), options, summary.notes, pasted)
+            summary.commands += [s[2].command for s in sections if isinstance(s[2], Section)]
+            opened.extend(sections)
         except InputError as exc:
             if len(sources) == 1:
                 raise

@@ -143,7 +143,7 @@ def open_sources(
                 notes.append(f"{what}: {plural(lines, 'line')} not read ({unread})")
             else:
                 named = file_service(part.named) if part.named else named_service(part.command)
-                section = Section(part.data, named, source)
+                section = Section(part.data, named, source, part.command)
                 sections.append((what, fmt, section, section.read(SNIFF_BYTES)))
     kind = (
         "Markdown text"

@@ -338,10 +338,14 @@ class Section(io.BytesIO):
     """A section's bytes as an input stream, with the service its command names and the
     file it was cut from (whose name, not the command's text, may name a service)."""
 
-    def __init__(self, data: bytes, service: str | None, origin: str) -> None:
+    def __init__(
+        self, data: bytes, service: str | None, origin: str, command: str | None = None
+    ) -> None:
         super().__init__(data)
         self.service = service
         self.origin = origin
+        self.command = command
+        """The command that printed it, as pasted (`podman-compose logs api`)."""
         self.size = len(data)
 
 

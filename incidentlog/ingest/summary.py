@@ -92,6 +92,8 @@ class IngestSummary:
     """The compose files given or found beside the inputs, as ingest used them."""
     names_as_printed: list[str] = field(default_factory=list)
     """Container names kept as printed: maybe a `container_name:`, not the service."""
+    commands: list[str | None] = field(default_factory=list)
+    """The commands a pasted session ran whose output was read (`podman-compose logs`)."""
 
     @property
     def records(self) -> int:
