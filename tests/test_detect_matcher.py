@@ -424,6 +424,22 @@ def test_ps_snapshot_exited_nonzero(rules: RuleSet) -> None:
     assert pairs(detect_findings(None, events, rules)) == {("redis", "core.ps-exited-nonzero")}
 
 
+def test_a_ps_rows_exit_is_no_second_finding_of_an_exit_events_tell(rules: RuleSet) -> None:
+    """`collect` snapshots a crash-looping container (`Exited (1)`) beside its die events:
+    the events' crash-loop finding tells it (when, how often); the row adds none (before:
+    two crash-loop findings of one service, one of them counting 1 exit)."""
+    events = events_frame(
+        event(1, 0, "worker", "die", code=1),
+        event(2, 5, "worker", "die", code=1),
+        event(3, 9, "worker", "snapshot", code=1, output="Exited (1) 2 seconds ago"),
+        event(4, 9, "redis", "snapshot", code=137, output="Exited (137) 2 minutes ago"),
+    )
+    assert pairs(detect_findings(None, events, rules)) == {
+        ("worker", "core.container-exit-nonzero"),
+        ("redis", "core.ps-exited-nonzero"),
+    }
+
+
 # --------------------------------------------------------------------------- precision
 
 

@@ -35,7 +35,7 @@ from incidentlog.detect.signals import (
     traceback_frames,
     transient,
 )
-from incidentlog.detect.stops import drop_stop_exits
+from incidentlog.detect.stops import drop_shown_exits, drop_stop_exits
 from incidentlog.detect.summary import summarize_findings
 from incidentlog.detect.targets import target_errors, unrecognized_errors
 from incidentlog.ingest.events import drop_repeated_ooms
@@ -356,6 +356,7 @@ def detect_findings(
     )
     findings = drop_arbiter_kills(findings)
     findings = drop_stop_exits(findings, log_lf, event_frame)
+    findings = drop_shown_exits(findings)
     findings = traceback_frames(findings)
     findings = health_streaks(findings, event_frame)
     findings = crash_loops(findings, context.data_end, stable_after)

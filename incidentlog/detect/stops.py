@@ -20,7 +20,7 @@ from incidentlog.detect.columns import FIELD_PREFIX
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import Category, EventAction
 
-__all__ = ["STOP_WINDOW", "drop_stop_exits"]
+__all__ = ["STOP_WINDOW", "drop_shown_exits", "drop_stop_exits"]
 
 STOP_WINDOW: Final = timedelta(seconds=30)
 """A `die` this soon after a `kill`/`stop` of the same container is that stop's."""
@@ -76,3 +76,23 @@ def _compose_lines_after_stop(logs: pl.LazyFrame) -> pl.Series:
     if first is None:
         return pl.Series("id", [], dtype=pl.UInt64)
     return own.filter(pl.col("seq") > first).select("id").collect().get_column("id")
+
+
+SHOWN_EXIT: Final = "core.ps-exited-nonzero"
+"""The rule of a `docker ps` row's `Exited (1)`: a state at one moment, without a time."""
+_EXIT_CATEGORIES: Final = frozenset(
+    c.value
+    for c in (Category.CRASH_LOOP, Category.OOM_KILLED, Category.MISSING_BINARY, Category.SEGFAULT)
+)
+
+
+def drop_shown_exits(findings: pl.DataFrame) -> pl.DataFrame:
+    """`findings` without the exits a ps row shows of a service whose exits something else
+    tells (die events, compose's `exited with code` lines): they tell when and how often,
+    and the row would be a second finding of the same exit."""
+    shown = pl.col("rule") == SHOWN_EXIT
+    told = findings.filter(~shown & pl.col("category").is_in(sorted(_EXIT_CATEGORIES)))
+    if told.is_empty():
+        return findings
+    services = told.get_column("service").unique().implode()
+    return findings.filter(~(shown & pl.col("service").is_in(services)))
