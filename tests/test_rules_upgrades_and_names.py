@@ -243,3 +243,21 @@ def test_an_access_log_line_repeating_is_no_restart(tmp_path: Path) -> None:
     text = "".join(request.format(s=s) + error.format(s=s) for s in (9, 12, 15, 18))
     found = _findings(tmp_path, text)
     assert not _fields(found, "core.banner-repeats")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2026-12-05 21:00:02 0 [ERROR] mariadbd: Can't create/write to file"
+        " '/var/lib/mysql/aria_log_control' (Errcode: 13 \"Permission denied\")",
+        "mysqld: Can't create/write to file '/var/lib/mysql/is_writable'"
+        " (OS errno 13 - Permission denied)",
+    ],
+)
+def test_mysql_and_mariadb_data_directory_permissions(tmp_path: Path, line: str) -> None:
+    """MariaDB words errno 13 `(Errcode: 13 "Permission denied")`, MySQL `(OS errno 13 -
+    …)`: both are the data directory's owner, uid 999 (before: MariaDB's got the generic
+    `chown -R <uid>:<gid>` advice)."""
+    found = _findings(tmp_path, f"db-1  | {line}\n")
+    fields = _fields(found, "mysql.os-error-13")
+    assert fields and fields[0]["path"].startswith("/var/lib/mysql/")
