@@ -329,9 +329,9 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     ts, stamp_chars = _leading_timestamps(text, cut, window, prefixed)
     prefix = pl.select(pl.when(pl.lit(prefixed)).then(pl.lit(cut)).otherwise(0)).to_series()
     text = pl.select(pl.lit(text).str.slice(pl.lit(prefix) + pl.lit(stamp_chars))).to_series()
-    if lead_ts is not None:
-        ts = ts.fill_null(lead_ts)
     frame = lines.with_columns(text=text, container=container, service=service, ts=ts, host=host)
+    if lead_ts is not None:  # (a stamp when the line was printed: `_dated_by_application`)
+        frame = frame.with_columns(printed_ts=lead_ts)
     unprefixed = container.is_null()
     if not unprefixed.any():
         return _split_glued_exits(frame).with_columns(
@@ -340,7 +340,8 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
     own = unprefixed & (text.str.contains(COMPOSE_OWN) | text.str.contains(LOGRUS))
     blank = unprefixed & ~own & (text.str.strip_chars() == "")
     fence = unprefixed & ~own & text.str.contains(_FENCE)
-    orphan = unprefixed & ~own & ~blank & ~fence
+    runner = unprefixed & ~own & text.str.contains(CI_RUNNER)
+    orphan = unprefixed & ~own & ~blank & ~fence & ~runner
     line = lines.get_column("line")
     wrapped = pl.select(
         pl.lit(orphan)
@@ -354,7 +355,12 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
         )
     ).to_series()
     frame = frame.with_columns(
-        _own=own, _orphan=orphan, _blank=blank, _fence=fence, wrapped=wrapped.fill_null(False)
+        _own=own,
+        _orphan=orphan,
+        _blank=blank,
+        _fence=fence,
+        _runner=runner,
+        wrapped=wrapped.fill_null(False),
     ).with_columns(_about(pl.col("text"), pl.col("_own")).alias("_subject"))
     return _podman_exits(
         _split_glued_exits(
@@ -372,8 +378,10 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
                 .then(pl.lit("blank line"))
                 .when("_fence")
                 .then(pl.lit("a Markdown code fence (the paste's, not the log's)"))
+                .when("_runner")
+                .then(pl.lit(CI_RUNNER_LINE))
                 .otherwise(None),
-            ).drop("_own", "_orphan", "_blank", "_fence", "_subject")
+            ).drop("_own", "_orphan", "_blank", "_fence", "_runner", "_subject")
         )
     )
 
@@ -524,6 +532,13 @@ def _lift_leading_stamps(text: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 
 _FENCE: Final = r"^\s*(?:```|~~~)[\w+-]*\s*$"
+CI_RUNNER: Final = (
+    r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z )?(?:##\[(?:group|endgroup|error|warning"
+    r"|notice|debug|command|section)\]|section_(?:start|end):\d+:)"
+)
+"""A CI runner's own line in a job's log: GitHub Actions' and Azure Pipelines' `##[group]`,
+`##[error]Process completed with exit code 1.`, GitLab's `section_start:…` markers."""
+CI_RUNNER_LINE: Final = "a CI runner's own line (##[group], ##[error], section_start)"
 
 WRAP_WIDTH: Final = 80
 """The narrowest terminal a paste is usually wrapped at: a line without a prefix after a
@@ -676,6 +691,7 @@ def parse_raw_lines(lines: pl.DataFrame, service: str) -> pl.DataFrame:
         text=strip_ansi(pl.col("line")),
         container=pl.lit(service),
         service=pl.lit(service),
-        reject=pl.lit(None, dtype=pl.String),
+    ).with_columns(
+        reject=pl.when(pl.col("text").str.contains(CI_RUNNER)).then(pl.lit(CI_RUNNER_LINE)),
     )
     return with_timestamp(frame, "text")

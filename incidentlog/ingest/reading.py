@@ -467,22 +467,37 @@ class _Anchor:
 
 def _dated_by_application(parsed: pl.DataFrame, zone: str) -> pl.DataFrame:
     """Lines the engine did not date get their application's own time (`apptime`);
-    `app_ts` and `naive_ts` say which did, and which had no zone (read in `zone`)."""
+    `app_ts` and `naive_ts` say which did, and which had no zone (read in `zone`).
+
+    A stamp put before the line when it was printed (`printed_ts`: a CI runner's, `ts`'s
+    of `logs -f | ts`) dates the lines that have no time of their own, and those whose
+    time names no zone (it may be local): `docker compose logs` run later prints minutes
+    of history at one moment, so an application time with a zone is the better one."""
+    printed = parsed.get_column("printed_ts") if "printed_ts" in parsed.columns else None
+    parsed = parsed.drop("printed_ts", strict=False)
     ts = parsed.get_column("ts")
     undated = ts.is_null().arg_true()
     if not undated.len():
         return parsed
     found = read_app_times(parsed.get_column("text").gather(undated), zone)
+    app, naive = found.ts, found.naive & found.ts.is_not_null()
+    if printed is not None:
+        at_print = printed.gather(undated)
+        app = pl.select(
+            pl.when(pl.lit(naive) & pl.lit(at_print).is_not_null()).then(None).otherwise(app)
+        ).to_series()
+        naive = naive & at_print.is_null()
 
     def flags(values: pl.Series) -> pl.Series:  # a new Series each: `scatter` writes in place
         return pl.repeat(False, parsed.height, dtype=pl.Boolean, eager=True).scatter(
             undated, values
         )
 
+    dated = app if printed is None else app.fill_null(printed.gather(undated))
     return parsed.with_columns(
-        ts=ts.scatter(undated, found.ts),
-        app_ts=flags(found.ts.is_not_null()),
-        naive_ts=flags(found.naive & found.ts.is_not_null()),
+        ts=ts.scatter(undated, dated),
+        app_ts=flags(app.is_not_null()),
+        naive_ts=flags(naive),
     )
 
 

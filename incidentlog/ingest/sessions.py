@@ -357,7 +357,8 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
         # podman-compose echoes each podman command it runs: a line with no prompt there
         # is its echo (its own line, in its output), not a command someone typed
         commands = [m for m in commands if not _echoed(m)]
-    if not commands and not _viewer_prompts(data):
+    steps = list(CI_STEP.finditer(data))
+    if not commands and not steps and not _viewer_prompts(data):
         return None
     docker = {m.start() for m in commands}
     others = [m for m in OTHER_PROMPT.finditer(data) if m.start() not in docker]
@@ -367,10 +368,12 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
         for m in _PLAIN_OTHER.finditer(data)
         if m.start() not in docker and m.group("prompt") in plain
     ]
-    prompts = sorted([*commands, *BARE_PROMPT.finditer(data), *others], key=lambda m: m.start())
+    prompts = sorted(
+        [*commands, *BARE_PROMPT.finditer(data), *others, *steps], key=lambda m: m.start()
+    )
     cuts: list[Cut] = []
     start, command, verb = 0, None, None
-    interrupts = 0
+    interrupts = headers = 0
     for match in [*prompts, None]:
         end = match.start() if match is not None else len(data)
         output, stopped = INTERRUPT.subn(b"", data[start:end])
@@ -382,12 +385,39 @@ def cut_session(data: bytes) -> tuple[list[Cut], int] | None:
             named = match.re is not BARE_PROMPT
             command = _text(match.group("command")).strip() if named else None
             verb = _text(match.group("verb")) if named else None
-            other = match.re is OTHER_PROMPT or match.re is _PLAIN_OTHER
+            other = match.re in (OTHER_PROMPT, _PLAIN_OTHER, CI_STEP)
             if other and _RUNS_DOCKER.search(match.group("command")):
                 verb = _object_verb(command)  # (`docker compose pull && docker compose up`:
                 # read, whatever it is; `docker image inspect`: not a container's)
             start = min(match.end() + 1, len(data))  # after the prompt line's newline
-    return cuts, len(prompts) + interrupts
+            if match.re is CI_STEP:  # (the step's script, shell and env, to `##[endgroup]`)
+                start, skipped = _after_step_header(data, start)
+                headers += skipped
+    return cuts, len(prompts) + interrupts + headers
+
+
+CI_STEP: Final = re.compile(
+    rb"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z )?##\[group\]Run "
+    rb"(?P<command>(?:sudo +)?(?P<verb>[\w./@-]+)[^\r\n]*?)[ \t]*\r?$",
+    re.MULTILINE,
+)
+"""A GitHub Actions step in a job's log (`##[group]Run docker compose logs db`): what
+follows is that command's output, as after a prompt."""
+_STEP_HEADER_END: Final = re.compile(
+    rb"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z )?##\[endgroup\][ \t]*\r?$", re.MULTILINE
+)
+
+
+def _after_step_header(data: bytes, start: int) -> tuple[int, int]:
+    """Where a step's output starts: after the `##[endgroup]` that closes the header the
+    runner prints below `##[group]Run …` (the script again, its shell, its env), when it
+    comes before the next step; and how many lines that header held."""
+    end = _STEP_HEADER_END.search(data, start)
+    following = CI_STEP.search(data, start)
+    if end is None or (following is not None and following.start() < end.start()):
+        return start, 0
+    after = min(end.end() + 1, len(data))
+    return after, data.count(b"\n", start, after)
 
 
 def _viewer_prompts(data: bytes) -> list[re.Match[bytes]]:
@@ -402,6 +432,7 @@ def is_paste(head: bytes) -> bool:
     without its prompt, or `tail` of several files."""
     return bool(
         PROMPT.search(head)
+        or CI_STEP.search(head)
         or FENCE.search(head)
         or PS_TABLE.search(head)
         or HEADER.search(head)
