@@ -29,7 +29,13 @@ from incidentlog.incident.issues import (
     use_engine_streaks,
 )
 from incidentlog.incident.model import SCHEMA_VERSION, ActionPhase, Excerpt, Incident, Issue
-from incidentlog.incident.plan import action_plan, compose_cli, for_cli, improvements
+from incidentlog.incident.plan import (
+    action_plan,
+    compose_cli,
+    compose_options,
+    for_cli,
+    improvements,
+)
 from incidentlog.incident.podman import runs_podman
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.swarm import SWARM_CLI
@@ -93,10 +99,13 @@ def build_incident(
     )
     swarm_stack = stack.projects[0] if cli == SWARM_CLI and len(stack.projects) == 1 else None
     printed = _printed_services(stack.logs, evidence.names_as_printed)
-    if cli != "docker compose" or printed:  # (the rules' commands are v2's)
-        issues = [_for_compose_cli(i, cli, swarm_stack, printed) for i in issues]
+    options = compose_options(evidence.commands)
+    if cli != "docker compose" or printed or options:  # (the rules' commands are v2's)
+        issues = [_for_compose_cli(i, cli, swarm_stack, printed, options) for i in issues]
     plan = (
-        action_plan(issues, {s.name: s for s in states}, cli, swarm_stack, printed) if found else []
+        action_plan(issues, {s.name: s for s in states}, cli, swarm_stack, printed, options)
+        if found
+        else []
     )
     incident = Incident(
         schema_version=SCHEMA_VERSION,
@@ -141,6 +150,7 @@ def build_incident(
         next_update_at=_next_update(plan, stack.window_end, now),
         users=users_line(http) if found else Prose(),
         compose_cli=cli,
+        compose_options=options,
     )
     return focus_incident(incident, focus) if focus else incident
 
@@ -166,13 +176,20 @@ def _compose_mentions(logs: pl.DataFrame) -> list[str]:
 
 
 def _for_compose_cli(
-    issue: Issue, cli: str, stack: str | None, printed: Mapping[str, str] | None = None
+    issue: Issue,
+    cli: str,
+    stack: str | None,
+    printed: Mapping[str, str] | None = None,
+    options: str = "",
 ) -> Issue:
     """`issue` with the commands in its texts for `cli` (`docker-compose`: v1's logs;
-    `docker stack`: a swarm stack's) and services known by a printed container name."""
+    `docker stack`: a swarm stack's), services known by a printed container name, and the
+    global options the user's compose commands gave."""
 
     def change(text: Prose) -> Prose:
-        return text.with_code(partial(for_cli, cli=cli, stack=stack, printed=printed))
+        return text.with_code(
+            partial(for_cli, cli=cli, stack=stack, printed=printed, options=options)
+        )
 
     return replace(
         issue,

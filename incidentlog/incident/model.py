@@ -292,10 +292,13 @@ class Incident:
     Compose v1's (`web_1 | …`), whose users may have no v2 plugin; `docker stack` when
     they are a swarm stack's (`docker service logs`: `shop_web.1.k2x8j3mq0v1z@node-2 | …`);
     `podman-compose` when podman-compose's own lines show it ran the stack."""
+    compose_options: str = ""
+    """Global options every compose command gets, as the user's own gave them alike
+    (`-f docker-compose.ci.yml`): shell words."""
 
     @property
     def status_command(self) -> str:
         """The command that shows every service's state."""
         if self.compose_cli == "docker stack":
             return f"docker stack ps {shlex.quote(self.project or 'STACK')}"
-        return f"{self.compose_cli} ps"
+        return " ".join(w for w in (self.compose_cli, self.compose_options, "ps") if w)

@@ -34,6 +34,7 @@ __all__ = [
     "IMPROVEMENTS",
     "action_plan",
     "compose_cli",
+    "compose_options",
     "for_cli",
     "improvements",
 ]
@@ -348,18 +349,23 @@ def action_plan(
     cli: str = "docker compose",
     stack: str | None = None,
     printed: Mapping[str, str] | None = None,
+    options: str = "",
 ) -> list[ActionPhase]:
     """Fix and apply (a step per fix kind, quickest first), verify, watch; the compose
     commands written for `cli` (`docker-compose` for Compose v1's logs, `docker stack`
-    for the swarm stack `stack`'s, `podman-compose` for a stack podman runs)."""
+    for the swarm stack `stack`'s, `podman-compose` for a stack podman runs), with the
+    global `options` the user's own commands gave (`compose_options`)."""
     phases = _phases(issues, states)
-    if cli == "docker compose" and not printed:
+    if cli == "docker compose" and not printed and not options:
         return phases
     return [
         replace(
             phase,
             steps=[
-                replace(step, commands=[for_cli(c, cli, stack, printed) for c in step.commands])
+                replace(
+                    step,
+                    commands=[for_cli(c, cli, stack, printed, options) for c in step.commands],
+                )
                 for step in phase.steps
             ],
         )
@@ -378,12 +384,16 @@ def for_cli(
     cli: str,
     stack: str | None = None,
     printed: Mapping[str, str] | None = None,
+    options: str = "",
 ) -> str:
     """`command` for `cli` (also inside `$(…)`); for v1, without the options only v2 has;
     for a swarm stack, the stack's commands (`incidentlog.incident.swarm`). `printed`:
     services known only by a container name kept as printed (a `container_name:` such as
     `immich_server` for the service `immich-server`) -> that container: the command asks
-    the engine for its service."""
+    the engine for its service. `options`: global options every compose command gets
+    (`-f docker-compose.ci.yml`; shell words already)."""
+    if options and cli != SWARM_CLI:
+        command = command.replace("docker compose ", f"docker compose {options} ")
     if cli == PODMAN_CLI:
         command = for_cli(command, "docker compose", stack, printed)
         return for_podman(command)
@@ -408,6 +418,73 @@ _V2_ONLY: Final = (
     ("logs --since 1h", "logs --tail 1000"),
 )
 """Options docker-compose v1 lacks, and what it takes instead."""
+
+
+_TARGETING: Final = frozenset(
+    {"-f", "--file", "-p", "--project-name", "--env-file", "--profile", "--project-directory"}
+)
+"""Compose's global options that choose which stack a command reaches."""
+_OTHER_GLOBAL: Final = frozenset({"--ansi", "--progress", "--parallel"})
+_PLAIN_VALUE: Final = re.compile(r"[\w./@:+,=~-]{1,200}")
+"""An option value printed again as it was pasted: a path or a name, nothing a shell or
+Markdown reads."""
+_OTHER_GLOBAL_FLAGS: Final = frozenset({"--compatibility", "--dry-run", "--all-resources"})
+
+
+def compose_options(commands: Iterable[str]) -> str:
+    """The global options that choose the stack (`-f docker-compose.ci.yml`, `-p shop`)
+    every compose command of a pasted session gave alike, as shell words: the plan's
+    commands need them to reach the same stack. '' when the commands give none, differ,
+    or give options this does not know (nothing from a pasted command is printed but
+    these options' values, plain paths and names only)."""
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    for command in commands:
+        words = _compose_words(command)
+        if words is None:
+            continue
+        given = _stack_options(words)
+        if given is None:
+            return ""
+        seen.add(given)
+    if len(seen) != 1:
+        return ""
+    return " ".join(f"{name} {value}" for name, value in next(iter(seen)))
+
+
+def _compose_words(command: str) -> list[str] | None:
+    """The words after `docker compose` / `docker-compose` / `podman-compose` (None: no
+    compose command, or not one shell words can read)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    words = words[1:] if words[:1] == ["sudo"] else words
+    if words[:2] == ["docker", "compose"]:
+        return words[2:]
+    if words[:1] in (["docker-compose"], ["podman-compose"]):
+        return words[1:]
+    return None
+
+
+def _stack_options(words: list[str]) -> tuple[tuple[str, str], ...] | None:
+    """The stack-choosing options before the subcommand (None: an option not known)."""
+    given: list[tuple[str, str]] = []
+    rest = list(words)
+    while rest and rest[0].startswith("-"):
+        name, equals, value = rest.pop(0).partition("=")
+        if name in _OTHER_GLOBAL_FLAGS:
+            continue
+        if name not in _TARGETING and name not in _OTHER_GLOBAL:
+            return None
+        if not equals:
+            if not rest:
+                return None
+            value = rest.pop(0)
+        if name in _TARGETING:
+            if not _PLAIN_VALUE.fullmatch(value):  # (pasted text: no quotes, no markup)
+                return None
+            given.append((name, value))
+    return tuple(given)
 
 
 def compose_cli(

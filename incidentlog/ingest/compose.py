@@ -337,10 +337,10 @@ def parse_compose_lines(lines: pl.DataFrame) -> pl.DataFrame:
         return _split_glued_exits(frame).with_columns(
             joined=pl.lit(False), wrapped=pl.lit(False), reject=pl.lit(None, dtype=pl.String)
         )
-    own = unprefixed & (text.str.contains(COMPOSE_OWN) | text.str.contains(LOGRUS))
+    runner = unprefixed & text.str.contains(CI_RUNNER)
+    own = unprefixed & ~runner & (text.str.contains(COMPOSE_OWN) | text.str.contains(LOGRUS))
     blank = unprefixed & ~own & (text.str.strip_chars() == "")
     fence = unprefixed & ~own & text.str.contains(_FENCE)
-    runner = unprefixed & ~own & text.str.contains(CI_RUNNER)
     orphan = unprefixed & ~own & ~blank & ~fence & ~runner
     line = lines.get_column("line")
     wrapped = pl.select(
@@ -534,11 +534,14 @@ def _lift_leading_stamps(text: pl.Series) -> tuple[pl.Series, pl.Series]:
 _FENCE: Final = r"^\s*(?:```|~~~)[\w+-]*\s*$"
 CI_RUNNER: Final = (
     r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z )?(?:##\[(?:group|endgroup|error|warning"
-    r"|notice|debug|command|section)\]|section_(?:start|end):\d+:)"
+    r"|notice|debug|command|section)\]|section_(?:start|end):\d+:|\[Pipeline\] "
+    r"|Finished: (?:SUCCESS|FAILURE|UNSTABLE|ABORTED|NOT_BUILT)\s*$"
+    r"|ERROR: script returned exit code \d+\s*$)"
 )
 """A CI runner's own line in a job's log: GitHub Actions' and Azure Pipelines' `##[group]`,
-`##[error]Process completed with exit code 1.`, GitLab's `section_start:…` markers."""
-CI_RUNNER_LINE: Final = "a CI runner's own line (##[group], ##[error], section_start)"
+`##[error]Process completed with exit code 1.`, GitLab's `section_start:…` markers,
+Jenkins's `[Pipeline] sh`, `ERROR: script returned exit code 1`, `Finished: FAILURE`."""
+CI_RUNNER_LINE: Final = "a CI runner's own line (##[group], [Pipeline], section_start, …)"
 
 WRAP_WIDTH: Final = 80
 """The narrowest terminal a paste is usually wrapped at: a line without a prefix after a

@@ -60,7 +60,7 @@ _BRACKETED: Final = rb"\[[\w.-]+@[\w.-]+(?: [^\]\r\n]{0,160})?\] ?[$#%]"
 PROMPT: Final = re.compile(
     rb"^(?:\([^)\r\n]{0,60}\) +)?"  # a virtualenv or conda name
     # user@host:~/dir$, pi@host:~ $ (Raspberry Pi OS, many themes), C:\dir>, PS C:\>
-    rb"(?:[^\s$#%>]{0,160} ?[$#%>] *|"
+    rb"(?:[^\s$#%>]{0,160} ?[$#%>] *|\++ +|"  # (`+ `: a shell's trace, `set -x` in CI)
     + _BRACKETED
     + rb" *|PS [^\r\n>]{0,240}> *|"
     + _GLYPH
@@ -96,7 +96,7 @@ session, the end of the output before it; what it prints is no log (its verb, th
 program, is never one of `READ_VERBS`), unless it runs docker in a way `PROMPT` does
 not read (`docker compose pull && docker compose up -d`)."""
 _PLAIN_OTHER: Final = re.compile(
-    rb"^(?P<prompt>[$%]) +(?P<command>(?P<verb>[\w./-]+)(?: [^\r\n]*)?)\r?$", re.MULTILINE
+    rb"^(?P<prompt>[$%]|\++) +(?P<command>(?P<verb>[\w./-]+)(?: [^\r\n]*)?)\r?$", re.MULTILINE
 )
 """A bare `$ ` (or zsh's `% `) prompt running another program (`$ ls -ld ./pgdata`,
 `$ cat docker-compose.yml`): a prompt only in a paste whose docker commands have that
