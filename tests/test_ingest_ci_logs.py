@@ -81,3 +81,37 @@ def test_runner_lines_in_a_log_without_prefixes_are_counted_not_read(tmp_path: P
         "Error: connect ECONNREFUSED 127.0.0.1:5432"
     ]
     assert sum(s.rejected_lines for s in result.summary.sources) == 1
+
+
+GITLAB = Path(__file__).parent / "corpus" / "rw-gitlab-ci-compose-wait-exit" / "compose.log"
+
+
+def test_a_gitlab_job_log_is_cut_at_its_coloured_prompts() -> None:
+    """GitLab colours the script's `$ ` lines: without the colours they are prompts, and
+    the commands read as typed (before: `docker compose logs worker [0;m`)."""
+    result = read_inputs([GITLAB])
+    commands = [s.source.split(" ", 1)[1] for s in result.summary.sources if " " in s.source]
+    assert commands == ["(docker compose up -d --wait)", "(docker compose logs worker)"]
+
+
+def test_the_gitlab_runners_lines_are_counted_not_read() -> None:
+    """Its header (`Running with gitlab-runner`, `on RUNNER ID`), stage lines behind
+    `section_start:…\\r` and its verdict `ERROR: Job failed: exit code 1` are the runner's
+    (before: records of a service named after the paste, and of `compose`)."""
+    result = read_inputs([GITLAB])
+    assert set(result.logs.get_column("service")) == {"db", "worker"}
+    rejected = sum(
+        r.count
+        for s in result.summary.sources
+        for k, r in s.rejected.items()
+        if k == CI_RUNNER_LINE
+    )
+    assert rejected == 4
+
+
+def test_up_wait_names_the_container_that_exited_and_its_code() -> None:
+    """`up --wait` says `container app-worker-1 exited (2)`: compose's own line about the
+    worker, an exit with code 2 (before: glued to the line before it, no exit known)."""
+    result = read_inputs([GITLAB])
+    line = result.logs.filter(pl.col("message").str.starts_with("container app-worker-1"))
+    assert line.select("container", "service").row(0) == ("compose", "worker")

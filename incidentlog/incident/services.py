@@ -416,7 +416,10 @@ _DAEMON_REFUSED: Final = (
 )
 """The engine created the container and could not start it (its process, its ports)."""
 """The time a step took, which compose's progress lines end with (`Healthy   11.3s`)."""
-_EXIT: Final = r"(?:exited with code|didn't complete successfully: exit(?: code)?) (-?\d+)"
+_EXIT: Final = (
+    r"(?:exited with code |didn't complete successfully: exit(?: code)? |^container \S+ exited \()"
+    r"(-?\d+)"
+)
 _COMPOSE_STATES: Final = (
     (_EXIT.replace("(-?", "(?:-?"), "exited"),
     (r"is unhealthy", "unhealthy"),

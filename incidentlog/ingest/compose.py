@@ -74,6 +74,7 @@ COMPOSE_OWN = (
     r"validating \S+: |(?:parsing \S+: )?yaml: |invalid interpolation format |"
     r"error while interpolating |required variable \S+ is missing a value|application not healthy after |"
     r"network \S+ declared as external|container \S+ is unhealthy|no configuration file provided|"
+    r"container \S+ exited \(-?\d+\)\s*$|"  # (`up --wait`: a container that stopped)
     r"failed to read \S*\.env\S*: |"
     r"env file \S+ not found|Failed to load \S*\.env|Unsupported config option for |"
     r"\(root\) Additional propert|services\.\S+ (?:value |contains |must |Additional |additional |is |does )|"
@@ -536,7 +537,14 @@ CI_RUNNER: Final = (
     r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z )?(?:##\[(?:group|endgroup|error|warning"
     r"|notice|debug|command|section)\]|section_(?:start|end):\d+:|\[Pipeline\] "
     r"|Finished: (?:SUCCESS|FAILURE|UNSTABLE|ABORTED|NOT_BUILT)\s*$"
-    r"|ERROR: script returned exit code \d+\s*$)"
+    r"|ERROR: script returned exit code \d+\s*$"
+    # GitLab's runner: its header, its stages, its verdict
+    r"|Running with gitlab-runner |  on \S+ \S+(?:, system ID: \S+)?\s*$"
+    r"|Preparing the \"[\w-]+\" executor|Preparing environment\s*$|Running on runner-"
+    r"|Using (?:docker image|Docker executor) |Getting source from Git repository\s*$"
+    r"|Fetching changes|Checking out [0-9a-f]+ as |Skipping Git submodules"
+    r"|Executing \"[\w-]+\" stage of the job script|Cleaning up project directory"
+    r"|Uploading artifacts|ERROR: Job failed: |Job succeeded\s*$)"
 )
 """A CI runner's own line in a job's log: GitHub Actions' and Azure Pipelines' `##[group]`,
 `##[error]Process completed with exit code 1.`, GitLab's `section_start:…` markers,

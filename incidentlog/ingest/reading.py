@@ -51,6 +51,7 @@ from incidentlog.ingest.sessions import (
     looks_logged,
     named_service,
     viewer,
+    without_colours,
 )
 from incidentlog.ingest.snapshots import inspect_rows, ps_rows, rows_to_frame
 from incidentlog.ingest.sniff import (
@@ -109,7 +110,7 @@ def open_sources(
         or Path(source).stat().st_size > MAX_SESSION_BYTES
     ):
         return [opened]
-    data = head + stream.read()
+    data = without_colours(head + stream.read())
     stream.close()
     markdown = FENCE.search(data) is not None
     blocks, fences = cut_markdown(data) if markdown else ([Block(1, data, fenced=True)], 0)

@@ -426,6 +426,16 @@ def _viewer_prompts(data: bytes) -> list[re.Match[bytes]]:
     return [m for m in OTHER_PROMPT.finditer(data) if viewer(_text(m.group("command")))]
 
 
+_COLOUR: Final = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def without_colours(data: bytes) -> bytes:
+    """A paste without its terminal colours (a CI job's log colours its prompt lines:
+    `ESC[32;1m$ docker compose logs worker ESC[0;m`), so its prompts and commands read
+    as typed; the parsers drop colours from logs anyway."""
+    return _COLOUR.sub(b"", data) if b"\x1b[" in data else data
+
+
 def is_paste(head: bytes) -> bool:
     """Whether the start of an input is a paste to cut before reading: a terminal session
     (a docker or log viewer's prompt), Markdown (a fence), a `docker ps` table pasted
