@@ -142,7 +142,9 @@ def advice(
         host = fields["host"]
         if is_public_name(host, names):
             first = (cause.primary.service, fields["host"])
-            return _external_dns(_public_lookups(cause, names) or [first], first)
+            lookups = _public_lookups(cause, names) or [first]
+            found = _external_dns(lookups, first)
+            return _other_hosts(found, cause, names, {h for _, h in lookups})
         port = next(  # (the refusal logged with it may name the port)
             (
                 r.fields["port"]
@@ -161,7 +163,8 @@ def advice(
             if host not in stats and dialled
             else None
         )
-        return _dns(base, join_names(dialled or services), host, known_services, (listener, port))
+        found = _dns(base, join_names(dialled or services), host, known_services, (listener, port))
+        return _other_hosts(found, cause, names)
     meant = _meant(cause, listening or {})
     if meant is not None:
         found = _loopback(base, who, len(services), (fields["host"], fields["port"]), meant)
@@ -185,7 +188,110 @@ def advice(
     # (a client dialling loopback for another service: `web connects to 127.0.0.1:6379
     # instead of redis` is what its crash or restart is about, not "Connection refused")
     said = found.problem if meant is not None else title
-    return replace(found, problem=_symptom_problem(found.problem, cause, stats, said))
+    found = replace(found, problem=_symptom_problem(found.problem, cause, stats, said))
+    return _other_hosts(found, cause, names)
+
+
+HOSTS_NAMED: Final = 3
+"""Hosts an issue names one by one; the rest are counted (`and 4 more`)."""
+
+
+def cause_hosts(cause: Cause) -> list[tuple[str, list[str]]]:
+    """Every distinct host the cause's findings of its category name, its primary's first,
+    each with the services that named it (in the order they come)."""
+    named: dict[str, list[str]] = {}
+    if cause.primary.fields.get("host"):
+        named[cause.primary.fields["host"]] = []
+    for r in cause.findings:
+        if r.category != cause.category:
+            continue
+        own = r.fields.get("host")
+        for host in r.hosts or ((own,) if own else ()):
+            who = named.setdefault(host, [])
+            if r.service not in who:
+                who.append(r.service)
+    return [(h, who) for h, who in named.items() if who or h == cause.primary.fields.get("host")]
+
+
+def _listed(hosts: Sequence[str]) -> Prose:
+    """`a`, `b` and `c`, or `a`, `b`, `c` and 4 more (bounded: a scan of many names)."""
+    shown: list[str | Code | Prose] = [Code(h) for h in hosts[:HOSTS_NAMED]]
+    if len(hosts) > HOSTS_NAMED:
+        shown.append(f"{len(hosts) - HOSTS_NAMED} more")
+    return join_prose(shown)
+
+
+def _other_hosts(
+    found: Advice, cause: Cause, names: Collection[str], named: Collection[str] = ()
+) -> Advice:
+    """The advice naming the hosts besides the first that the same failure names: each
+    summary row keeps one host, and the others (`payments-api`, `hooks-relay` beside
+    `redis`) would never be mentioned. The fix says what each kind of name needs.
+    `named`: hosts the advice names already."""
+    hosts = cause_hosts(cause)
+    if len(hosts) < 2:
+        return found
+    loopback = hosts[0][0] in LOOPBACK  # (`localhost` beside `127.0.0.1`: one address)
+    others = [
+        (h, who) for h, who in hosts[1:] if h not in named and not (loopback and h in LOOPBACK)
+    ]
+    if not others:
+        return found
+    several = len(cause.services) > 1
+    listed = _listed([h for h, _ in others])
+    one = len(others) == 1
+    problem = Prose.of(found.problem, " (also ", listed, ")")
+    if cause.category == Category.DNS_RESOLUTION.value:
+        more = len(others) - HOSTS_NAMED
+        said = Prose.of(
+            "Lookups of other names failed too: ",
+            Prose.join(_kinds_of_names(others[:HOSTS_NAMED], names, several), "; "),
+            f"; and {plural(more, 'more name')}" if more > 0 else "",
+            "; correct or remove each in the configuration that holds it.",
+        )
+    else:
+        said = Prose.of(
+            "The same failure also names ",
+            listed,
+            f": check {'it' if one else 'each'} the same way (running, listening, reachable"
+            " on a network the caller shares).",
+        )
+    return replace(found, problem=problem, fix=Prose.of(found.fix, " ", said))
+
+
+_NAME_KINDS: Final = (
+    (
+        "is a container of this stack",
+        "are containers of this stack",
+        ": Docker's DNS answers for a container only while it runs on a network the caller shares",
+    ),
+    ("is a name of the internet", "are names of the internet", ": the Docker host's DNS or egress"),
+    ("is no service of this stack", "are no services of this stack", ""),
+)
+
+
+def _kinds_of_names(
+    hosts: Sequence[tuple[str, list[str]]], names: Collection[str], several: bool
+) -> list[Prose]:
+    """Unresolved names grouped by what they are: the stack's (not running, or on another
+    network), the internet's (the host's DNS), or nobody's (a wrong name)."""
+    groups: dict[int, list[tuple[str, list[str]]]] = {}
+    for host, who in hosts:
+        kind = 0 if host in names else 1 if is_public_name(host, names) else 2
+        groups.setdefault(kind, []).append((host, who))
+    said: list[Prose] = []
+    for kind, members in sorted(groups.items()):
+        one, many, why = _NAME_KINDS[kind]
+        callers = list(dict.fromkeys(s for _, who in members for s in who))
+        by = f" ({join_names(callers)})" if several else ""
+        said.append(
+            Prose.of(
+                join_prose([Code(h) for h, _ in members]),
+                by,
+                f" {one if len(members) == 1 else many}{why}",
+            )
+        )
+    return said
 
 
 _RESTARTS_UNTIL_FIXED: Final = frozenset({"docker.compose-exited-nonzero"})
@@ -558,13 +664,14 @@ def _loopback_unknown(base: Advice, who: str, host: str, port: str) -> Advice:
 
 
 def _public_lookups(cause: Cause, names: Collection[str]) -> list[tuple[str, str]]:
-    """(service, name of the internet it failed to resolve), the first of each service."""
-    found: dict[str, str] = {}
+    """(service, name of the internet it failed to resolve): every name, by service."""
+    found: dict[tuple[str, str], None] = {}
     for r in cause.findings:
-        host = r.fields.get("host", "")
-        if r.category == cause.category and is_public_name(host, names):
-            found.setdefault(r.service, host)
-    return sorted(found.items())
+        own = r.fields.get("host")
+        for host in r.hosts or ((own,) if own else ()):
+            if r.category == cause.category and is_public_name(host, names):
+                found.setdefault((r.service, host))
+    return sorted(found)
 
 
 def _external_dns(lookups: Sequence[tuple[str, str]], first: tuple[str, str]) -> Advice:
@@ -573,11 +680,11 @@ def _external_dns(lookups: Sequence[tuple[str, str]], first: tuple[str, str]) ->
     containers is (the daemon's `dns`, a resolv.conf with only the 127.0.0.53 stub, a
     firewall, `"iptables": false`, a proxy). `first`: the service and name the fix checks
     (the cause's first; the action plan checks the same name)."""
-    services = [s for s, _ in lookups]
+    services = list(dict.fromkeys(s for s, _ in lookups))
     hosts = list(dict.fromkeys(h for _, h in lookups))
     who = join_names(services)
     one = len(services) == 1
-    shown = Prose.join([Code(h) for h in hosts], ", ")
+    shown = _listed(hosts)
     if one:
         problem = Prose.of(
             f"{who} cannot resolve the public name ",
@@ -589,7 +696,9 @@ def _external_dns(lookups: Sequence[tuple[str, str]], first: tuple[str, str]) ->
             f"{len(services)} services cannot resolve public names ({', '.join(services)}): "
             "the Docker host's DNS or egress for containers, not the services",
         )
-    each = Prose.join([Prose.of(Code(h), f" from {s}") for s, h in lookups], ", ")
+    each = Prose.join([Prose.of(Code(h), f" from {s}") for s, h in lookups[:HOSTS_NAMED]], ", ")
+    if len(lookups) > HOSTS_NAMED:
+        each = Prose.of(each, f" and {len(lookups) - HOSTS_NAMED} more")
     root = Prose.of(
         "The name" if len(hosts) == 1 else "Every name",
         " that failed is one of the internet (",

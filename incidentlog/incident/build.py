@@ -19,6 +19,7 @@ from incidentlog.incident.issues import (
     add_dependants,
     causes_of,
     group_units,
+    named_hosts,
     never_started,
     rank_causes,
     read_findings,
@@ -64,7 +65,7 @@ def build_incident(
     """The incident model from the evidence and the detection findings/summary."""
     now = now or datetime.now(UTC)
     stack = _read(evidence, findings, summary, redact=redact)
-    units = units_of(read_findings(stack.summary))
+    units = units_of(read_findings(stack.summary, named_hosts(stack.findings, redact=redact)))
     transient = transient_services(stack, units)
     causes = _causes(stack, units, transient, now)
     http = http_counts(stack.logs, {s: c.healthcheck for s, c in stack.configs.items()})

@@ -32,6 +32,7 @@ from incidentlog.incident.ports import (
 )
 from incidentlog.incident.services import Stack
 from incidentlog.ingest.compose import COMPOSE_SERVICE
+from incidentlog.redact import redact_expr
 from incidentlog.schema import Category, Level, Severity
 from incidentlog.text import Code, Prose, plural
 
@@ -43,6 +44,7 @@ __all__ = [
     "add_dependants",
     "causes_of",
     "group_units",
+    "named_hosts",
     "rank_causes",
     "read_findings",
     "severity_rank",
@@ -108,9 +110,13 @@ class Finding:
     transient: bool
     source: str
     """`logs`, `probe` or `events`."""
+    hosts: tuple[str, ...] = ()
+    """Every distinct host its records name, most often first (`fields["host"]` is only
+    the first: a client that cannot resolve `redis`, `payments-api` and `hooks-relay`
+    names all three)."""
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Finding:
+    def from_row(cls, row: Mapping[str, Any], hosts: Sequence[str] = ()) -> Finding:
         return cls(
             service=row["service"],
             category=row["category"],
@@ -127,17 +133,48 @@ class Finding:
             fix=str(row["fix"]),
             transient=bool(row["transient"]),
             source=str(row["source"]),
+            hosts=tuple(hosts),
         )
 
 
-def read_findings(summary: pl.DataFrame) -> list[Finding]:
+def named_hosts(findings: pl.DataFrame, *, redact: bool = True) -> dict[tuple[str, str], list[str]]:
+    """(service, rule) -> every distinct `host` field its records name, most often first,
+    ties to the earliest (the order `summarize_findings` picks the one it keeps by)."""
+    if findings.is_empty() or "fields" not in findings.columns:
+        return {}
+    hosts = (
+        findings.with_row_index("_order")
+        .select(
+            "service",
+            "rule",
+            "_order",
+            pl.col("fields").str.json_path_match("$.host").alias("_host"),
+        )
+        .drop_nulls(["service", "rule", "_host"])
+        .filter(pl.col("_host") != "")
+    )
+    if redact:  # (a captured URL's host part may carry a user:password)
+        hosts = hosts.with_columns(redact_expr("_host"))
+    ranked = (
+        hosts.group_by("service", "rule", "_host")
+        .agg(pl.len().alias("_n"), pl.col("_order").min().alias("_at"))
+        .sort("_n", "_at", descending=[True, False])
+        .group_by("service", "rule", maintain_order=True)
+        .agg(pl.col("_host"))
+    )
+    return {(s, r): list(h) for s, r, h in ranked.iter_rows()}
+
+
+def read_findings(
+    summary: pl.DataFrame, hosts: Mapping[tuple[str, str], Sequence[str]] | None = None
+) -> list[Finding]:
     """The summary rows, worst first, then first seen first. Compose's own (a line
     naming no service: the daemon unreachable, a compose file that does not parse)
     only when nothing else was found: then the project never started, and that is
-    the incident; beside services' failures it is their echo."""
+    the incident; beside services' failures it is their echo. `hosts`: `named_hosts`."""
     services = summary.filter(pl.col("service") != COMPOSE_SERVICE)
     rows = [
-        Finding.from_row(r)
+        Finding.from_row(r, (hosts or {}).get((r["service"], r["rule"]), ()))
         for r in (services if services.height else summary).iter_rows(named=True)
     ]
     rows.sort(key=lambda r: (-severity_rank(r.severity), r.first_seen or _NEVER, -_named(r)))
