@@ -8,7 +8,7 @@ markup; built-in text with `code` spans is parsed with `Prose.markup`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -44,9 +44,12 @@ __all__ = [
     "Rhythm",
     "advice",
     "file_refs",
+    "fill_server_slots",
     "impact",
     "ranking",
     "rhythms",
+    "server_of",
+    "server_port",
     "source_hint",
     "summary_line",
     "telling_line",
@@ -812,6 +815,93 @@ def _dns(
             "), then recreate.",
         ),
     )
+
+
+# --------------------------------------------------------------------------- server slots
+
+
+SERVER_SLOTS: Final = ("<db-service>", "<db>")
+"""Slots of a rule's command for the database server's service (`docker compose exec
+<db-service> createdb …`): filled when the evidence names the server."""
+
+_NAMED_SERVER: Final = re.compile(
+    r'server at "(?P<a>[^"]+)"'  # libpq: connection to server at "db" (172.18.0.2), port 5432
+    r"|\bhost=(?P<b>[A-Za-z][\w.-]*)"  # a conninfo / DSN
+    r"|\b[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?(?P<c>[A-Za-z][\w.-]*)[:/]"  # a URL
+    r"|(?P<d>\b(?:\d{1,3}\.){3}\d{1,3}):(?P<port>\d{2,5})\b"  # an address and port
+)
+"""Where a client's error line names the server it talked to."""
+_CLIENT_TOOL: Final = re.compile(
+    r"\b(?:psql|pg_dump|pg_restore|pg_isready|createdb|mysql|mysqldump|mysqladmin"
+    r"|mariadb|mongosh|redis-cli): "
+)
+"""A database's own command-line client reporting the server's error (`psql: FATAL: …`)."""
+
+
+def server_port(rule: str) -> int | None:
+    """The default port of the server a rule is about: a word of its id that names one
+    (`postgres.database-missing`: 5432, `network.mysql-auth-plugin`: 3306)."""
+    for word in re.split(r"[.\-_]", rule.lower()):
+        word = word.rstrip("0123456789")
+        if word in WELL_KNOWN:
+            return WELL_KNOWN[word]
+    return None
+
+
+def server_of(
+    cause: Cause,
+    port: int,
+    listening: Mapping[int, Sequence[str]],
+    resolve: Callable[[str], str | None],
+    dialled: Mapping[int, Sequence[str]] | None = None,
+) -> str | None:
+    """The service that is the server of `cause`'s rule (listening on `port`), when the
+    evidence names it: a service of the cause that listens there (the server's own log),
+    the host a client's line names (`resolve`: a name to the stack's service), the one
+    other service listening on the port, or the one service other clients dial on it
+    (`dialled`). None when nothing names one: the slot stays for the reader to fill."""
+    servers = set(listening.get(port, ()))
+    # (a client relaying the server's error names where it connected: it is no server,
+    # though that relayed line can make it look like one that listens)
+    clients = {
+        r.service
+        for r in cause.findings
+        if _NAMED_SERVER.search(r.evidence or "") or _CLIENT_TOOL.search(r.evidence or "")
+    }
+    own = {r.service for r in cause.findings if r.service in servers} - clients
+    if len(own) == 1:
+        return own.pop()
+    servers -= clients
+    named: set[str] = set()
+    for r in cause.findings:
+        for m in _NAMED_SERVER.finditer(r.evidence or ""):
+            host = m.group("a") or m.group("b") or m.group("c")
+            if host and host not in LOOPBACK and (service := resolve(host)) is not None:
+                named.add(service)
+            elif m.group("d") and m.group("port") == str(port):
+                named.update(s for s in servers if s not in cause.services)
+    if len(named) == 1:
+        return named.pop()
+    if named:
+        return None  # (several named: no guess)
+    others = servers - set(cause.services)
+    if len(others) == 1:
+        return others.pop()
+    targets = set((dialled or {}).get(port, ())) - set(cause.services)
+    return targets.pop() if len(targets) == 1 else None
+
+
+def fill_server_slots(found: Advice, server: str | None) -> Advice:
+    """The fix's commands with the server's service in its slots (kept when unknown)."""
+    if server is None or not any(slot in str(found.fix) for slot in SERVER_SLOTS):
+        return found
+
+    def fill(code: str) -> str:
+        for slot in SERVER_SLOTS:
+            code = code.replace(slot, server)
+        return code
+
+    return replace(found, fix=found.fix.with_code(fill))
 
 
 # --------------------------------------------------------------------------- impact, rank, files

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Final
 
 import polars as pl
 
+from incidentlog.detect import service_of_container
 from incidentlog.incident import advice as adv
 from incidentlog.incident.excerpts import CodeFrame, code_frames, excerpts
 from incidentlog.incident.hints import own_hints
@@ -31,6 +33,7 @@ from incidentlog.incident.issues import (
 )
 from incidentlog.incident.model import SCHEMA_VERSION, ActionPhase, Excerpt, Incident, Issue
 from incidentlog.incident.plan import action_plan, compose_cli, for_cli, improvements
+from incidentlog.incident.ports import WELL_KNOWN
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.swarm import SWARM_CLI
 from incidentlog.incident.timeline import (
@@ -229,11 +232,35 @@ def _issues(
     paces = adv.rhythms(
         stack.findings, [(u.service, u.primary.rule) for c in causes for u in c.members]
     )
-    seen = _Seen(frames, found, http, last_lines(stack.logs, stack.services), paces)
+    seen = _Seen(
+        frames, found, http, last_lines(stack.logs, stack.services), paces, _dialled(stack)
+    )
     return [
         _issue(n, cause, stack, seen, now, _own_hint(stack, cause, redact=redact))
         for n, cause in enumerate(causes, start=1)
     ]
+
+
+def _stack_service(stack: Stack, host: str) -> str | None:
+    """The stack's service a host name names (a service, a container, an alias of one)."""
+    service = service_of_container(host, stack.services, stack.containers, stack.projects)
+    return service if service in stack.services else None
+
+
+def _dialled(stack: Stack) -> dict[int, list[str]]:
+    """Port -> the stack's services the findings name as the host they dialled on it (the
+    port the finding names, else the well-known port of the host's name): another
+    client's `connection to server at "pgmain"` names the database a third one misses."""
+    out: dict[int, set[str]] = {}
+    for raw in stack.summary.get_column("fields").drop_nulls().unique().to_list():
+        fields = json.loads(raw)
+        host, port = fields.get("host"), fields.get("port")
+        if not host or (service := _stack_service(stack, host)) is None:
+            continue
+        number = int(port) if port and port.isdigit() else WELL_KNOWN.get(host.lower())
+        if number is not None:
+            out.setdefault(number, set()).add(service)
+    return {p: sorted(names) for p, names in out.items()}
 
 
 def _own_hint(stack: Stack, cause: Cause, *, redact: bool) -> str | None:
@@ -253,6 +280,8 @@ class _Seen:
     last: Mapping[str, str]
     paces: Mapping[tuple[str, str], adv.Rhythm]
     """When each unit's records came (`advice.rhythms`)."""
+    dialled: Mapping[int, list[str]]
+    """Port -> the stack's services that findings name as a connection target on it."""
 
 
 def _issue(
@@ -278,6 +307,12 @@ def _issue(
         stack.listening,
         names=stack.names,
     )
+    port = adv.server_port(cause.primary.rule)
+    if port is not None:
+        server = adv.server_of(
+            cause, port, stack.listening, partial(_stack_service, stack), seen.dialled
+        )
+        advice = adv.fill_server_slots(advice, server)
     ends = resolved_at(cause.services, cause.last_seen, stack.stats, stack.events, stack.window_end)
     if any(
         y.category == "not-started" and y.service in never_started(stack) for y in cause.symptoms

@@ -73,7 +73,7 @@ REMOTE_CATEGORIES: Final = frozenset(
     }
 )
 """Categories whose `host` field can point at another service (then they are its symptom)."""
-KEY_FIELDS: Final = ("binary", "module", "host", "env", "path", "port", "user")
+KEY_FIELDS: Final = ("binary", "module", "host", "env", "path", "port", "database", "user")
 """Fields that tell two services' findings apart (same category + same value = one issue).
 
 `user` comes last: a database that rejects `app` and the client that logs in as `app`
