@@ -21,7 +21,13 @@ from incidentlog.incident.model import (
     FileRef,
     Issue,
 )
-from incidentlog.incident.ports import LOOPBACK, WELL_KNOWN, is_public_name, service_on_port
+from incidentlog.incident.ports import (
+    LOOPBACK,
+    WELL_KNOWN,
+    is_address,
+    is_public_name,
+    service_on_port,
+)
 from incidentlog.incident.probes import ProbeService, probe_fix
 from incidentlog.incident.services import ServiceStats
 from incidentlog.schema import Category
@@ -43,9 +49,11 @@ __all__ = [
     "Advice",
     "Rhythm",
     "advice",
+    "bound_target",
     "file_refs",
     "fill_server_slots",
     "impact",
+    "loopback_server",
     "ranking",
     "rhythms",
     "server_of",
@@ -243,7 +251,7 @@ def _other_hosts(
     several = len(cause.services) > 1
     listed = _listed([h for h, _ in others])
     one = len(others) == 1
-    problem = Prose.of(found.problem, " (also ", listed, ")")
+    problem = _also(found.problem, listed)
     if cause.category == Category.DNS_RESOLUTION.value:
         more = len(others) - HOSTS_NAMED
         said = Prose.of(
@@ -260,6 +268,16 @@ def _other_hosts(
             " on a network the caller shares).",
         )
     return replace(found, problem=problem, fix=Prose.of(found.fix, " ", said))
+
+
+def _also(problem: Prose, listed: Prose) -> Prose:
+    """`problem (also a, b)`; inside a closing parenthesis the problem ends with, `(edge;
+    also a)`, rather than two in a row."""
+    last = problem.segments[-1] if problem.segments else ""
+    if isinstance(last, str) and last.endswith(")"):
+        head = Prose(problem.segments[:-1])
+        return Prose.of(head, last[:-1], "; also ", listed, ")")
+    return Prose.of(problem, " (also ", listed, ")")
 
 
 _NAME_KINDS: Final = (
@@ -902,6 +920,73 @@ def fill_server_slots(found: Advice, server: str | None) -> Advice:
         return code
 
     return replace(found, fix=found.fix.with_code(fill))
+
+
+# --------------------------------------------------------------------------- loopback-bound servers
+
+
+def bound_target(
+    cause: Cause,
+    bound: Mapping[str, tuple[int, str, str]],
+    resolve: Callable[[str], str | None],
+) -> str | None:
+    """The server a refused connection was meant for when that server listens only on its
+    own loopback (`ports.loopback_bound`): the one such service the refusal names (by name,
+    or by address and port), or, when the refusal names no host, the only such service."""
+    if cause.category != Category.CONNECTION_REFUSED.value:
+        return None
+    candidates = {s: v for s, v in bound.items() if s not in cause.services}
+    if not candidates:
+        return None
+    named: set[str] = set()
+    unnamed = True  # (no finding of the refusal names a host at all)
+    for r in cause.findings:
+        if r.category != cause.category:
+            continue
+        own = r.fields.get("host")
+        hosts = r.hosts or ((own,) if own else ())
+        unnamed = unnamed and not hosts
+        for host in hosts:
+            if host in LOOPBACK:
+                continue  # (the client dials its own container: `_meant`'s case)
+            service = resolve(host)
+            if service in candidates:
+                named.add(service)
+            elif is_address(host) and host == own and r.fields.get("port"):
+                named.update(s for s, (p, _, _) in candidates.items() if str(p) == r.fields["port"])
+    if len(named) == 1:
+        return named.pop()
+    if not named and unnamed and len(candidates) == 1:
+        return next(iter(candidates))
+    return None
+
+
+def loopback_server(
+    found: Advice, target: str | None, bound: Mapping[str, tuple[int, str, str]]
+) -> Advice:
+    """A refusal explained by its server listening only on its own loopback: the bind is
+    the fix, not the client's settings (the server logs a healthy start, so nothing else
+    points at it)."""
+    if target is None or target not in bound:
+        return found
+    port, said, where = bound[target]
+    return replace(
+        found,
+        problem=Prose.of(found.problem, f": {target} listens only on its own loopback"),
+        root_cause=Prose.of(
+            f"{target} listens on port {port} of its container's loopback only (",
+            Code(said),
+            "): that address is the container itself, so every other container is refused"
+            f" while {target} logs a healthy start.",
+        ),
+        fix=Prose.of(
+            f"Make {target} listen on every interface (",
+            Prose.markup(where.replace("PORT", str(port))),
+            f") in its command or environment, then recreate {target}. ",
+            found.fix,
+        ),
+        kind="change-config",
+    )
 
 
 # --------------------------------------------------------------------------- impact, rank, files

@@ -33,7 +33,7 @@ from incidentlog.incident.issues import (
 )
 from incidentlog.incident.model import SCHEMA_VERSION, ActionPhase, Excerpt, Incident, Issue
 from incidentlog.incident.plan import action_plan, compose_cli, for_cli, improvements
-from incidentlog.incident.ports import WELL_KNOWN
+from incidentlog.incident.ports import WELL_KNOWN, loopback_bound
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.swarm import SWARM_CLI
 from incidentlog.incident.timeline import (
@@ -233,7 +233,13 @@ def _issues(
         stack.findings, [(u.service, u.primary.rule) for c in causes for u in c.members]
     )
     seen = _Seen(
-        frames, found, http, last_lines(stack.logs, stack.services), paces, _dialled(stack)
+        frames,
+        found,
+        http,
+        last_lines(stack.logs, stack.services),
+        paces,
+        _dialled(stack),
+        loopback_bound(stack.logs, stack.services),
     )
     return [
         _issue(n, cause, stack, seen, now, _own_hint(stack, cause, redact=redact))
@@ -282,6 +288,8 @@ class _Seen:
     """When each unit's records came (`advice.rhythms`)."""
     dialled: Mapping[int, list[str]]
     """Port -> the stack's services that findings name as a connection target on it."""
+    bound: Mapping[str, tuple[int, str, str]]
+    """Servers that listen only on their container's loopback (`ports.loopback_bound`)."""
 
 
 def _issue(
@@ -313,6 +321,12 @@ def _issue(
             cause, port, stack.listening, partial(_stack_service, stack), seen.dialled
         )
         advice = adv.fill_server_slots(advice, server)
+    services = cause.services
+    if seen.bound:
+        target = adv.bound_target(cause, seen.bound, partial(_stack_service, stack))
+        advice = adv.loopback_server(advice, target, seen.bound)
+        if target is not None:  # (the server is what changes: it is recreated too)
+            services = sorted({*services, target})
     ends = resolved_at(cause.services, cause.last_seen, stack.stats, stack.events, stack.window_end)
     if any(
         y.category == "not-started" and y.service in never_started(stack) for y in cause.symptoms
@@ -337,9 +351,9 @@ def _issue(
         category=category,
         severity=cause.primary.severity,
         title=cause.primary.title,
-        services=cause.services,
+        services=services,
         containers=sorted(
-            {c for x in cause.services for c in stack.container_names.get(x, [])}
+            {c for x in services for c in stack.container_names.get(x, [])}
             or {c for r in cause.findings for c in r.containers}
         ),
         problem=advice.problem,
