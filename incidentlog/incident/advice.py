@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Final
 
 import polars as pl
@@ -50,6 +51,7 @@ __all__ = [
     "Rhythm",
     "advice",
     "bound_target",
+    "early_target",
     "file_refs",
     "fill_server_slots",
     "impact",
@@ -59,6 +61,7 @@ __all__ = [
     "server_of",
     "server_port",
     "source_hint",
+    "started_early",
     "summary_line",
     "telling_line",
 ]
@@ -987,6 +990,92 @@ def loopback_server(
         ),
         kind="change-config",
     )
+
+
+# --------------------------------------------------------------------------- start order
+
+_EARLY_CATEGORIES: Final = frozenset({Category.CONNECTION_REFUSED.value, Category.TIMEOUT.value})
+"""Failures a server that is still starting causes (it refuses, or does not answer)."""
+
+
+def early_target(
+    cause: Cause,
+    ready: Mapping[str, tuple[datetime, str]],
+    resolve: Callable[[str], str | None],
+    listening: Mapping[int, Sequence[str]],
+) -> str | None:
+    """The server a refused or timed-out client dialled before that server said it was
+    ready (`ports.ready_times`): the one the failure names (by name, or by address or port
+    and who listens there), else, when it names none, the one service of the stack that
+    became ready only after the client's first failure."""
+    first = cause.first_seen
+    if cause.category not in _EARLY_CATEGORIES or first is None:
+        return None
+    late = {s for s, (at, _) in ready.items() if at > first and s not in cause.services}
+    if not late:
+        return None
+    named: set[str] = set()
+    for r in cause.findings:
+        if r.category != cause.category:
+            continue
+        own = r.fields.get("host")
+        for host in r.hosts or ((own,) if own else ()):
+            if host in LOOPBACK:
+                continue
+            service = resolve(host)
+            if service is None and is_address(host):
+                service = service_on_port(listening, r.fields.get("port"), r.service)
+            if service is not None:
+                named.add(service)
+        if not (r.hosts or own) and r.fields.get("port"):
+            service = service_on_port(listening, r.fields["port"], r.service)
+            if service is not None:
+                named.add(service)
+    if named:
+        return named.pop() if len(named) == 1 and named <= late else None
+    return next(iter(late)) if len(late) == 1 else None
+
+
+def started_early(
+    found: Advice, cause: Cause, target: str | None, ready: Mapping[str, tuple[datetime, str]]
+) -> Advice:
+    """A client that gave up on its server before the server was ready: start order, not
+    the address (the server came up on its own a moment later)."""
+    if target is None or target not in ready or cause.first_seen is None:
+        return found
+    at, line = ready[target]
+    who = join_names(cause.services)
+    one = len(cause.services) == 1
+    wait = format_duration((at - cause.first_seen).total_seconds())
+    return replace(
+        found,
+        problem=Prose.of(found.problem, f": {target} was not ready yet"),
+        root_cause=Prose.of(
+            f"{who} first failed at {clock(cause.first_seen)}, {wait} before {target} said it"
+            f" was ready (at {clock(at)}: ",
+            Code(_shortened(line)),
+            f"): {who} started before its server and {'does' if one else 'do'} not wait for it. ",
+            found.root_cause,
+        ),
+        fix=Prose.of(
+            f"Start {who} once {target} is ready: give {target} a ",
+            Code("healthcheck:"),
+            f" and {who} ",
+            Code(f"depends_on: {target}: condition: service_healthy"),
+            " (a retry of the first connection, or ",
+            Code("restart: on-failure"),
+            ", also covers it); then ",
+            Code(f"docker compose up -d {' '.join(cause.services)}"),
+            ". ",
+            found.fix,
+        ),
+        kind="change-config",
+    )
+
+
+def _shortened(line: str, limit: int = 120) -> str:
+    """A log line cut to `limit` characters (a start-up line can carry a long banner)."""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- impact, rank, files

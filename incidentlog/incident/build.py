@@ -33,7 +33,7 @@ from incidentlog.incident.issues import (
 )
 from incidentlog.incident.model import SCHEMA_VERSION, ActionPhase, Excerpt, Incident, Issue
 from incidentlog.incident.plan import action_plan, compose_cli, for_cli, improvements
-from incidentlog.incident.ports import WELL_KNOWN, loopback_bound
+from incidentlog.incident.ports import WELL_KNOWN, loopback_bound, ready_times
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.swarm import SWARM_CLI
 from incidentlog.incident.timeline import (
@@ -240,6 +240,7 @@ def _issues(
         paces,
         _dialled(stack),
         loopback_bound(stack.logs, stack.services),
+        ready_times(stack.logs, stack.services),
     )
     return [
         _issue(n, cause, stack, seen, now, _own_hint(stack, cause, redact=redact))
@@ -290,6 +291,8 @@ class _Seen:
     """Port -> the stack's services that findings name as a connection target on it."""
     bound: Mapping[str, tuple[int, str, str]]
     """Servers that listen only on their container's loopback (`ports.loopback_bound`)."""
+    ready: Mapping[str, tuple[datetime, str]]
+    """When each service first said it was ready (`ports.ready_times`)."""
 
 
 def _issue(
@@ -327,6 +330,9 @@ def _issue(
         advice = adv.loopback_server(advice, target, seen.bound)
         if target is not None:  # (the server is what changes: it is recreated too)
             services = sorted({*services, target})
+    if seen.ready and services == cause.services:
+        early = adv.early_target(cause, seen.ready, partial(_stack_service, stack), stack.listening)
+        advice = adv.started_early(advice, cause, early, seen.ready)
     ends = resolved_at(cause.services, cause.last_seen, stack.stats, stack.events, stack.window_end)
     if any(
         y.category == "not-started" and y.service in never_started(stack) for y in cause.symptoms

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Final
 
 import polars as pl
@@ -29,6 +30,7 @@ __all__ = [
     "is_public_name",
     "listening_ports",
     "loopback_bound",
+    "ready_times",
     "service_on_port",
     "unclaimed",
 ]
@@ -67,6 +69,8 @@ WELL_KNOWN: Final = {
     "mosquitto": 1883,
     "mqtt": 1883,
     "emqx": 1883,
+    "mssql": 1433,
+    "sqlserver": 1433,
 }
 """Default ports of the images people run beside their apps, by image or service name."""
 
@@ -76,6 +80,7 @@ SIGNATURES: Final = (
     (r"Server startup complete; \d+ plugins started", 5672),  # rabbitmq
     (r"\bmongod startup complete\b|\bWaiting for connections\b", 27017),  # mongod
     (r"\bmosquitto version \S+ (?:starting|running)\b", 1883),  # mosquitto
+    (r"SQL Server is now ready for client connections", 1433),  # mssql
 )
 """Start-up lines that name the server by its words, not its port: its default port."""
 
@@ -296,3 +301,22 @@ def loopback_bound(logs: pl.DataFrame, services: Sequence[str]) -> dict[str, tup
         if (service, port) not in elsewhere:
             out.setdefault(service, (port, words, where))
     return out
+
+
+def ready_times(logs: pl.DataFrame, services: Sequence[str]) -> dict[str, tuple[datetime, str]]:
+    """Service -> (when, the line) it first said it listens or is ready (its start-up
+    line: `_LISTENING`, `SIGNATURES`): a client that failed before that time started too
+    early. Services that never say so, or print no times, are left out."""
+    said = "|".join(f"(?:{p})" for p, _ in SIGNATURES)
+    first = (
+        logs.filter(
+            pl.col("service").is_in(list(services))
+            & pl.col("ts").is_not_null()
+            & (pl.col("message").str.contains(_LISTENING) | pl.col("message").str.contains(said))
+        )
+        .sort("ts")
+        .group_by("service", maintain_order=True)
+        .first()
+        .select("service", "ts", "message")
+    )
+    return {s: (ts, message.strip()) for s, ts, message in first.iter_rows()}
