@@ -127,7 +127,65 @@ ROWS += [
     ),
 ]
 
+ROWS += [
+    row(
+        "es-heap-mismatch",
+        "bootstrap check failure [1] of [1]: initial heap size [536870912] not equal to maximum"
+        " heap size [2147483648]; this can cause resize pauses",
+        "elasticsearch.heap-size-mismatch",
+        initial="536870912",
+        maximum="2147483648",
+    ),
+    row(
+        "es-memlock",
+        "bootstrap check failure [1] of [1]: memory locking requested for elasticsearch"
+        " process but memory is not locked",
+        "elasticsearch.bootstrap-check",
+        check="memory locking requested for elasticsearch process but memory is not locked",
+    ),
+    row(
+        "es-max-map-count-not-generic",
+        "bootstrap check failure [1] of [1]: max virtual memory areas vm.max_map_count [65530]"
+        " is too low, increase to at least [262144]",
+        "elasticsearch.max-map-count",
+    ),
+    row(
+        "caddy-rate-limited",
+        '{"level":"error","logger":"tls.obtain","msg":"could not get certificate from issuer",'
+        '"identifier":"a.example.org","error":"HTTP 429 urn:ietf:params:acme:error:rateLimited'
+        ' - too many certificates (5) already issued"}',
+        "network.acme-rate-limited",
+        host="a.example.org",
+    ),
+    row(
+        "traefik-rate-limited",
+        '2026-01-01T00:00:02Z ERR Unable to obtain ACME certificate for domains error="unable to'
+        " generate a certificate for the domains [b.example.org]: acme: error: 429 ::"
+        ' urn:ietf:params:acme:error:rateLimited :: too many certificates"',
+        "network.acme-rate-limited",
+        host="b.example.org",
+    ),
+    row(
+        "kafka-advertised-meta",
+        "java.lang.IllegalArgumentException: requirement failed: advertised.listeners cannot"
+        " use the nonroutable meta-address 0.0.0.0. Use a routable IP address.",
+        "kafka.advertised-meta-address",
+    ),
+    row(
+        "dotnet-connection-string-null",
+        "Unhandled exception. System.ArgumentNullException: Value cannot be null. (Parameter"
+        " 'connectionString')",
+        "frameworks.dotnet-connection-string-missing",
+    ),
+]
+
 RULES = {
+    "elasticsearch.heap-size-mismatch",
+    "elasticsearch.bootstrap-check",
+    "elasticsearch.max-map-count",
+    "network.acme-rate-limited",
+    "kafka.advertised-meta-address",
+    "frameworks.dotnet-connection-string-missing",
     "shell.redirect-not-writable",
     "shell.not-executable",
     "java.unknown-host",
