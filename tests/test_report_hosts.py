@@ -103,3 +103,27 @@ def test_named_hosts_most_often_first_then_earliest_and_redacted() -> None:
     assert hosts[("api", "r")] == ["a", "b", "c"]
     assert "hunter2secret" not in "".join(hosts[("web", "r")])
     assert named_hosts(findings, redact=False)[("web", "r")] == ["postgres://app:hunter2secret@db"]
+
+
+CELERY = """\
+mq-1      | 2026-03-03T08:00:02Z 2026-03-03 08:00:02.000000+00:00 [info] <0.742.0> Server startup complete; 5 plugins started.
+worker-1  | 2026-03-03T08:00:05Z [2026-03-03 08:00:05,100: ERROR/MainProcess] consumer: Cannot connect to amqp://app:**@rabbitmq:5672//: [Errno -2] Name or service not known.
+beat-1    | 2026-03-03T08:00:06Z [2026-03-03 08:00:06,000: ERROR/MainProcess] beat: Connection error: [Errno -2] Name or service not known. Trying again in 2.0 seconds...
+worker-1  | 2026-03-03T08:00:07Z [2026-03-03 08:00:07,110: ERROR/MainProcess] consumer: Cannot connect to amqp://app:**@rabbitmq:5672//: [Errno -2] Name or service not known.
+"""
+
+
+def test_a_lookup_naming_no_host_joins_the_one_named_at_the_time(tmp_path: Path) -> None:
+    """Before: a second issue "DNS resolution failed (beat)" beside the worker's `rabbitmq`."""
+    (issue,) = report_json(tmp_path, CELERY, NOW)["issues"]
+    assert issue["services"] == ["beat", "worker"]
+    assert issue["fix"].startswith("Point beat and worker at `mq:5672`")
+
+
+def test_two_names_at_the_time_leave_the_unnamed_lookup_alone(tmp_path: Path) -> None:
+    other = (
+        "mailer-1  | 2026-03-03T08:00:06Z Error: getaddrinfo ENOTFOUND smtp-relay\n"
+        "mailer-1  | 2026-03-03T08:00:08Z Error: getaddrinfo ENOTFOUND smtp-relay\n"
+    )
+    issues = report_json(tmp_path, CELERY + other, NOW)["issues"]
+    assert ["beat"] in [i["services"] for i in issues]

@@ -171,7 +171,10 @@ def advice(
             port = str(WELL_KNOWN[fields["host"].lower()])
         # (several clients of one missing name: the one server none of them is that
         # listens on the port; the fix names only the clients that dialled that name)
-        dialled = sorted({r.service for r in cause.findings if r.fields.get("host") == host})
+        # (a service whose lookup names no host joined this name's cause: it dials it too)
+        dialled = sorted(
+            {r.service for r in cause.findings if r.fields.get("host") in (host, None)}
+        )
         listener = (
             _other_listener(listening or {}, port, services)
             if host not in stats and dialled

@@ -703,7 +703,28 @@ def group_units(kept: Sequence[Unit], names: Collection[str] = ()) -> list[tuple
         shared = u.category in _SHARED_RESOURCE
         key = (u.category, "shared" if shared else _key_value(u, names))
         groups.setdefault(key, []).append(u)
+    _join_unnamed_lookups(groups)
     return [(category, members) for (category, _), members in groups.items()]
+
+
+def _join_unnamed_lookups(groups: dict[tuple[str, str], list[Unit]]) -> None:
+    """A service whose failed lookup names no host (Celery beat's "Connection error:
+    [Errno -2] Name or service not known") joins the one group of another service's
+    failed lookup of a stack's name at the same time (the worker's `rabbitmq`, from the
+    same broker URL): one wrong name, not a second issue. With two such names, or none
+    at the time, it stays its own."""
+    dns = Category.DNS_RESOLUTION.value
+    named = [k for k in groups if k[0] == dns and k[1].startswith("host=")]
+    for key in [k for k in groups if k[0] == dns and k[1].startswith("rule=")]:
+        first = min((u.first_seen for u in groups[key] if u.first_seen), default=None)
+        near = [
+            k
+            for k in named
+            if any(_together(first, u.first_seen) for u in groups[k])
+            and not {u.service for u in groups[k]} & {u.service for u in groups[key]}
+        ]
+        if len(near) == 1:
+            groups[near[0]].extend(groups.pop(key))
 
 
 # --------------------------------------------------------------------------- causes
