@@ -21,8 +21,8 @@ class Row(NamedTuple):
     fields: dict[str, str]
 
 
-def row(name: str, text: str, rule: str | None, **fields: str) -> Row:
-    return Row(name, text, rule, fields)
+def row(label: str, text: str, rule: str | None, /, **fields: str) -> Row:
+    return Row(label, text, rule, fields)
 
 
 ROWS: list[Row] = [
@@ -179,7 +179,41 @@ ROWS += [
     ),
 ]
 
+ROWS += [
+    row(
+        "traefik2-port-missing",
+        'time="2026-01-01T00:00:01Z" level=error msg="service \\"grafana\\" error: port is'
+        ' missing" providerName=docker container=grafana-mon-1f2e',
+        "network.traefik-port-missing",
+        name="grafana",
+    ),
+    row(
+        "keycloak-permission-alone",
+        "2026-01-01 00:00:09,002 ERROR [org.keycloak.quarkus.runtime.cli.ExecutionExceptionHandler]"
+        " (main) ERROR: /opt/keycloak/data/import/realm.json (Permission denied)",
+        "java.access-denied",
+        path="/opt/keycloak/data/import/realm.json",
+    ),
+    row(
+        "java-fnf-permission-stays",
+        "java.io.FileNotFoundException: /var/log/app/app.log (Permission denied)",
+        "java.access-denied",
+        path="/var/log/app/app.log",
+    ),
+    row(
+        "postgres-init-script",
+        "psql:/docker-entrypoint-initdb.d/02-seed.sql:118: ERROR:  duplicate key value violates"
+        ' unique constraint "users_email_key"',
+        "postgres.init-script-failed",
+        path="/docker-entrypoint-initdb.d/02-seed.sql",
+        line="118",
+    ),
+]
+
 RULES = {
+    "network.traefik-port-missing",
+    "java.access-denied",
+    "postgres.init-script-failed",
     "elasticsearch.heap-size-mismatch",
     "elasticsearch.bootstrap-check",
     "elasticsearch.max-map-count",

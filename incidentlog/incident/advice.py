@@ -51,6 +51,7 @@ __all__ = [
     "Rhythm",
     "advice",
     "bound_target",
+    "cron_env",
     "early_target",
     "file_refs",
     "fill_server_slots",
@@ -1079,6 +1080,45 @@ def started_early(
 def _shortened(line: str, limit: int = 120) -> str:
     """A log line cut to `limit` characters (a start-up line can carry a long banner)."""
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- cron jobs
+
+CRON_STARTS: Final = r"crond: crond \(busybox|\(CRON\) (?:INFO \(pidfile|STARTUP)"
+"""The start-up lines of cron daemons that start jobs with an almost empty environment
+(busybox crond, Debian's cron, cronie); supercronic passes the container's own."""
+
+
+def cron_env(found: Advice, cause: Cause, cron: Collection[str]) -> Advice:
+    """A variable a job finds unset in a service that runs cron: the container has it (its
+    compose `environment:`), its cron jobs do not, as cron does not pass it on."""
+    env = cause.primary.fields.get("env")
+    who = [s for s in cause.services if s in cron]
+    if not env or not who or cause.category != Category.CONFIG_ERROR.value:
+        return found
+    name = join_names(who)
+    return replace(
+        found,
+        root_cause=Prose.of(
+            f"{name} runs the script from cron, and cron starts its jobs with an almost empty"
+            " environment: ",
+            Code(env.lstrip("$")),
+            " can be set for the container (compose ",
+            Code("environment:"),
+            ") and still be missing in the job. ",
+            found.root_cause,
+        ),
+        fix=Prose.of(
+            "If the variable is set in compose, hand it to the jobs: have the entrypoint"
+            " write the environment to a file before it starts cron (",
+            Code("export -p > /etc/job.env"),
+            ") and source it at the top of the job (",
+            Code(". /etc/job.env"),
+            "), or run the schedule with supercronic, which passes the environment on; then"
+            f" recreate {name}. Otherwise: ",
+            found.fix,
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- impact, rank, files

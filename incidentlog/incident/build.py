@@ -241,6 +241,13 @@ def _issues(
         _dialled(stack),
         loopback_bound(stack.logs, stack.services),
         ready_times(stack.logs, stack.services),
+        frozenset(
+            stack.logs.filter(pl.col("message").str.contains(adv.CRON_STARTS))
+            .get_column("service")
+            .drop_nulls()
+            .unique()
+            .to_list()
+        ),
     )
     return [
         _issue(n, cause, stack, seen, now, _own_hint(stack, cause, redact=redact))
@@ -293,6 +300,8 @@ class _Seen:
     """Servers that listen only on their container's loopback (`ports.loopback_bound`)."""
     ready: Mapping[str, tuple[datetime, str]]
     """When each service first said it was ready (`ports.ready_times`)."""
+    cron: frozenset[str]
+    """Services whose log shows a cron daemon starting (`advice.CRON_STARTS`)."""
 
 
 def _issue(
@@ -330,6 +339,7 @@ def _issue(
         advice = adv.loopback_server(advice, target, seen.bound)
         if target is not None:  # (the server is what changes: it is recreated too)
             services = sorted({*services, target})
+    advice = adv.cron_env(advice, cause, seen.cron)
     if seen.ready and services == cause.services:
         early = adv.early_target(cause, seen.ready, partial(_stack_service, stack), stack.listening)
         advice = adv.started_early(advice, cause, early, seen.ready)
