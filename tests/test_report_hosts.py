@@ -127,3 +127,17 @@ def test_two_names_at_the_time_leave_the_unnamed_lookup_alone(tmp_path: Path) ->
     )
     issues = report_json(tmp_path, CELERY + other, NOW)["issues"]
     assert ["beat"] in [i["services"] for i in issues]
+
+
+def test_an_address_beside_a_name_is_that_name_resolved(tmp_path: Path) -> None:
+    """Drivers print the name, then the address it resolved to: no "also `10.9.0.4`"."""
+    text = (
+        'api-1  | 2025-03-01T10:00:01Z level=error msg="sync failed" err="dial tcp: lookup'
+        ' ledger on 127.0.0.11:53: no such host"\n'
+        'api-1  | 2025-03-01T10:00:02Z level=error msg="sync failed" err="dial tcp: lookup'
+        ' ledger on 127.0.0.11:53: no such host"\n'
+        'api-1  | 2025-03-01T10:00:03Z level=error msg="sync failed" err="dial tcp: lookup'
+        ' 10.9.0.4 on 127.0.0.11:53: no such host"\n'
+    )
+    (issue,) = report_json(tmp_path, text, NOW)["issues"]
+    assert "also" not in issue["problem"]

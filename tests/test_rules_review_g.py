@@ -137,11 +137,24 @@ ROWS += [
         maximum="2147483648",
     ),
     row(
-        "es-memlock",
+        "es-seccomp",
+        "bootstrap check failure [1] of [1]: system call filters failed to install; check the"
+        " logs and fix your configuration or disable system call filters at your own risk",
+        "elasticsearch.bootstrap-check",
+        check="system call filters failed to install",
+    ),
+    row(
+        "es-memlock-is-limits",
         "bootstrap check failure [1] of [1]: memory locking requested for elasticsearch"
         " process but memory is not locked",
+        "limits.bootstrap-check",
+    ),
+    row(
+        "es-json-check-ends-at-quote",
+        '{"log.level":"ERROR", "message":"node validation exception\\nbootstrap check failure'
+        ' [1] of [1]: system call filters failed to install", "ecs.version": "1.2.0"}',
         "elasticsearch.bootstrap-check",
-        check="memory locking requested for elasticsearch process but memory is not locked",
+        check="system call filters failed to install",
     ),
     row(
         "es-max-map-count-not-generic",
@@ -217,6 +230,7 @@ RULES = {
     "elasticsearch.heap-size-mismatch",
     "elasticsearch.bootstrap-check",
     "elasticsearch.max-map-count",
+    "limits.bootstrap-check",
     "network.acme-rate-limited",
     "kafka.advertised-meta-address",
     "frameworks.dotnet-connection-string-missing",

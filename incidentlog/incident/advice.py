@@ -249,9 +249,15 @@ def _other_hosts(
     hosts = cause_hosts(cause)
     if len(hosts) < 2:
         return found
-    loopback = hosts[0][0] in LOOPBACK  # (`localhost` beside `127.0.0.1`: one address)
+    lead = hosts[0][0]
+    loopback = lead in LOOPBACK  # (`localhost` beside `127.0.0.1`: one address)
+    # (a driver prints the address a name resolved to: `mongo:27017`, then
+    # `172.18.0.3:27017`; beside a name, an address is no other host)
+    by_name = not is_address(lead) and not loopback
     others = [
-        (h, who) for h, who in hosts[1:] if h not in named and not (loopback and h in LOOPBACK)
+        (h, who)
+        for h, who in hosts[1:]
+        if h not in named and not (loopback and h in LOOPBACK) and not (by_name and is_address(h))
     ]
     if not others:
         return found
