@@ -67,3 +67,19 @@ def test_two_late_servers_and_no_name_is_no_guess(tmp_path: Path) -> None:
     )
     issues = report_json(tmp_path, text, NOW)["issues"]
     assert all("not ready" not in i["problem"] for i in issues)
+
+
+def test_a_server_ready_long_after_was_an_outage_not_a_slow_start(tmp_path: Path) -> None:
+    text = EARLY.replace("2025-03-01T10:00:14Z", "2025-03-01T10:30:14Z")
+    (issue,) = report_json(tmp_path, text, NOW)["issues"]
+    assert "not ready" not in issue["problem"]
+
+
+def test_an_unrelated_service_starting_later_is_no_unnamed_target(tmp_path: Path) -> None:
+    text = (
+        "gateway-1 | 2025-03-01T10:00:04Z httpx.ConnectError: All connection attempts failed\n"
+        "gateway-1 | 2025-03-01T10:00:09Z httpx.ConnectError: All connection attempts failed\n"
+        "docs-1    | 2025-03-01T10:05:00Z Listening on http://0.0.0.0:3000\n"
+    )
+    (issue,) = report_json(tmp_path, text, NOW)["issues"]
+    assert "not ready" not in issue["problem"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 import polars as pl
@@ -1008,6 +1008,13 @@ _EARLY_CATEGORIES: Final = frozenset({Category.CONNECTION_REFUSED.value, Categor
 """Failures a server that is still starting causes (it refuses, or does not answer)."""
 
 
+START_WAIT_NAMED: Final = timedelta(minutes=5)
+"""How long after a client's first failure the server it names may say it is ready and
+still be a slow start (a first initdb, a search node); later it was an outage."""
+START_WAIT_UNNAMED: Final = timedelta(minutes=2)
+"""The same for the one service that became ready late when the failure names none."""
+
+
 def early_target(
     cause: Cause,
     ready: Mapping[str, tuple[datetime, str]],
@@ -1021,7 +1028,11 @@ def early_target(
     first = cause.first_seen
     if cause.category not in _EARLY_CATEGORIES or first is None:
         return None
-    late = {s for s, (at, _) in ready.items() if at > first and s not in cause.services}
+    late = {
+        s
+        for s, (at, _) in ready.items()
+        if first < at <= first + START_WAIT_NAMED and s not in cause.services
+    }
     if not late:
         return None
     named: set[str] = set()
@@ -1043,7 +1054,8 @@ def early_target(
                 named.add(service)
     if named:
         return named.pop() if len(named) == 1 and named <= late else None
-    return next(iter(late)) if len(late) == 1 else None
+    soon = {s for s in late if ready[s][0] <= first + START_WAIT_UNNAMED}
+    return next(iter(soon)) if len(late) == 1 and len(soon) == 1 else None
 
 
 def started_early(
