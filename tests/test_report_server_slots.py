@@ -115,3 +115,26 @@ def test_the_mysql_server_listening_fills_its_slot(tmp_path: Path) -> None:
     (issue,) = report_json(tmp_path, text, NOW)["issues"]
     assert "docker compose exec sql mysql -uroot -p" in issue["fix"]
     assert "<db>" not in issue["fix"]
+
+
+def test_the_dialled_service_fills_the_depends_on_slot(tmp_path: Path) -> None:
+    """Go's refusal names `api:8080`, a service of the stack: `depends_on: api: …`
+    (before: `depends_on: <service>: condition: service_healthy`)."""
+    text = (
+        "api-1  | 2025-03-01T10:00:00Z loading catalogue\n"
+        'web-1  | 2025-03-01T10:00:02Z level=error msg=fetch err="dial tcp api:8080: connect:'
+        ' connection refused"\n'
+        'web-1  | 2025-03-01T10:00:04Z level=error msg=fetch err="dial tcp api:8080: connect:'
+        ' connection refused"\n'
+    )
+    (issue,) = report_json(tmp_path, text, NOW)["issues"]
+    assert "`depends_on: api: condition: service_healthy`" in issue["fix"]
+
+
+def test_a_host_of_no_service_keeps_the_slot(tmp_path: Path) -> None:
+    text = (
+        'web-1  | 2025-03-01T10:00:02Z level=error msg=fetch err="dial tcp 10.1.2.3:8080:'
+        ' connect: connection refused"\n'
+    )
+    (issue,) = report_json(tmp_path, text, NOW)["issues"]
+    assert "`depends_on: <service>: condition: service_healthy`" in issue["fix"]

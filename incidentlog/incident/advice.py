@@ -55,6 +55,7 @@ __all__ = [
     "early_target",
     "file_refs",
     "fill_server_slots",
+    "fill_target_slots",
     "impact",
     "loopback_server",
     "ranking",
@@ -64,6 +65,7 @@ __all__ = [
     "source_hint",
     "started_early",
     "summary_line",
+    "target_of",
     "telling_line",
 ]
 
@@ -920,6 +922,39 @@ def server_of(
         return others.pop()
     targets = set((dialled or {}).get(port, ())) - set(cause.services)
     return targets.pop() if len(targets) == 1 else None
+
+
+TARGET_SLOTS: Final = ("<service>", "<target>")
+"""Slots of a rule's command for the service a client dialled (`depends_on: <service>:
+condition: service_healthy`): filled when the failure's host is a service of the stack."""
+
+
+def target_of(
+    cause: Cause, resolve: Callable[[str], str | None], listening: Mapping[int, Sequence[str]]
+) -> str | None:
+    """The one stack service the cause's primary finding dialled: its host by name, or an
+    address by the one service listening on its port (None: unnamed, or not the stack's)."""
+    fields = cause.primary.fields
+    host = fields.get("host")
+    if not host or host in LOOPBACK:
+        return None
+    service = resolve(host)
+    if service is None and is_address(host):
+        service = service_on_port(listening, fields.get("port"), cause.primary.service)
+    return service if service is not None and service not in cause.services else None
+
+
+def fill_target_slots(found: Advice, target: str | None) -> Advice:
+    """The fix's commands with the dialled service in its slots (kept when unknown)."""
+    if target is None or not any(slot in str(found.fix) for slot in TARGET_SLOTS):
+        return found
+
+    def fill(code: str) -> str:
+        for slot in TARGET_SLOTS:
+            code = code.replace(slot, target)
+        return code
+
+    return replace(found, fix=found.fix.with_code(fill))
 
 
 def fill_server_slots(found: Advice, server: str | None) -> Advice:

@@ -339,6 +339,9 @@ def _issue(
         advice = adv.loopback_server(advice, target, seen.bound)
         if target is not None:  # (the server is what changes: it is recreated too)
             services = sorted({*services, target})
+    advice = adv.fill_target_slots(
+        advice, adv.target_of(cause, partial(_stack_service, stack), stack.listening)
+    )
     advice = adv.cron_env(advice, cause, seen.cron)
     if seen.ready and services == cause.services:
         early = adv.early_target(cause, seen.ready, partial(_stack_service, stack), stack.listening)
