@@ -8,8 +8,9 @@ markup; built-in text with `code` spans is parsed with `Prose.markup`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Final
 
 import polars as pl
@@ -21,7 +22,13 @@ from incidentlog.incident.model import (
     FileRef,
     Issue,
 )
-from incidentlog.incident.ports import LOOPBACK, WELL_KNOWN, is_public_name, service_on_port
+from incidentlog.incident.ports import (
+    LOOPBACK,
+    WELL_KNOWN,
+    is_address,
+    is_public_name,
+    service_on_port,
+)
 from incidentlog.incident.probes import ProbeService, probe_fix
 from incidentlog.incident.services import ServiceStats
 from incidentlog.schema import Category
@@ -43,12 +50,22 @@ __all__ = [
     "Advice",
     "Rhythm",
     "advice",
+    "bound_target",
+    "cron_env",
+    "early_target",
     "file_refs",
+    "fill_server_slots",
+    "fill_target_slots",
     "impact",
+    "loopback_server",
     "ranking",
     "rhythms",
+    "server_of",
+    "server_port",
     "source_hint",
+    "started_early",
     "summary_line",
+    "target_of",
     "telling_line",
 ]
 
@@ -142,7 +159,9 @@ def advice(
         host = fields["host"]
         if is_public_name(host, names):
             first = (cause.primary.service, fields["host"])
-            return _external_dns(_public_lookups(cause, names) or [first], first)
+            lookups = _public_lookups(cause, names) or [first]
+            found = _external_dns(lookups, first)
+            return _other_hosts(found, cause, names, {h for _, h in lookups})
         port = next(  # (the refusal logged with it may name the port)
             (
                 r.fields["port"]
@@ -155,13 +174,17 @@ def advice(
             port = str(WELL_KNOWN[fields["host"].lower()])
         # (several clients of one missing name: the one server none of them is that
         # listens on the port; the fix names only the clients that dialled that name)
-        dialled = sorted({r.service for r in cause.findings if r.fields.get("host") == host})
+        # (a service whose lookup names no host joined this name's cause: it dials it too)
+        dialled = sorted(
+            {r.service for r in cause.findings if r.fields.get("host") in (host, None)}
+        )
         listener = (
             _other_listener(listening or {}, port, services)
             if host not in stats and dialled
             else None
         )
-        return _dns(base, join_names(dialled or services), host, known_services, (listener, port))
+        found = _dns(base, join_names(dialled or services), host, known_services, (listener, port))
+        return _other_hosts(found, cause, names)
     meant = _meant(cause, listening or {})
     if meant is not None:
         found = _loopback(base, who, len(services), (fields["host"], fields["port"]), meant)
@@ -185,7 +208,126 @@ def advice(
     # (a client dialling loopback for another service: `web connects to 127.0.0.1:6379
     # instead of redis` is what its crash or restart is about, not "Connection refused")
     said = found.problem if meant is not None else title
-    return replace(found, problem=_symptom_problem(found.problem, cause, stats, said))
+    found = replace(found, problem=_symptom_problem(found.problem, cause, stats, said))
+    return _other_hosts(found, cause, names)
+
+
+HOSTS_NAMED: Final = 3
+"""Hosts an issue names one by one; the rest are counted (`and 4 more`)."""
+
+
+def cause_hosts(cause: Cause) -> list[tuple[str, list[str]]]:
+    """Every distinct host the cause's findings of its category name, its primary's first,
+    each with the services that named it (in the order they come)."""
+    named: dict[str, list[str]] = {}
+    if cause.primary.fields.get("host"):
+        named[cause.primary.fields["host"]] = []
+    for r in cause.findings:
+        if r.category != cause.category:
+            continue
+        own = r.fields.get("host")
+        for host in r.hosts or ((own,) if own else ()):
+            who = named.setdefault(host, [])
+            if r.service not in who:
+                who.append(r.service)
+    return [(h, who) for h, who in named.items() if who or h == cause.primary.fields.get("host")]
+
+
+def _listed(hosts: Sequence[str]) -> Prose:
+    """`a`, `b` and `c`, or `a`, `b`, `c` and 4 more (bounded: a scan of many names)."""
+    shown: list[str | Code | Prose] = [Code(h) for h in hosts[:HOSTS_NAMED]]
+    if len(hosts) > HOSTS_NAMED:
+        shown.append(f"{len(hosts) - HOSTS_NAMED} more")
+    return join_prose(shown)
+
+
+def _other_hosts(
+    found: Advice, cause: Cause, names: Collection[str], named: Collection[str] = ()
+) -> Advice:
+    """The advice naming the hosts besides the first that the same failure names: each
+    summary row keeps one host, and the others (`payments-api`, `hooks-relay` beside
+    `redis`) would never be mentioned. The fix says what each kind of name needs.
+    `named`: hosts the advice names already."""
+    hosts = cause_hosts(cause)
+    if len(hosts) < 2:
+        return found
+    lead = hosts[0][0]
+    loopback = lead in LOOPBACK  # (`localhost` beside `127.0.0.1`: one address)
+    # (a driver prints the address a name resolved to: `mongo:27017`, then
+    # `172.18.0.3:27017`; beside a name, an address is no other host)
+    by_name = not is_address(lead) and not loopback
+    others = [
+        (h, who)
+        for h, who in hosts[1:]
+        if h not in named and not (loopback and h in LOOPBACK) and not (by_name and is_address(h))
+    ]
+    if not others:
+        return found
+    several = len(cause.services) > 1
+    listed = _listed([h for h, _ in others])
+    one = len(others) == 1
+    problem = _also(found.problem, listed)
+    if cause.category == Category.DNS_RESOLUTION.value:
+        more = len(others) - HOSTS_NAMED
+        said = Prose.of(
+            "Lookups of other names failed too: ",
+            Prose.join(_kinds_of_names(others[:HOSTS_NAMED], names, several), "; "),
+            f"; and {plural(more, 'more name')}" if more > 0 else "",
+            "; correct or remove each in the configuration that holds it.",
+        )
+    else:
+        said = Prose.of(
+            "The same failure also names ",
+            listed,
+            f": check {'it' if one else 'each'} the same way (running, listening, reachable"
+            " on a network the caller shares).",
+        )
+    return replace(found, problem=problem, fix=Prose.of(found.fix, " ", said))
+
+
+def _also(problem: Prose, listed: Prose) -> Prose:
+    """`problem (also a, b)`; inside a closing parenthesis the problem ends with, `(edge;
+    also a)`, rather than two in a row."""
+    last = problem.segments[-1] if problem.segments else ""
+    if isinstance(last, str) and last.endswith(")"):
+        head = Prose(problem.segments[:-1])
+        return Prose.of(head, last[:-1], "; also ", listed, ")")
+    return Prose.of(problem, " (also ", listed, ")")
+
+
+_NAME_KINDS: Final = (
+    (
+        "is a container of this stack",
+        "are containers of this stack",
+        ": Docker's DNS answers for a container only while it runs on a network the caller shares",
+    ),
+    ("is a name of the internet", "are names of the internet", ": the Docker host's DNS or egress"),
+    ("is no service of this stack", "are no services of this stack", ""),
+)
+
+
+def _kinds_of_names(
+    hosts: Sequence[tuple[str, list[str]]], names: Collection[str], several: bool
+) -> list[Prose]:
+    """Unresolved names grouped by what they are: the stack's (not running, or on another
+    network), the internet's (the host's DNS), or nobody's (a wrong name)."""
+    groups: dict[int, list[tuple[str, list[str]]]] = {}
+    for host, who in hosts:
+        kind = 0 if host in names else 1 if is_public_name(host, names) else 2
+        groups.setdefault(kind, []).append((host, who))
+    said: list[Prose] = []
+    for kind, members in sorted(groups.items()):
+        one, many, why = _NAME_KINDS[kind]
+        callers = list(dict.fromkeys(s for _, who in members for s in who))
+        by = f" ({join_names(callers)})" if several else ""
+        said.append(
+            Prose.of(
+                join_prose([Code(h) for h, _ in members]),
+                by,
+                f" {one if len(members) == 1 else many}{why}",
+            )
+        )
+    return said
 
 
 _RESTARTS_UNTIL_FIXED: Final = frozenset({"docker.compose-exited-nonzero"})
@@ -558,13 +700,14 @@ def _loopback_unknown(base: Advice, who: str, host: str, port: str) -> Advice:
 
 
 def _public_lookups(cause: Cause, names: Collection[str]) -> list[tuple[str, str]]:
-    """(service, name of the internet it failed to resolve), the first of each service."""
-    found: dict[str, str] = {}
+    """(service, name of the internet it failed to resolve): every name, by service."""
+    found: dict[tuple[str, str], None] = {}
     for r in cause.findings:
-        host = r.fields.get("host", "")
-        if r.category == cause.category and is_public_name(host, names):
-            found.setdefault(r.service, host)
-    return sorted(found.items())
+        own = r.fields.get("host")
+        for host in r.hosts or ((own,) if own else ()):
+            if r.category == cause.category and is_public_name(host, names):
+                found.setdefault((r.service, host))
+    return sorted(found)
 
 
 def _external_dns(lookups: Sequence[tuple[str, str]], first: tuple[str, str]) -> Advice:
@@ -573,11 +716,11 @@ def _external_dns(lookups: Sequence[tuple[str, str]], first: tuple[str, str]) ->
     containers is (the daemon's `dns`, a resolv.conf with only the 127.0.0.53 stub, a
     firewall, `"iptables": false`, a proxy). `first`: the service and name the fix checks
     (the cause's first; the action plan checks the same name)."""
-    services = [s for s, _ in lookups]
+    services = list(dict.fromkeys(s for s, _ in lookups))
     hosts = list(dict.fromkeys(h for _, h in lookups))
     who = join_names(services)
     one = len(services) == 1
-    shown = Prose.join([Code(h) for h in hosts], ", ")
+    shown = _listed(hosts)
     if one:
         problem = Prose.of(
             f"{who} cannot resolve the public name ",
@@ -589,7 +732,9 @@ def _external_dns(lookups: Sequence[tuple[str, str]], first: tuple[str, str]) ->
             f"{len(services)} services cannot resolve public names ({', '.join(services)}): "
             "the Docker host's DNS or egress for containers, not the services",
         )
-    each = Prose.join([Prose.of(Code(h), f" from {s}") for s, h in lookups], ", ")
+    each = Prose.join([Prose.of(Code(h), f" from {s}") for s, h in lookups[:HOSTS_NAMED]], ", ")
+    if len(lookups) > HOSTS_NAMED:
+        each = Prose.of(each, f" and {len(lookups) - HOSTS_NAMED} more")
     root = Prose.of(
         "The name" if len(hosts) == 1 else "Every name",
         " that failed is one of the internet (",
@@ -701,6 +846,330 @@ def _dns(
             "service that replaced it the network alias ",
             Code(host),
             "), then recreate.",
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- server slots
+
+
+SERVER_SLOTS: Final = ("<db-service>", "<db>")
+"""Slots of a rule's command for the database server's service (`docker compose exec
+<db-service> createdb …`): filled when the evidence names the server."""
+
+_NAMED_SERVER: Final = re.compile(
+    r'server at "(?P<a>[^"]+)"'  # libpq: connection to server at "db" (172.18.0.2), port 5432
+    r"|\bhost=(?P<b>[A-Za-z][\w.-]*)"  # a conninfo / DSN
+    r"|\b[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?(?P<c>[A-Za-z][\w.-]*)[:/]"  # a URL
+    r"|(?P<d>\b(?:\d{1,3}\.){3}\d{1,3}):(?P<port>\d{2,5})\b"  # an address and port
+)
+"""Where a client's error line names the server it talked to."""
+_CLIENT_TOOL: Final = re.compile(
+    r"\b(?:psql|pg_dump|pg_restore|pg_isready|createdb|mysql|mysqldump|mysqladmin"
+    r"|mariadb|mongosh|redis-cli): "
+)
+"""A database's own command-line client reporting the server's error (`psql: FATAL: …`)."""
+
+
+def server_port(rule: str) -> int | None:
+    """The default port of the server a rule is about: a word of its id that names one
+    (`postgres.database-missing`: 5432, `network.mysql-auth-plugin`: 3306)."""
+    for word in re.split(r"[.\-_]", rule.lower()):
+        word = word.rstrip("0123456789")
+        if word in WELL_KNOWN:
+            return WELL_KNOWN[word]
+    return None
+
+
+def server_of(
+    cause: Cause,
+    port: int,
+    listening: Mapping[int, Sequence[str]],
+    resolve: Callable[[str], str | None],
+    dialled: Mapping[int, Sequence[str]] | None = None,
+) -> str | None:
+    """The service that is the server of `cause`'s rule (listening on `port`), when the
+    evidence names it: a service of the cause that listens there (the server's own log),
+    the host a client's line names (`resolve`: a name to the stack's service), the one
+    other service listening on the port, or the one service other clients dial on it
+    (`dialled`). None when nothing names one: the slot stays for the reader to fill."""
+    servers = set(listening.get(port, ()))
+    # (a client relaying the server's error names where it connected: it is no server,
+    # though that relayed line can make it look like one that listens)
+    clients = {
+        r.service
+        for r in cause.findings
+        if _NAMED_SERVER.search(r.evidence or "") or _CLIENT_TOOL.search(r.evidence or "")
+    }
+    own = {r.service for r in cause.findings if r.service in servers} - clients
+    if len(own) == 1:
+        return own.pop()
+    servers -= clients
+    named: set[str] = set()
+    for r in cause.findings:
+        for m in _NAMED_SERVER.finditer(r.evidence or ""):
+            host = m.group("a") or m.group("b") or m.group("c")
+            if host and host not in LOOPBACK and (service := resolve(host)) is not None:
+                named.add(service)
+            elif m.group("d") and m.group("port") == str(port):
+                named.update(s for s in servers if s not in cause.services)
+    if len(named) == 1:
+        return named.pop()
+    if named:
+        return None  # (several named: no guess)
+    others = servers - set(cause.services)
+    if len(others) == 1:
+        return others.pop()
+    targets = set((dialled or {}).get(port, ())) - set(cause.services)
+    return targets.pop() if len(targets) == 1 else None
+
+
+TARGET_SLOTS: Final = ("<service>", "<target>")
+"""Slots of a rule's command for the service a client dialled (`depends_on: <service>:
+condition: service_healthy`): filled when the failure's host is a service of the stack."""
+
+
+def target_of(
+    cause: Cause, resolve: Callable[[str], str | None], listening: Mapping[int, Sequence[str]]
+) -> str | None:
+    """The one stack service the cause's primary finding dialled: its host by name, or an
+    address by the one service listening on its port (None: unnamed, or not the stack's)."""
+    fields = cause.primary.fields
+    host = fields.get("host")
+    if not host or host in LOOPBACK:
+        return None
+    service = resolve(host)
+    if service is None and is_address(host):
+        service = service_on_port(listening, fields.get("port"), cause.primary.service)
+    return service if service is not None and service not in cause.services else None
+
+
+def fill_target_slots(found: Advice, target: str | None) -> Advice:
+    """The fix's commands with the dialled service in its slots (kept when unknown)."""
+    if target is None or not any(slot in str(found.fix) for slot in TARGET_SLOTS):
+        return found
+
+    def fill(code: str) -> str:
+        for slot in TARGET_SLOTS:
+            code = code.replace(slot, target)
+        return code
+
+    return replace(found, fix=found.fix.with_code(fill))
+
+
+def fill_server_slots(found: Advice, server: str | None) -> Advice:
+    """The fix's commands with the server's service in its slots (kept when unknown)."""
+    if server is None or not any(slot in str(found.fix) for slot in SERVER_SLOTS):
+        return found
+
+    def fill(code: str) -> str:
+        for slot in SERVER_SLOTS:
+            code = code.replace(slot, server)
+        return code
+
+    return replace(found, fix=found.fix.with_code(fill))
+
+
+# --------------------------------------------------------------------------- loopback-bound servers
+
+
+def bound_target(
+    cause: Cause,
+    bound: Mapping[str, tuple[int, str, str]],
+    resolve: Callable[[str], str | None],
+) -> str | None:
+    """The server a refused connection was meant for when that server listens only on its
+    own loopback (`ports.loopback_bound`): the one such service the refusal names (by name,
+    or by address and port), or, when the refusal names no host, the only such service."""
+    if cause.category != Category.CONNECTION_REFUSED.value:
+        return None
+    candidates = {s: v for s, v in bound.items() if s not in cause.services}
+    if not candidates:
+        return None
+    named: set[str] = set()
+    unnamed = True  # (no finding of the refusal names a host at all)
+    for r in cause.findings:
+        if r.category != cause.category:
+            continue
+        own = r.fields.get("host")
+        hosts = r.hosts or ((own,) if own else ())
+        unnamed = unnamed and not hosts
+        for host in hosts:
+            if host in LOOPBACK:
+                continue  # (the client dials its own container: `_meant`'s case)
+            service = resolve(host)
+            if service in candidates:
+                named.add(service)
+            elif is_address(host) and host == own and r.fields.get("port"):
+                named.update(s for s, (p, _, _) in candidates.items() if str(p) == r.fields["port"])
+    if len(named) == 1:
+        return named.pop()
+    if not named and unnamed and len(candidates) == 1:
+        return next(iter(candidates))
+    return None
+
+
+def loopback_server(
+    found: Advice, target: str | None, bound: Mapping[str, tuple[int, str, str]]
+) -> Advice:
+    """A refusal explained by its server listening only on its own loopback: the bind is
+    the fix, not the client's settings (the server logs a healthy start, so nothing else
+    points at it)."""
+    if target is None or target not in bound:
+        return found
+    port, said, where = bound[target]
+    return replace(
+        found,
+        problem=Prose.of(found.problem, f": {target} listens only on its own loopback"),
+        root_cause=Prose.of(
+            f"{target} listens on port {port} of its container's loopback only (",
+            Code(said),
+            "): that address is the container itself, so every other container is refused"
+            f" while {target} logs a healthy start.",
+        ),
+        fix=Prose.of(
+            f"Make {target} listen on every interface (",
+            Prose.markup(where.replace("PORT", str(port))),
+            f") in its command or environment, then recreate {target}. ",
+            found.fix,
+        ),
+        kind="change-config",
+    )
+
+
+# --------------------------------------------------------------------------- start order
+
+_EARLY_CATEGORIES: Final = frozenset({Category.CONNECTION_REFUSED.value, Category.TIMEOUT.value})
+"""Failures a server that is still starting causes (it refuses, or does not answer)."""
+
+
+START_WAIT_NAMED: Final = timedelta(minutes=5)
+"""How long after a client's first failure the server it names may say it is ready and
+still be a slow start (a first initdb, a search node); later it was an outage."""
+START_WAIT_UNNAMED: Final = timedelta(minutes=2)
+"""The same for the one service that became ready late when the failure names none."""
+
+
+def early_target(
+    cause: Cause,
+    ready: Mapping[str, tuple[datetime, str]],
+    resolve: Callable[[str], str | None],
+    listening: Mapping[int, Sequence[str]],
+) -> str | None:
+    """The server a refused or timed-out client dialled before that server said it was
+    ready (`ports.ready_times`): the one the failure names (by name, or by address or port
+    and who listens there), else, when it names none, the one service of the stack that
+    became ready only after the client's first failure."""
+    first = cause.first_seen
+    if cause.category not in _EARLY_CATEGORIES or first is None:
+        return None
+    late = {
+        s
+        for s, (at, _) in ready.items()
+        if first < at <= first + START_WAIT_NAMED and s not in cause.services
+    }
+    if not late:
+        return None
+    named: set[str] = set()
+    for r in cause.findings:
+        if r.category != cause.category:
+            continue
+        own = r.fields.get("host")
+        for host in r.hosts or ((own,) if own else ()):
+            if host in LOOPBACK:
+                continue
+            service = resolve(host)
+            if service is None and is_address(host):
+                service = service_on_port(listening, r.fields.get("port"), r.service)
+            if service is not None:
+                named.add(service)
+        if not (r.hosts or own) and r.fields.get("port"):
+            service = service_on_port(listening, r.fields["port"], r.service)
+            if service is not None:
+                named.add(service)
+    if named:
+        return named.pop() if len(named) == 1 and named <= late else None
+    soon = {s for s in late if ready[s][0] <= first + START_WAIT_UNNAMED}
+    return next(iter(soon)) if len(late) == 1 and len(soon) == 1 else None
+
+
+def started_early(
+    found: Advice, cause: Cause, target: str | None, ready: Mapping[str, tuple[datetime, str]]
+) -> Advice:
+    """A client that gave up on its server before the server was ready: start order, not
+    the address (the server came up on its own a moment later)."""
+    if target is None or target not in ready or cause.first_seen is None:
+        return found
+    at, line = ready[target]
+    who = join_names(cause.services)
+    one = len(cause.services) == 1
+    wait = format_duration((at - cause.first_seen).total_seconds())
+    return replace(
+        found,
+        problem=Prose.of(found.problem, f": {target} was not ready yet"),
+        root_cause=Prose.of(
+            f"{who} first failed at {clock(cause.first_seen)}, {wait} before {target} said it"
+            f" was ready (at {clock(at)}: ",
+            Code(_shortened(line)),
+            f"): {who} started before its server and {'does' if one else 'do'} not wait for it. ",
+            found.root_cause,
+        ),
+        fix=Prose.of(
+            f"Start {who} once {target} is ready: give {target} a ",
+            Code("healthcheck:"),
+            f" and {who} ",
+            Code(f"depends_on: {target}: condition: service_healthy"),
+            " (a retry of the first connection, or ",
+            Code("restart: on-failure"),
+            ", also covers it); then ",
+            Code(f"docker compose up -d {' '.join(cause.services)}"),
+            ". ",
+            found.fix,
+        ),
+        kind="change-config",
+    )
+
+
+def _shortened(line: str, limit: int = 120) -> str:
+    """A log line cut to `limit` characters (a start-up line can carry a long banner)."""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- cron jobs
+
+CRON_STARTS: Final = r"crond: crond \(busybox|\(CRON\) (?:INFO \(pidfile|STARTUP)"
+"""The start-up lines of cron daemons that start jobs with an almost empty environment
+(busybox crond, Debian's cron, cronie); supercronic passes the container's own."""
+
+
+def cron_env(found: Advice, cause: Cause, cron: Collection[str]) -> Advice:
+    """A variable a job finds unset in a service that runs cron: the container has it (its
+    compose `environment:`), its cron jobs do not, as cron does not pass it on."""
+    env = cause.primary.fields.get("env")
+    who = [s for s in cause.services if s in cron]
+    if not env or not who or cause.category != Category.CONFIG_ERROR.value:
+        return found
+    name = join_names(who)
+    return replace(
+        found,
+        root_cause=Prose.of(
+            f"{name} runs the script from cron, and cron starts its jobs with an almost empty"
+            " environment: ",
+            Code(env.lstrip("$")),
+            " can be set for the container (compose ",
+            Code("environment:"),
+            ") and still be missing in the job. ",
+            found.root_cause,
+        ),
+        fix=Prose.of(
+            "If the variable is set in compose, hand it to the jobs: have the entrypoint"
+            " write the environment to a file before it starts cron (",
+            Code("export -p > /etc/job.env"),
+            ") and source it at the top of the job (",
+            Code(". /etc/job.env"),
+            "), or run the schedule with supercronic, which passes the environment on; then"
+            f" recreate {name}. Otherwise: ",
+            found.fix,
         ),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Final
 
 import polars as pl
 
+from incidentlog.detect import service_of_container
 from incidentlog.incident import advice as adv
 from incidentlog.incident.excerpts import CodeFrame, code_frames, excerpts
 from incidentlog.incident.hints import own_hints
@@ -19,6 +21,7 @@ from incidentlog.incident.issues import (
     add_dependants,
     causes_of,
     group_units,
+    named_hosts,
     never_started,
     rank_causes,
     read_findings,
@@ -37,6 +40,7 @@ from incidentlog.incident.plan import (
     improvements,
 )
 from incidentlog.incident.podman import runs_podman
+from incidentlog.incident.ports import WELL_KNOWN, loopback_bound, ready_times
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.swarm import SWARM_CLI
 from incidentlog.incident.timeline import (
@@ -71,7 +75,7 @@ def build_incident(
     """The incident model from the evidence and the detection findings/summary."""
     now = now or datetime.now(UTC)
     stack = _read(evidence, findings, summary, redact=redact)
-    units = units_of(read_findings(stack.summary))
+    units = units_of(read_findings(stack.summary, named_hosts(stack.findings, redact=redact)))
     transient = transient_services(stack, units)
     causes = _causes(stack, units, transient, now)
     http = http_counts(stack.logs, {s: c.healthcheck for s, c in stack.configs.items()})
@@ -256,11 +260,49 @@ def _issues(
     paces = adv.rhythms(
         stack.findings, [(u.service, u.primary.rule) for c in causes for u in c.members]
     )
-    seen = _Seen(frames, found, http, last_lines(stack.logs, stack.services), paces)
+    seen = _Seen(
+        frames,
+        found,
+        http,
+        last_lines(stack.logs, stack.services),
+        paces,
+        _dialled(stack),
+        loopback_bound(stack.logs, stack.services),
+        ready_times(stack.logs, stack.services),
+        frozenset(
+            stack.logs.filter(pl.col("message").str.contains(adv.CRON_STARTS))
+            .get_column("service")
+            .drop_nulls()
+            .unique()
+            .to_list()
+        ),
+    )
     return [
         _issue(n, cause, stack, seen, now, _own_hint(stack, cause, redact=redact))
         for n, cause in enumerate(causes, start=1)
     ]
+
+
+def _stack_service(stack: Stack, host: str) -> str | None:
+    """The stack's service a host name names (a service, a container, an alias of one)."""
+    service = service_of_container(host, stack.services, stack.containers, stack.projects)
+    return service if service in stack.services else None
+
+
+def _dialled(stack: Stack) -> dict[int, list[str]]:
+    """Port -> the stack's services the findings name as the host they dialled on it (the
+    port the finding names, else the well-known port of the host's name): another
+    client's `connection to server at "pgmain"` names the database a third one misses."""
+    out: dict[int, set[str]] = {}
+    for raw in stack.summary.get_column("fields").drop_nulls().unique().to_list():
+        fields = json.loads(raw)
+        host, port = fields.get("host"), fields.get("port")
+        if not host or (service := _stack_service(stack, host)) is None:
+            continue
+        number = int(port) if port and port.isdigit() else WELL_KNOWN.get(host.lower())
+        if number is not None:
+            out.setdefault(number, set()).add(service)
+    return {p: sorted(names) for p, names in out.items()}
 
 
 def _own_hint(stack: Stack, cause: Cause, *, redact: bool) -> str | None:
@@ -280,6 +322,14 @@ class _Seen:
     last: Mapping[str, str]
     paces: Mapping[tuple[str, str], adv.Rhythm]
     """When each unit's records came (`advice.rhythms`)."""
+    dialled: Mapping[int, list[str]]
+    """Port -> the stack's services that findings name as a connection target on it."""
+    bound: Mapping[str, tuple[int, str, str]]
+    """Servers that listen only on their container's loopback (`ports.loopback_bound`)."""
+    ready: Mapping[str, tuple[datetime, str]]
+    """When each service first said it was ready (`ports.ready_times`)."""
+    cron: frozenset[str]
+    """Services whose log shows a cron daemon starting (`advice.CRON_STARTS`)."""
 
 
 def _issue(
@@ -305,6 +355,25 @@ def _issue(
         stack.listening,
         names=stack.names,
     )
+    port = adv.server_port(cause.primary.rule)
+    if port is not None:
+        server = adv.server_of(
+            cause, port, stack.listening, partial(_stack_service, stack), seen.dialled
+        )
+        advice = adv.fill_server_slots(advice, server)
+    services = cause.services
+    if seen.bound:
+        target = adv.bound_target(cause, seen.bound, partial(_stack_service, stack))
+        advice = adv.loopback_server(advice, target, seen.bound)
+        if target is not None:  # (the server is what changes: it is recreated too)
+            services = sorted({*services, target})
+    advice = adv.fill_target_slots(
+        advice, adv.target_of(cause, partial(_stack_service, stack), stack.listening)
+    )
+    advice = adv.cron_env(advice, cause, seen.cron)
+    if seen.ready and services == cause.services:
+        early = adv.early_target(cause, seen.ready, partial(_stack_service, stack), stack.listening)
+        advice = adv.started_early(advice, cause, early, seen.ready)
     ends = resolved_at(cause.services, cause.last_seen, stack.stats, stack.events, stack.window_end)
     if any(
         y.category == "not-started" and y.service in never_started(stack) for y in cause.symptoms
@@ -329,9 +398,9 @@ def _issue(
         category=category,
         severity=cause.primary.severity,
         title=cause.primary.title,
-        services=cause.services,
+        services=services,
         containers=sorted(
-            {c for x in cause.services for c in stack.container_names.get(x, [])}
+            {c for x in services for c in stack.container_names.get(x, [])}
             or {c for r in cause.findings for c in r.containers}
         ),
         problem=advice.problem,

@@ -32,6 +32,7 @@ from incidentlog.incident.ports import (
 )
 from incidentlog.incident.services import Stack
 from incidentlog.ingest.compose import COMPOSE_SERVICE
+from incidentlog.redact import redact_expr
 from incidentlog.schema import Category, Level, Severity
 from incidentlog.text import Code, Prose, plural
 
@@ -43,6 +44,7 @@ __all__ = [
     "add_dependants",
     "causes_of",
     "group_units",
+    "named_hosts",
     "rank_causes",
     "read_findings",
     "severity_rank",
@@ -71,7 +73,7 @@ REMOTE_CATEGORIES: Final = frozenset(
     }
 )
 """Categories whose `host` field can point at another service (then they are its symptom)."""
-KEY_FIELDS: Final = ("binary", "module", "host", "env", "path", "port", "user")
+KEY_FIELDS: Final = ("binary", "module", "host", "env", "path", "port", "database", "user")
 """Fields that tell two services' findings apart (same category + same value = one issue).
 
 `user` comes last: a database that rejects `app` and the client that logs in as `app`
@@ -108,9 +110,13 @@ class Finding:
     transient: bool
     source: str
     """`logs`, `probe` or `events`."""
+    hosts: tuple[str, ...] = ()
+    """Every distinct host its records name, most often first (`fields["host"]` is only
+    the first: a client that cannot resolve `redis`, `payments-api` and `hooks-relay`
+    names all three)."""
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Finding:
+    def from_row(cls, row: Mapping[str, Any], hosts: Sequence[str] = ()) -> Finding:
         return cls(
             service=row["service"],
             category=row["category"],
@@ -127,17 +133,48 @@ class Finding:
             fix=str(row["fix"]),
             transient=bool(row["transient"]),
             source=str(row["source"]),
+            hosts=tuple(hosts),
         )
 
 
-def read_findings(summary: pl.DataFrame) -> list[Finding]:
+def named_hosts(findings: pl.DataFrame, *, redact: bool = True) -> dict[tuple[str, str], list[str]]:
+    """(service, rule) -> every distinct `host` field its records name, most often first,
+    ties to the earliest (the order `summarize_findings` picks the one it keeps by)."""
+    if findings.is_empty() or "fields" not in findings.columns:
+        return {}
+    hosts = (
+        findings.with_row_index("_order")
+        .select(
+            "service",
+            "rule",
+            "_order",
+            pl.col("fields").str.json_path_match("$.host").alias("_host"),
+        )
+        .drop_nulls(["service", "rule", "_host"])
+        .filter(pl.col("_host") != "")
+    )
+    if redact:  # (a captured URL's host part may carry a user:password)
+        hosts = hosts.with_columns(redact_expr("_host"))
+    ranked = (
+        hosts.group_by("service", "rule", "_host")
+        .agg(pl.len().alias("_n"), pl.col("_order").min().alias("_at"))
+        .sort("_n", "_at", descending=[True, False])
+        .group_by("service", "rule", maintain_order=True)
+        .agg(pl.col("_host"))
+    )
+    return {(s, r): list(h) for s, r, h in ranked.iter_rows()}
+
+
+def read_findings(
+    summary: pl.DataFrame, hosts: Mapping[tuple[str, str], Sequence[str]] | None = None
+) -> list[Finding]:
     """The summary rows, worst first, then first seen first. Compose's own (a line
     naming no service: the daemon unreachable, a compose file that does not parse)
     only when nothing else was found: then the project never started, and that is
-    the incident; beside services' failures it is their echo."""
+    the incident; beside services' failures it is their echo. `hosts`: `named_hosts`."""
     services = summary.filter(pl.col("service") != COMPOSE_SERVICE)
     rows = [
-        Finding.from_row(r)
+        Finding.from_row(r, (hosts or {}).get((r["service"], r["rule"]), ()))
         for r in (services if services.height else summary).iter_rows(named=True)
     ]
     rows.sort(key=lambda r: (-severity_rank(r.severity), r.first_seen or _NEVER, -_named(r)))
@@ -666,7 +703,28 @@ def group_units(kept: Sequence[Unit], names: Collection[str] = ()) -> list[tuple
         shared = u.category in _SHARED_RESOURCE
         key = (u.category, "shared" if shared else _key_value(u, names))
         groups.setdefault(key, []).append(u)
+    _join_unnamed_lookups(groups)
     return [(category, members) for (category, _), members in groups.items()]
+
+
+def _join_unnamed_lookups(groups: dict[tuple[str, str], list[Unit]]) -> None:
+    """A service whose failed lookup names no host (Celery beat's "Connection error:
+    [Errno -2] Name or service not known") joins the one group of another service's
+    failed lookup of a stack's name at the same time (the worker's `rabbitmq`, from the
+    same broker URL): one wrong name, not a second issue. With two such names, or none
+    at the time, it stays its own."""
+    dns = Category.DNS_RESOLUTION.value
+    named = [k for k in groups if k[0] == dns and k[1].startswith("host=")]
+    for key in [k for k in groups if k[0] == dns and k[1].startswith("rule=")]:
+        first = min((u.first_seen for u in groups[key] if u.first_seen), default=None)
+        near = [
+            k
+            for k in named
+            if any(_together(first, u.first_seen) for u in groups[k])
+            and not {u.service for u in groups[k]} & {u.service for u in groups[key]}
+        ]
+        if len(near) == 1:
+            groups[near[0]].extend(groups.pop(key))
 
 
 # --------------------------------------------------------------------------- causes

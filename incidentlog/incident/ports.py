@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Final
 
 import polars as pl
@@ -28,6 +29,8 @@ __all__ = [
     "is_address",
     "is_public_name",
     "listening_ports",
+    "loopback_bound",
+    "ready_times",
     "service_on_port",
     "unclaimed",
 ]
@@ -66,6 +69,8 @@ WELL_KNOWN: Final = {
     "mosquitto": 1883,
     "mqtt": 1883,
     "emqx": 1883,
+    "mssql": 1433,
+    "sqlserver": 1433,
 }
 """Default ports of the images people run beside their apps, by image or service name."""
 
@@ -75,6 +80,7 @@ SIGNATURES: Final = (
     (r"Server startup complete; \d+ plugins started", 5672),  # rabbitmq
     (r"\bmongod startup complete\b|\bWaiting for connections\b", 27017),  # mongod
     (r"\bmosquitto version \S+ (?:starting|running)\b", 1883),  # mosquitto
+    (r"SQL Server is now ready for client connections", 1433),  # mssql
 )
 """Start-up lines that name the server by its words, not its port: its default port."""
 
@@ -235,3 +241,82 @@ def is_public_name(host: str, known: Collection[str] = ()) -> bool:
 def unclaimed(listening: Mapping[int, Sequence[str]], port: str | None) -> bool:
     """No service of the stack is known to listen on `port`."""
     return bool(port and port.isdigit()) and not listening.get(int(port or 0))
+
+
+BIND_LINES: Final = (
+    # (pattern with the bound host and port, what sets the bind for that server)
+    (r"Listening at: https?://(?P<h>[\w.\[\]:]+?):(?P<p>\d+)\b", "gunicorn: `--bind 0.0.0.0:PORT`"),
+    (r"Uvicorn running on https?://(?P<h>[\w.\[\]:]+?):(?P<p>\d+)\b", "uvicorn: `--host 0.0.0.0`"),
+    (
+        r"Starting development server at https?://(?P<h>[\w.\[\]:]+?):(?P<p>\d+)/",
+        "Django: `runserver 0.0.0.0:PORT`",
+    ),
+    (
+        r"\* Listening on (?:https?|tcp)://(?P<h>[\w.\[\]:]+?):(?P<p>\d+)\b",
+        "Puma: `-b tcp://0.0.0.0:PORT`",
+    ),
+    (
+        r"\* Running on https?://(?P<h>[\w.\[\]:]+?):(?P<p>\d+)\b",
+        "Flask: `flask run --host=0.0.0.0`",
+    ),
+    (
+        r"Running on https?://(?P<h>[\w.\[\]:]+?):(?P<p>\d+) \(CTRL \+ C",
+        "Hypercorn: `--bind 0.0.0.0:PORT`",
+    ),
+)
+"""Start-up lines that print the address a server really bound (not a friendly
+`localhost` URL: Node and Vite print that whatever they bind), and where it is set."""
+
+_LOOPBACK_BINDS: Final = frozenset({"localhost", "127.0.0.1", "::1", "ip6-localhost"})
+"""Bound addresses only the container itself reaches (`0.0.0.0` is every interface)."""
+
+
+def loopback_bound(logs: pl.DataFrame, services: Sequence[str]) -> dict[str, tuple[int, str, str]]:
+    """Service -> (port, the words of its start-up line that say it, where the bind is set)
+    for a server that listens only on its container's loopback: no other container can
+    reach it, so its clients are refused while it logs a healthy start (gunicorn's default
+    bind is 127.0.0.1:8000, uvicorn's 127.0.0.1). A port also bound on another address
+    (Flask prints 127.0.0.1 beside the container's address when bound to 0.0.0.0) is not."""
+    mine = logs.filter(pl.col("service").is_in(list(services)))
+    loopback: dict[tuple[str, int], tuple[str, str]] = {}
+    elsewhere: set[tuple[str, int]] = set()
+    for pattern, where in BIND_LINES:
+        said = (
+            mine.select(
+                "service",
+                pl.col("message").str.extract(f"({pattern})", 1).alias("_said"),
+                pl.col("message").str.extract_groups(pattern).alias("_m"),
+            )
+            .unnest("_m")
+            .drop_nulls("p")
+        )
+        for service, words, host, port in said.select("service", "_said", "h", "p").iter_rows():
+            key = (service, int(port))
+            if host.strip("[]") in _LOOPBACK_BINDS:
+                loopback.setdefault(key, (words, where))
+            else:
+                elsewhere.add(key)
+    out: dict[str, tuple[int, str, str]] = {}
+    for (service, port), (words, where) in sorted(loopback.items()):
+        if (service, port) not in elsewhere:
+            out.setdefault(service, (port, words, where))
+    return out
+
+
+def ready_times(logs: pl.DataFrame, services: Sequence[str]) -> dict[str, tuple[datetime, str]]:
+    """Service -> (when, the line) it first said it listens or is ready (its start-up
+    line: `_LISTENING`, `SIGNATURES`): a client that failed before that time started too
+    early. Services that never say so, or print no times, are left out."""
+    said = "|".join(f"(?:{p})" for p, _ in SIGNATURES)
+    first = (
+        logs.filter(
+            pl.col("service").is_in(list(services))
+            & pl.col("ts").is_not_null()
+            & (pl.col("message").str.contains(_LISTENING) | pl.col("message").str.contains(said))
+        )
+        .sort("ts")
+        .group_by("service", maintain_order=True)
+        .first()
+        .select("service", "ts", "message")
+    )
+    return {s: (ts, message.strip()) for s, ts, message in first.iter_rows()}

@@ -749,6 +749,10 @@ def service_groups(
     )
 
 
+REFUSED_REQUESTS: Final = frozenset({"postgres.database-missing"})
+"""Rules of a request a server refused and logged like its clients (a database that does
+not exist): as with a refused login, the server needs no attention of its own."""
+
 _FAILED_STATES: Final = frozenset({"exited", "restarting", "unhealthy", "dead"})
 """States at the end of a service that crashed, exited or failed its probes."""
 
@@ -758,7 +762,10 @@ def healthy_servers(issue: Issue, state_of: Mapping[str, str]) -> set[str]:
     that refused it (a database still `Up (healthy)`, or one that only logged the refusals
     while its client exited). The fix is a password on one side or the other; a server
     that merely refused requests needs no attention and no restart of its own."""
-    if issue.category != Category.AUTH_FAILURE.value or len(issue.services) < 2:
+    refused = issue.category == Category.AUTH_FAILURE.value or bool(
+        REFUSED_REQUESTS.intersection(issue.rules)
+    )
+    if not refused or len(issue.services) < 2:
         return set()
     services = set(issue.services)
     healthy = {s for s in services if state_of.get(s) == "healthy"}
