@@ -80,7 +80,8 @@ def test_the_sample_logs_keep_their_lines() -> None:
     assert len(lines) > 1000
     frame = pl.DataFrame({"m": lines}, schema={"m": pl.String})
     changed = frame.filter(redact_expr("m") != pl.col("m")).get_column("m").to_list()
-    assert len(changed) <= 16  # a handful: the corpus cases that show a credential URL
+    # a handful per thousand lines (the corpus grows): the cases that show a credential URL
+    assert len(changed) <= len(lines) / 1000
     assert all("password" in line.lower() or "://" in line or "?code=" in line for line in changed)
 
 
