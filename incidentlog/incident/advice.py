@@ -946,25 +946,21 @@ def target_of(
 
 def fill_target_slots(found: Advice, target: str | None) -> Advice:
     """The fix's commands with the dialled service in its slots (kept when unknown)."""
-    if target is None or not any(slot in str(found.fix) for slot in TARGET_SLOTS):
-        return found
-
-    def fill(code: str) -> str:
-        for slot in TARGET_SLOTS:
-            code = code.replace(slot, target)
-        return code
-
-    return replace(found, fix=found.fix.with_code(fill))
+    return _fill_slots(found, target, TARGET_SLOTS)
 
 
 def fill_server_slots(found: Advice, server: str | None) -> Advice:
     """The fix's commands with the server's service in its slots (kept when unknown)."""
-    if server is None or not any(slot in str(found.fix) for slot in SERVER_SLOTS):
+    return _fill_slots(found, server, SERVER_SLOTS)
+
+
+def _fill_slots(found: Advice, service: str | None, slots: Sequence[str]) -> Advice:
+    if service is None or not any(slot in str(found.fix) for slot in slots):
         return found
 
     def fill(code: str) -> str:
-        for slot in SERVER_SLOTS:
-            code = code.replace(slot, server)
+        for slot in slots:
+            code = code.replace(slot, service)
         return code
 
     return replace(found, fix=found.fix.with_code(fill))
