@@ -73,3 +73,44 @@ def test_an_impossible_time_is_counted_not_lost(tmp_path: Path) -> None:
     assert result.events.height == 2
     assert result.events.get_column("ts").null_count() == 1
     assert "1 lines whose timestamp is no valid time" in result.summary.describe()
+
+
+COMPOSE_JSON = """\
+{"action":"start","attributes":{"image":"shop-api","name":"shop-api-1"},"id":"8f0c1d2e3a4b5c6d7e8f","service":"api","time":"2026-12-06T01:20:00.118231Z","type":"container"}
+{"action":"oom","attributes":{"image":"shop-api","name":"shop-api-1"},"id":"8f0c1d2e3a4b5c6d7e8f","service":"api","time":"2026-12-06T01:21:10.550001Z","type":"container"}
+{"action":"die","attributes":{"exitCode":"137","image":"shop-api","name":"shop-api-1"},"id":"8f0c1d2e3a4b5c6d7e8f","service":"api","time":"2026-12-06T01:21:10.554120","type":"container"}
+"""
+COMPOSE_TEXT = (
+    "2026-12-06 01:21:10.554120 container die 8f0c1d2e3a4b (exitCode=137, image=shop-api,"
+    " name=api-1)\n"
+)
+COMPOSE_V1_JSON = (
+    '{"service": "web", "event": "die", "container": "213cf75fc39a", "image": "web:1",'
+    ' "time": "2026-12-06T01:21:10.554120"}\n'
+)
+
+
+def test_compose_events_are_read_like_the_engines(tmp_path: Path) -> None:
+    """`docker compose events --json` (lower-case `action`, `attributes`, `service`; a time
+    with or without a zone), its text form (a time without `T` or zone) and Compose v1's
+    JSON (`event`, `container`) are events (before: application lines, and an OOM-killed
+    api was "No incident found")."""
+    cases = {"v2.json": COMPOSE_JSON, "v2.txt": COMPOSE_TEXT, "v1.json": COMPOSE_V1_JSON}
+    read = {}
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        result = read_inputs([str(path)])
+        assert result.summary.sources[0].format is InputFormat.EVENTS, name
+        read[name] = result.events.sort("seq").select("service", "action", "exit_code", "ts")
+    assert read["v2.json"].select("service", "action", "exit_code").rows() == [
+        ("api", "start", None),
+        ("api", "oom", None),
+        ("api", "die", 137),
+    ]
+    assert read["v2.json"].get_column("ts").is_not_null().all()
+    assert read["v2.txt"].rows() == read["v2.json"].tail(1).rows()
+    assert read["v1.json"].select("service", "action").rows() == [("web", "die")]
+    report = runner.invoke(app, ["report", str(tmp_path / "v2.json"), "--format", "md"])
+    assert "No incident found" not in report.stdout
+    assert "memory limit of api" in report.stdout

@@ -31,11 +31,12 @@ def _field(path: str) -> pl.Expr:
 
 
 TEXT_EVENT = (
-    r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) "
+    r"^(?P<time>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?) "
     r"(?P<type>[a-z]+) (?P<action>[a-z_]+(?:: [^(]*?)?) (?P<id>\S+) \((?P<attributes>.*)\)\s*$"
 )
 """A `docker events` line without `--format`: time, type, action (`health_status:
-unhealthy`), actor id, then the actor's attributes as `key=value, …`."""
+unhealthy`), actor id, then the actor's attributes as `key=value, …`; `docker compose
+events` prints the same with a time without `T` or zone (`2026-12-06 01:21:10.554120`)."""
 
 
 def _text(part: str) -> pl.Expr:
@@ -48,11 +49,30 @@ def _attribute(key: str) -> pl.Expr:
     return _text("attributes").str.extract(r"(?:^|, )" + re.escape(key) + r"=([^,]*)", 1)
 
 
+def _event_time(text: pl.Expr) -> pl.Expr:
+    """An event's printed time: RFC 3339, or compose's without a zone (read as UTC)."""
+    naive = (
+        text.str.replace(" ", "T", literal=True)
+        .str.to_datetime(format="%Y-%m-%dT%H:%M:%S%.f", time_unit="ns", strict=False)
+        .dt.replace_time_zone("UTC")
+        .cast(TS_DTYPE)
+    )
+    return pl.coalesce(parse_timestamp(text), naive)
+
+
 def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """From `line` (+ `seq`) to events columns and a `reject` reason per line."""
     lines = lines.with_columns(pl.col("line").str.extract_groups(TEXT_EVENT).alias("_text"))
-    action_text = pl.coalesce(_field("$.Action"), _field("$.status"), _text("action"))
-    kind = pl.coalesce(_field("$.Type"), _text("type"), pl.lit("container"))
+    # (`docker compose events --json`: lower-case `action`, `type`, `attributes`, `service`;
+    # Compose v1's: `event`, `container`, `service`)
+    action_text = pl.coalesce(
+        _field("$.Action"),
+        _field("$.status"),
+        _field("$.action"),
+        _field("$.event"),
+        _text("action"),
+    )
+    kind = pl.coalesce(_field("$.Type"), _field("$.type"), _text("type"), pl.lit("container"))
     action = action_text.str.extract(r"^([a-z_]+)", 1)
     status = action_text.str.extract(r"^health_status: *(\w+)", 1)
     attrs = "$.Actor.Attributes"
@@ -61,12 +81,15 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
     )
     name = pl.coalesce(
         _field(f"{attrs}.name"),
+        _field("$.attributes.name"),
         _field("$.id").str.slice(0, 12),
+        _field("$.container").str.slice(0, 12),
         _attribute("name"),
         _text("id").str.slice(0, 12),
     )
     service = pl.coalesce(
         _field(f"{attrs}['com.docker.compose.service']"),
+        _field("$.service"),
         _attribute("com.docker.compose.service"),
         service_from_container(name, project),
     )
@@ -76,7 +99,7 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
         # (seconds past Int64 nanoseconds, years 1677 to 2262, would wrap around)
         pl.when(seconds.abs() < _MAX_EPOCH_SECONDS).then(seconds * 1_000_000_000),
     )
-    stamp = parse_timestamp(_text("time"))
+    stamp = _event_time(pl.coalesce(_text("time"), _field("$.time")))
     ts = pl.coalesce(
         pl.from_epoch(nanos, time_unit="ns").dt.replace_time_zone("UTC").cast(TS_DTYPE), stamp
     )
@@ -87,13 +110,14 @@ def parse_event_lines(lines: pl.DataFrame) -> pl.DataFrame:
         container=name,
         action=pl.when(action.is_in(_KEPT)).then(action),
         status=status.cast(STATUS_DTYPE, strict=False),
-        exit_code=pl.coalesce(_field(f"{attrs}.exitCode"), _attribute("exitCode")).cast(
-            pl.Int32, strict=False
-        ),
+        exit_code=pl.coalesce(
+            _field(f"{attrs}.exitCode"), _field("$.attributes.exitCode"), _attribute("exitCode")
+        ).cast(pl.Int32, strict=False),
         restart_count=pl.lit(None, dtype=pl.Int32),
         output=pl.lit(None, dtype=pl.String),
         bad_ts=(nanos.is_null() & pl.coalesce(_field("$.timeNano"), _field("$.time")).is_not_null())
-        | (stamp.is_null() & _text("time").is_not_null()),
+        | (stamp.is_null() & _text("time").is_not_null())
+        | (nanos.is_null() & stamp.is_null() & _field("$.time").is_not_null()),
         _kind=kind,
         _action_text=action_text,
     )

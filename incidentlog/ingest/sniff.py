@@ -44,6 +44,8 @@ def _json_kind(obj: object) -> InputFormat | None:
         return InputFormat.JSONFILE
     if {"Type", "Action"} <= keys or {"status", "id"} <= keys:
         return InputFormat.EVENTS
+    if {"type", "action", "id"} <= keys or {"event", "container", "service"} <= keys:
+        return InputFormat.EVENTS  # `docker compose events --json` (v2; v1)
     if "State" in keys and ("Id" in keys or "Config" in keys):
         return InputFormat.INSPECT
     if is_bare_state(obj):  # `docker inspect NAME --format '{{json .State}}'`
