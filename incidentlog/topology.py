@@ -76,6 +76,9 @@ class ContainerConfig:
     """`type source -> destination` per mount (inspect's `Mounts`)."""
     memory_limit: int | None = None
     """Bytes (inspect's `HostConfig.Memory`; 0 or None: no limit shown)."""
+    volumes: tuple[str, ...] | None = None
+    """The compose file's `volumes:` of the service, `volume KEY -> /dest` (KEY as the file
+    names it, before compose adds the project) or `bind ./src -> /dest`; None without one."""
 
 
 @dataclass(frozen=True)
@@ -473,7 +476,30 @@ def _compose_config(spec: ServiceSpec, raw: Any) -> ContainerConfig:
         ),
         probe_start_period=timing("start_period"),
         restart_policy=spec.restart or "no",
+        volumes=_compose_volumes(_mapping(raw).get("volumes")),
     )
+
+
+def _compose_volumes(value: Any) -> tuple[str, ...] | None:
+    """A service's `volumes:` (short `src:/dest[:mode]` or long form) as mounts, so the plan
+    can name the volume over a data directory; anonymous volumes (`/dest` alone) are left
+    out: `docker compose rm --volumes` removes them."""
+    if not isinstance(value, list):
+        return None
+    out: list[str] = []
+    for item in value:
+        if isinstance(item, str):
+            source, _, rest = item.partition(":")
+            dest = rest.split(":", 1)[0]
+        elif isinstance(item, dict):
+            source, dest = str(item.get("source") or ""), str(item.get("target") or "")
+        else:
+            continue
+        if not source or not dest:
+            continue
+        kind = "bind" if source.startswith((".", "/", "~", "$")) else "volume"
+        out.append(f"{kind} {source} -> {dest}")
+    return tuple(out)
 
 
 def active_profiles() -> list[str]:

@@ -107,7 +107,16 @@ def build_incident(
     if cli != "docker compose" or printed or options:  # (the rules' commands are v2's)
         issues = [_for_compose_cli(i, cli, swarm_stack, printed, options) for i in issues]
     plan = (
-        action_plan(issues, {s.name: s for s in states}, cli, swarm_stack, printed, options)
+        action_plan(
+            issues,
+            {s.name: s for s in states},
+            cli,
+            swarm_stack,
+            printed,
+            options,
+            volumes={s: c.volumes for s, c in stack.configs.items() if c and c.volumes},
+            project=stack.projects[0] if len(stack.projects) == 1 else None,
+        )
         if found
         else []
     )

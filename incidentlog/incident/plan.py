@@ -23,7 +23,7 @@ from incidentlog.incident.model import (
     ServiceState,
 )
 from incidentlog.incident.podman import PODMAN_CLI, for_podman
-from incidentlog.incident.services import healthy_servers
+from incidentlog.incident.services import FAILED_STATES, REFUSED_REQUESTS, healthy_servers
 from incidentlog.incident.swarm import SWARM_CLI, for_swarm, is_swarm_task
 from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import Category
@@ -187,9 +187,11 @@ def _image_change(issue: Issue) -> Prose:
         return Prose.of(
             f"build or pull the image of {where} for this host's CPU (", Code("platform:"), ")"
         )
+    if any("crlf" in rule for rule in issue.rules):  # (`binary` is the shebang's shell)
+        return Prose.of(f"convert the scripts of {where} to LF line endings")
     if not binary:
         return Prose.of(f"fix the image of {where}")
-    if binary.endswith((".sh", ".bash")) or "crlf" in " ".join(issue.rules):
+    if binary.endswith((".sh", ".bash")):
         return Prose.of("fix ", Code(binary), f" in the image of {where} (shebang, line endings)")
     return Prose.of("add ", Code(binary), f" to the image of {where}")
 
@@ -253,6 +255,197 @@ def _fix_step(kind: str, group: Sequence[Issue], states: Mapping[str, ServiceSta
     if down:
         commands += ["# once the cause is fixed:", f"docker compose up -d {_q(down)}"]
     return ActionStep(kind, title, services, commands)
+
+
+_DATA_DIRS: Final = (
+    "/var/lib/postgresql/data",
+    "/var/lib/postgresql",
+    "/var/lib/mysql",
+    "/data/db",
+    "/bitnami/postgresql",
+    "/bitnami/mysql",
+)
+"""Where the official database images keep their data (the volume an init script fills)."""
+
+_ACME_RULES: Final = frozenset({"network.acme-issuance", "network.acme-rate-limited"})
+"""Certificates a proxy could not get: the fix is DNS, ports or waiting, not the proxy."""
+
+_MOUNTS_FORMAT: Final = (
+    "{{range .Mounts}}{{.Type}} {{if .Name}}{{.Name}}{{else}}{{.Source}}{{end}}"
+    " -> {{.Destination}}{{println}}{{end}}"
+)
+
+
+def _own_step(
+    issue: Issue,
+    states: Mapping[str, ServiceState],
+    volumes: Mapping[str, Sequence[str]],
+    project: str | None,
+) -> ActionStep | None:
+    """A step of its own for an issue whose fix a recreate would not apply (an init script
+    that ran once, a certificate the CA refused, a database the server was only asked
+    for); None for the others, which the step of their fix kind applies."""
+    if any("init-script" in r for r in issue.rules):
+        return _init_volume_step(issue, states, volumes, project)
+    if _ACME_RULES.intersection(issue.rules):
+        return _acme_step(issue)
+    if REFUSED_REQUESTS.intersection(issue.rules):
+        return _create_database_step(issue, states)
+    return None
+
+
+def _data_mount(
+    service: str, states: Mapping[str, ServiceState], volumes: Mapping[str, Sequence[str]]
+) -> tuple[str, str, bool] | None:
+    """(type, source, from inspect) of the mount over the service's data directory:
+    inspect's mounts (full volume names) first, then the compose file's (keys)."""
+    st = states.get(service)
+    seen = [(m, True) for m in (st.mounts or [] if st else [])]
+    seen += [(m, False) for m in volumes.get(service, ())]
+    for mount, inspected in seen:
+        kind, _, rest = mount.partition(" ")
+        source, _, dest = rest.partition(" -> ")
+        if dest.rstrip("/") in _DATA_DIRS and source:
+            return kind, source, inspected
+    return None
+
+
+def _init_volume_step(
+    issue: Issue,
+    states: Mapping[str, ServiceState],
+    volumes: Mapping[str, Sequence[str]],
+    project: str | None,
+) -> ActionStep | None:
+    """A database's init scripts run only on an empty data directory: after fixing the
+    script, that one volume goes (named when the evidence names it, else found from the
+    container's mounts), never every volume of the project (`down -v`)."""
+    services = [s for s in issue.services if s != COMPOSE_SERVICE]
+    if len(services) != 1:
+        return None
+    service = services[0]
+    q = shlex.quote(service)
+    refs = f"#{issue.id}"
+    commands = [
+        f"# fix the script first; this deletes the data of {service} (not `down -v`, which "
+        "deletes every volume of the project)",
+        f"docker compose rm --stop --force {q}",
+    ]
+    mount = _data_mount(service, states, volumes)
+    what = "its data volume"
+    if mount is None:
+        listed = (
+            f"docker volume ls --filter label=com.docker.compose.project={shlex.quote(project)}"
+            if project
+            else "docker volume ls"
+        )
+        commands[1:1] = [
+            f"# which volume holds the data of {service}:",
+            f"docker inspect --format {shlex.quote(_MOUNTS_FORMAT)} $(docker compose ps -aq {q})",
+            listed,
+        ]
+        commands += ["docker volume rm VOLUME"]
+    elif mount[0] == "bind":
+        what = f"its data folder {mount[1]}"
+        source = shlex.quote(mount[1])
+        commands += [
+            "# the data is a host folder: move it aside (delete it once the new start works)",
+            f"sudo mv {source} {shlex.quote(mount[1].rstrip('/') + '.failed-init')}",
+        ]
+    elif mount[0] == "volume":
+        name = mount[1] if mount[2] or not project else f"{project}_{mount[1]}"
+        what = f"its data volume {name}"
+        if not mount[2]:
+            label = f"label=com.docker.compose.volume={mount[1]}"
+            scope = f" --filter label=com.docker.compose.project={project}" if project else ""
+            commands += [
+                "# the volume compose made for it (a `name:` in the file changes the name):",
+                f"docker volume ls --filter {shlex.quote(label)}{scope}",
+            ]
+        commands += [f"docker volume rm {shlex.quote(name)}"]
+    else:
+        commands[1] = f"docker compose rm --stop --force --volumes {q}"
+    commands += [f"docker compose up -d {q}"]
+    title = Prose.of(
+        f"After fixing the init script ({refs}), remove {service} and {what}, so the scripts "
+        "run again on an empty one (",
+        Code("up -d --force-recreate"),
+        " keeps the volume, and the scripts are skipped)",
+    )
+    return ActionStep("change-config", title, [service], commands)
+
+
+def _acme_step(issue: Issue) -> ActionStep:
+    """The CA refused a certificate: the name's DNS, the open ports or the CA's rate limit
+    are the fix; recreating the proxy asks again and can spend the rate limit."""
+    refs = f"#{issue.id}"
+    services = [s for s in issue.services if s != COMPOSE_SERVICE]
+    host = issue.fields.get("host")
+    name = shlex.quote(host) if host else "DOMAIN"
+    if "network.acme-rate-limited" in issue.rules:
+        title = Prose.of(
+            f"Wait out the CA's rate limit ({refs}) with the certificate storage on a volume; "
+            "do not recreate ",
+            join_names(services),
+            " meanwhile: every new start asks again",
+        )
+        commands = [
+            "# the time the CA allows the next order (in its error):",
+            f"docker compose logs {_q(services)} | grep -i ratelimited | tail -n 1",
+            "# after that time, with the storage on a named volume:",
+            f"docker compose restart {_q(services)}",
+        ]
+        return ActionStep("change-config", title, services, commands)
+    title = Prose.of(
+        f"Make {host or 'the domain'} reach this host ({refs}): its DNS record and ports 80/443;"
+        " the proxy is fine, restart it once to ask again"
+    )
+    commands = [
+        "# the address the name resolves to (it must be this host's public one):",
+        f"nslookup {name}",
+        "# once they match and ports 80/443 are forwarded here:",
+        f"docker compose restart {_q(services)}",
+    ]
+    return ActionStep("change-config", title, services, commands)
+
+
+_CREATEDB: Final = re.compile(
+    r"^(?:docker compose|docker-compose|podman-compose) exec (?P<server>[^\s<]+) createdb\b"
+)
+
+
+def _create_database_step(issue: Issue, states: Mapping[str, ServiceState]) -> ActionStep | None:
+    """A server that only refused a database name (and logged it as its client did) is not
+    recreated: recreating it does not create the database. The database is created in the
+    server the advice names, and the clients that exited are started again."""
+    servers = [
+        m.group("server")
+        for seg in issue.fix.segments
+        if isinstance(seg, Code) and (m := _CREATEDB.match(seg.text))
+    ]
+    database = issue.fields.get("database")
+    if not servers or not database:
+        return None
+    server = servers[0]
+    st = states.get(server)
+    if st is not None and st.state in FAILED_STATES:
+        return None
+    create = shlex.quote(f'createdb -U "${{POSTGRES_USER:-postgres}}" {shlex.quote(database)}')
+    commands = [f"docker compose exec {shlex.quote(server)} sh -c {create}"]
+    down = [
+        s
+        for s in issue.services
+        if s != server and (c := states.get(s)) is not None and c.state in FAILED_STATES
+    ]
+    if down:  # (recreated: the other fix is their configuration, naming a database that exists)
+        commands += [
+            f"# then (or after pointing {join_names(down)} at a database that exists):",
+            f"docker compose up -d --force-recreate {_q(down)}",
+        ]
+    title = Prose.of(
+        f"Create database {database} in {server} (#{issue.id}): the server is up and only"
+        " refused the name; recreating it would not create it"
+    )
+    return ActionStep("change-config", title, [server, *down], commands)
 
 
 _HOST_CHECKED: Final = 3
@@ -350,12 +543,16 @@ def action_plan(
     stack: str | None = None,
     printed: Mapping[str, str] | None = None,
     options: str = "",
+    volumes: Mapping[str, Sequence[str]] | None = None,
+    project: str | None = None,
 ) -> list[ActionPhase]:
     """Fix and apply (a step per fix kind, quickest first), verify, watch; the compose
     commands written for `cli` (`docker-compose` for Compose v1's logs, `docker stack`
     for the swarm stack `stack`'s, `podman-compose` for a stack podman runs), with the
-    global `options` the user's own commands gave (`compose_options`)."""
-    phases = _phases(issues, states)
+    global `options` the user's own commands gave (`compose_options`). `volumes` are the
+    compose file's mounts per service (`volume KEY -> /dest`), `project` the compose
+    project: they name a data volume the plan removes."""
+    phases = _phases(issues, states, volumes, project)
     if cli == "docker compose" and not printed and not options:
         return phases
     return [
@@ -504,11 +701,26 @@ def compose_cli(
     return "docker-compose" if names and len(v1) == len(names) else "docker compose"
 
 
-def _phases(issues: Sequence[Issue], states: Mapping[str, ServiceState]) -> list[ActionPhase]:
+def _phases(
+    issues: Sequence[Issue],
+    states: Mapping[str, ServiceState],
+    volumes: Mapping[str, Sequence[str]] | None = None,
+    project: str | None = None,
+) -> list[ActionPhase]:
     by_kind: dict[str, list[Issue]] = {}
+    own: dict[str, list[ActionStep]] = {}
     for i in issues:
-        by_kind.setdefault(i.fix_kind, []).append(i)
-    steps = [_fix_step(kind, by_kind[kind], states) for kind in _FIX_ORDER if by_kind.get(kind)]
+        step = _own_step(i, states, volumes or {}, project)
+        if step is not None:
+            own.setdefault(i.fix_kind, []).append(step)
+        else:
+            by_kind.setdefault(i.fix_kind, []).append(i)
+    steps = [
+        step
+        for kind in _FIX_ORDER
+        for step in ([_fix_step(kind, by_kind[kind], states)] if by_kind.get(kind) else [])
+        + own.get(kind, [])
+    ]
     fixed = {s for i in issues for s in i.services}
     start = _start_step(issues, fixed, states)
     if start is not None:

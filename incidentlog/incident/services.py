@@ -406,7 +406,7 @@ def _service_configs(
     return out
 
 
-_COMPOSE_FIRST: Final = ("image", "built_here", "healthcheck")
+_COMPOSE_FIRST: Final = ("image", "built_here", "healthcheck", "volumes")
 
 
 _TOOK: Final = r"(?:\s+\d+(?:\.\d+)?m?s)?\s*$"
@@ -753,7 +753,7 @@ REFUSED_REQUESTS: Final = frozenset({"postgres.database-missing"})
 """Rules of a request a server refused and logged like its clients (a database that does
 not exist): as with a refused login, the server needs no attention of its own."""
 
-_FAILED_STATES: Final = frozenset({"exited", "restarting", "unhealthy", "dead"})
+FAILED_STATES: Final = frozenset({"exited", "restarting", "unhealthy", "dead"})
 """States at the end of a service that crashed, exited or failed its probes."""
 
 
@@ -769,6 +769,6 @@ def healthy_servers(issue: Issue, state_of: Mapping[str, str]) -> set[str]:
         return set()
     services = set(issue.services)
     healthy = {s for s in services if state_of.get(s) == "healthy"}
-    failed = {s for s in services if state_of.get(s) in _FAILED_STATES}
+    failed = {s for s in services if state_of.get(s) in FAILED_STATES}
     standing = healthy | (services - failed if failed else set())
     return standing if standing != services else set()
