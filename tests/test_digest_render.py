@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_digest import at, log_line, shop_history, write_store
+from test_digest import at, event, log_line, shop_history, write_store
 from typer.testing import CliRunner
 
 from incidentlog.cli import app
@@ -260,3 +260,30 @@ def test_the_chart_writes_service_names_as_text(tmp_path: Path) -> None:
     page = run_digest(hour="2025-08-02T13", store=store, fmt="html")
     svg = page[page.index("<svg") : page.index("</svg>")]
     assert "<svg onload" not in page and "onload=alert(1)&gt;" in svg
+
+
+def test_each_restarting_service_is_its_own_list_item(tmp_path: Path) -> None:
+    """Two services restarting and a health change: one bullet per line, then the table
+    after a blank line (the bullets ran together and swallowed the table)."""
+    logs = [log_line("api-1", at(hour, 10), "INFO", "ready") for hour in (11, 12, 13)]
+    events = [
+        event("db", at(0), "start"),
+        event("db", at(13, 20, 1), "die", exitCode="1"),
+        event("db", at(13, 21), "start"),
+        event("worker", at(0), "start"),
+        event("worker", at(13, 30), "oom"),
+        event("worker", at(13, 30, 1), "die", exitCode="137"),
+        event("worker", at(13, 31), "start"),
+        event("web", at(13, 40), "health_status: unhealthy"),
+    ]
+    store = write_store(tmp_path, logs, events)
+    code, out, err = run("--hour", "2025-08-02T13", "--store", str(store))
+    assert code == 0, err
+    section = out.split("## Restarts, OOM kills and health\n\n", 1)[1]
+    lines = section.splitlines()
+    assert lines[:3] == [
+        "- **db**: 1 restart",
+        "- **worker**: 1 restart, 1 OOM kill",
+        "",
+    ], section
+    assert lines[3].startswith("| time | service | container | health |")
