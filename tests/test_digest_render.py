@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -287,3 +288,19 @@ def test_each_restarting_service_is_its_own_list_item(tmp_path: Path) -> None:
         "",
     ], section
     assert lines[3].startswith("| time | service | container | health |")
+
+
+def test_an_hour_across_a_dst_change_names_both_zones(tmp_path: Path) -> None:
+    """Berlin's 01:00 CET hour on 2026-03-29 ends at 03:00 CEST: one hour, not "01:00–03:00
+    CET"; the repeated 02:00 in October ends at 02:00 CET, not "02:00–02:00 CEST"."""
+    spring = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    autumn = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    logs = [log_line("api-1", moment, "ERROR", "boom") for moment in (spring, autumn)]
+    store = write_store(tmp_path, logs, [])
+    for hour, label in (
+        ("2026-03-29T01", "2026-03-29 01:00 CET–03:00 CEST"),
+        ("2026-10-25T02", "2026-10-25 02:00 CEST–02:00 CET"),
+    ):
+        code, out, err = run("--hour", hour, "--tz", "Europe/Berlin", "--store", str(store))
+        assert code == 0, err
+        assert out.startswith(f"# Error digest: {label}\n"), out

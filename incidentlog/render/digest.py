@@ -97,7 +97,8 @@ def signed(value: int) -> str:
 
 
 def period_label(digest: Digest) -> str:
-    """`2025-08-01 13:00–14:00 UTC` (or with both days when it spans midnight)."""
+    """`2025-08-01 13:00–14:00 UTC` (or with both days when it spans midnight; with both
+    zone names when a DST change falls inside it, so the hour does not read as two)."""
     zone = ZoneInfo(digest.zone)
     start = digest.period.start.astimezone(zone)
     end = digest.period.end.astimezone(zone)
@@ -106,6 +107,8 @@ def period_label(digest: Digest) -> str:
         start.date() == end.date() or (end - timedelta(microseconds=1)).date() == start.date()
     )
     tail = end.strftime(fmt) if same_day else end.strftime(f"%Y-%m-%d {fmt}")
+    if start.tzname() != end.tzname():
+        return f"{start.strftime('%Y-%m-%d ' + fmt)} {start.tzname()}–{tail} {end.tzname()}"
     return f"{start.strftime('%Y-%m-%d ' + fmt)}–{tail} {start.tzname()}"
 
 
