@@ -304,3 +304,21 @@ def test_an_hour_across_a_dst_change_names_both_zones(tmp_path: Path) -> None:
         code, out, err = run("--hour", hour, "--tz", "Europe/Berlin", "--store", str(store))
         assert code == 0, err
         assert out.startswith(f"# Error digest: {label}\n"), out
+
+
+def test_the_first_hour_of_the_history_claims_no_change(tmp_path: Path) -> None:
+    """Nothing before the period: the headline, the patterns and Slack say no change (they
+    said "+3 on the previous hour" against an hour with no data)."""
+    from incidentlog.render.digest import digest_of
+    from incidentlog.render.slack import slack_payload
+
+    logs = [log_line("api-1", at(13, 10 + i), "ERROR", f"KeyError: 'k{i}'") for i in range(3)]
+    store = write_store(tmp_path, logs, [])
+    code, out, err = run("--hour", "2025-08-02T13", "--store", str(store))
+    assert code == 0, err
+    assert "3 errors (the history starts in this hour)" in out.splitlines()[2]
+    patterns = out.split("## Top error patterns", 1)[1]
+    assert "| api | 3 | — |" in patterns and "+3" not in patterns
+    digest = digest_of(hour="2025-08-02T13", store=store)
+    text = json.dumps(slack_payload(digest))
+    assert "3 errors" in text and "(+3)" not in text

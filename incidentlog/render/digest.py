@@ -121,9 +121,13 @@ def headline(digest: Digest) -> str:
     t = digest.totals
     active = sum(1 for s in digest.services if s.records)
     before = "hour" if digest.period.length == timedelta(hours=1) else "period"
+    change = (
+        f"{signed(t['errors'] - t['errors_previous'])} on the previous {before}"
+        if digest.has_previous
+        else f"the history starts in this {before}"
+    )
     counts = (
-        f"{plural(t['errors'], 'error')} ({signed(t['errors'] - t['errors_previous'])} "
-        f"on the previous {before}) and {plural(t['warnings'], 'warning')} "
+        f"{plural(t['errors'], 'error')} ({change}) and {plural(t['warnings'], 'warning')} "
         f"from {plural(active, 'service')}"
     )
     if digest.unchanged:

@@ -48,8 +48,10 @@ def _signed(value: int) -> str:
     return f"+{value}" if value > 0 else (str(value) if value else "±0")
 
 
-def _service_line(s: ServiceDigest) -> str:
-    parts = [f"{plural(s.errors, 'error')} ({_signed(s.errors - s.errors_previous)})"]
+def _service_line(s: ServiceDigest, compared: bool = True) -> str:
+    """`3 errors (+2), 1 restart`; no change shown when `compared` is False (no history)."""
+    change = f" ({_signed(s.errors - s.errors_previous)})" if compared else ""
+    parts = [f"{plural(s.errors, 'error')}{change}"]
     if s.restarts:
         parts.append(plural(s.restarts, "restart"))
     if s.oom_kills:
@@ -90,7 +92,7 @@ def slack_payload(digest: Digest, *, link: str | None = None) -> dict[str, Any]:
     ]
     busy = [s for s in digest.services if s.errors or s.restarts or s.oom_kills or s.silent]
     if busy:
-        lines = [_service_line(s) for s in busy]
+        lines = [_service_line(s, digest.has_previous) for s in busy]
         blocks.append(_section("Services", lines, SERVICES_SHOWN))
     if digest.new_signatures:
         lines = [_signature_line(s) for s in digest.new_signatures]
