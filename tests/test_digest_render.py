@@ -322,3 +322,29 @@ def test_the_first_hour_of_the_history_claims_no_change(tmp_path: Path) -> None:
     digest = digest_of(hour="2025-08-02T13", store=store)
     text = json.dumps(slack_payload(digest))
     assert "3 errors" in text and "(+3)" not in text
+
+
+def test_one_off_patterns_that_vanished_are_counted_not_listed(tmp_path: Path) -> None:
+    """A service whose errors are one-offs drops many patterns each hour: the Markdown lists
+    the patterns that recurred (3 or more in the previous hour) and counts the rest in a
+    line; JSON lists them all (before: every one-off in the table, ~30 rows an hour)."""
+    one_offs = [
+        "TypeError: cannot read 'total' of undefined",
+        "ZeroDivisionError: division by zero in tax",
+        "IndexError: list index out of range in cart",
+        "ValueError: invalid literal for int() with base 10",
+    ]
+    logs = [
+        log_line("api-1", at(12, 5, i), "ERROR", f"lock timeout on order {i}") for i in range(3)
+    ]
+    logs += [log_line("api-1", at(12, 20 + i), "ERROR", text) for i, text in enumerate(one_offs)]
+    logs += [log_line("api-1", at(h, 30), "INFO", "ready") for h in (11, 12, 13)]
+    store = write_store(tmp_path, logs, [event("api", at(0), "start")])
+    code, out, err = run("--hour", "2025-08-02T13", "--store", str(store))
+    assert code == 0, err
+    section = out.split("## Vanished\n", 1)[1].split("\n## ", 1)[0]
+    assert "lock timeout on order" in section
+    assert not [t for t in one_offs if t.split(":")[0] in section]
+    assert "4 more, error patterns seen only once or twice in the previous period" in section
+    code, out, err = run("--hour", "2025-08-02T13", "--store", str(store), "--format", "json")
+    assert len(json.loads(out)["vanished_signatures"]) == 5

@@ -43,6 +43,11 @@ SILENT_MIN_RECORDS: Final = 10
 period and none in this one (fewer is a quiet service, not a silent one)."""
 NEW_SHOWN: Final = 20
 """New signatures listed in Markdown/HTML (JSON has them all)."""
+VANISHED_MIN: Final = 3
+"""An error pattern seen fewer times than this in the previous period and gone now is no
+news (a service with a 1 % error rate drops dozens of one-offs every hour): Markdown and
+HTML count them in a line ("seen only once or twice": the template's words for 3), JSON
+lists them all. A finding that vanished is always shown."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +212,18 @@ class Digest:
         """The new signatures the Markdown lists (findings first, then the commonest patterns)."""
         ranked = sorted(self.new_signatures, key=lambda s: (s.kind != "finding", -s.count))
         return tuple(ranked[:NEW_SHOWN])
+
+    @property
+    def shown_vanished_signatures(self) -> tuple[Signature, ...]:
+        """The vanished signatures the Markdown lists: findings, and error patterns that
+        were seen at least `VANISHED_MIN` times (the most frequent first)."""
+        kept = [
+            s
+            for s in self.vanished_signatures
+            if s.kind == "finding" or s.count_previous >= VANISHED_MIN
+        ]
+        kept.sort(key=lambda s: (s.kind != "finding", -s.count_previous))
+        return tuple(kept[:NEW_SHOWN])
 
     @property
     def before_history(self) -> bool:
