@@ -75,6 +75,43 @@ ROWS: list[Row] = [
         None,
     ),
     row(
+        "postgres-server-echo",
+        'ERROR:  relation "ledger_entries" does not exist\n'
+        "STATEMENT:  SELECT id, amount FROM ledger_entries WHERE account = 7",
+        None,  # (the server repeats its client's failure: the client's finding)
+    ),
+    row(
+        "postgres-server-runs-the-init-script",
+        'psql:/docker-entrypoint-initdb.d/10_plans.sql:4: ERROR:  relation "plans" does not exist',
+        "postgres.init-script-failed",
+        path="/docker-entrypoint-initdb.d/10_plans.sql",
+    ),
+    row(
+        "seed-container-psql-keeps-its-finding",
+        'psql:/seed/10_plans.sql:4: ERROR:  relation "plans" does not exist',
+        "frameworks.missing-table",
+        table="plans",
+    ),
+    row(
+        "systemd-unit-running-compose",
+        "myshop.service: Main process exited, code=exited, status=1/FAILURE",
+        "compose.systemd-unit-exited",
+        unit="myshop",
+        exit_code="1",
+    ),
+    row(
+        "systemd-unit-gives-up",
+        "myshop.service: Start request repeated too quickly.",
+        "compose.systemd-unit-exited",
+        unit="myshop",
+    ),
+    row(
+        "supervisord-stays-a-process-manager-crash",
+        "2026-03-02 06:30:58,101 INFO exited: celery (exit status 1; not expected)",
+        "frameworks.process-manager-crash",
+        program="celery",
+    ),
+    row(
         "docs-mention-only-at-debug",
         "DEBUG retry policy: do not retry InvalidAccessKeyId",
         None,
@@ -86,6 +123,10 @@ RULES = {
     "network.minio-access-key-unknown",
     "network.s3-signature-mismatch",
     "network.client-auth",
+    "frameworks.missing-table",
+    "postgres.init-script-failed",
+    "compose.systemd-unit-exited",
+    "frameworks.process-manager-crash",
 }
 
 
