@@ -273,6 +273,7 @@ ABOUT = {
     "container shop-api-1 is unhealthy": "shop-api",
     "shop_db_1 is up-to-date": "shop_db",
     "Creating shop_db_1  ... done": "shop_db",
+    "Pulling db (postgres:16-alpine)...": "db",
 }
 """Compose's lines that name a container or service count for that service (the
 others stay records of `compose`). Without a compose file or other containers
@@ -315,6 +316,42 @@ def test_compose_lines_name_the_service_the_logs_print(tmp_path: Path) -> None:
         "started on 3000",
     ]
     assert set(logs.filter(pl.col("service") == "db").get_column("project").to_list()) == {"shop"}
+
+
+def test_pull_progress_lines_name_their_service(tmp_path: Path) -> None:
+    """v2's pull progress (`✘ reports Error …`) is compose's line about `reports`, not an
+    application line of a service named after the file; layer lines name no service."""
+    text = (
+        "[+] Running 2/3\n"
+        " ✔ queue Pulled                                             4.0s\n"
+        "   ✔ 0a1b2c3d4e5f Pull complete                             1.2s\n"
+        " ⠿ reports Pulling                                         31.5s\n"
+        " ✘ reports Error failed to register layer: mkdir /var/lib/docker/tmp/x: no space left on device\n"
+    )
+    logs = ingest(tmp_path, text, name="diskpull.log")
+    assert set(logs.get_column("container").to_list()) == {"compose"}
+    assert logs.select("service").to_series().to_list() == [
+        "compose",
+        "queue",
+        "compose",
+        "reports",
+        "reports",
+    ]
+
+
+@pytest.mark.parametrize(
+    "progress",
+    [" ⠿ search Pulling                    2.2s", "Pulling search (opensearch:2.11)..."],
+)
+def test_a_bare_pull_error_is_about_the_image_being_pulled(tmp_path: Path, progress: str) -> None:
+    """`no matching manifest for …` names no service: it is the one compose was pulling."""
+    text = (
+        " ✔ cache Pulled                    1.0s\n"
+        f"{progress}\n"
+        "no matching manifest for linux/arm64/v8 in the manifest list entries\n"
+    )
+    logs = ingest(tmp_path, text)
+    assert logs.get_column("service").to_list()[-1] == "search"
 
 
 def test_compose_own_lines_between_timestamped_lines(tmp_path: Path) -> None:

@@ -159,3 +159,15 @@ def test_commands_are_podmans(docker: str, podman: str) -> None:
 def test_restarting_containers_are_asked_of_podman() -> None:
     command = for_podman("docker compose ps --status restarting")
     assert command.startswith("podman ps -a --filter label=io.podman.compose.project")
+
+
+def test_the_improvements_prose_is_podmans_too(tmp_path: Path) -> None:
+    """The long-term prose names podman's commands as the plan does (before: `docker
+    events` beside `podman-compose` commands)."""
+    path = tmp_path / "up.log"
+    path.write_text(UP)
+    md = generate_report([str(path)], fmt="md", now=NOW)
+    improvements = md[md.index("## Long-term stability improvements") :]
+    improvements = improvements[: improvements.index("## Appendix")]
+    assert "`podman events`" in improvements
+    assert "docker events" not in improvements and "docker compose" not in improvements

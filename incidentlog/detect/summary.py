@@ -9,6 +9,7 @@ from typing import Final
 import polars as pl
 
 from incidentlog.detect.columns import FIELD_PREFIX, SUMMARY_COLUMNS, fields_json
+from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.redact import redact_expr, shell_word_expr
 
 __all__ = ["FALLBACKS", "summarize_findings"]
@@ -44,6 +45,7 @@ FALLBACKS = {
     "runtime_version": "an older release",
     "class_version": "of a newer release",
     "need": "the version it needs",
+    "service": "the affected service",
 }
 """What a placeholder reads when its field was not extracted for that finding."""
 
@@ -133,6 +135,12 @@ def _address(names: Sequence[str]) -> pl.Expr:
     )
 
 
+def _service() -> pl.Expr:
+    """The finding's service; none for compose's own line that names no service (a bare
+    `no matching manifest for …`), whose advice must not treat the compose tool as one."""
+    return pl.when(pl.col("service") != COMPOSE_SERVICE).then(pl.col("service"))
+
+
 def _fill(template: pl.Expr, names: Sequence[str], held: Collection[str] | None = None) -> pl.Expr:
     """Placeholders of a `_marked` rule text filled from fields (fallback text when
     missing); `{{`/`}}` are braces. With `held` (the names the texts hold), only those.
@@ -145,7 +153,7 @@ def _fill(template: pl.Expr, names: Sequence[str], held: Collection[str] | None 
     if {"host", "port"} <= held:
         template = template.str.replace_all(_ADDRESS, _address(names), literal=True)
     for name in (n for n in names if n in held):
-        value = pl.col("service") if name == "service" else pl.col(FIELD_PREFIX + name)
+        value = _service() if name == "service" else pl.col(FIELD_PREFIX + name)
         fallback = pl.lit(FALLBACKS.get(name, f"the {name}"))
         prose = _prose(value)
         word = _private_braces(_as_word(value, name))

@@ -198,7 +198,8 @@ def advice(
     elif category == Category.EVENT_LOOP_CONFLICT.value and code is not None:
         found = _event_loop(base, code, title)
     elif category == Category.OOM_KILLED.value:
-        found = _oom(base, who, [configs[s].memory_limit for s in services if s in configs])
+        limits = [configs[s].memory_limit for s in services if s in configs]
+        found = _oom(base, services, limits, confirmed=_oom_confirmed(cause))
     else:
         found = base
     if primary.rule in _RESTARTS_UNTIL_FIXED and _restarted(services, stats):
@@ -370,8 +371,29 @@ _SOURCE_EXCERPT: Final = re.compile(r"^(?:\S+\.[cm]?[jt]sx?|node:[\w/]+):\d+$")
 _NODE_ERROR: Final = re.compile(r"^(?:[A-Z]\w*)?Error(?: \[\w+\])?:")
 
 
-def _oom(base: Advice, who: str, limits: Sequence[int | None]) -> Advice:
-    """OOM kills; the fix names the memory limit the container ran with, when inspect shows it."""
+_OOM_PROOF: Final = frozenset({"core.oom-event", "core.exit-137-oom", "limits.kernel-oom-killer"})
+"""Rules whose finding shows the OOM killer itself: the engine's `oom` event (or inspect's
+OOMKilled), or the kernel's own line. A supervisor's "SIGKILL! Perhaps out of memory?"
+is only a kill: a timeout or a `docker kill` sends the same signal."""
+
+
+def _oom_confirmed(cause: Cause) -> bool:
+    """Whether the evidence shows the OOM killer (its event, its kernel line, an exit 137),
+    not only a process that was SIGKILLed."""
+    return any(f.rule in _OOM_PROOF or f.fields.get("exit_code") == "137" for f in cause.findings)
+
+
+def _oom(
+    base: Advice,
+    services: Sequence[str],
+    limits: Sequence[int | None],
+    *,
+    confirmed: bool = True,
+) -> Advice:
+    """OOM kills; the fix names the memory limit the container ran with, when inspect shows it.
+    A kill only a supervisor reported (`was sent SIGKILL! Perhaps out of memory?`) is a
+    probable OOM kill: the advice says so and how to confirm it before raising a limit."""
+    who = join_names(services)
     shown = sorted({x for x in limits if x})
     limit = (
         Prose.of(
@@ -384,6 +406,38 @@ def _oom(base: Advice, who: str, limits: Sequence[int | None]) -> Advice:
         if shown
         else Prose()
     )
+    raise_limit = Prose.of(
+        f"Raise the memory limit of {who}"
+        if confirmed
+        else f"If it was, raise the memory limit of {who}",
+        limit,
+        ": ",
+        Code("mem_limit"),
+        " or ",
+        Code("deploy.resources.limits.memory"),
+        " in the compose file; or make it use less (worker count, caches, per-query memory).",
+    )
+    if not confirmed:
+        container = (
+            f"$(docker compose ps -aq {services[0]})" if len(services) == 1 else "<container>"
+        )
+        return replace(
+            base,
+            problem=Prose.of(
+                f"A process in {who} was SIGKILLed, probably by the kernel OOM killer (not confirmed)"
+            ),
+            fix=Prose.of(
+                "Confirm the OOM kill first: ",
+                Code(f"docker inspect --format '{{{{.State.OOMKilled}}}}' {container}"),
+                " (true after an OOM kill of the main process) and ",
+                Code("dmesg -T | grep -i -E 'out of memory|killed process'"),
+                " on the host (the kernel logs every OOM kill, also of a worker); a kill right after"
+                " a worker timeout, or a ",
+                Code("docker kill"),
+                ", sends the same signal. ",
+                raise_limit,
+            ),
+        )
     return replace(
         base,
         problem=Prose.of(f"{who} ran out of memory and was killed by the kernel OOM killer"),

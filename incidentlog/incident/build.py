@@ -39,7 +39,7 @@ from incidentlog.incident.plan import (
     for_cli,
     improvements,
 )
-from incidentlog.incident.podman import runs_podman
+from incidentlog.incident.podman import PODMAN_CLI, runs_podman
 from incidentlog.incident.ports import WELL_KNOWN, loopback_bound, ready_times
 from incidentlog.incident.services import Stack, read_stack, service_groups, service_states
 from incidentlog.incident.swarm import SWARM_CLI
@@ -157,7 +157,7 @@ def build_incident(
         thresholds=checks,
         action_plan=plan,
         files=[f for i in issues for f in i.files],
-        improvements=improvements(issues, states) if found else [],
+        improvements=improvements(issues, states, podman=cli == PODMAN_CLI) if found else [],
         notes=list(evidence.notes),
         detection=detection_line(issues, states),
         next_update_at=_next_update(plan, stack.window_end, now),

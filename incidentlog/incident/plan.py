@@ -22,7 +22,7 @@ from incidentlog.incident.model import (
     Issue,
     ServiceState,
 )
-from incidentlog.incident.podman import PODMAN_CLI, for_podman
+from incidentlog.incident.podman import PODMAN_CLI, for_podman, settings_for_podman
 from incidentlog.incident.services import FAILED_STATES, REFUSED_REQUESTS, healthy_servers
 from incidentlog.incident.swarm import SWARM_CLI, for_swarm, is_swarm_task
 from incidentlog.ingest.compose import COMPOSE_SERVICE
@@ -759,10 +759,14 @@ def _phases(
     ]
 
 
-def improvements(issues: Sequence[Issue], states: Sequence[ServiceState]) -> list[Improvement]:
+def improvements(
+    issues: Sequence[Issue], states: Sequence[ServiceState], *, podman: bool = False
+) -> list[Improvement]:
     """Long-term work for the categories found (issues first, then their symptoms), with
     what the evidence says about restart policies and `start_period` (crash-loop advice only
-    when something was restarted)."""
+    when something was restarted); for a stack podman runs, worded for podman as the plan's
+    commands are (`podman events`, not `docker events`)."""
+    markup = settings_for_podman if podman else str
     cats = list(dict.fromkeys(i.category for i in issues))
     for i in issues:
         for y in i.symptoms:
@@ -791,9 +795,11 @@ def improvements(issues: Sequence[Issue], states: Sequence[ServiceState]) -> lis
             extra = _dependency_items(issues)
         if cat in ("missing-binary", "healthcheck-failed"):
             extra, slow = slow, []
-        out[title] = Improvement(title, [Prose.markup(x) for x in items] + extra, [cat])
+        out[title] = Improvement(title, [Prose.markup(markup(x)) for x in items] + extra, [cat])
     title, items = GENERAL_IMPROVEMENTS
-    out[title] = Improvement(title, [Prose.markup(x) for x in items], [])
+    out[title] = Improvement(title, [Prose.markup(markup(x)) for x in items], [])
+    if podman:
+        return [replace(x, items=[p.with_code(for_podman) for p in x.items]) for x in out.values()]
     return list(out.values())
 
 

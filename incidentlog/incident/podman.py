@@ -23,7 +23,7 @@ import polars as pl
 
 from incidentlog.ingest.compose import COMPOSE_SERVICE, PODMAN_ECHO
 
-__all__ = ["PODMAN_CLI", "for_podman", "runs_podman"]
+__all__ = ["PODMAN_CLI", "for_podman", "runs_podman", "settings_for_podman"]
 
 PODMAN_CLI: Final = "podman-compose"
 """The `compose_cli` of a report on a stack podman-compose runs."""
@@ -111,3 +111,18 @@ def _ps(rest: list[str]) -> str:
         return f"podman ps {flags} --filter label={_SERVICE_LABEL}={shlex.quote(services[0])}"
     each = f'podman ps {flags} --filter label={_SERVICE_LABEL}="$s"'
     return f"for s in {shlex.join(services)}; do {each}; done"
+
+
+_PODMAN_SETTINGS: Final = (
+    ("`dns` in `/etc/docker/daemon.json`", "`dns_servers` in `containers.conf`"),
+    ("the engine's resolvers", "podman's resolvers"),
+)
+"""Docker's settings named in the report's prose, as podman has them."""
+
+
+def settings_for_podman(markup: str) -> str:
+    """A prose text naming Docker's own settings (`/etc/docker/daemon.json`) with podman's
+    instead; its commands are rewritten with the rest (`for_podman` on each code span)."""
+    for docker, podman in _PODMAN_SETTINGS:
+        markup = markup.replace(docker, podman)
+    return markup

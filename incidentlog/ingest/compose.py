@@ -47,6 +47,18 @@ PODMAN_OWN: Final = (
 """podman-compose's own lines and those of the podman commands it runs (`exit code: 1`
 after each, podman's `Error: …`)."""
 
+_PULL_MARK: Final = r"[✔✘⠀-⣿√×✓✗]"
+"""A mark compose v2 prints before a pull's progress line (done, failed, a spinner frame);
+unlike `_MARKS`, no space or ASCII spinner, so an application line never reads as one."""
+_PULL_STATES: Final = (
+    r"(?:Pulled|Pulling|Error|Warning|Skipped|Waiting|Interrupted|Downloading|Extracting"
+    r"|Verifying Checksum|Download complete|Pull complete|Already exists)\b"
+)
+"""The states of a pull's progress line (`✔ db Pulled`, `✘ api Error …`)."""
+_PULLING: Final = r"(?:(?:Pulled|Error|Warning|Skipped|Interrupted)\b|Pulling(?: +[\d.]+s)?\s*$)"
+"""The states only a service's pull line has: a layer's line (`✔ 3f9c1a7be2d0 Pull
+complete`, `⠿ 3f9c1a7be2d0 Pulling fs layer`) names no service."""
+
 COMPOSE_OWN = (
     r"^(?:Attaching to |Gracefully stopping|Aborting on container exit|"
     r"\S+ exited with code -?\d+|dependency failed to start|"
@@ -85,8 +97,9 @@ COMPOSE_OWN = (
     # image pulls: bare v2 errors and the `✘ api Error ...` progress line
     r"no matching manifest for |manifest for \S+ not found|pull access denied for |"
     r"\s*[✔✘⠿]?\s*[\w.-]+ +(?:Error|Warning) +(?:pull access denied|manifest|no matching manifest)|"
-    + PODMAN_OWN
-    + ")"
+    # v2's pull progress names the service after a mark (`✔ db Pulled`, `⠿ api Pulling`,
+    # `✘ api Error failed to register layer: …`); a layer's own line names its id
+    rf"\s*{_PULL_MARK}\s*[\w.-]+ +{_PULL_STATES}|" + PODMAN_OWN + ")"
 )
 """Lines compose itself prints around the service logs (v1 and v2, podman-compose):
 progress and status lines, compose-file and image-pull errors."""
@@ -112,6 +125,8 @@ _SUBJECTS = (
     r"^/?([A-Za-z0-9][\w.-]*) is up-to-date\s*$",
     r"(?i)\bcontainer /?([A-Za-z0-9][\w.-]*) (?:is unhealthy|exited)",
     r"^\s*[✔✘⠿]?\s*([A-Za-z0-9][\w.-]*) +(?:Error|Warning) +",
+    rf"^\s*{_PULL_MARK}\s*([A-Za-z0-9][\w.-]*) +{_PULLING}",
+    r"^Pulling ([A-Za-z0-9][\w.-]*) \([^)\s]*\)\.\.\.",
     _BUILD_STEP,
     r"^target ([A-Za-z0-9][\w.-]*): failed to solve",
     _V1_BUILDING,
@@ -122,17 +137,20 @@ _SUBJECTS = (
 )
 """The container or service a compose line is about (first capture of the first match)."""
 _AFTER_START = (
-    r"^(?:Error response from daemon|Error: |ERROR: (?:for )?[^f]|(?:ERROR: )?failed to solve)"
+    r"^(?:Error response from daemon|Error: |ERROR: (?:for )?[^f]|(?:ERROR: )?failed to solve"
+    r"|no matching manifest for |manifest for \S+ not found|pull access denied for )"
 )
-"""Daemon and build errors that name nothing: they are about the container compose was
-starting, or the image it was building."""
+"""Daemon, build and pull errors that name nothing: they are about the container compose
+was starting, the image it was building, or the one it was pulling."""
 _UNFINISHED = (
     r"\bContainer \S+\s+(?:Starting|Creating|Recreating|Waiting|Error)\b|^\s*✘\s*Container"
+    rf"|^\s*{_PULL_MARK}\s*[\w.-]+ +(?:Error\b|Pulling(?: +[\d.]+s)?\s*$)"
 )
 """A progress line of a container compose did not get running (`✘ … Error`, `Starting`)."""
 _STARTING = (
     r"(?:\bContainer \S+\s+(?:Creat|Start|Recreat)|^(?:Creating|Starting|Recreating) \S+ +\.\.\."
     r"|^podman (?:create|run|start) "
+    rf"|^\s*{_PULL_MARK}\s*[\w.-]+ +Pulling(?: +[\d.]+s)?\s*$|^Pulling \S+ \([^)\s]*\)\.\.\."
     rf"|{_BUILD_STEP}|{_V1_BUILDING}|\b(?:Image|Service) \S+\s+Building)"
 )
 

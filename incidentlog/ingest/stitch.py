@@ -37,11 +37,13 @@ _STRONG = (
     r"|The above exception was the direct cause|goroutine [0-9]+ \[|\[signal |created by "
     r"|Require stack:|- /|Node\.js v[0-9]"
     r"|Stack trace:$|#[0-9]+ (?:/|\{main\}|\[internal function\])|[ \t]+thrown in "
-    r"|Next [A-Z][[:word:]\\]*(?:Exception|Error)(?::| in ))"
+    r"|Next [A-Z][[:word:]\\]*(?:Exception|Error)(?::| in )"
+    r"|STATEMENT:  )"
 )
 """Lines that only ever continue a record: stack frames and chain markers (PHP's
 `Stack trace:`, `#0 /var/www/...`, `#1 {main}`, `  thrown in ...`, and `Next
-FooException: …` that chains the next exception, too)."""
+FooException: …` that chains the next exception, too), and a PostgreSQL server's
+`STATEMENT:  …` printed without a log_line_prefix: the statement its error was about."""
 
 _CONTEXT = (
     r"^(?:Traceback \(most recent call last\)|Exception in thread|panic: |fatal error: "
