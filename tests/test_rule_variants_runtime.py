@@ -250,6 +250,22 @@ ROWS: list[Row] = [
         symbol="soft_unicode",
     ),
     row(
+        "mm-python-cannot-import-own-module",
+        "ImportError: cannot import name 'DATABASE_URL' from 'app.settings' (/srv/app/settings.py)",
+        MM,
+        module="app.settings",
+        symbol="DATABASE_URL",
+        path="/srv/app/settings.py",
+    ),
+    row(
+        "mm-python-circular-import",
+        "ImportError: cannot import name 'db' from partially initialized module 'app.models'"
+        " (most likely due to a circular import) (/app/app/models.py)",
+        MM,
+        module="app.models",
+        symbol="db",
+    ),
+    row(
         "mm-python-cannot-import-bare",
         "ImportError: cannot import name 'url_quote'",
         MM,

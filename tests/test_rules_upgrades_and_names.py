@@ -261,3 +261,33 @@ def test_mysql_and_mariadb_data_directory_permissions(tmp_path: Path, line: str)
     found = _findings(tmp_path, f"db-1  | {line}\n")
     fields = _fields(found, "mysql.os-error-13")
     assert fields and fields[0]["path"].startswith("/var/lib/mysql/")
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        (
+            "ImportError: cannot import name 'DATABASE_URL' from 'app.settings'"
+            " (/srv/app/settings.py)",
+            "python.cannot-import-name-own-module",
+        ),
+        (
+            "ImportError: cannot import name 'db' from partially initialized module"
+            " 'app.models' (most likely due to a circular import) (/app/app/models.py)",
+            "python.circular-import",
+        ),
+        (
+            "ImportError: cannot import name 'soft_unicode' from 'markupsafe'"
+            " (/usr/local/lib/python3.11/site-packages/markupsafe/__init__.py)",
+            "python.cannot-import-name",
+        ),
+    ],
+)
+def test_a_name_missing_from_the_apps_own_module_is_no_version_mismatch(
+    tmp_path: Path, line: str, rule: str
+) -> None:
+    """A module under the application's folder, or one still being imported, is the
+    code's own doing (renamed, stale image, import cycle), not a package to pin (before:
+    every such line got "pin that package in requirements.txt")."""
+    found = _findings(tmp_path, f"worker-1  | {line}\n")
+    assert found.get_column("rule").to_list() == [rule]
