@@ -4,26 +4,9 @@ the fields it must extract (`None`: no finding of the rules listed in `RULES`)."
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import NamedTuple
-
 import pytest
 
-from incidentlog.detect import compile_rules, detect_findings, load_rules
-from incidentlog.ingest import read_inputs
-
-
-class Row(NamedTuple):
-    name: str
-    text: str
-    rule: str | None
-    fields: dict[str, str]
-
-
-def row(label: str, text: str, rule: str | None, /, **fields: str) -> Row:
-    return Row(label, text, rule, fields)
-
+from tests.rule_table import Found, Row, check_row, findings_by_row, row
 
 ROWS: list[Row] = [
     row(
@@ -245,28 +228,10 @@ RULES = {
 
 
 @pytest.fixture(scope="module")
-def found(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[str, dict[str, str]]]]:
-    path: Path = tmp_path_factory.mktemp("review-g") / "compose.log"
-    lines = []
-    for n, r in enumerate(ROWS):
-        for i, line in enumerate(r.text.split("\n")):
-            lines.append(f"s{n}-1  | 2026-01-01T00:{n // 60:02d}:{n % 60:02d}.{i:06d}Z {line}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    ingested = read_inputs([str(path)])
-    findings = detect_findings(ingested.logs, ingested.events, compile_rules(load_rules()))
-    out: dict[str, list[tuple[str, dict[str, str]]]] = {}
-    for service, rule, fields in findings.select("service", "rule", "fields").iter_rows():
-        out.setdefault(service, []).append((rule, json.loads(fields or "{}")))
-    return out
+def found(tmp_path_factory: pytest.TempPathFactory) -> Found:
+    return findings_by_row(ROWS, tmp_path_factory.mktemp("review-g"))
 
 
 @pytest.mark.parametrize("index", range(len(ROWS)), ids=[r.name for r in ROWS])
-def test_row(index: int, found: dict[str, list[tuple[str, dict[str, str]]]]) -> None:
-    r = ROWS[index]
-    got = [(rule, f) for rule, f in found.get(f"s{index}", []) if rule in RULES]
-    if r.rule is None:
-        assert not got, f"{r.name}: expected none of {RULES}, got {got}"
-        return
-    assert {rule for rule, _ in got} == {r.rule}, f"{r.name}: expected {r.rule}, got {got}"
-    fields = [f for rule, f in got if rule == r.rule]
-    assert any(all(f.get(k) == v for k, v in r.fields.items()) for f in fields), (r.name, fields)
+def test_row(index: int, found: Found) -> None:
+    check_row(ROWS, index, found, RULES)
