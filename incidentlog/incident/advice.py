@@ -8,6 +8,7 @@ markup; built-in text with `code` spans is parsed with `Prose.markup`.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from incidentlog.incident.ports import (
 )
 from incidentlog.incident.probes import ProbeService, probe_fix
 from incidentlog.incident.services import ServiceStats
+from incidentlog.ingest.compose import COMPOSE_SERVICE
 from incidentlog.schema import Category
 from incidentlog.text import (
     Code,
@@ -58,6 +60,7 @@ __all__ = [
     "fill_target_slots",
     "impact",
     "loopback_server",
+    "pulled_disk_full",
     "ranking",
     "rhythms",
     "server_of",
@@ -197,11 +200,8 @@ def advice(
         found = _loopback_unknown(base, who, fields["host"], fields["port"])
     elif category == Category.EVENT_LOOP_CONFLICT.value and code is not None:
         found = _event_loop(base, code, title)
-    elif category == Category.OOM_KILLED.value:
-        limits = [configs[s].memory_limit for s in services if s in configs]
-        found = _oom(base, services, limits, confirmed=_oom_confirmed(cause))
     else:
-        found = base
+        found = _resources(base, cause, configs)
     if primary.rule in _RESTARTS_UNTIL_FIXED and _restarted(services, stats):
         found = replace(
             found, fix=Prose.of(found.fix, " It restarts and exits again until the cause is fixed.")
@@ -211,6 +211,66 @@ def advice(
     said = found.problem if meant is not None else title
     found = replace(found, problem=_symptom_problem(found.problem, cause, stats, said))
     return _other_hosts(found, cause, names)
+
+
+_PULL_LINE: Final = re.compile(
+    r"(?i)\b(?:register(?:ing)? layer|layer|blob|pull(?:ing|ed)?|extract(?:ing)?|"
+    r"download(?:ing)?|unpack(?:ing)?|GetImageBlob|applyLayer)\b"
+)
+"""What compose (or the daemon it relays) prints while it pulls and extracts an image:
+`✘ analytics Error failed to register layer: …`, `failed to extract layer …`."""
+
+
+def pulled_disk_full(category: str, lines: Collection[tuple[str, str]]) -> bool:
+    """Whether a full disk shows only in compose's own pull or extract lines (`lines`:
+    (container, record) of each finding), not in any output of the service: Docker's data
+    root filled up while the image was written, and the service never ran."""
+    return (
+        category == Category.DISK_FULL.value
+        and bool(lines)
+        and all(c == COMPOSE_SERVICE and _PULL_LINE.search(text) for c, text in lines)
+    )
+
+
+def _pull_disk_full(base: Advice, services: Sequence[str]) -> Advice:
+    """A full disk while compose pulled an image: the space to free is Docker's data root
+    (images, build cache), not a volume of the service; then the pull runs again."""
+    q = " ".join(shlex.quote(s) for s in services)
+    return replace(
+        base,
+        fix=Prose.of(
+            f"Docker's data root filled up while compose pulled the image of {join_names(services)},"
+            " not a volume of the service. Free space there: see what takes it (",
+            Code("docker system df"),
+            ", ",
+            Code("df -h /var/lib/docker"),
+            "), remove unused images and build cache (",
+            Code("docker image prune"),
+            ", ",
+            Code("docker builder prune"),
+            "; not ",
+            Code("docker system prune"),
+            ", which also deletes stopped containers), or give the data root more space. Then"
+            " pull again: ",
+            Code(f"docker compose pull {q}"),
+            ", then ",
+            Code(f"docker compose up -d {q}"),
+            ".",
+        ),
+    )
+
+
+def _resources(base: Advice, cause: Cause, configs: Mapping[str, ContainerConfig]) -> Advice:
+    """Memory and disk made specific: the OOM kill (confirmed or not) with the limit the
+    container ran with; a full disk while pulling as Docker's data root; else `base`."""
+    services = cause.services
+    if cause.category == Category.OOM_KILLED.value:
+        limits = [configs[s].memory_limit for s in services if s in configs]
+        return _oom(base, services, limits, confirmed=_oom_confirmed(cause))
+    lines = [(c, f.evidence) for f in cause.findings for c in f.containers]
+    if pulled_disk_full(cause.category, lines):
+        return _pull_disk_full(base, services)
+    return base
 
 
 HOSTS_NAMED: Final = 3

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Final
 
+from incidentlog.incident.advice import pulled_disk_full
 from incidentlog.incident.model import (
     ActionPhase,
     ActionStep,
@@ -291,7 +292,33 @@ def _own_step(
         return _acme_step(issue)
     if REFUSED_REQUESTS.intersection(issue.rules):
         return _create_database_step(issue, states)
+    matched = [(e.container, "\n".join(x.text for x in e.lines if x.match)) for e in issue.evidence]
+    if pulled_disk_full(issue.category, matched):
+        return _pull_again_step(issue)
     return None
+
+
+def _pull_again_step(issue: Issue) -> ActionStep:
+    """A full disk while compose pulled an image (`advice.pulled_disk_full`): Docker's data
+    root freed (images and build cache; not `docker system prune`, which also deletes
+    stopped containers), then the image pulled again and the service created."""
+    services = [s for s in issue.services if s != COMPOSE_SERVICE]
+    q = _q(services)
+    title = Prose.of(
+        f"Free Docker's data root (#{issue.id}), then pull the image of"
+        f" {join_names(services) or 'the project'} again"
+    )
+    commands = [
+        "docker system df",
+        "df -h /var/lib/docker",
+        "# unused images and build cache (not `docker system prune`: it also deletes stopped"
+        " containers)",
+        "docker image prune",
+        "docker builder prune",
+        f"docker compose pull {q}".rstrip(),
+        f"docker compose up -d {q}".rstrip(),
+    ]
+    return ActionStep(issue.fix_kind, title, services or [COMPOSE_SERVICE], commands)
 
 
 def _data_mount(

@@ -1,0 +1,51 @@
+"""Review L: what review I's fixes left in the report (a full disk while pulling advised as
+the service's volume, compose's own run labelled as a service called compose, a probable
+OOM kill summed up and planned as a certain one)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from report_helpers import first_screen, report_md
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+PULL_DISK_FULL = (
+    "$ docker compose up -d\n"
+    "[+] Running 2/3\n"
+    " ⠿ db Pulled                                                      12.3s\n"
+    " ✘ analytics Error failed to register layer: write /var/lib/docker/overlay2/9c1e/diff"
+    "/opt/spark/jars/spark-core.jar: no space left on device  41.2s\n"
+)
+
+
+def test_a_full_disk_while_pulling_frees_dockers_data_root_and_pulls_again(
+    tmp_path: Path,
+) -> None:
+    md = report_md(tmp_path, PULL_DISK_FULL, NOW)
+    now = first_screen(md)
+    assert "volume or host disk behind analytics" not in now
+    assert "then restart analytics" not in now
+    assert "Docker's data root" in now
+    for command in ("docker image prune", "docker builder prune", "docker system df"):
+        assert command in now
+    assert "not `docker system prune`" in now
+    plan = now[now.index("```bash") :]
+    assert plan.index("docker image prune") < plan.index("docker compose pull analytics")
+    assert plan.index("docker compose pull analytics") < plan.index(
+        "docker compose up -d analytics"
+    )
+    assert "\ndocker system prune" not in plan
+
+
+def test_a_full_disk_in_the_services_own_output_keeps_the_volume_advice(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "analytics-1  | 2026-03-01T09:00:00Z ERROR write /data/events/part-0001.parquet:"
+        " no space left on device\n"
+    )
+    now = first_screen(report_md(tmp_path, text, NOW))
+    assert "volume or host disk behind analytics" in now
+    assert "docker compose pull analytics" not in now
