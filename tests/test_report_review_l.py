@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from report_helpers import first_screen, report_md
+from report_helpers import first_screen, issue_titles, report_md
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -49,3 +49,20 @@ def test_a_full_disk_in_the_services_own_output_keeps_the_volume_advice(
     now = first_screen(report_md(tmp_path, text, NOW))
     assert "volume or host disk behind analytics" in now
     assert "docker compose pull analytics" not in now
+
+
+def test_compose_own_line_about_no_service_is_the_compose_runs_not_a_service_called_compose(
+    tmp_path: Path,
+) -> None:
+    md = report_md(
+        tmp_path,
+        "$ docker compose up -d\nno matching manifest for linux/arm64/v8 in the manifest list"
+        " entries\n",
+        NOW,
+    )
+    now = first_screen(md)
+    assert "1. **the compose run** (" in now
+    assert "**compose**" not in now
+    (heading,) = issue_titles(md)
+    assert heading.endswith("(the compose run)")
+    assert "(compose)" not in md

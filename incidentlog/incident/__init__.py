@@ -55,6 +55,7 @@ strings (`null` when the input had no timestamps), durations are seconds:
 - `improvements` — long-term work that follows from the categories found.
 """
 
+from incidentlog.incident.advice import service_names
 from incidentlog.incident.build import build_incident, focus_incident
 from incidentlog.incident.document import incident_to_dict
 from incidentlog.incident.model import (
@@ -98,4 +99,5 @@ __all__ = [
     "focus_incident",
     "format_duration",
     "incident_to_dict",
+    "service_names",
 ]

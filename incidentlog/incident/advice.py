@@ -65,6 +65,7 @@ __all__ = [
     "rhythms",
     "server_of",
     "server_port",
+    "service_names",
     "source_hint",
     "started_early",
     "summary_line",
@@ -109,6 +110,16 @@ class Advice:
     """rebuild-image / change-code / change-config / restart / investigate."""
 
 
+NO_SERVICE: Final = "the compose run"
+"""What compose's own line about no service (`no matching manifest …` with none named) is
+about, where a report names services: the run of compose, not a service called compose."""
+
+
+def service_names(services: Sequence[str]) -> str:
+    """`a`, `a and b`: services as a report names them, compose's own run as `NO_SERVICE`."""
+    return join_names(NO_SERVICE if s == COMPOSE_SERVICE else s for s in services)
+
+
 def source_hint(path: str) -> str:
     """The likely path in the source tree of a path in the container (workdir stripped)."""
     for prefix in _WORKDIRS:
@@ -134,7 +145,7 @@ def advice(
     """
     primary, services, fields = cause.primary, cause.services, cause.primary.fields
     title = Prose.markup(primary.title)
-    who = join_names(services)
+    who = service_names(services)
     first_line = telling_line(primary.evidence)
     # (a title that names its services already, `proxy answered …`, needs no suffix)
     named = all(re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", primary.title) for s in services)
@@ -1614,7 +1625,7 @@ def summary_line(issues: Sequence[Issue]) -> Prose:
             if answered
             else i.category
         )
-        cats.setdefault(phrase, []).append(i.fields.get("binary") or join_names(i.services))
+        cats.setdefault(phrase, []).append(i.fields.get("binary") or service_names(i.services))
     parts: list[Prose] = []
     for cat, items in cats.items():
         unique = list(dict.fromkeys(items))

@@ -35,13 +35,13 @@ from incidentlog.incident import (
     TimelineEntry,
     build_incident,
     incident_to_dict,
+    service_names,
 )
 from incidentlog.progress import step
 from incidentlog.render.markdown import markdown_to_html, md_prose
 from incidentlog.render.templates import render_template, template_environment
 from incidentlog.render.timeline_chart import timeline_chart
 from incidentlog.sources import EvidenceSource, Request
-from incidentlog.text import join_names
 
 __all__ = [
     "FORMATS",
@@ -112,7 +112,7 @@ REPORT_FILTERS: Final[dict[str, Any]] = {
     "mermaid_ts": _mermaid_ts,
     "pct": _pct,
     "prose": md_prose,
-    "names": join_names,
+    "names": service_names,
 }
 
 
