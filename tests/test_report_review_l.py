@@ -66,3 +66,30 @@ def test_compose_own_line_about_no_service_is_the_compose_runs_not_a_service_cal
     (heading,) = issue_titles(md)
     assert heading.endswith("(the compose run)")
     assert "(compose)" not in md
+
+
+GUNICORN_KILL = (
+    "app-1  | [2026-03-01 09:14:02 +0000] [7] [INFO] Booting worker with pid: 7\n"
+    "app-1  | [2026-03-01 09:31:40 +0000] [1] [ERROR] Worker (pid:7) was sent SIGKILL!"
+    " Perhaps out of memory?\n"
+)
+
+
+def test_a_probable_oom_kill_is_summed_up_as_probable_and_planned_confirmation_first(
+    tmp_path: Path,
+) -> None:
+    md = report_md(tmp_path, GUNICORN_KILL, NOW)
+    assert "| **Root causes** | Probable out-of-memory kills (not confirmed) (app) |" in md
+    plan = md[md.index("```bash") :]
+    first = plan.splitlines()[2]
+    assert first.startswith("docker inspect --format '{{.Name}} {{.State.OOMKilled}}'")
+    assert plan.index("dmesg") < plan.index("docker compose up -d --force-recreate app")
+
+
+def test_an_oom_kill_the_kernel_confirms_keeps_the_certain_root_cause(tmp_path: Path) -> None:
+    text = GUNICORN_KILL + (
+        "app-1  | Memory cgroup out of memory: Killed process 7 (gunicorn) total-vm:912000kB\n"
+    )
+    md = report_md(tmp_path, text, NOW)
+    assert "| **Root causes** | Out-of-memory kills (app) |" in md
+    assert "OOMKilled" not in md[md.index("```bash") :].split("```")[0]

@@ -60,6 +60,7 @@ __all__ = [
     "fill_target_slots",
     "impact",
     "loopback_server",
+    "oom_unconfirmed",
     "pulled_disk_full",
     "ranking",
     "rhythms",
@@ -452,6 +453,15 @@ def _oom_confirmed(cause: Cause) -> bool:
     """Whether the evidence shows the OOM killer (its event, its kernel line, an exit 137),
     not only a process that was SIGKILLed."""
     return any(f.rule in _OOM_PROOF or f.fields.get("exit_code") == "137" for f in cause.findings)
+
+
+def oom_unconfirmed(issue: Issue) -> bool:
+    """An OOM issue whose evidence is only a kill (`_oom_confirmed` of its cause is false)."""
+    return (
+        issue.category == Category.OOM_KILLED.value
+        and not _OOM_PROOF.intersection(issue.rules)
+        and issue.fields.get("exit_code") != "137"
+    )
 
 
 def _oom(
@@ -1606,6 +1616,10 @@ def file_refs(
 # --------------------------------------------------------------------------- summary, plan
 
 
+_PROBABLE_OOM: Final = "probable out-of-memory kills (not confirmed)"
+"""The root-cause phrase of OOM issues none of whose evidence shows the OOM killer."""
+
+
 def summary_line(issues: Sequence[Issue]) -> Prose:
     """The root causes in one line: `Missing dependencies (`curl`, `wget`) and ...`."""
     if not issues:
@@ -1625,6 +1639,10 @@ def summary_line(issues: Sequence[Issue]) -> Prose:
             if answered
             else i.category
         )
+        if i.category == Category.OOM_KILLED.value and all(
+            oom_unconfirmed(o) for o in causes if o.category == i.category
+        ):
+            phrase = _PROBABLE_OOM
         cats.setdefault(phrase, []).append(i.fields.get("binary") or service_names(i.services))
     parts: list[Prose] = []
     for cat, items in cats.items():

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Final
 
-from incidentlog.incident.advice import pulled_disk_full
+from incidentlog.incident.advice import oom_unconfirmed, pulled_disk_full
 from incidentlog.incident.model import (
     ActionPhase,
     ActionStep,
@@ -295,7 +295,27 @@ def _own_step(
     matched = [(e.container, "\n".join(x.text for x in e.lines if x.match)) for e in issue.evidence]
     if pulled_disk_full(issue.category, matched):
         return _pull_again_step(issue)
+    if oom_unconfirmed(issue):
+        return _confirm_oom_step(issue)
     return None
+
+
+def _confirm_oom_step(issue: Issue) -> ActionStep:
+    """A kill only a supervisor reported (`advice.oom_unconfirmed`): confirm the OOM kill
+    first; the memory limit is raised and the service recreated only if it was one."""
+    services = [s for s in issue.services if s != COMPOSE_SERVICE]
+    q = _q(services)
+    title = Prose.of(
+        f"Confirm the OOM kill first (#{issue.id}); only if it was one, raise the memory"
+        f" limit of {join_names(services)} and recreate"
+    )
+    commands = [
+        f"docker inspect --format '{{{{.Name}}}} {{{{.State.OOMKilled}}}}' $(docker compose ps -aq {q})",
+        "dmesg -T | grep -i -E 'out of memory|killed process'",
+        "# if it was an OOM kill, after raising mem_limit (or deploy.resources.limits.memory):",
+        f"docker compose up -d --force-recreate {q}",
+    ]
+    return ActionStep(issue.fix_kind, title, services, commands)
 
 
 def _pull_again_step(issue: Issue) -> ActionStep:
