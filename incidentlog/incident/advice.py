@@ -522,15 +522,7 @@ def _oom(
     return replace(
         base,
         problem=Prose.of(f"{who} ran out of memory and was killed by the kernel OOM killer"),
-        fix=Prose.of(
-            f"Raise the memory limit of {who}",
-            limit,
-            ": ",
-            Code("mem_limit"),
-            " or ",
-            Code("deploy.resources.limits.memory"),
-            " in the compose file; or make it use less (worker count, caches, per-query memory).",
-        ),
+        fix=raise_limit,
     )
 
 

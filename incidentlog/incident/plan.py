@@ -300,10 +300,15 @@ def _own_step(
     return None
 
 
+def _stack_services(issue: Issue) -> list[str]:
+    """The issue's services, without compose's own name (a finding about no service)."""
+    return [s for s in issue.services if s != COMPOSE_SERVICE]
+
+
 def _confirm_oom_step(issue: Issue) -> ActionStep:
     """A kill only a supervisor reported (`advice.oom_unconfirmed`): confirm the OOM kill
     first; the memory limit is raised and the service recreated only if it was one."""
-    services = [s for s in issue.services if s != COMPOSE_SERVICE]
+    services = _stack_services(issue)
     q = _q(services)
     title = Prose.of(
         f"Confirm the OOM kill first (#{issue.id}); only if it was one, raise the memory"
@@ -322,7 +327,7 @@ def _pull_again_step(issue: Issue) -> ActionStep:
     """A full disk while compose pulled an image (`advice.pulled_disk_full`): Docker's data
     root freed (images and build cache; not `docker system prune`, which also deletes
     stopped containers), then the image pulled again and the service created."""
-    services = [s for s in issue.services if s != COMPOSE_SERVICE]
+    services = _stack_services(issue)
     q = _q(services)
     title = Prose.of(
         f"Free Docker's data root (#{issue.id}), then pull the image of"
@@ -366,7 +371,7 @@ def _init_volume_step(
     """A database's init scripts run only on an empty data directory: after fixing the
     script, that one volume goes (named when the evidence names it, else found from the
     container's mounts), never every volume of the project (`down -v`)."""
-    services = [s for s in issue.services if s != COMPOSE_SERVICE]
+    services = _stack_services(issue)
     if len(services) != 1:
         return None
     service = services[0]
@@ -425,7 +430,7 @@ def _acme_step(issue: Issue) -> ActionStep:
     """The CA refused a certificate: the name's DNS, the open ports or the CA's rate limit
     are the fix; recreating the proxy asks again and can spend the rate limit."""
     refs = f"#{issue.id}"
-    services = [s for s in issue.services if s != COMPOSE_SERVICE]
+    services = _stack_services(issue)
     host = issue.fields.get("host")
     name = shlex.quote(host) if host else "DOMAIN"
     if "network.acme-rate-limited" in issue.rules:
